@@ -1,0 +1,200 @@
+// The endpoint engine: one libwebsockets context, one service thread, a
+// cross-thread command queue, and event delivery (callback or pull). Public
+// calls from any thread validate, queue a command and wake the loop; all
+// socket work happens on the service thread.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "event_queue.h"
+#include "hub.h"
+#include "message.h"
+#include "options.h"
+#include "outq.h"
+
+struct lws;
+struct lws_context;
+struct lws_vhost;
+struct lws_retry_bo;
+struct lws_sorted_usec_list;
+struct ssews;
+
+namespace sw {
+
+// Result of a public call: a status code (SSEWS_*) plus a message for
+// ssews_last_error when it failed.
+struct Status {
+  int code = 0;
+  std::string msg;
+  static Status ok() { return {}; }
+  bool failed() const { return code != 0; }
+};
+
+enum class Proto { Ws = 1, Sse = 2 };
+
+using EventCallback = void (*)(ssews *, const ssews_event *, void *);
+
+// One peer of a server. Owned by the engine, touched only on the service thread.
+struct Conn {
+  ConnId id = 0;
+  lws *wsi = nullptr;
+  Proto proto = Proto::Ws;
+  Encoding enc = Encoding::WsPlain;
+  OutQueue q;
+  bool established = false;     // WebSocket upgraded / SSE headers written
+  bool open_reported = false;    // the app saw its open event: it is owed a close event
+  bool closing = false;          // flush the queue, then close
+  bool close_sent = false;
+  bool overflow_reported = false;
+  bool rx_paused = false;
+  int close_code = 1000;         // what we send when closing
+  std::string close_reason;
+  int peer_close_code = 0;       // what the peer sent (0: none)
+  std::string peer_close_reason;
+  int fail_code = 0;             // a protocol error we closed for
+  std::string rx;                // WebSocket message being reassembled
+  bool rx_binary = false;
+  std::string last_event_id;     // resume point asked for in the request
+  std::vector<std::string> initial_channels;
+  int64_t last_write_us = 0;
+
+  Conn(size_t max_q, bool drop_oldest)
+      : q(max_q, drop_oldest ? OutQueue::Policy::DropOldest : OutQueue::Policy::Close) {}
+};
+
+class Engine {
+ public:
+  // Opens the endpoint: parses options, creates the context, starts the
+  // service thread. On failure returns null and sets st.
+  static Engine *open(ssews *handle, const char *const *kv, EventCallback cb, void *user, Status &st);
+
+  // Graceful close; joins the service thread unless called on it.
+  // Returns true when the caller must delete the engine (it was joined).
+  bool close();
+
+  Status set_callback(EventCallback cb, void *user);
+  Status port(int &out) const;
+  int event_fd() const { return events_.fd(); }
+  Status next_event(const ssews_event **ev);
+
+  Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event, const char *id);
+  Status publish(const char *channel, const void *data, size_t len, bool binary, const char *event,
+                 const char *id);
+  Status subscribe(ConnId conn, const char *channel, bool on);
+  Status reject(ConnId conn, int status);
+  Status conn_close(ConnId conn, int code, const char *reason);
+
+  // --- service thread only (called from the lws protocol callback) ---
+  int on_lws(lws *wsi, int reason, void *in, size_t len);
+
+  ~Engine();
+
+ private:
+  Engine(ssews *handle, Options opts, EventCallback cb, void *user);
+  Status start();
+  void run();
+  bool on_service_thread() const { return std::this_thread::get_id() == service_tid_; }
+
+  // Commands from other threads.
+  Status enqueue(size_t bytes, std::function<void()> fn);
+  void drain_commands();
+
+  // Events to the application.
+  void emit(EventPtr ev);
+
+  // Connections.
+  Conn *conn_of(lws *wsi);
+  Conn *find(ConnId id);
+  Conn *new_conn(lws *wsi, Proto proto);
+  bool report_open(Conn *c, int &reject_status);
+  void accept_conn(Conn *c);
+  void forget(Conn *c, int code, const std::string &reason);
+  void queue_to(Conn *c, const MessagePtr &m);
+  void want_write(Conn *c);
+  void queue_raw(Conn *c, std::string bytes);
+  void start_close(Conn *c, int code, const std::string &reason);
+  void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
+
+  // Protocol pieces (server.cpp).
+  int http_request(lws *wsi, void *in);
+  int confirm_upgrade(lws *wsi);
+  int ws_established(lws *wsi);
+  int ws_receive(lws *wsi, void *in, size_t len);
+  int ws_peer_close(lws *wsi, void *in, size_t len);
+  int ws_writeable(lws *wsi);
+  int sse_writeable(lws *wsi);
+  int conn_gone(lws *wsi);
+  void finish(Conn *c);
+  void fill_request(lws *wsi, ssews_event &ev, std::string &path, std::string &query);
+  void heartbeat_tick();
+  static void heartbeat_cb(struct lws_sorted_usec_list *sul);
+  void resume_paused();
+
+  ssews *handle_;
+  Options opts_;
+  EventCallback cb_;
+  void *user_;
+
+  lws_context *ctx_ = nullptr;
+  lws_vhost *vhost_ = nullptr;
+  std::unique_ptr<lws_retry_bo> retry_;
+  int bound_port_ = 0;
+  std::thread thread_;
+  std::thread::id service_tid_;
+  std::atomic<bool> closing_{false};
+  std::atomic<bool> stop_loop_{false};
+  bool close_from_callback_ = false;
+  int64_t close_deadline_us_ = 0;
+
+  // Command queue (any thread -> service thread).
+  std::mutex cmd_mu_;
+  std::vector<std::function<void()>> cmds_;
+  size_t cmd_bytes_ = 0;
+
+  // Live connection ids, readable from any thread for early ENOCONN.
+  mutable std::mutex live_mu_;
+  std::unordered_map<ConnId, Proto> live_;
+
+  // Event delivery.
+  std::mutex cb_mu_;  // guards cb_/user_ changes against delivery
+  EventQueue events_;
+  EventPtr current_;  // the event last handed out by next_event
+  std::atomic<bool> events_paused_{false};
+
+  // Open-event decisions made inside the callback (service thread only).
+  ConnId in_open_ = 0;
+  int open_reject_ = 0;
+  bool open_subscribed_ = false;
+  std::vector<std::string> open_channels_;
+
+  // Service-thread state.
+  Hub hub_;
+  std::unordered_map<ConnId, std::unique_ptr<Conn>> conns_;
+  std::unordered_set<ConnId> sse_conns_;
+  std::vector<ConnId> paused_;
+  ConnId next_id_ = 1;
+  struct Sul;
+  std::unique_ptr<Sul> heartbeat_sul_;
+
+  friend struct EngineAccess;
+};
+
+std::string make_epoch();
+
+// A request header lws keeps untokenised, read from a live request (server.cpp).
+bool custom_header(void *live_wsi, const char *name, std::string &out);
+
+}  // namespace sw
+
+// The C ABI handle: what ssews_open returns.
+struct ssews {
+  sw::Engine *engine = nullptr;
+};

@@ -1,0 +1,146 @@
+#include "hub.h"
+
+#include <algorithm>
+
+namespace sw {
+
+static const std::vector<ConnId> kNoSubscribers;
+
+Hub::Hub(size_t history_len, std::string epoch) : history_len_(history_len), epoch_(std::move(epoch)) {}
+
+MessagePtr Hub::publish(std::shared_ptr<Message> msg) {
+  msg->seq = next_seq_++;
+  if (msg->id.empty()) msg->id = epoch_ + "-" + std::to_string(msg->seq);
+  MessagePtr shared = std::move(msg);
+  if (history_len_ > 0) {
+    Channel &ch = channels_[shared->channel];
+    ch.history.push_back(shared);
+    while (ch.history.size() > history_len_) {
+      ch.evicted_max_seq = ch.history.front()->seq;
+      ch.history.pop_front();
+    }
+  }
+  return shared;
+}
+
+bool Hub::subscribe(ConnId conn, const std::string &channel) {
+  Channel &ch = channels_[channel];
+  if (ch.pos.count(conn)) return false;
+  ch.pos.emplace(conn, ch.subs.size());
+  ch.subs.push_back(conn);
+  by_conn_[conn].push_back(channel);
+  return true;
+}
+
+bool Hub::unsubscribe(ConnId conn, const std::string &channel) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) return false;
+  Channel &ch = it->second;
+  auto p = ch.pos.find(conn);
+  if (p == ch.pos.end()) return false;
+  size_t i = p->second;
+  ch.pos.erase(p);
+  if (i + 1 != ch.subs.size()) {  // swap-remove keeps removal O(1)
+    ch.subs[i] = ch.subs.back();
+    ch.pos[ch.subs[i]] = i;
+  }
+  ch.subs.pop_back();
+  auto bc = by_conn_.find(conn);
+  if (bc != by_conn_.end()) {
+    auto &v = bc->second;
+    v.erase(std::remove(v.begin(), v.end(), channel), v.end());
+    if (v.empty()) by_conn_.erase(bc);
+  }
+  drop_if_unused(channel);
+  return true;
+}
+
+void Hub::remove(ConnId conn) {
+  auto bc = by_conn_.find(conn);
+  if (bc == by_conn_.end()) return;
+  std::vector<std::string> chans = std::move(bc->second);
+  by_conn_.erase(bc);
+  for (const auto &c : chans) {
+    auto it = channels_.find(c);
+    if (it == channels_.end()) continue;
+    Channel &ch = it->second;
+    auto p = ch.pos.find(conn);
+    if (p == ch.pos.end()) continue;
+    size_t i = p->second;
+    ch.pos.erase(p);
+    if (i + 1 != ch.subs.size()) {
+      ch.subs[i] = ch.subs.back();
+      ch.pos[ch.subs[i]] = i;
+    }
+    ch.subs.pop_back();
+    drop_if_unused(c);
+  }
+}
+
+void Hub::drop_if_unused(const std::string &name) {
+  auto it = channels_.find(name);
+  if (it != channels_.end() && it->second.subs.empty() && it->second.history.empty())
+    channels_.erase(it);
+}
+
+const std::vector<ConnId> &Hub::subscribers(const std::string &channel) const {
+  auto it = channels_.find(channel);
+  return it == channels_.end() ? kNoSubscribers : it->second.subs;
+}
+
+std::vector<std::string> Hub::channels_of(ConnId conn) const {
+  auto it = by_conn_.find(conn);
+  return it == by_conn_.end() ? std::vector<std::string>{} : it->second;
+}
+
+bool Hub::parse_own_id(std::string_view id, uint64_t &seq) const {
+  if (id.size() <= epoch_.size() + 1 || id.compare(0, epoch_.size(), epoch_) != 0 ||
+      id[epoch_.size()] != '-')
+    return false;
+  std::string_view digits = id.substr(epoch_.size() + 1);
+  if (digits.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + uint64_t(c - '0');
+  }
+  seq = v;
+  return v < next_seq_;  // an id from the future is not ours
+}
+
+Hub::Replay Hub::replay(const std::vector<std::string> &channels, std::string_view last_id) const {
+  Replay r;
+  if (last_id.empty()) return r;  // a fresh client: nothing to catch up on
+
+  // Find the cut-off: everything published after the message last_id names.
+  uint64_t cutoff = 0;
+  bool known = parse_own_id(last_id, cutoff);
+  if (!known) {
+    for (const auto &name : channels) {
+      auto it = channels_.find(name);
+      if (it == channels_.end()) continue;
+      for (const auto &m : it->second.history)
+        if (m->id == last_id) {
+          cutoff = m->seq;
+          known = true;
+        }
+    }
+  }
+  if (!known) r.gap = true;  // stale epoch or unknown id: send all we still have
+
+  for (const auto &name : channels) {
+    auto it = channels_.find(name);
+    if (it == channels_.end()) continue;
+    const Channel &ch = it->second;
+    if (ch.evicted_max_seq > cutoff) r.gap = true;
+    for (const auto &m : ch.history)
+      if (m->seq > cutoff) r.messages.push_back(m);
+  }
+  std::sort(r.messages.begin(), r.messages.end(),
+            [](const MessagePtr &a, const MessagePtr &b) { return a->seq < b->seq; });
+  // A channel listed twice must not replay twice.
+  r.messages.erase(std::unique(r.messages.begin(), r.messages.end()), r.messages.end());
+  return r;
+}
+
+}  // namespace sw

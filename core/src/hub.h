@@ -1,0 +1,69 @@
+// Channels, subscriptions and per-channel history: the publish/subscribe core,
+// free of I/O. The server asks it who subscribes to what and what a resuming
+// client missed; it never touches a socket.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "message.h"
+
+namespace sw {
+
+using ConnId = uint64_t;
+
+class Hub {
+ public:
+  // history_len: messages kept per channel (0 = none). epoch: the prefix of
+  // assigned ids, different at every start so stale ids are recognised.
+  Hub(size_t history_len, std::string epoch);
+
+  const std::string &epoch() const { return epoch_; }
+
+  // Gives msg the next sequence number (and, when it has none, the id
+  // "<epoch>-<seq>") and records it in its channel's history.
+  MessagePtr publish(std::shared_ptr<Message> msg);
+
+  // True when conn was not subscribed to channel before.
+  bool subscribe(ConnId conn, const std::string &channel);
+  bool unsubscribe(ConnId conn, const std::string &channel);
+  // Removes every subscription of conn (the connection closed).
+  void remove(ConnId conn);
+
+  // Subscribers of a channel (empty when none). Valid until the next change.
+  const std::vector<ConnId> &subscribers(const std::string &channel) const;
+  std::vector<std::string> channels_of(ConnId conn) const;
+
+  // What a client that last saw last_id missed on the given channels, in
+  // publish order, without duplicates. gap is true when messages it may have
+  // missed are no longer in history (an expired, stale-epoch or unknown id).
+  struct Replay {
+    std::vector<MessagePtr> messages;
+    bool gap = false;
+  };
+  Replay replay(const std::vector<std::string> &channels, std::string_view last_id) const;
+
+  size_t channel_count() const { return channels_.size(); }
+
+ private:
+  struct Channel {
+    std::vector<ConnId> subs;
+    std::unordered_map<ConnId, size_t> pos;  // index in subs, for O(1) removal
+    std::deque<MessagePtr> history;
+    uint64_t evicted_max_seq = 0;  // highest seq that left history
+  };
+  void drop_if_unused(const std::string &name);
+  bool parse_own_id(std::string_view id, uint64_t &seq) const;
+
+  size_t history_len_;
+  std::string epoch_;
+  uint64_t next_seq_ = 1;
+  std::unordered_map<std::string, Channel> channels_;
+  std::unordered_map<ConnId, std::vector<std::string>> by_conn_;
+};
+
+}  // namespace sw

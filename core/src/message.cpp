@@ -1,0 +1,34 @@
+#include "message.h"
+
+#include "base64.h"
+#include "sse_encoder.h"
+#include "v1_codec.h"
+
+namespace sw {
+
+const WireBuf &Message::encoded(Encoding e) const {
+  if (e == Encoding::WsPlain) return payload;
+  std::string s;
+  if (e == Encoding::WsV1) {
+    if (!v1_enc) {
+      if (binary) v1_encode_binary(s, channel, event, id, payload.view());
+      else v1_encode_text(s, channel, event, id, payload.view());
+      v1_enc = std::make_unique<WireBuf>(s.data(), s.size());
+    }
+    return *v1_enc;
+  }
+  if (!sse_enc) {
+    if (binary) {
+      // SSE is text: binary payloads travel as base64, typed "binary" unless named.
+      std::string b64;
+      base64_encode(b64, payload.view());
+      sse_encode(s, b64, event.empty() ? "binary" : event, id);
+    } else {
+      sse_encode(s, payload.view(), event, id);
+    }
+    sse_enc = std::make_unique<WireBuf>(s.data(), s.size());
+  }
+  return *sse_enc;
+}
+
+}  // namespace sw

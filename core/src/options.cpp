@@ -1,0 +1,135 @@
+#include "options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+namespace sw {
+
+namespace {
+
+// Parses a non-negative decimal integer in [lo, hi]; rejects signs, spaces and suffixes.
+bool parse_uint(const std::string &v, uint64_t lo, uint64_t hi, uint64_t &out) {
+  if (v.empty() || v.size() > 20) return false;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return false;
+    if (n > (UINT64_MAX - 9) / 10) return false;
+    n = n * 10 + uint64_t(c - '0');
+  }
+  if (n < lo || n > hi) return false;
+  out = n;
+  return true;
+}
+
+using Setter = std::function<bool(Options &, const std::string &, std::string &)>;
+
+template <typename T>
+Setter uint_opt(T Options::*field, uint64_t lo, uint64_t hi) {
+  return [=](Options &o, const std::string &v, std::string &why) {
+    uint64_t n;
+    if (!parse_uint(v, lo, hi, n)) {
+      why = "is not a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+      return false;
+    }
+    o.*field = static_cast<T>(n);
+    return true;
+  };
+}
+
+Setter str_opt(std::string Options::*field, bool allow_empty) {
+  return [=](Options &o, const std::string &v, std::string &why) {
+    if (!allow_empty && v.empty()) {
+      why = "must not be empty";
+      return false;
+    }
+    o.*field = v;
+    return true;
+  };
+}
+
+const std::map<std::string, Setter> &setters() {
+  static const std::map<std::string, Setter> m = {
+      {"url", str_opt(&Options::url, false)},
+      {"host", str_opt(&Options::host, false)},
+      {"port", uint_opt(&Options::port, 0, 65535)},
+      {"tls_cert", str_opt(&Options::tls_cert, false)},
+      {"tls_key", str_opt(&Options::tls_key, false)},
+      {"static_dir", str_opt(&Options::static_dir, false)},
+      {"history", uint_opt(&Options::history, 0, 1000000)},
+      {"heartbeat", uint_opt(&Options::heartbeat, 0, 86400)},
+      {"ping_interval", uint_opt(&Options::ping_interval, 0, 65535)},
+      {"pong_timeout", uint_opt(&Options::pong_timeout, 1, 65535)},
+      {"max_message_size", uint_opt(&Options::max_message_size, 1, uint64_t(1) << 31)},
+      {"max_connections", uint_opt(&Options::max_connections, 1, 1000000)},
+      {"max_queue_bytes", uint_opt(&Options::max_queue_bytes, 1024, uint64_t(1) << 34)},
+      {"queue_policy",
+       [](Options &o, const std::string &v, std::string &why) {
+         if (v == "drop_oldest") o.queue_drop_oldest = true;
+         else if (v == "close") o.queue_drop_oldest = false;
+         else {
+           why = "must be 'drop_oldest' or 'close'";
+           return false;
+         }
+         return true;
+       }},
+      {"max_header_size", uint_opt(&Options::max_header_size, 256, 65535)},
+      {"handshake_timeout", uint_opt(&Options::handshake_timeout, 1, 3600)},
+      {"max_pending_bytes", uint_opt(&Options::max_pending_bytes, 1024, uint64_t(1) << 36)},
+      {"max_event_queue", uint_opt(&Options::max_event_queue, 1, 100000000)},
+      {"log_level",
+       [](Options &o, const std::string &v, std::string &why) {
+         if (v != "none" && v != "error" && v != "warn" && v != "notice" && v != "info") {
+           why = "must be one of none, error, warn, notice, info";
+           return false;
+         }
+         o.log_level = v;
+         return true;
+       }},
+  };
+  return m;
+}
+
+}  // namespace
+
+const std::vector<std::string> &option_keys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k;
+    for (const auto &e : setters()) k.push_back(e.first);
+    return k;
+  }();
+  return keys;
+}
+
+bool parse_options(const char *const *kv, Options &out, std::string &err) {
+  if (!kv) return true;
+  for (size_t i = 0; kv[i]; i += 2) {
+    std::string key = kv[i];
+    if (!kv[i + 1]) {
+      err = "option '" + key + "' has no value (options are key, value pairs ended by NULL)";
+      return false;
+    }
+    std::string value = kv[i + 1];
+    auto it = setters().find(key);
+    if (it == setters().end()) {
+      err = "unknown option '" + key + "'";
+      return false;
+    }
+    std::string why;
+    if (!it->second(out, value, why)) {
+      err = "option '" + key + "': '" + value + "' " + why;
+      return false;
+    }
+  }
+  if (out.url.empty()) {
+    if (out.tls_cert.empty() != out.tls_key.empty()) {
+      err = out.tls_cert.empty() ? "option 'tls_key' needs 'tls_cert' as well"
+                                 : "option 'tls_cert' needs 'tls_key' as well";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace sw

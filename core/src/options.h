@@ -1,0 +1,43 @@
+// Endpoint options: string key/value pairs from the C ABI parsed into typed
+// settings, each with a safe default. A bad key or value is an error that
+// names it, so bindings can pass keyword arguments straight through.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sw {
+
+struct Options {
+  // Role: a client when url is set (issue: clients), otherwise a server.
+  std::string url;
+
+  // Server
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string tls_cert, tls_key;
+  std::string static_dir;
+  size_t history = 0;                        // messages kept per channel
+  unsigned heartbeat = 15;                   // seconds between SSE comments; 0 = off
+  unsigned ping_interval = 30;               // seconds of silence before a WebSocket ping; 0 = off
+  unsigned pong_timeout = 10;                // seconds to wait for the pong
+  size_t max_message_size = 16u << 20;       // largest incoming WebSocket message
+  unsigned max_connections = 10000;          // open connections at once
+  size_t max_queue_bytes = 4u << 20;         // per-connection outbound queue
+  bool queue_drop_oldest = true;             // queue_policy: drop_oldest | close
+  size_t max_header_size = 8192;             // request head (all headers)
+  unsigned handshake_timeout = 10;           // seconds to complete a request/handshake
+  size_t max_pending_bytes = 64u << 20;      // bytes of sends queued to the service thread
+  size_t max_event_queue = 100000;           // pull mode: events waiting to be taken
+  std::string log_level = "error";           // libwebsockets log: none|error|warn|notice|info
+};
+
+// Parses a NULL-terminated key, value, key, value, ... array (NULL = defaults).
+// On error returns false with err naming the key and the problem.
+bool parse_options(const char *const *kv, Options &out, std::string &err);
+
+// The keys parse_options accepts, for documentation and error messages.
+const std::vector<std::string> &option_keys();
+
+}  // namespace sw

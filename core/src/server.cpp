@@ -1,0 +1,658 @@
+// The server role on libwebsockets: one port serving WebSocket upgrades, SSE
+// streams and static files; connection bookkeeping; writing queued messages.
+// Everything here runs on the endpoint's service thread.
+#include <libwebsockets.h>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "engine.h"
+#include "sse_encoder.h"
+#include "ssews.h"
+#include "static_path.h"
+#include "ws_rules.h"
+
+namespace sw {
+
+namespace {
+
+constexpr size_t kSseWriteChunk = 64 * 1024;  // SSE messages coalesced per write
+constexpr int kWritesPerWakeup = 32;            // WebSocket frames per writeable callback
+
+std::string hdr(lws *wsi, enum lws_token_indexes t) {
+  int n = lws_hdr_total_length(wsi, t);
+  if (n <= 0) return {};
+  std::string s(static_cast<size_t>(n) + 1, '\0');
+  int got = lws_hdr_copy(wsi, &s[0], n + 1, t);
+  if (got < 0) return {};
+  s.resize(static_cast<size_t>(got));
+  return s;
+}
+
+// The URL arguments, decoded by lws, one "k=v" per fragment.
+std::vector<std::string> url_args(lws *wsi) {
+  std::vector<std::string> out;
+  char buf[2048];
+  for (int i = 0;; i++) {
+    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    out.emplace_back(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+bool arg_value(const std::string &arg, const char *key, std::string &v) {
+  size_t k = strlen(key);
+  if (arg.size() < k + 1 || arg.compare(0, k, key) != 0 || arg[k] != '=') return false;
+  v = arg.substr(k + 1);
+  return true;
+}
+
+bool accepts_event_stream(const std::string &accept) {
+  return accept.find("text/event-stream") != std::string::npos;
+}
+
+// Request-line and pseudo tokens that are not headers.
+bool is_pseudo_token(int t) {
+  switch (t) {
+    case WSI_TOKEN_GET_URI:
+    case WSI_TOKEN_POST_URI:
+    case WSI_TOKEN_OPTIONS_URI:
+    case WSI_TOKEN_HEAD_URI:
+    case WSI_TOKEN_PUT_URI:
+    case WSI_TOKEN_PATCH_URI:
+    case WSI_TOKEN_DELETE_URI:
+    case WSI_TOKEN_CONNECT:
+    case WSI_TOKEN_HTTP_URI_ARGS:
+    case WSI_TOKEN_HTTP:
+    case WSI_TOKEN_HTTP_COLON_AUTHORITY:
+    case WSI_TOKEN_HTTP_COLON_METHOD:
+    case WSI_TOKEN_HTTP_COLON_PATH:
+    case WSI_TOKEN_HTTP_COLON_SCHEME:
+    case WSI_TOKEN_HTTP_COLON_STATUS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Connection bookkeeping
+
+Conn *Engine::conn_of(lws *wsi) { return static_cast<Conn *>(lws_get_opaque_user_data(wsi)); }
+
+Conn *Engine::find(ConnId id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second.get();
+}
+
+Conn *Engine::new_conn(lws *wsi, Proto proto) {
+  auto c = std::make_unique<Conn>(opts_.max_queue_bytes, opts_.queue_drop_oldest);
+  c->id = next_id_++;
+  c->wsi = wsi;
+  c->proto = proto;
+  c->enc = proto == Proto::Sse ? Encoding::Sse : Encoding::WsPlain;
+  Conn *raw = c.get();
+  conns_.emplace(raw->id, std::move(c));
+  lws_set_opaque_user_data(wsi, raw);
+  return raw;
+}
+
+void Engine::fill_request(lws *wsi, ssews_event &ev, std::string &path, std::string &query) {
+  path = hdr(wsi, WSI_TOKEN_GET_URI);
+  if (path.empty()) path = hdr(wsi, WSI_TOKEN_POST_URI);
+  std::vector<std::string> args = url_args(wsi);
+  for (size_t i = 0; i < args.size(); i++) {
+    if (i) query += '&';
+    query += args[i];
+  }
+  ev.path = path;
+  ev.query = query;
+  char peer[64] = "";
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  ev.peer = peer;
+  for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+    if (is_pseudo_token(t)) continue;
+    if (lws_hdr_total_length(wsi, static_cast<enum lws_token_indexes>(t)) <= 0) continue;
+    const char *name = reinterpret_cast<const char *>(lws_token_to_string(static_cast<enum lws_token_indexes>(t)));
+    if (!name) continue;
+    std::string n = name;
+    if (!n.empty() && n.back() == ':') n.pop_back();
+    if (n.empty() || n[0] == ':' || n.find(' ') != std::string::npos) continue;
+    for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    ev.headers.emplace_back(n, hdr(wsi, static_cast<enum lws_token_indexes>(t)));
+  }
+}
+
+// Tells the application about a new connection and applies what it decided in
+// the callback. Returns false (with the HTTP status) when it was rejected.
+bool Engine::report_open(Conn *c, int &reject_status) {
+  auto ev = std::make_unique<ssews_event>();
+  ev->kind = SSEWS_EV_OPEN;
+  ev->conn = c->id;
+  ev->protocol = static_cast<int>(c->proto);
+  std::string path, query;
+  fill_request(c->wsi, *ev, path, query);
+  ev->live_wsi = c->wsi;
+
+  // Resume point: Last-Event-ID header (EventSource), or a query parameter
+  // (WebSocket clients, and EventSource polyfills).
+  custom_header(c->wsi, "last-event-id", c->last_event_id);
+  std::vector<std::string> defaults;
+  for (const auto &a : url_args(c->wsi)) {
+    std::string v;
+    if (arg_value(a, "channel", v) && !v.empty()) defaults.push_back(v);
+    else if (c->last_event_id.empty() &&
+             (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
+      c->last_event_id = v;
+  }
+  if (defaults.empty() && path.size() > 1) defaults.push_back(path.substr(1));
+  ev->channels = defaults;
+
+  {
+    std::lock_guard<std::mutex> lk(live_mu_);
+    live_.emplace(c->id, c->proto);
+  }
+  c->open_reported = true;
+  in_open_ = c->id;
+  open_reject_ = 0;
+  open_subscribed_ = false;
+  open_channels_.clear();
+  emit(std::move(ev));
+  in_open_ = 0;
+  if (open_reject_) {
+    reject_status = open_reject_;
+    c->open_reported = false;  // a refused handshake never opened: no close event
+    return false;
+  }
+  c->initial_channels = open_subscribed_ ? open_channels_ : defaults;
+  return true;
+}
+
+// The connection is live: subscribe it, replay what it missed, then new messages follow.
+void Engine::accept_conn(Conn *c) {
+  c->established = true;
+  c->last_write_us = lws_now_usecs();
+  for (const auto &ch : c->initial_channels) hub_.subscribe(c->id, ch);
+  if (!c->last_event_id.empty()) {
+    Hub::Replay r = hub_.replay(hub_.channels_of(c->id), c->last_event_id);
+    if (r.gap) {
+      // Tell a resuming client it may have missed messages history no longer holds.
+      auto gap = std::make_shared<Message>();
+      gap->control = true;
+      gap->event = "ssews-gap";
+      gap->payload = WireBuf(c->last_event_id.data(), c->last_event_id.size());
+      queue_to(c, gap);
+    }
+    for (const auto &m : r.messages) queue_to(c, m);
+  }
+  want_write(c);
+}
+
+// Asks lws for a writeable callback on c.
+void Engine::want_write(Conn *c) {
+  if (c->proto == Proto::Sse) lws_rx_flow_control(c->wsi, 1);
+  lws_callback_on_writable(c->wsi);
+}
+
+void Engine::forget(Conn *c, int code, const std::string &reason) {
+  lws_set_opaque_user_data(c->wsi, nullptr);
+  hub_.remove(c->id);
+  sse_conns_.erase(c->id);
+  {
+    std::lock_guard<std::mutex> lk(live_mu_);
+    live_.erase(c->id);
+  }
+  bool report = c->open_reported;
+  ConnId id = c->id;
+  Proto proto = c->proto;
+  conns_.erase(id);  // frees c
+  if (report) {
+    auto ev = std::make_unique<ssews_event>();
+    ev->kind = SSEWS_EV_CLOSE;
+    ev->conn = id;
+    ev->protocol = static_cast<int>(proto);
+    ev->code = code;
+    ev->reason = reason;
+    emit(std::move(ev));
+  }
+  if (closing_.load() && conns_.empty()) stop_loop_ = true;
+}
+
+void Engine::queue_to(Conn *c, const MessagePtr &m) {
+  if (c->closing) return;
+  if (m->control && c->enc == Encoding::WsPlain) return;  // plain peers get only published bytes
+  switch (c->q.push(m, c->enc)) {
+    case OutQueue::Push::Ok:
+      c->overflow_reported = false;
+      break;
+    case OutQueue::Push::Dropped:
+      if (!c->overflow_reported) {  // once per episode: the app learns, the log does not flood
+        c->overflow_reported = true;
+        auto ev = std::make_unique<ssews_event>();
+        ev->kind = SSEWS_EV_ERROR;
+        ev->conn = c->id;
+        ev->protocol = static_cast<int>(c->proto);
+        ev->code = SSEWS_ESLOW;
+        ev->reason = "slow consumer: dropped its oldest queued messages (max_queue_bytes " +
+                     std::to_string(opts_.max_queue_bytes) + ")";
+        emit(std::move(ev));
+      }
+      break;
+    case OutQueue::Push::Overflow:
+      fail_conn(c, 1008, SSEWS_ESLOW,
+                "slow consumer: outbound queue over max_queue_bytes (" + std::to_string(opts_.max_queue_bytes) +
+                    "), connection closed");
+      return;
+  }
+  if (c->established) want_write(c);
+}
+
+void Engine::queue_raw(Conn *c, std::string bytes) {
+  auto m = std::make_shared<Message>();
+  m->control = true;
+  m->payload = WireBuf(bytes.data(), bytes.size());
+  // Pre-rendered SSE bytes: the encoding is the payload itself.
+  m->sse_enc = std::make_unique<WireBuf>(bytes.data(), bytes.size());
+  queue_to(c, m);
+}
+
+void Engine::start_close(Conn *c, int code, const std::string &reason) {
+  if (c->closing) return;
+  c->closing = true;
+  c->close_code = code;
+  c->close_reason = reason;
+  if (!c->established) {  // nothing to flush; the handshake never completed
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    return;
+  }
+  want_write(c);
+  // A peer that never reads must not hold the close up for ever.
+  lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+}
+
+void Engine::fail_conn(Conn *c, int ws_code, int err, const std::string &why) {
+  auto ev = std::make_unique<ssews_event>();
+  ev->kind = SSEWS_EV_ERROR;
+  ev->conn = c->id;
+  ev->protocol = static_cast<int>(c->proto);
+  ev->code = err;
+  ev->reason = why;
+  if (c->open_reported) emit(std::move(ev));
+  c->fail_code = ws_code;
+  c->q.clear();  // a failed connection gets no more data, only its close
+  c->closing = false;
+  start_close(c, ws_code, why.substr(0, 123));
+}
+
+// True when the peer of a plain-TCP SSE stream has closed its end. (Reads are
+// off for SSE streams; a peek tells a hang-up apart from pending bytes.)
+static bool sse_peer_gone(lws *wsi) {
+  if (lws_is_ssl(wsi)) return false;  // TLS: the next write notices instead
+  char b;
+  ssize_t n = recv(lws_get_socket_fd(wsi), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+void Engine::heartbeat_tick() {
+  int64_t now = lws_now_usecs();
+  std::vector<Conn *> gone;
+  for (ConnId id : sse_conns_) {
+    Conn *c = find(id);
+    if (c && sse_peer_gone(c->wsi)) gone.push_back(c);
+  }
+  for (Conn *c : gone) {
+    lws *wsi = c->wsi;
+    finish(c);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+  }
+  if (opts_.heartbeat) {
+    int64_t period = static_cast<int64_t>(opts_.heartbeat) * LWS_US_PER_SEC;
+    for (ConnId id : sse_conns_) {
+      Conn *c = find(id);
+      if (c && c->established && !c->closing && c->q.empty() && now - c->last_write_us >= period) {
+        std::string hb;
+        sse_comment(hb, "");
+        queue_raw(c, std::move(hb));
+      }
+    }
+  }
+  if (closing_.load() && close_deadline_us_ && now > close_deadline_us_) stop_loop_ = true;
+  if (stop_loop_) lws_cancel_service(ctx_);
+}
+
+// ---------------------------------------------------------------------------
+// lws callback dispatch
+
+int Engine::on_lws(lws *wsi, int reason, void *in, size_t len) {
+  switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+      drain_commands();
+      return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      if (in && !strcmp(static_cast<const char *>(in), "websocket")) return confirm_upgrade(wsi);
+      lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "unsupported upgrade");
+      return 1;
+    case LWS_CALLBACK_ESTABLISHED:
+      return ws_established(wsi);
+    case LWS_CALLBACK_RECEIVE:
+      return ws_receive(wsi, in, len);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+      return ws_peer_close(wsi, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return ws_writeable(wsi);
+    case LWS_CALLBACK_HTTP:
+      return http_request(wsi, in);
+    case LWS_CALLBACK_HTTP_BODY:
+      return 0;  // bodies are not used; a request with one gets its answer on completion
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+      return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return sse_writeable(wsi);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+      return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_WSI_DESTROY:
+      return conn_gone(wsi);
+    default:
+      return 0;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// WebSocket
+
+int Engine::confirm_upgrade(lws *wsi) {
+  char *uri = nullptr;
+  int uri_len = 0;
+  int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+  const char *method = meth == LWSHUMETH_GET ? "GET" : meth == LWSHUMETH_POST ? "POST" : "OTHER";
+  std::string why;
+  int status = ws_check_handshake(method, hdr(wsi, WSI_TOKEN_VERSION), hdr(wsi, WSI_TOKEN_KEY), why);
+  if (!status && closing_.load()) status = 503, why = "server closing";
+  if (!status && conns_.size() >= opts_.max_connections)
+    status = 503, why = "max_connections (" + std::to_string(opts_.max_connections) + ") reached";
+  if (status) {
+    lws_return_http_status(wsi, static_cast<unsigned>(status), why.c_str());
+    return 1;
+  }
+  Conn *c = new_conn(wsi, Proto::Ws);
+  int reject = 0;
+  if (!report_open(c, reject)) {
+    forget(c, 0, "");
+    lws_return_http_status(wsi, static_cast<unsigned>(reject), "connection refused");
+    return 1;
+  }
+  return 0;
+}
+
+int Engine::ws_established(lws *wsi) {
+  Conn *c = conn_of(wsi);
+  if (!c) return -1;
+  const lws_protocols *p = lws_get_protocol(wsi);
+  if (p && p->name && !strcmp(p->name, "ssews.v1")) c->enc = Encoding::WsV1;
+  if (c->closing) {  // rejected or closed while the handshake finished
+    c->established = true;
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  accept_conn(c);
+  return 0;
+}
+
+int Engine::ws_receive(lws *wsi, void *in, size_t len) {
+  Conn *c = conn_of(wsi);
+  if (!c) return -1;
+  if (c->fail_code) return 0;  // already failing: ignore what is still arriving
+  if (c->rx.empty() && lws_is_first_fragment(wsi)) c->rx_binary = lws_frame_is_binary(wsi);
+  if (c->rx.size() + len > opts_.max_message_size) {
+    c->rx.clear();
+    c->rx.shrink_to_fit();
+    fail_conn(c, 1009, SSEWS_ETOOBIG,
+              "incoming message exceeds max_message_size (" + std::to_string(opts_.max_message_size) + " bytes)");
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
+    finish(c);
+    return -1;
+  }
+  c->rx.append(static_cast<const char *>(in), len);
+  if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
+
+  auto ev = std::make_unique<ssews_event>();
+  ev->kind = SSEWS_EV_MESSAGE;
+  ev->conn = c->id;
+  ev->protocol = SSEWS_PROTO_WS;
+  ev->binary = c->rx_binary;
+  ev->data = std::move(c->rx);
+  c->rx = std::string();
+  bool pull = false;
+  {
+    std::lock_guard<std::mutex> lk(cb_mu_);
+    pull = cb_ == nullptr;
+  }
+  emit(std::move(ev));
+  // Pull mode and the application is behind: stop reading from this peer
+  // (TCP pushes back) until it catches up, instead of queueing without bound.
+  if (pull && events_.size() >= opts_.max_event_queue && !c->rx_paused) {
+    c->rx_paused = true;
+    paused_.push_back(c->id);
+    events_paused_ = true;
+    lws_rx_flow_control(wsi, 0);
+  }
+  return 0;
+}
+
+int Engine::ws_peer_close(lws *wsi, void *in, size_t len) {
+  Conn *c = conn_of(wsi);
+  std::string why;
+  std::string_view payload(static_cast<const char *>(in), len);
+  int code = ws_check_close_payload(payload, why);
+  if (code) {
+    if (c) {
+      c->fail_code = code;
+      auto ev = std::make_unique<ssews_event>();
+      ev->kind = SSEWS_EV_ERROR;
+      ev->conn = c->id;
+      ev->protocol = SSEWS_PROTO_WS;
+      ev->code = SSEWS_EPROTO;
+      ev->reason = "peer sent a bad close frame: " + why;
+      if (c->open_reported) emit(std::move(ev));
+    }
+    lws_close_reason(wsi, static_cast<enum lws_close_status>(code), nullptr, 0);
+    if (c) finish(c);
+    return -1;
+  }
+  if (c) {
+    if (len >= 2) {
+      c->peer_close_code = (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
+      c->peer_close_reason.assign(payload.data() + 2, len - 2);
+    } else {
+      c->peer_close_code = 1005;  // no status code present
+    }
+    finish(c);
+  }
+  return 0;  // lws echoes the close frame
+}
+
+int Engine::ws_writeable(lws *wsi) {
+  Conn *c = conn_of(wsi);
+  if (!c) return 0;
+  for (int i = 0; i < kWritesPerWakeup && !c->q.empty(); i++) {
+    Encoding enc = c->q.front_encoding();
+    const Message &m = *c->q.front();
+    const WireBuf &b = m.encoded(enc);
+    bool binary = enc == Encoding::WsV1 ? m.binary : m.binary;
+    // lws writes the frame header into the headroom in front of the shared
+    // payload; safe because only this thread writes, one frame at a time.
+    auto *p = const_cast<uint8_t *>(b.data());
+    int n = lws_write(wsi, p, b.size(), binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    if (n < 0) return -1;
+    c->q.pop();
+    c->last_write_us = lws_now_usecs();
+    if (lws_send_pipe_choked(wsi)) break;
+  }
+  if (!c->q.empty()) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (c->closing) {
+    c->close_sent = true;
+    lws_close_reason(wsi, static_cast<enum lws_close_status>(c->close_code),
+                     reinterpret_cast<unsigned char *>(&c->close_reason[0]), c->close_reason.size());
+    finish(c);
+    return -1;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// HTTP: SSE streams and static files
+
+int Engine::http_request(lws *wsi, void *in) {
+  char *uri = nullptr;
+  int uri_len = 0;
+  int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+  std::string accept = hdr(wsi, WSI_TOKEN_HTTP_ACCEPT);
+  bool sse = accepts_event_stream(accept);
+
+  if (!sse) {
+    if ((meth == LWSHUMETH_GET || meth == LWSHUMETH_HEAD) && !opts_.static_dir.empty()) {
+      std::string file;
+      const char *path = static_cast<const char *>(in);
+      std::string p = path && *path ? path : "/";
+      if (p[0] != '/') p = "/" + p;
+      if (static_resolve(opts_.static_dir, p, file)) {
+        int n = lws_serve_http_file(wsi, file.c_str(), mime_type(file), nullptr, 0);
+        if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) return -1;
+        return 0;
+      }
+    }
+    if (meth != LWSHUMETH_GET && meth != LWSHUMETH_HEAD) {
+      if (lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed")) return -1;
+    } else if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "not found")) {
+      return -1;
+    }
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+
+  unsigned status = 0;
+  const char *why = nullptr;
+  if (meth != LWSHUMETH_GET) status = HTTP_STATUS_METHOD_NOT_ALLOWED, why = "SSE streams need GET";
+  else if (closing_.load()) status = HTTP_STATUS_SERVICE_UNAVAILABLE, why = "server closing";
+  else if (conns_.size() >= opts_.max_connections)
+    status = HTTP_STATUS_SERVICE_UNAVAILABLE, why = "max_connections reached";
+  if (status) {
+    if (lws_return_http_status(wsi, status, why)) return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+
+  Conn *c = new_conn(wsi, Proto::Sse);
+  int reject = 0;
+  if (!report_open(c, reject)) {
+    forget(c, 0, "");
+    if (lws_return_http_status(wsi, static_cast<unsigned>(reject), "connection refused")) return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+
+  uint8_t buf[LWS_PRE + 1024];
+  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
+                                  end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("cache-control:"),
+                                  reinterpret_cast<const unsigned char *>("no-cache"), 8, &p, end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("x-accel-buffering:"),
+                                  reinterpret_cast<const unsigned char *>("no"), 2, &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return -1;
+  lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+  // lws 4.1 keeps POLLIN armed on an h1 response in progress but never reads
+  // it, so a client that hangs up would spin the loop. Reads stay off except
+  // while a write is pending (lws skips POLLOUT on a flow-controlled wsi; see
+  // want_write); heartbeat_tick notices a hang-up in between.
+  lws_rx_flow_control(wsi, 0);
+  sse_conns_.insert(c->id);
+  // An opening comment, so proxies and browsers open the stream at once.
+  std::string hello;
+  sse_comment(hello, "ok");
+  queue_raw(c, std::move(hello));
+  accept_conn(c);
+  return 0;
+}
+
+int Engine::sse_writeable(lws *wsi) {
+  Conn *c = conn_of(wsi);
+  if (!c || c->proto != Proto::Sse) return 0;
+  if (!c->q.empty()) {
+    // Coalesce queued messages into one write: one syscall per wakeup.
+    std::vector<uint8_t> out(LWS_PRE);
+    while (!c->q.empty() && out.size() - LWS_PRE < kSseWriteChunk) {
+      const WireBuf &b = c->q.front()->encoded(c->q.front_encoding());
+      out.insert(out.end(), b.data(), b.data() + b.size());
+      c->q.pop();
+    }
+    size_t n = out.size() - LWS_PRE;
+    if (lws_write(wsi, out.data() + LWS_PRE, n, LWS_WRITE_HTTP) < 0) return -1;
+    c->last_write_us = lws_now_usecs();
+    if (!c->q.empty() || c->closing) lws_callback_on_writable(wsi);
+    else lws_rx_flow_control(wsi, 0);  // idle again: reads off (see http_request)
+    return 0;
+  }
+  if (c->closing) {
+    c->close_sent = true;
+    finish(c);
+    return -1;  // ends the stream: SSE has no close frame
+  }
+  lws_rx_flow_control(wsi, 0);
+  return 0;
+}
+
+int Engine::conn_gone(lws *wsi) {
+  Conn *c = conn_of(wsi);
+  if (c) finish(c);
+  return 0;
+}
+
+// Reports the close with the best code we know and forgets the connection.
+// Called as soon as the close is certain (close handshake done, stream ended),
+// not when lws finally frees the socket, which a lingering peer can delay.
+void Engine::finish(Conn *c) {
+  int code;
+  std::string reason;
+  if (c->fail_code) {
+    code = c->fail_code;
+    reason = c->close_reason;
+  } else if (c->peer_close_code) {
+    code = c->peer_close_code;
+    reason = c->peer_close_reason;
+  } else if (c->close_sent) {
+    code = c->close_code;
+    reason = c->close_reason;
+  } else {
+    code = 1006;  // no close frame: the peer left or vanished
+    reason = c->proto == Proto::Sse ? "stream closed by peer" : "connection lost";
+  }
+  forget(c, code, reason);
+}
+
+// Custom request headers lws does not tokenise are only reachable while the
+// request is live (during the open callback).
+bool custom_header(void *live_wsi, const char *name, std::string &out) {
+  auto *wsi = static_cast<lws *>(live_wsi);
+  std::string n = name;
+  for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  n += ':';
+  int len = lws_hdr_custom_length(wsi, n.c_str(), static_cast<int>(n.size()));
+  if (len < 0) return false;
+  out.assign(static_cast<size_t>(len) + 1, '\0');
+  int got = lws_hdr_custom_copy(wsi, &out[0], len + 1, n.c_str(), static_cast<int>(n.size()));
+  if (got < 0) return false;
+  out.resize(static_cast<size_t>(got));
+  return true;
+}
+
+}  // namespace sw

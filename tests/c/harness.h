@@ -1,0 +1,66 @@
+/* Test harness: starts ssews servers on free loopback ports and records their
+ * events so tests can wait for them (no sleeps as synchronisation). */
+#ifndef SSEWS_TEST_HARNESS_H
+#define SSEWS_TEST_HARNESS_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "peer.h"
+#include "ssews.h"
+
+#define WAIT_MS 5000 /* generous: a loaded CI machine must not flake */
+
+typedef struct rec_event {
+  int kind;
+  ssews_conn conn;
+  int protocol;
+  unsigned char *data; /* NUL-terminated copy */
+  size_t len;
+  int binary;
+  int code;
+  char *reason;
+  char *path;
+  char *query;
+  char *name; /* event name or NULL */
+  char *id;   /* id or NULL */
+  char *header_probe; /* value of recorder.probe_header at open, or NULL */
+  size_t header_count;
+  size_t channel_count;
+} rec_event;
+
+typedef struct recorder {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  rec_event *evs;
+  size_t n, cap;
+  /* What the callback does on open (set before connections arrive). */
+  int reject_status;            /* non-zero: ssews_reject with it */
+  const char *subscribe_to;     /* non-NULL: ssews_subscribe to it instead of defaults */
+  const char *probe_header;     /* header to record at open */
+  int echo;                     /* send each message back to its sender */
+  int close_from_callback;      /* ssews_close(&ep) when the first message arrives */
+  ssews *ep;                    /* the endpoint (for close_from_callback) */
+} recorder;
+
+void rec_init(recorder *r);
+void rec_free(recorder *r);
+/* The ssews_event_cb that records into a recorder (user = recorder *). */
+void rec_cb(ssews *ep, const ssews_event *ev, void *user);
+/* Waits for the next event of `kind` (0: any) at index >= *cursor; advances
+ * *cursor past it. Returns NULL on timeout. The pointer stays valid until rec_free. */
+const rec_event *rec_wait(recorder *r, int kind, size_t *cursor, int timeout_ms);
+/* Waits for the next event of kind about conn. */
+const rec_event *rec_wait_conn(recorder *r, int kind, ssews_conn conn, size_t *cursor, int timeout_ms);
+/* Number of events of kind (about conn, if conn != 0) recorded so far. */
+size_t rec_count(recorder *r, int kind, ssews_conn conn);
+
+/* Opens a server on 127.0.0.1, port 0, with extra key/value options (NULL-ended,
+ * may be NULL), in callback mode into r (r may be NULL for pull mode).
+ * Fails the test on error. Returns the port in *port. */
+ssews *start_server(recorder *r, const char *const *extra, int *port);
+
+/* Reads SSE bytes from p until `needle` appears; returns a malloc'd buffer. */
+char *sse_read_until(peer *p, const char *needle);
+
+#endif

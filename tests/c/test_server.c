@@ -1,0 +1,540 @@
+/* Server: both protocols on one port, SSE framing, static files, open-event
+ * decisions, publish to mixed subscribers, resume with Last-Event-ID. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <poll.h>
+
+#include "harness.h"
+#include "peer.h"
+
+static const char *const kSseAccept[] = {"Accept: text/event-stream", NULL};
+
+/* Opens an SSE stream on path, checks the response head, returns the peer. */
+static peer *open_sse(int port, const char *path, const char *const *headers) {
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  peer_http resp;
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_http_get(p, path, headers ? headers : kSseAccept, &resp, WAIT_MS), 200);
+  char buf[128];
+  assert_string_equal(peer_http_header(&resp, "content-type", buf, sizeof buf), "text/event-stream");
+  assert_string_equal(peer_http_header(&resp, "cache-control", buf, sizeof buf), "no-cache");
+  assert_string_equal(peer_http_header(&resp, "x-accel-buffering", buf, sizeof buf), "no");
+  peer_http_free(&resp);
+  char *hello = sse_read_until(p, "\n\n"); /* the opening comment */
+  assert_non_null(hello);
+  assert_int_equal(hello[0], ':');
+  free(hello);
+  return p;
+}
+
+static peer *open_ws(int port, const char *path, const char *const *headers) {
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  assert_int_equal(peer_ws_handshake(p, path, headers, NULL, WAIT_MS), 0);
+  return p;
+}
+
+static void expect_ws_text(peer *p, const char *want) {
+  unsigned char *msg = NULL;
+  size_t len = 0;
+  int op = peer_ws_read_message(p, &msg, &len, WAIT_MS);
+  assert_int_equal(op, 1);
+  assert_int_equal(len, strlen(want));
+  assert_memory_equal(msg, want, len);
+  free(msg);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_open_close_both_protocols(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  r.probe_header = "X-Token";
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  size_t cur = 0;
+
+  const char *const wsh[] = {"X-Token: secret-1", "Authorization: Bearer abc", NULL};
+  peer *ws = open_ws(port, "/chat?channel=a&x=1", wsh);
+  const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(o);
+  assert_int_equal(o->protocol, SSEWS_PROTO_WS);
+  assert_string_equal(o->path, "/chat");
+  assert_non_null(strstr(o->query, "channel=a"));
+  assert_non_null(o->header_probe);
+  assert_string_equal(o->header_probe, "secret-1");
+  assert_true(o->header_count >= 2);
+  assert_int_equal(o->channel_count, 1);
+  ssews_conn wsconn = o->conn;
+  assert_true(wsconn != 0);
+
+  const char *const sseh[] = {"Accept: text/event-stream", "X-Token: secret-2", NULL};
+  peer *sse = open_sse(port, "/news", sseh);
+  o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(o);
+  assert_int_equal(o->protocol, SSEWS_PROTO_SSE);
+  assert_string_equal(o->path, "/news");
+  assert_string_equal(o->header_probe, "secret-2");
+  ssews_conn sseconn = o->conn;
+  assert_true(sseconn != wsconn);
+
+  /* The peer closes: exactly one close event each, with the right code. */
+  assert_int_equal(peer_ws_send_close(ws, 1000, "bye"), 0);
+  unsigned char *m = NULL;
+  size_t len;
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 8);
+  assert_int_equal(peer_close_code(m, len), 1000);
+  free(m);
+  size_t c2 = 0;
+  const rec_event *cl = rec_wait_conn(&r, SSEWS_EV_CLOSE, wsconn, &c2, WAIT_MS);
+  assert_non_null(cl);
+  assert_int_equal(cl->code, 1000);
+  assert_string_equal(cl->reason, "bye");
+
+  peer_free(sse); /* vanishes without a word */
+  c2 = 0;
+  cl = rec_wait_conn(&r, SSEWS_EV_CLOSE, sseconn, &c2, WAIT_MS);
+  assert_non_null(cl);
+  assert_int_equal(cl->protocol, SSEWS_PROTO_SSE);
+  peer_free(ws);
+
+  ssews_close(&ep);
+  assert_null(ep);
+  assert_int_equal(rec_count(&r, SSEWS_EV_CLOSE, wsconn), 1);
+  assert_int_equal(rec_count(&r, SSEWS_EV_CLOSE, sseconn), 1);
+  rec_free(&r);
+}
+
+static void test_sse_framing(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  size_t cur = 0;
+  peer *p = open_sse(port, "/feed", NULL);
+  const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(o);
+
+  const char *data = "line one\nline two\r\nline three\rend";
+  assert_int_equal(ssews_send(ep, o->conn, data, strlen(data), SSEWS_TEXT, "update", "42"), SSEWS_OK);
+  char *got = sse_read_until(p, "\n\n");
+  assert_non_null(got);
+  assert_string_equal(got,
+                      "id: 42\nevent: update\ndata: line one\ndata: line two\ndata: line three\ndata: end\n\n");
+  free(got);
+
+  /* Empty data still dispatches; no event/id lines when not given. */
+  assert_int_equal(ssews_send(ep, o->conn, "", 0, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  got = sse_read_until(p, "\n\n");
+  assert_string_equal(got, "data: \n\n");
+  free(got);
+
+  /* CR or LF in an id or event name would inject fields: refused. */
+  assert_int_equal(ssews_send(ep, o->conn, "x", 1, SSEWS_TEXT, NULL, "4\n2"), SSEWS_EINVAL);
+  assert_non_null(strstr(ssews_last_error(), "id"));
+  assert_int_equal(ssews_send(ep, o->conn, "x", 1, SSEWS_TEXT, "a\rb", NULL), SSEWS_EINVAL);
+  assert_non_null(strstr(ssews_last_error(), "event"));
+  /* SSE is text. */
+  assert_int_equal(ssews_send(ep, o->conn, "\x01", 1, SSEWS_BINARY, NULL, NULL), SSEWS_EINVAL);
+  /* Invalid UTF-8 text is refused. */
+  assert_int_equal(ssews_send(ep, o->conn, "\xff\xfe", 2, SSEWS_TEXT, NULL, NULL), SSEWS_EINVAL);
+
+  /* Published binary reaches SSE as base64. */
+  assert_int_equal(ssews_subscribe(ep, o->conn, "bin"), SSEWS_OK);
+  /* The subscribe is queued; a publish after it is ordered after it. */
+  assert_int_equal(ssews_publish(ep, "bin", "\x00\x01\x02", 3, SSEWS_BINARY, NULL, "b1"), SSEWS_OK);
+  got = sse_read_until(p, "\n\n");
+  assert_string_equal(got, "id: b1\nevent: binary\ndata: AAEC\n\n");
+  free(got);
+
+  peer_free(p);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+static void test_sse_heartbeat(void **state) {
+  (void)state;
+  const char *const opts[] = {"heartbeat", "1", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  peer *p = open_sse(port, "/hb", NULL);
+  char *got = sse_read_until(p, "\n\n"); /* a comment arrives with no traffic */
+  assert_non_null(got);
+  assert_int_equal(got[0], ':');
+  free(got);
+  peer_free(p);
+  ssews_close(&ep);
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void test_static_files(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ssews-static-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[256], outside[256];
+  snprintf(path, sizeof path, "%s/www", dir);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/www/index.html", dir);
+  write_file(path, "<p>home</p>");
+  snprintf(path, sizeof path, "%s/www/app.js", dir);
+  write_file(path, "console.log(1)");
+  snprintf(outside, sizeof outside, "%s/secret.txt", dir);
+  write_file(outside, "TOP SECRET");
+  snprintf(path, sizeof path, "%s/www/link.txt", dir);
+  assert_int_equal(symlink(outside, path), 0);
+
+  char www[256];
+  snprintf(www, sizeof www, "%s/www", dir);
+  const char *const opts[] = {"static_dir", www, NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+
+  struct {
+    const char *path;
+    int status;
+    const char *type;
+    const char *body;
+  } cases[] = {
+      {"/", 200, "text/html; charset=utf-8", "<p>home</p>"},
+      {"/app.js", 200, "text/javascript; charset=utf-8", "console.log(1)"},
+      {"/missing.html", 404, NULL, NULL},
+      {"/../secret.txt", 404, NULL, NULL},
+      {"/%2e%2e/secret.txt", 404, NULL, NULL},
+      {"/link.txt", 404, NULL, NULL}, /* a symlink out of the root */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+    assert_non_null(p);
+    peer_http resp;
+    memset(&resp, 0, sizeof resp);
+    int st = peer_http_get(p, cases[i].path, NULL, &resp, WAIT_MS);
+    if (st != cases[i].status) fprintf(stderr, "path %s: status %d\n", cases[i].path, st);
+    assert_int_equal(st, cases[i].status);
+    char *body = NULL;
+    size_t blen = 0;
+    assert_int_equal(peer_http_body(p, &resp, &body, &blen, WAIT_MS), 0);
+    if (cases[i].type) {
+      char buf[128];
+      assert_string_equal(peer_http_header(&resp, "content-type", buf, sizeof buf), cases[i].type);
+      assert_string_equal(body, cases[i].body);
+    } else {
+      assert_null(strstr(body, "SECRET"));
+    }
+    free(body);
+    peer_http_free(&resp);
+    peer_free(p);
+  }
+  ssews_close(&ep);
+  unlink(path);
+  unlink(outside);
+  snprintf(path, sizeof path, "%s/www/index.html", dir);
+  unlink(path);
+  snprintf(path, sizeof path, "%s/www/app.js", dir);
+  unlink(path);
+  rmdir(www);
+  rmdir(dir);
+}
+
+static void test_no_static_dir_is_404(void **state) {
+  (void)state;
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  peer_http resp;
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_http_get(p, "/index.html", NULL, &resp, WAIT_MS), 404);
+  peer_http_free(&resp);
+  peer_free(p);
+  ssews_close(&ep);
+}
+
+static void test_reject_from_open(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  r.reject_status = 403;
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  peer_http resp;
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_ws_handshake(p, "/private", NULL, &resp, WAIT_MS), 403);
+  peer_http_free(&resp);
+  peer_free(p);
+
+  p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_http_get(p, "/private", kSseAccept, &resp, WAIT_MS), 403);
+  peer_http_free(&resp);
+  peer_free(p);
+
+  size_t cur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  ssews_close(&ep);
+  /* A refused handshake never opened, so it never closes. */
+  assert_int_equal(rec_count(&r, SSEWS_EV_CLOSE, 0), 0);
+  rec_free(&r);
+}
+
+static void test_publish_mixed_subscribers_in_order(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  size_t cur = 0;
+  peer *ws1 = open_ws(port, "/prices", NULL);
+  peer *ws2 = open_ws(port, "/?channel=prices&channel=other", NULL);
+  peer *sse = open_sse(port, "/prices", NULL);
+  peer *elsewhere = open_ws(port, "/other-only", NULL);
+  for (int i = 0; i < 4; i++) assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+
+  enum { N = 200 };
+  char buf[64];
+  for (int i = 0; i < N; i++) {
+    snprintf(buf, sizeof buf, "tick %d", i);
+    assert_int_equal(ssews_publish(ep, "prices", buf, strlen(buf), SSEWS_TEXT, "tick", NULL), SSEWS_OK);
+  }
+  for (int i = 0; i < N; i++) {
+    snprintf(buf, sizeof buf, "tick %d", i);
+    expect_ws_text(ws1, buf);
+    expect_ws_text(ws2, buf);
+    char *got = sse_read_until(sse, "\n\n");
+    assert_non_null(got);
+    char want[96];
+    snprintf(want, sizeof want, "event: tick\ndata: %s\n\n", buf);
+    assert_non_null(strstr(got, want));
+    assert_non_null(strstr(got, "id: "));
+    free(got);
+  }
+  /* Nothing reached the connection subscribed elsewhere. */
+  unsigned char *m = NULL;
+  size_t len;
+  assert_true(peer_ws_read_message(elsewhere, &m, &len, 200) < 0);
+  free(m);
+  peer_free(ws1);
+  peer_free(ws2);
+  peer_free(sse);
+  peer_free(elsewhere);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+static void test_subscribe_in_open_overrides_default(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  r.subscribe_to = "vip";
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  size_t cur = 0;
+  peer *ws = open_ws(port, "/lobby", NULL);
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  assert_int_equal(ssews_publish(ep, "lobby", "no", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_publish(ep, "vip", "yes", 3, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  expect_ws_text(ws, "yes");
+  peer_free(ws);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+/* Extracts the value of the last "id: " line in an SSE chunk. */
+static void last_id(const char *chunk, char *out, size_t n) {
+  const char *p = chunk, *found = NULL;
+  while ((p = strstr(p, "id: ")) != NULL) {
+    if (p == chunk || p[-1] == '\n') found = p;
+    p += 4;
+  }
+  assert_non_null(found);
+  found += 4;
+  size_t i = 0;
+  while (found[i] && found[i] != '\n' && i + 1 < n) {
+    out[i] = found[i];
+    i++;
+  }
+  out[i] = 0;
+}
+
+static void test_resume_sse_last_event_id(void **state) {
+  (void)state;
+  const char *const opts[] = {"history", "100", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  peer *p = open_sse(port, "/?channel=news&channel=sport", NULL);
+  assert_int_equal(ssews_publish(ep, "news", "n1", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_publish(ep, "sport", "s1", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  char *got = sse_read_until(p, "data: s1\n\n");
+  assert_non_null(got);
+  char id[128];
+  last_id(got, id, sizeof id);
+  free(got);
+  peer_free(p); /* the client drops */
+
+  /* Missed while away, on both channels, plus one on a channel it does not follow. */
+  assert_int_equal(ssews_publish(ep, "news", "n2", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_publish(ep, "weather", "w1", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_publish(ep, "sport", "s2", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+
+  char hdr[200];
+  snprintf(hdr, sizeof hdr, "Last-Event-ID: %s", id);
+  const char *const h[] = {"Accept: text/event-stream", hdr, NULL};
+  p = open_sse(port, "/?channel=news&channel=sport", h);
+  assert_int_equal(ssews_publish(ep, "news", "n3", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  got = sse_read_until(p, "data: n3\n\n");
+  assert_non_null(got);
+  /* In order, no duplicates, nothing from before the id, nothing from elsewhere. */
+  const char *a = strstr(got, "data: n2\n"), *b = strstr(got, "data: s2\n"), *c = strstr(got, "data: n3\n");
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_true(a < b && b < c);
+  assert_null(strstr(got, "data: n1\n"));
+  assert_null(strstr(got, "data: s1\n"));
+  assert_null(strstr(got, "data: w1\n"));
+  assert_null(strstr(got, "ssews-gap"));
+  assert_null(strstr(a + 1, "data: n2\n"));
+  free(got);
+  peer_free(p);
+
+  /* An id from another server run (stale epoch): everything history holds, and a gap notice. */
+  const char *const h2[] = {"Accept: text/event-stream", "Last-Event-ID: oldepoch-7", NULL};
+  p = open_sse(port, "/news", h2);
+  got = sse_read_until(p, "data: n3\n\n");
+  assert_non_null(got);
+  assert_non_null(strstr(got, "event: ssews-gap\n"));
+  assert_non_null(strstr(got, "data: n1\n"));
+  free(got);
+  peer_free(p);
+  ssews_close(&ep);
+}
+
+static void test_resume_ws_last_event_id(void **state) {
+  (void)state;
+  const char *const opts[] = {"history", "3", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  assert_int_equal(ssews_publish(ep, "c", "m1", 2, SSEWS_TEXT, NULL, "id-1"), SSEWS_OK);
+  assert_int_equal(ssews_publish(ep, "c", "m2", 2, SSEWS_TEXT, NULL, "id-2"), SSEWS_OK);
+  assert_int_equal(ssews_publish(ep, "c", "m3", 2, SSEWS_TEXT, NULL, "id-3"), SSEWS_OK);
+  /* Publisher-given ids resume too; a plain WebSocket peer gets raw payloads. */
+  peer *ws = open_ws(port, "/c?last_event_id=id-1", NULL);
+  expect_ws_text(ws, "m2");
+  expect_ws_text(ws, "m3");
+  assert_int_equal(ssews_publish(ep, "c", "m4", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  expect_ws_text(ws, "m4");
+  peer_free(ws);
+
+  /* ssews.v1 peers get channel, event and id with each message; an id that
+   * history no longer holds gives a gap notice and then all that is left. */
+  const char *const v1[] = {"Sec-WebSocket-Protocol: ssews.v1", NULL};
+  ws = open_ws(port, "/c?last_event_id=id-1", v1);
+  unsigned char *m = NULL;
+  size_t len;
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 1);
+  assert_non_null(strstr((char *)m, "\"event\":\"ssews-gap\""));
+  free(m);
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 1);
+  /* History holds m2, m3, m4 now (3 messages). */
+  assert_string_equal((char *)m, "{\"channel\":\"c\",\"event\":\"\",\"id\":\"id-2\",\"data\":\"m2\"}");
+  free(m);
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
+static void test_pull_mode_event_fd(void **state) {
+  (void)state;
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  int fd = -1;
+  assert_int_equal(ssews_event_fd(ep, &fd), SSEWS_OK);
+  assert_true(fd >= 0);
+  const ssews_event *ev = NULL;
+  assert_int_equal(ssews_next_event(ep, &ev), SSEWS_EAGAIN);
+  assert_null(ev);
+
+  peer *ws = open_ws(port, "/x", NULL);
+  assert_int_equal(peer_ws_send(ws, 1, "ping?", 5), 0);
+  int kinds[2] = {SSEWS_EV_OPEN, SSEWS_EV_MESSAGE};
+  for (int i = 0; i < 2; i++) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+    assert_int_equal(ssews_next_event(ep, &ev), SSEWS_OK);
+    assert_int_equal(ssews_event_kind(ev), kinds[i]);
+  }
+  size_t len;
+  const char *d = ssews_event_data(ev, &len);
+  assert_int_equal(len, 5);
+  assert_memory_equal(d, "ping?", 5);
+  /* Drained: the fd is no longer readable. */
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  assert_int_equal(poll(&pfd, 1, 0), 0);
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
+static void test_close_from_callback(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  r.ep = ep; /* the callback closes it on the first message */
+  r.close_from_callback = 1;
+  size_t cur = 0;
+  peer *ws = open_ws(port, "/x", NULL);
+  assert_int_equal(peer_ws_send(ws, 1, "bye", 3), 0);
+  assert_non_null(rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS));
+  /* The server goes away: the peer gets a close frame 1001 and EOF. */
+  unsigned char *m = NULL;
+  size_t len;
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 8);
+  assert_int_equal(peer_close_code(m, len), 1001);
+  free(m);
+  assert_non_null(rec_wait(&r, SSEWS_EV_CLOSE, &cur, WAIT_MS));
+  peer_free(ws);
+  /* The endpoint is freed by its own thread; wait until the port is free again. */
+  for (int i = 0; i < 500; i++) {
+    peer *p = peer_connect("127.0.0.1", port, 0, 100);
+    if (!p) break;
+    peer_free(p);
+    usleep(10000);
+  }
+  rec_free(&r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_open_close_both_protocols),
+      cmocka_unit_test(test_sse_framing),
+      cmocka_unit_test(test_sse_heartbeat),
+      cmocka_unit_test(test_static_files),
+      cmocka_unit_test(test_no_static_dir_is_404),
+      cmocka_unit_test(test_reject_from_open),
+      cmocka_unit_test(test_publish_mixed_subscribers_in_order),
+      cmocka_unit_test(test_subscribe_in_open_overrides_default),
+      cmocka_unit_test(test_resume_sse_last_event_id),
+      cmocka_unit_test(test_resume_ws_last_event_id),
+      cmocka_unit_test(test_pull_mode_event_fd),
+      cmocka_unit_test(test_close_from_callback),
+  };
+  return cmocka_run_group_tests_name("server", tests, NULL, NULL);
+}

@@ -1,0 +1,156 @@
+// The `ssews` command: `ssews serve` runs a hub on the library.
+// It uses only the public C API, as any application would.
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ssews.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
+    "                   [--tls-cert F --tls-key F] [--echo] [--option key=value]...\n"
+    "\n"
+    "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
+    "  Text and binary messages a WebSocket client sends are published to the channels it\n"
+    "  is subscribed to (the `channel` query parameters, else its path): a chat room.\n"
+    "  --echo sends each WebSocket message back to its sender instead, unchanged.\n"
+    "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
+
+struct Hub {
+  bool echo = false;
+  // Channels each connection subscribes to; only the service thread touches it.
+  std::map<ssews_conn, std::vector<std::string>> channels;
+};
+
+void on_event(ssews *ep, const ssews_event *ev, void *user) {
+  Hub *hub = static_cast<Hub *>(user);
+  ssews_conn conn = ssews_event_conn(ev);
+  switch (ssews_event_kind(ev)) {
+    case SSEWS_EV_OPEN: {
+      std::vector<std::string> chans;
+      for (size_t i = 0; i < ssews_event_channel_count(ev); i++) chans.push_back(ssews_event_channel_at(ev, i));
+      hub->channels[conn] = chans;
+      break;
+    }
+    case SSEWS_EV_MESSAGE: {
+      size_t len;
+      const void *data = ssews_event_data(ev, &len);
+      int flags = ssews_event_is_binary(ev) ? SSEWS_BINARY : SSEWS_TEXT;
+      int rc = SSEWS_OK;
+      if (hub->echo) {
+        rc = ssews_send(ep, conn, data, len, flags, NULL, NULL);
+      } else {
+        for (const auto &ch : hub->channels[conn]) {
+          rc = ssews_publish(ep, ch.c_str(), data, len, flags, NULL, NULL);
+          if (rc != SSEWS_OK) break;
+        }
+      }
+      if (rc != SSEWS_OK) fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_last_error());
+      break;
+    }
+    case SSEWS_EV_CLOSE:
+      hub->channels.erase(conn);
+      break;
+    case SSEWS_EV_ERROR:
+      fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_event_reason(ev));
+      break;
+    default:
+      break;
+  }
+}
+
+int serve(int argc, char **argv) {
+  std::vector<std::string> kv;  // key, value, ...
+  auto set = [&kv](const std::string &k, const std::string &v) {
+    kv.push_back(k);
+    kv.push_back(v);
+  };
+  std::string host = "127.0.0.1", port = "8080";
+  bool tls = false;
+  Hub hub;
+  for (int i = 0; i < argc; i++) {
+    std::string a = argv[i];
+    auto value = [&](const char *name) -> std::string {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "ssews serve: %s needs a value\n%s", name, kUsage);
+        exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--host") host = value("--host");
+    else if (a == "--port") port = value("--port");
+    else if (a == "--static") set("static_dir", value("--static"));
+    else if (a == "--history") set("history", value("--history"));
+    else if (a == "--heartbeat") set("heartbeat", value("--heartbeat"));
+    else if (a == "--tls-cert") set("tls_cert", value("--tls-cert")), tls = true;
+    else if (a == "--tls-key") set("tls_key", value("--tls-key"));
+    else if (a == "--echo") hub.echo = true;
+    else if (a == "--option") {
+      std::string o = value("--option");
+      size_t eq = o.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        fprintf(stderr, "ssews serve: --option needs key=value, got '%s'\n", o.c_str());
+        return 2;
+      }
+      set(o.substr(0, eq), o.substr(eq + 1));
+    } else if (a == "-h" || a == "--help") {
+      fputs(kUsage, stdout);
+      return 0;
+    } else {
+      fprintf(stderr, "ssews serve: unknown argument '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+  }
+  set("host", host);
+  set("port", port);
+  std::vector<const char *> opts;
+  for (const auto &s : kv) opts.push_back(s.c_str());
+  opts.push_back(nullptr);
+
+  // Block the signals before the service thread starts, so only sigwait sees them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  ssews *ep = nullptr;
+  if (ssews_open(&ep, opts.data(), on_event, &hub) != SSEWS_OK) {
+    fprintf(stderr, "ssews serve: %s\n", ssews_last_error());
+    return 1;
+  }
+  int bound = 0;
+  ssews_port(ep, &bound);
+  std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  printf("ssews serving on %s://%s:%d/ (WebSocket %s://%s:%d/)\n", tls ? "https" : "http", shown.c_str(), bound,
+         tls ? "wss" : "ws", shown.c_str(), bound);
+  fflush(stdout);
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  fprintf(stderr, "ssews serve: %s, closing\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  ssews_close(&ep);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "serve")) return serve(argc - 2, argv + 2);
+  if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+    printf("ssews %s\n", ssews_version());
+    return 0;
+  }
+  fputs(kUsage, argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? stdout : stderr);
+  return argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 2;
+}
