@@ -1,0 +1,294 @@
+/* Limits and robustness: slow consumers stay bounded without delaying fast
+ * ones, max_connections, sends and publishes from many threads, TLS. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "peer.h"
+
+static peer *open_ws(int port, const char *path, int tls) {
+  peer *p = peer_connect("127.0.0.1", port, tls, WAIT_MS);
+  assert_non_null(p);
+  assert_int_equal(peer_ws_handshake(p, path, NULL, NULL, WAIT_MS), 0);
+  return p;
+}
+
+static int message_number(const unsigned char *m) { return atoi((const char *)m); }
+
+static void slow_consumer(const char *policy) {
+  enum { COUNT = 96, SIZE = 256 * 1024 }; /* 24 MiB: more than the kernel buffers hold */
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"max_queue_bytes", "1048576", "queue_policy", policy, NULL};
+  int port;
+  ssews *ep = start_server(&r, opts, &port);
+  size_t cur = 0;
+  peer *fast = open_ws(port, "/feed", 0);
+  const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(o);
+  peer *slow = open_ws(port, "/feed", 0); /* never reads while we publish */
+  o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(o);
+  ssews_conn slow_conn = o->conn;
+
+  /* Publish at the pace of the fast reader: it gets every message, in
+   * order, right away, while the slow one lags further and further. */
+  char *buf = malloc(SIZE);
+  memset(buf, 'x', SIZE);
+  for (int i = 0; i < COUNT; i++) {
+    int n = snprintf(buf, SIZE, "%08d", i);
+    buf[n] = '-';
+    assert_int_equal(ssews_publish(ep, "feed", buf, SIZE, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+    unsigned char *m = NULL;
+    size_t len = 0;
+    assert_int_equal(peer_ws_read_message(fast, &m, &len, WAIT_MS), 1);
+    assert_int_equal(len, SIZE);
+    assert_int_equal(message_number(m), i);
+    free(m);
+  }
+  free(buf);
+  /* The server told the application about the slow consumer. */
+  size_t c2 = 0;
+  const rec_event *e = rec_wait_conn(&r, SSEWS_EV_ERROR, slow_conn, &c2, WAIT_MS);
+  assert_non_null(e);
+  assert_int_equal(e->code, SSEWS_ESLOW);
+  assert_non_null(strstr(e->reason, "max_queue_bytes"));
+
+  if (!strcmp(policy, "close")) {
+    c2 = 0;
+    const rec_event *cl = rec_wait_conn(&r, SSEWS_EV_CLOSE, slow_conn, &c2, WAIT_MS);
+    assert_non_null(cl);
+    assert_int_equal(cl->code, 1008);
+  } else {
+    /* drop_oldest: the slow reader still gets the newest message, and fewer than all. */
+    int got = 0, last = -1;
+    for (;;) {
+      unsigned char *m = NULL;
+      size_t len = 0;
+      int op = peer_ws_read_message(slow, &m, &len, 1000);
+      if (op != 1) {
+        free(m);
+        break;
+      }
+      int n = message_number(m);
+      assert_true(n > last); /* still in order */
+      last = n;
+      got++;
+      free(m);
+      if (n == COUNT - 1) break;
+    }
+    assert_int_equal(last, COUNT - 1);
+    assert_true(got < COUNT);
+  }
+  peer_free(fast);
+  peer_free(slow);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+static void test_slow_consumer_drop_oldest(void **state) {
+  (void)state;
+  slow_consumer("drop_oldest");
+}
+
+static void test_slow_consumer_close(void **state) {
+  (void)state;
+  slow_consumer("close");
+}
+
+static void test_max_connections(void **state) {
+  (void)state;
+  const char *const opts[] = {"max_connections", "2", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  peer *a = open_ws(port, "/a", 0);
+  peer *b = open_ws(port, "/b", 0);
+  peer *c = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  peer_http resp;
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_ws_handshake(c, "/c", NULL, &resp, WAIT_MS), 503);
+  peer_http_free(&resp);
+  peer_free(c);
+  const char *const sse[] = {"Accept: text/event-stream", NULL};
+  c = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_http_get(c, "/c", sse, &resp, WAIT_MS), 503);
+  peer_http_free(&resp);
+  peer_free(c);
+  peer_free(a);
+  peer_free(b);
+  ssews_close(&ep);
+}
+
+struct pub_args {
+  ssews *ep;
+  int thread;
+  int count;
+  ssews_conn conn; /* also ssews_send to it when non-zero */
+};
+
+static void *publisher(void *arg) {
+  struct pub_args *a = arg;
+  char buf[64];
+  for (int i = 0; i < a->count; i++) {
+    int n = snprintf(buf, sizeof buf, "%d:%d", a->thread, i);
+    int rc;
+    if (a->conn) {
+      while ((rc = ssews_send(a->ep, a->conn, buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL) usleep(100);
+    } else {
+      while ((rc = ssews_publish(a->ep, "mt", buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL) usleep(100);
+    }
+    if (rc != SSEWS_OK) return (void *)1;
+  }
+  return NULL;
+}
+
+static void run_threads(ssews *ep, ssews_conn conn, peer *reader) {
+  enum { THREADS = 4, EACH = 500 };
+  pthread_t t[THREADS];
+  struct pub_args args[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    args[i] = (struct pub_args){ep, i, EACH, conn};
+    pthread_create(&t[i], NULL, publisher, &args[i]);
+  }
+  int next[THREADS] = {0};
+  for (int k = 0; k < THREADS * EACH; k++) {
+    unsigned char *m = NULL;
+    size_t len;
+    assert_int_equal(peer_ws_read_message(reader, &m, &len, WAIT_MS), 1);
+    int th = -1, seq = -1;
+    assert_int_equal(sscanf((char *)m, "%d:%d", &th, &seq), 2);
+    assert_true(th >= 0 && th < THREADS);
+    assert_int_equal(seq, next[th]); /* each thread's messages arrive in its order */
+    next[th]++;
+    free(m);
+  }
+  for (int i = 0; i < THREADS; i++) {
+    void *res;
+    pthread_join(t[i], &res);
+    assert_null(res);
+    assert_int_equal(next[i], EACH);
+  }
+}
+
+static void test_send_and_publish_from_threads(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  size_t cur = 0;
+  peer *sub = open_ws(port, "/mt", 0);
+  const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(o);
+  run_threads(ep, 0, sub);       /* publish */
+  run_threads(ep, o->conn, sub); /* send */
+  peer_free(sub);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+/* TLS with a certificate made for the test. */
+static char g_tls_dir[64];
+
+static int make_cert(void **state) {
+  (void)state;
+  strcpy(g_tls_dir, "/tmp/ssews-tls-XXXXXX");
+  if (!mkdtemp(g_tls_dir)) return -1;
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+           "-keyout %s/key.pem -out %s/cert.pem >/dev/null 2>&1",
+           g_tls_dir, g_tls_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static int remove_cert(void **state) {
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", g_tls_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_tls_wss_and_https_sse(void **state) {
+  (void)state;
+  char cert[128], key[128];
+  snprintf(cert, sizeof cert, "%s/cert.pem", g_tls_dir);
+  snprintf(key, sizeof key, "%s/key.pem", g_tls_dir);
+  recorder r;
+  rec_init(&r);
+  r.echo = 1;
+  const char *const opts[] = {"tls_cert", cert, "tls_key", key, NULL};
+  int port;
+  ssews *ep = start_server(&r, opts, &port);
+
+  peer *ws = open_ws(port, "/secure", 1);
+  char big[70000];
+  memset(big, 'z', sizeof big);
+  assert_int_equal(peer_ws_send(ws, 2, big, sizeof big), 0);
+  unsigned char *m = NULL;
+  size_t len;
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 2);
+  assert_int_equal(len, sizeof big);
+  assert_memory_equal(m, big, len);
+  free(m);
+
+  peer *sse = peer_connect("127.0.0.1", port, 1, WAIT_MS);
+  assert_non_null(sse);
+  const char *const h[] = {"Accept: text/event-stream", NULL};
+  peer_http resp;
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_http_get(sse, "/secure", h, &resp, WAIT_MS), 200);
+  peer_http_free(&resp);
+  assert_int_equal(ssews_publish(ep, "secure", "over tls", 8, SSEWS_TEXT, "note", NULL), SSEWS_OK);
+  char *got = sse_read_until(sse, "data: over tls\n\n");
+  assert_non_null(got);
+  assert_non_null(strstr(got, "event: note\n"));
+  free(got);
+  unsigned char *pm = NULL;
+  assert_int_equal(peer_ws_read_message(ws, &pm, &len, WAIT_MS), 1);
+  assert_string_equal((char *)pm, "over tls");
+  free(pm);
+
+  /* A plain-text client on the TLS port gets nowhere, and the server lives on. */
+  peer *plain = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_true(peer_ws_handshake(plain, "/x", NULL, NULL, 2000) != 0);
+  peer_free(plain);
+
+  peer_free(ws);
+  peer_free(sse);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+static void test_bad_tls_files(void **state) {
+  (void)state;
+  /* Files that exist but hold no certificate: a TLS error, not a crash. */
+  const char *opts[] = {"host", "127.0.0.1", "port", "0", "tls_cert", "/etc/hostname", "tls_key", "/etc/hostname", NULL};
+  ssews *ep = NULL;
+  int rc = ssews_open(&ep, opts, NULL, NULL);
+  assert_int_equal(rc, SSEWS_ETLS);
+  assert_null(ep);
+  assert_non_null(strstr(ssews_last_error(), "tls_cert"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_slow_consumer_drop_oldest),
+      cmocka_unit_test(test_slow_consumer_close),
+      cmocka_unit_test(test_max_connections),
+      cmocka_unit_test(test_send_and_publish_from_threads),
+      cmocka_unit_test(test_tls_wss_and_https_sse),
+      cmocka_unit_test(test_bad_tls_files),
+  };
+  return cmocka_run_group_tests_name("limits", tests, make_cert, remove_cert);
+}
