@@ -218,6 +218,7 @@ Status Engine::start() {
 
   heartbeat_sul_.reset(new Sul{});
   heartbeat_sul_->engine = this;
+  ctx_alive_ = true;
   thread_ = std::thread([this] { run(); });
   return Status::ok();
 }
@@ -235,6 +236,11 @@ void Engine::run() {
     if (lws_service(ctx_, 0) < 0) break;
   }
   lws_sul_cancel(&heartbeat_sul_->sul);
+  {
+    // From now on no other thread may touch the context (see wake()).
+    std::lock_guard<std::mutex> lk(wake_mu_);
+    ctx_alive_ = false;
+  }
   // Destroying the context closes what is left; each close still reports.
   lws_context_destroy(ctx_);
   ctx_ = nullptr;
@@ -264,10 +270,10 @@ bool Engine::close() {
   }
   if (on_service_thread()) {
     close_from_callback_ = true;
-    lws_cancel_service(ctx_);
+    wake();
     return false;
   }
-  lws_cancel_service(ctx_);
+  wake();
   if (thread_.joinable()) thread_.join();
   return true;
 }
@@ -291,8 +297,13 @@ Status Engine::enqueue(size_t bytes, std::function<void()> fn) {
       f();
     });
   }
-  lws_cancel_service(ctx_);
+  wake();
   return Status::ok();
+}
+
+void Engine::wake() {
+  std::lock_guard<std::mutex> lk(wake_mu_);
+  if (ctx_alive_) lws_cancel_service(ctx_);
 }
 
 void Engine::drain_commands() {

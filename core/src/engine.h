@@ -105,6 +105,7 @@ class Engine {
 
   // Commands from other threads.
   Status enqueue(size_t bytes, std::function<void()> fn);
+  void wake();  // lws_cancel_service, if the context still exists
   void drain_commands();
 
   // Events to the application.
@@ -144,11 +145,14 @@ class Engine {
   void *user_;
 
   lws_context *ctx_ = nullptr;
+  // Guards waking the loop against the context's destruction at shutdown.
+  std::mutex wake_mu_;
+  bool ctx_alive_ = false;
   lws_vhost *vhost_ = nullptr;
   std::unique_ptr<lws_retry_bo> retry_;
   int bound_port_ = 0;
   std::thread thread_;
-  std::thread::id service_tid_;
+  std::atomic<std::thread::id> service_tid_{};
   std::atomic<bool> closing_{false};
   std::atomic<bool> stop_loop_{false};
   bool close_from_callback_ = false;
