@@ -19,6 +19,11 @@ bash scripts/build.sh build-asan -DSSEWS_SANITIZE=ON -DSSEWS_WERROR=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j "$jobs") || fail=1
 
+step "Command-line tests (pytest, against the websockets package and raw servers)"
+python3 -m venv build-venv
+build-venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
+(SSEWS_BIN=build-asan/tools/ssews ASAN_OPTIONS=detect_leaks=0 build-venv/bin/python -m pytest -q tests/cli) || fail=1
+
 step "Threading tests (TSan)"
 bash scripts/build.sh build-tsan -DSSEWS_TSAN=ON -DSSEWS_WERROR=ON
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -R 'test_(server|api|limits)') || fail=1

@@ -79,6 +79,7 @@ SSEWS_API unsigned ssews_version_number(void);
 #define SSEWS_EINTERNAL (-17) /* an internal failure (a bug: please report) */
 #define SSEWS_ESLOW (-18)    /* a slow consumer lost messages or was closed */
 #define SSEWS_EURL (-19)     /* a malformed or unsupported URL */
+#define SSEWS_EGAP (-20)     /* resumed, but messages may have been missed (history ran out) */
 
 /**
  * ssews_strerror - a short static description of an error code
@@ -153,6 +154,17 @@ typedef void (*ssews_event_cb)(ssews *ep, const ssews_event *ev, void *user);
  *     ("16777216"), max_connections ("10000"), max_queue_bytes ("4194304"),
  *     queue_policy ("drop_oldest" | "close"), max_header_size ("8192"),
  *     handshake_timeout ("10"), max_pending_bytes ("67108864").
+ *   client: url, header ("Name: value", repeatable), subprotocols, v1
+ *     ("true": offer ssews.v1), ca_file, insecure ("false"), connect_timeout
+ *     ("10"), reconnect ("true"), reconnect_delay_ms ("1000"),
+ *     reconnect_max_delay_ms ("30000"), reconnect_max_attempts ("0" = no
+ *     limit), last_event_id, ping_interval, pong_timeout, max_message_size,
+ *     max_queue_bytes (what may wait to be sent while disconnected).
+ *   A key that applies to the other role is an error that says so.
+ *
+ * A client connects in the background: events tell the story (open on each
+ * successful connect; reconnecting with attempt and delay; error with the
+ * reason; one final close when it stops for good). Its connection id is 1.
  *
  * `cb` (may be NULL) receives events on the service thread (callback mode);
  * with cb NULL events are queued for ssews_next_event (pull mode). Passing
@@ -278,8 +290,11 @@ SSEWS_API int64_t ssews_event_delay_ms(const ssews_event *ev);
  *
  * Errors: SSEWS_EINVAL (NULL data with len > 0, event or id containing CR,
  * LF or NUL, binary on SSE, invalid UTF-8 text), SSEWS_ENOCONN,
- * SSEWS_ETOOBIG, SSEWS_EFULL (max_pending_bytes reached), SSEWS_ENOTSUP
- * (an SSE client cannot send), SSEWS_ECLOSED. Any thread; returns at once.
+ * SSEWS_ETOOBIG, SSEWS_EFULL (max_pending_bytes reached; for a client,
+ * max_queue_bytes of unsent data while disconnected), SSEWS_ENOTSUP (an SSE
+ * client cannot send), SSEWS_ECLOSED. Any thread; returns at once. A client
+ * queues what it sends while disconnected and flushes it, in order, after
+ * the reconnect; event and id must be NULL for a client.
  */
 SSEWS_API int ssews_send(ssews *ep, ssews_conn conn, const void *data, size_t len, int flags,
                          const char *event, const char *id);

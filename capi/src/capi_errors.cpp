@@ -38,6 +38,7 @@ SSEWS_API const char *ssews_strerror(int code) {
     case SSEWS_EINTERNAL: return "internal error";
     case SSEWS_ESLOW: return "slow consumer";
     case SSEWS_EURL: return "bad URL";
+    case SSEWS_EGAP: return "messages may have been missed";
     default: return "unknown error";
   }
 }

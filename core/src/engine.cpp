@@ -2,6 +2,8 @@
 // public operations. Protocol handling lives in server.cpp.
 #include "engine.h"
 
+#include "client_state.h"
+
 #include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
@@ -17,6 +19,7 @@
 #include "sse_encoder.h"
 #include "ssews.h"
 #include "utf8.h"
+#include "url.h"
 #include "ws_rules.h"
 
 static_assert(LWS_PRE <= sw::kHeadroom, "WireBuf headroom must cover LWS_PRE");
@@ -129,8 +132,16 @@ Engine *Engine::open(ssews *handle, const char *const *kv, EventCallback cb, voi
     return nullptr;
   }
   if (!o.url.empty()) {
-    st = fail(SSEWS_ENOTSUP, "option 'url': client endpoints are not available in this build");
-    return nullptr;
+    Url u;
+    std::string why;
+    if (!parse_url(o.url, u, why)) {
+      st = fail(SSEWS_EURL, "option 'url': " + why);
+      return nullptr;
+    }
+    if (!o.ca_file.empty() && !readable_file(o.ca_file)) {
+      st = fail(SSEWS_EOPTION, "option 'ca_file': cannot read file '" + o.ca_file + "'");
+      return nullptr;
+    }
   }
   if (!o.tls_cert.empty() && !readable_file(o.tls_cert)) {
     st = fail(SSEWS_EOPTION, "option 'tls_cert': cannot read file '" + o.tls_cert + "'");
@@ -157,8 +168,49 @@ Engine *Engine::open(ssews *handle, const char *const *kv, EventCallback cb, voi
   return e.release();
 }
 
+Status Engine::start_client() {
+  client_init();  // before the context: lws calls back while creating it
+  lws_context_creation_info ci;
+  memset(&ci, 0, sizeof ci);
+  // No DO_SSL_GLOBAL_INIT on the context: OpenSSL 3 initialises itself, and
+  // lws 4.1 leaks its client SSL_CTX when a second context in the process
+  // (a TLS server) also asked for global init (seen with ASan).
+  ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+  ci.user = this;
+  ci.timeout_secs = opts_.connect_timeout;
+  ci.connect_timeout_secs = opts_.connect_timeout;
+  ci.pcontext = &ctx_;
+  ctx_ = lws_create_context(&ci);
+  if (!ctx_) return fail(SSEWS_EINTERNAL, "cannot create the libwebsockets context");
+  lws_context_creation_info vi;
+  memset(&vi, 0, sizeof vi);
+  vi.port = CONTEXT_PORT_NO_LISTEN;
+  vi.protocols = kProtocols;
+  vi.vhost_name = "ssews-client";
+  vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  vi.timeout_secs = opts_.connect_timeout;
+  vi.connect_timeout_secs = opts_.connect_timeout;
+  if (!opts_.ca_file.empty()) vi.client_ssl_ca_filepath = opts_.ca_file.c_str();
+  vhost_ = lws_create_vhost(ctx_, &vi);
+  if (!vhost_) {
+    lws_context_destroy(ctx_);
+    ctx_ = nullptr;
+    return fail(SSEWS_ETLS, "cannot set up the client (TLS with ca_file '" + opts_.ca_file + "')");
+  }
+  {
+    std::lock_guard<std::mutex> lk(live_mu_);
+    live_.emplace(1, cl_->url.websocket ? Proto::Ws : Proto::Sse);
+  }
+  heartbeat_sul_.reset(new Sul{});
+  heartbeat_sul_->engine = this;
+  ctx_alive_ = true;
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
 Status Engine::start() {
   lws_set_log_level(log_mask(opts_.log_level), nullptr);
+  if (is_client()) return start_client();
   std::string host = opts_.host == "localhost" ? "127.0.0.1" : opts_.host;
   Status st = check_bind(host, opts_.port);
   if (st.failed()) return st;
@@ -232,6 +284,7 @@ void Engine::heartbeat_cb(lws_sorted_usec_list_t *sul) {
 void Engine::run() {
   service_tid_ = std::this_thread::get_id();
   lws_sul_schedule(ctx_, 0, &heartbeat_sul_->sul, heartbeat_cb, LWS_US_PER_SEC);
+  if (is_client()) client_schedule(0);
   while (!stop_loop_.load()) {
     if (lws_service(ctx_, 0) < 0) break;
   }
@@ -259,6 +312,11 @@ bool Engine::close() {
   if (!first) return false;
   std::function<void()> shutdown = [this] {
     close_deadline_us_ = lws_now_usecs() + kCloseGraceUs;
+    if (is_client()) {
+      client_shutdown();
+      if (cl_->stopped) stop_loop_ = true;
+      return;
+    }
     std::vector<Conn *> all;
     for (auto &kv : conns_) all.push_back(kv.second.get());
     for (Conn *c : all) start_close(c, 1001, "server closing");
@@ -387,6 +445,16 @@ Status check_fields(const char *event, const char *id) {
 Status Engine::send(ConnId conn, const void *data, size_t len, bool binary, const char *event,
                     const char *id) {
   if (!data && len) return fail(SSEWS_EINVAL, "data is NULL but len is not 0");
+  if (is_client()) {
+    if (closing_.load()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
+    if (len > opts_.max_message_size)
+      return fail(SSEWS_ETOOBIG, "message of " + std::to_string(len) + " bytes exceeds max_message_size (" +
+                                     std::to_string(opts_.max_message_size) + ")");
+    if (!binary && !utf8_valid(std::string_view(static_cast<const char *>(data), len)))
+      return fail(SSEWS_EINVAL, "text message is not valid UTF-8");
+    if (event || id) return fail(SSEWS_EINVAL, "event and id apply to SSE messages a server sends");
+    return client_send(data, len, binary);
+  }
   Proto proto;
   {
     std::lock_guard<std::mutex> lk(live_mu_);
@@ -418,6 +486,7 @@ Status Engine::send(ConnId conn, const void *data, size_t len, bool binary, cons
 
 Status Engine::publish(const char *channel, const void *data, size_t len, bool binary, const char *event,
                        const char *id) {
+  if (is_client()) return fail(SSEWS_ENOTSUP, "not supported: publish is for server endpoints");
   if (!channel || !*channel) return fail(SSEWS_EINVAL, "channel must be a non-empty string");
   if (strlen(channel) > kMaxFieldBytes) return fail(SSEWS_EINVAL, "channel name longer than 1024 bytes");
   if (!data && len) return fail(SSEWS_EINVAL, "data is NULL but len is not 0");
@@ -447,6 +516,7 @@ Status Engine::publish(const char *channel, const void *data, size_t len, bool b
 }
 
 Status Engine::subscribe(ConnId conn, const char *channel, bool on) {
+  if (is_client()) return fail(SSEWS_ENOTSUP, "not supported: subscriptions are made by server endpoints");
   if (!channel || !*channel) return fail(SSEWS_EINVAL, "channel must be a non-empty string");
   if (strlen(channel) > kMaxFieldBytes) return fail(SSEWS_EINVAL, "channel name longer than 1024 bytes");
   {
@@ -481,6 +551,7 @@ Status Engine::subscribe(ConnId conn, const char *channel, bool on) {
 }
 
 Status Engine::reject(ConnId conn, int status) {
+  if (is_client()) return fail(SSEWS_ENOTSUP, "not supported: reject is for server endpoints");
   if (status == 0) status = 403;
   if (status < 400 || status > 599) return fail(SSEWS_EINVAL, "http_status must be 400-599");
   {
@@ -514,6 +585,7 @@ Status Engine::conn_close(ConnId conn, int code, const char *reason) {
 }
 
 Status Engine::port(int &out) const {
+  if (is_client()) return fail(SSEWS_ENOTSUP, "not supported: a client does not listen");
   out = bound_port_;
   return Status::ok();
 }

@@ -19,6 +19,8 @@
 #include "message.h"
 #include "options.h"
 #include "outq.h"
+#include "sse_parser.h"
+#include "url.h"
 
 struct lws;
 struct lws_context;
@@ -94,12 +96,14 @@ class Engine {
 
   // --- service thread only (called from the lws protocol callback) ---
   int on_lws(lws *wsi, int reason, void *in, size_t len);
+  bool is_client() const { return !opts_.url.empty(); }
 
   ~Engine();
 
  private:
   Engine(ssews *handle, Options opts, EventCallback cb, void *user);
   Status start();
+  Status start_client();
   void run();
   bool on_service_thread() const { return std::this_thread::get_id() == service_tid_; }
 
@@ -138,6 +142,23 @@ class Engine {
   void heartbeat_tick();
   static void heartbeat_cb(struct lws_sorted_usec_list *sul);
   void resume_paused();
+
+  // Client role (client.cpp).
+  struct Client;
+  void client_init();
+  static void client_timer_cb(struct lws_sorted_usec_list *sul);
+  void client_schedule(uint64_t delay_ms);
+  void client_connect();
+  void client_dropped(int err, const std::string &why, bool failed);
+  void client_error(int err, const std::string &why);
+  void client_final_close(int code, const std::string &reason);
+  void client_opened();
+  void client_sse_event(const SseEvent &e);
+  Status client_send(const void *data, size_t len, bool binary);
+  void client_shutdown();
+  int client_lws(lws *wsi, int reason, void *in, size_t len);
+  int client_ws_receive(lws *wsi, void *in, size_t len);
+  int client_ws_writeable(lws *wsi);
 
   ssews *handle_;
   Options opts_;
@@ -187,6 +208,8 @@ class Engine {
   ConnId next_id_ = 1;
   struct Sul;
   std::unique_ptr<Sul> heartbeat_sul_;
+  std::unique_ptr<Client> cl_;
+  std::atomic<size_t> client_queued_{0};  // bytes a client holds for sending
 
   friend struct EngineAccess;
 };

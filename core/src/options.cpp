@@ -1,6 +1,8 @@
 #include "options.h"
 
+#include <cctype>
 #include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -24,6 +26,49 @@ bool parse_uint(const std::string &v, uint64_t lo, uint64_t hi, uint64_t &out) {
 }
 
 using Setter = std::function<bool(Options &, const std::string &, std::string &)>;
+
+enum Role { kServer = 1, kClient = 2, kBoth = 3 };
+struct Opt {
+  Role role;
+  Setter set;
+};
+
+Setter bool_opt(bool Options::*field) {
+  return [=](Options &o, const std::string &v, std::string &why) {
+    if (v == "1" || v == "true" || v == "yes" || v == "on") o.*field = true;
+    else if (v == "0" || v == "false" || v == "no" || v == "off") o.*field = false;
+    else {
+      why = "is not a boolean (true/false, 1/0, yes/no, on/off)";
+      return false;
+    }
+    return true;
+  };
+}
+
+bool token_char(char c) {
+  return isalnum(static_cast<unsigned char>(c)) || strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+// "Name: value": a token name, and no CR, LF or NUL anywhere (header injection).
+bool header_opt(Options &o, const std::string &v, std::string &why) {
+  size_t colon = v.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    why = "is not a 'Name: value' header";
+    return false;
+  }
+  for (size_t i = 0; i < colon; i++)
+    if (!token_char(v[i])) {
+      why = "has an invalid header name";
+      return false;
+    }
+  for (char c : v)
+    if (c == '\r' || c == '\n' || c == '\0') {
+      why = "contains CR or LF";
+      return false;
+    }
+  o.headers.push_back(v);
+  return true;
+}
 
 template <typename T>
 Setter uint_opt(T Options::*field, uint64_t lo, uint64_t hi) {
@@ -49,44 +94,66 @@ Setter str_opt(std::string Options::*field, bool allow_empty) {
   };
 }
 
-const std::map<std::string, Setter> &setters() {
-  static const std::map<std::string, Setter> m = {
-      {"url", str_opt(&Options::url, false)},
-      {"host", str_opt(&Options::host, false)},
-      {"port", uint_opt(&Options::port, 0, 65535)},
-      {"tls_cert", str_opt(&Options::tls_cert, false)},
-      {"tls_key", str_opt(&Options::tls_key, false)},
-      {"static_dir", str_opt(&Options::static_dir, false)},
-      {"history", uint_opt(&Options::history, 0, 1000000)},
-      {"heartbeat", uint_opt(&Options::heartbeat, 0, 86400)},
-      {"ping_interval", uint_opt(&Options::ping_interval, 0, 65535)},
-      {"pong_timeout", uint_opt(&Options::pong_timeout, 1, 65535)},
-      {"max_message_size", uint_opt(&Options::max_message_size, 1, uint64_t(1) << 31)},
-      {"max_connections", uint_opt(&Options::max_connections, 1, 1000000)},
-      {"max_queue_bytes", uint_opt(&Options::max_queue_bytes, 1024, uint64_t(1) << 34)},
+const std::map<std::string, Opt> &setters() {
+  static const std::map<std::string, Opt> m = {
+      {"url", {kClient, str_opt(&Options::url, false)}},
+      {"host", {kServer, str_opt(&Options::host, false)}},
+      {"port", {kServer, uint_opt(&Options::port, 0, 65535)}},
+      {"tls_cert", {kServer, str_opt(&Options::tls_cert, false)}},
+      {"tls_key", {kServer, str_opt(&Options::tls_key, false)}},
+      {"static_dir", {kServer, str_opt(&Options::static_dir, false)}},
+      {"history", {kServer, uint_opt(&Options::history, 0, 1000000)}},
+      {"heartbeat", {kServer, uint_opt(&Options::heartbeat, 0, 86400)}},
+      {"ping_interval", {kBoth, uint_opt(&Options::ping_interval, 0, 65535)}},
+      {"pong_timeout", {kBoth, uint_opt(&Options::pong_timeout, 1, 65535)}},
+      {"max_message_size", {kBoth, uint_opt(&Options::max_message_size, 1, uint64_t(1) << 31)}},
+      {"max_connections", {kServer, uint_opt(&Options::max_connections, 1, 1000000)}},
+      {"max_queue_bytes", {kBoth, uint_opt(&Options::max_queue_bytes, 1024, uint64_t(1) << 34)}},
       {"queue_policy",
-       [](Options &o, const std::string &v, std::string &why) {
-         if (v == "drop_oldest") o.queue_drop_oldest = true;
-         else if (v == "close") o.queue_drop_oldest = false;
-         else {
-           why = "must be 'drop_oldest' or 'close'";
-           return false;
-         }
-         return true;
-       }},
-      {"max_header_size", uint_opt(&Options::max_header_size, 256, 65535)},
-      {"handshake_timeout", uint_opt(&Options::handshake_timeout, 1, 3600)},
-      {"max_pending_bytes", uint_opt(&Options::max_pending_bytes, 1024, uint64_t(1) << 36)},
-      {"max_event_queue", uint_opt(&Options::max_event_queue, 1, 100000000)},
+       {kServer,
+        [](Options &o, const std::string &v, std::string &why) {
+          if (v == "drop_oldest") o.queue_drop_oldest = true;
+          else if (v == "close") o.queue_drop_oldest = false;
+          else {
+            why = "must be 'drop_oldest' or 'close'";
+            return false;
+          }
+          return true;
+        }}},
+      {"max_header_size", {kServer, uint_opt(&Options::max_header_size, 256, 65535)}},
+      {"handshake_timeout", {kServer, uint_opt(&Options::handshake_timeout, 1, 3600)}},
+      {"max_pending_bytes", {kBoth, uint_opt(&Options::max_pending_bytes, 1024, uint64_t(1) << 36)}},
+      {"max_event_queue", {kBoth, uint_opt(&Options::max_event_queue, 1, 100000000)}},
       {"log_level",
-       [](Options &o, const std::string &v, std::string &why) {
-         if (v != "none" && v != "error" && v != "warn" && v != "notice" && v != "info") {
-           why = "must be one of none, error, warn, notice, info";
-           return false;
-         }
-         o.log_level = v;
-         return true;
-       }},
+       {kBoth,
+        [](Options &o, const std::string &v, std::string &why) {
+          if (v != "none" && v != "error" && v != "warn" && v != "notice" && v != "info") {
+            why = "must be one of none, error, warn, notice, info";
+            return false;
+          }
+          o.log_level = v;
+          return true;
+        }}},
+      {"header", {kClient, header_opt}},
+      {"subprotocols", {kClient, str_opt(&Options::subprotocols, true)}},
+      {"v1", {kClient, bool_opt(&Options::v1)}},
+      {"ca_file", {kClient, str_opt(&Options::ca_file, false)}},
+      {"insecure", {kClient, bool_opt(&Options::insecure)}},
+      {"connect_timeout", {kClient, uint_opt(&Options::connect_timeout, 1, 3600)}},
+      {"reconnect", {kClient, bool_opt(&Options::reconnect)}},
+      {"reconnect_delay_ms", {kClient, uint_opt(&Options::reconnect_delay_ms, 0, 3600000)}},
+      {"reconnect_max_delay_ms", {kClient, uint_opt(&Options::reconnect_max_delay_ms, 0, 86400000)}},
+      {"reconnect_max_attempts", {kClient, uint_opt(&Options::reconnect_max_attempts, 0, 1000000000)}},
+      {"last_event_id",
+       {kClient,
+        [](Options &o, const std::string &v, std::string &why) {
+          if (v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+            why = "contains CR, LF or NUL";
+            return false;
+          }
+          o.last_event_id = v;
+          return true;
+        }}},
   };
   return m;
 }
@@ -104,6 +171,10 @@ const std::vector<std::string> &option_keys() {
 
 bool parse_options(const char *const *kv, Options &out, std::string &err) {
   if (!kv) return true;
+  // The role decides which keys apply: look for "url" first.
+  bool client = false;
+  for (size_t i = 0; kv[i] && kv[i + 1]; i += 2)
+    if (!strcmp(kv[i], "url")) client = true;
   for (size_t i = 0; kv[i]; i += 2) {
     std::string key = kv[i];
     if (!kv[i + 1]) {
@@ -116,8 +187,13 @@ bool parse_options(const char *const *kv, Options &out, std::string &err) {
       err = "unknown option '" + key + "'";
       return false;
     }
+    if (!(it->second.role & (client ? kClient : kServer))) {
+      err = client ? "option '" + key + "' applies to servers only (this endpoint has a 'url': a client)"
+                   : "option '" + key + "' applies to clients only (give a 'url' to open a client)";
+      return false;
+    }
     std::string why;
-    if (!it->second(out, value, why)) {
+    if (!it->second.set(out, value, why)) {
       err = "option '" + key + "': '" + value + "' " + why;
       return false;
     }

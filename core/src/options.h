@@ -31,6 +31,19 @@ struct Options {
   size_t max_pending_bytes = 64u << 20;      // bytes of sends queued to the service thread
   size_t max_event_queue = 100000;           // pull mode: events waiting to be taken
   std::string log_level = "error";           // libwebsockets log: none|error|warn|notice|info
+
+  // Client
+  std::vector<std::string> headers;          // "Name: value", sent with every (re)connect
+  std::string subprotocols;                  // WebSocket: comma-separated, besides ssews.v1
+  bool v1 = true;                            // WebSocket: offer ssews.v1 (channel, event, id)
+  std::string ca_file;                       // PEM bundle to verify the server with
+  bool insecure = false;                     // skip TLS verification (only when asked)
+  unsigned connect_timeout = 10;             // seconds
+  bool reconnect = true;
+  unsigned reconnect_delay_ms = 1000;        // first delay; SSE `retry:` replaces it
+  unsigned reconnect_max_delay_ms = 30000;   // cap of the exponential backoff
+  unsigned reconnect_max_attempts = 0;       // consecutive failures before giving up; 0 = never
+  std::string last_event_id;                 // resume point for the first connect
 };
 
 // Parses a NULL-terminated key, value, key, value, ... array (NULL = defaults).

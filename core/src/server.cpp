@@ -329,10 +329,12 @@ void Engine::heartbeat_tick() {
 // lws callback dispatch
 
 int Engine::on_lws(lws *wsi, int reason, void *in, size_t len) {
+  if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+    drain_commands();
+    return 0;
+  }
+  if (is_client()) return client_lws(wsi, reason, in, len);
   switch (reason) {
-    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-      drain_commands();
-      return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       if (in && !strcmp(static_cast<const char *>(in), "websocket")) return confirm_upgrade(wsi);
       lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "unsupported upgrade");

@@ -59,6 +59,7 @@ void rec_cb(ssews *ep, const ssews_event *ev, void *user) {
   e.id = dup_or_null(ssews_event_id(ev));
   e.header_count = ssews_event_header_count(ev);
   e.channel_count = ssews_event_channel_count(ev);
+  e.delay_ms = (long long)ssews_event_delay_ms(ev);
   if (e.kind == SSEWS_EV_OPEN) {
     if (r->probe_header) e.header_probe = dup_or_null(ssews_event_header(ev, r->probe_header));
     if (r->reject_status) ssews_reject(ep, e.conn, r->reject_status);

@@ -27,6 +27,7 @@ typedef struct rec_event {
   char *header_probe; /* value of recorder.probe_header at open, or NULL */
   size_t header_count;
   size_t channel_count;
+  long long delay_ms; /* reconnecting */
 } rec_event;
 
 typedef struct recorder {

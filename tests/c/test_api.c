@@ -144,11 +144,11 @@ static void test_too_big_and_pending_bound(void **state) {
 
 static void test_error_strings(void **state) {
   (void)state;
-  for (int code = 0; code >= -19; code--) {
+  for (int code = 0; code >= -20; code--) {
     const char *s = ssews_strerror(code);
     assert_non_null(s);
     assert_string_not_equal(s, "unknown error");
-    for (int other = code - 1; other >= -19; other--) assert_string_not_equal(s, ssews_strerror(other));
+    for (int other = code - 1; other >= -20; other--) assert_string_not_equal(s, ssews_strerror(other));
   }
   assert_string_equal(ssews_strerror(-1000), "unknown error");
   assert_string_equal(ssews_strerror(12), "unknown error");

@@ -1,4 +1,4 @@
-// The `ssews` command: `ssews serve` runs a hub on the library.
+// `ssews serve`: a hub on the library (chat-room semantics, or --echo).
 // It uses only the public C API, as any application would.
 #include <signal.h>
 #include <stdio.h>
@@ -11,11 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "ssews.h"
 
 namespace {
 
-const char kUsage[] =
+const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
     "                   [--tls-cert F --tls-key F] [--echo] [--option key=value]...\n"
     "\n"
@@ -68,7 +69,9 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
   }
 }
 
-int serve(int argc, char **argv) {
+}  // namespace
+
+int run_serve(int argc, char **argv) {
   std::vector<std::string> kv;  // key, value, ...
   auto set = [&kv](const std::string &k, const std::string &v) {
     kv.push_back(k);
@@ -81,7 +84,7 @@ int serve(int argc, char **argv) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> std::string {
       if (i + 1 >= argc) {
-        fprintf(stderr, "ssews serve: %s needs a value\n%s", name, kUsage);
+        fprintf(stderr, "ssews serve: %s needs a value\n%s", name, kServeUsage);
         exit(2);
       }
       return argv[++i];
@@ -103,10 +106,10 @@ int serve(int argc, char **argv) {
       }
       set(o.substr(0, eq), o.substr(eq + 1));
     } else if (a == "-h" || a == "--help") {
-      fputs(kUsage, stdout);
+      fputs(kServeUsage, stdout);
       return 0;
     } else {
-      fprintf(stderr, "ssews serve: unknown argument '%s'\n%s", a.c_str(), kUsage);
+      fprintf(stderr, "ssews serve: unknown argument '%s'\n%s", a.c_str(), kServeUsage);
       return 2;
     }
   }
@@ -141,16 +144,4 @@ int serve(int argc, char **argv) {
   fprintf(stderr, "ssews serve: %s, closing\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   ssews_close(&ep);
   return 0;
-}
-
-}  // namespace
-
-int main(int argc, char **argv) {
-  if (argc >= 2 && !strcmp(argv[1], "serve")) return serve(argc - 2, argv + 2);
-  if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
-    printf("ssews %s\n", ssews_version());
-    return 0;
-  }
-  fputs(kUsage, argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? stdout : stderr);
-  return argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 2;
 }

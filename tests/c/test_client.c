@@ -1,0 +1,576 @@
+/* Clients: WebSocket and SSE against the ssews server and against a raw HTTP
+ * server that sends exact bytes; reconnect, resume, errors, TLS. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "peer.h"
+#include "rawserver.h"
+
+static ssews *open_client(recorder *r, const char *url, const char *const *extra) {
+  const char *opts[32];
+  size_t n = 0;
+  opts[n++] = "url";
+  opts[n++] = url;
+  opts[n++] = "reconnect_delay_ms";
+  opts[n++] = "50";
+  for (size_t i = 0; extra && extra[i] && n < 30; i++) opts[n++] = extra[i];
+  opts[n] = NULL;
+  ssews *ep = NULL;
+  int rc = ssews_open(&ep, opts, rec_cb, r);
+  if (rc != SSEWS_OK) fprintf(stderr, "ssews_open(%s): %s\n", url, ssews_last_error());
+  assert_int_equal(rc, SSEWS_OK);
+  return ep;
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------------ */
+/* WebSocket client against the ssews server                                 */
+
+static void test_ws_client_roundtrip(void **state) {
+  (void)state;
+  recorder srv;
+  rec_init(&srv);
+  srv.echo = 1;
+  int port;
+  ssews *server = start_server(&srv, NULL, &port);
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/echo", port);
+  const char *const h[] = {"header", "Authorization: Bearer t0ken", NULL};
+  recorder r;
+  rec_init(&r);
+  srv.probe_header = "authorization";
+  ssews *cl = open_client(&r, url, h);
+  size_t cur = 0, scur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  const rec_event *so = rec_wait(&srv, SSEWS_EV_OPEN, &scur, WAIT_MS);
+  assert_non_null(so);
+  assert_string_equal(so->header_probe, "Bearer t0ken");
+
+  size_t sizes[] = {0, 125, 126, 65535, 65536, 1 << 20};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    for (int binary = 0; binary < 2; binary++) {
+      char *buf = malloc(sizes[i] + 1);
+      for (size_t k = 0; k < sizes[i]; k++) buf[k] = binary ? (char)(k * 7) : (char)('a' + k % 26);
+      assert_int_equal(ssews_send(cl, 0, buf, sizes[i], binary ? SSEWS_BINARY : SSEWS_TEXT, NULL, NULL),
+                       SSEWS_OK);
+      const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+      assert_non_null(m);
+      assert_int_equal(m->len, sizes[i]);
+      assert_int_equal(m->binary, binary);
+      assert_memory_equal(m->data, buf, sizes[i]);
+      free(buf);
+    }
+  }
+  /* A client cannot publish; invalid UTF-8 text is refused. */
+  assert_int_equal(ssews_publish(cl, "x", "a", 1, SSEWS_TEXT, NULL, NULL), SSEWS_ENOTSUP);
+  assert_int_equal(ssews_send(cl, 0, "\xff", 1, SSEWS_TEXT, NULL, NULL), SSEWS_EINVAL);
+  int p;
+  assert_int_equal(ssews_port(cl, &p), SSEWS_ENOTSUP);
+
+  ssews_close(&cl);
+  const rec_event *c = rec_wait(&r, SSEWS_EV_CLOSE, &cur, WAIT_MS);
+  assert_non_null(c);
+  assert_int_equal(c->code, 1000);
+  /* The server saw a clean close 1000 from the client. */
+  const rec_event *sc = rec_wait(&srv, SSEWS_EV_CLOSE, &scur, WAIT_MS);
+  assert_non_null(sc);
+  assert_int_equal(sc->code, 1000);
+  ssews_close(&server);
+  rec_free(&r);
+  rec_free(&srv);
+}
+
+static void test_ws_client_v1_and_resume_across_restart(void **state) {
+  (void)state;
+  const char *const hist[] = {"history", "100", NULL};
+  recorder srv;
+  rec_init(&srv);
+  int port;
+  ssews *server = start_server(&srv, hist, &port);
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/?channel=room", port);
+  recorder r;
+  rec_init(&r);
+  ssews *cl = open_client(&r, url, NULL);
+  size_t cur = 0, scur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  assert_non_null(rec_wait(&srv, SSEWS_EV_OPEN, &scur, WAIT_MS));
+  assert_int_equal(ssews_publish(server, "room", "one", 3, SSEWS_TEXT, "say", NULL), SSEWS_OK);
+  const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "one");
+  assert_non_null(m->name);
+  assert_string_equal(m->name, "say"); /* ssews.v1 carries the event name and id */
+  assert_non_null(m->id);
+
+  /* The server restarts on the same port; the client comes back by itself. */
+  ssews_close(&server);
+  assert_non_null(rec_wait(&r, SSEWS_EV_RECONNECTING, &cur, WAIT_MS));
+  char ps[16];
+  snprintf(ps, sizeof ps, "%d", port);
+  const char *opts[] = {"host", "127.0.0.1", "port", ps, "history", "100", NULL};
+  recorder srv2;
+  rec_init(&srv2);
+  assert_int_equal(ssews_open(&server, opts, rec_cb, &srv2), SSEWS_OK);
+  /* Published while the client was away: it must arrive, once. */
+  assert_int_equal(ssews_publish(server, "room", "two", 3, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, 10000));
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "two");
+  assert_int_equal(ssews_publish(server, "room", "three", 5, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "three");
+  /* Resuming from the old server's id told the client history may have a gap. */
+  size_t ecur = 0;
+  const rec_event *gap = rec_wait(&r, SSEWS_EV_ERROR, &ecur, 10);
+  assert_non_null(gap);
+  assert_int_equal(gap->code, SSEWS_EGAP);
+  ssews_close(&cl);
+  ssews_close(&server);
+  assert_int_equal(rec_count(&r, SSEWS_EV_MESSAGE, 0), 3);
+  rec_free(&r);
+  rec_free(&srv);
+  rec_free(&srv2);
+}
+
+static void test_ws_client_queues_while_disconnected(void **state) {
+  (void)state;
+  int port = peer_free_port();
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/q", port);
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"max_queue_bytes", "2048", NULL};
+  ssews *cl = open_client(&r, url, opts);
+  size_t cur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_RECONNECTING, &cur, WAIT_MS)); /* nobody listens yet */
+  char kb[1024];
+  memset(kb, 'k', sizeof kb);
+  assert_int_equal(ssews_send(cl, 0, "early", 5, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_send(cl, 0, kb, sizeof kb, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_send(cl, 0, kb, sizeof kb, SSEWS_TEXT, NULL, NULL), SSEWS_EFULL);
+  assert_non_null(strstr(ssews_last_error(), "max_queue_bytes"));
+
+  recorder srv;
+  rec_init(&srv);
+  char ps[16];
+  snprintf(ps, sizeof ps, "%d", port);
+  const char *sopts[] = {"host", "127.0.0.1", "port", ps, NULL};
+  ssews *server = NULL;
+  assert_int_equal(ssews_open(&server, sopts, rec_cb, &srv), SSEWS_OK);
+  size_t scur = 0;
+  const rec_event *m = rec_wait(&srv, SSEWS_EV_MESSAGE, &scur, 10000);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "early"); /* flushed after the connect, in order */
+  m = rec_wait(&srv, SSEWS_EV_MESSAGE, &scur, WAIT_MS);
+  assert_non_null(m);
+  assert_int_equal(m->len, sizeof kb);
+  ssews_close(&cl);
+  ssews_close(&server);
+  rec_free(&r);
+  rec_free(&srv);
+}
+
+static void ws_no_pong(int fd, const char *req, int n, void *user) {
+  (void)n;
+  (void)user;
+  raw_ws_accept(fd, req);
+  raw_drain(fd, 8000); /* reads pings, never answers */
+}
+
+static void test_ws_client_ping_timeout(void **state) {
+  (void)state;
+  rawserver *rs = raw_start(ws_no_pong, NULL);
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", raw_port(rs));
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"ping_interval", "1", "pong_timeout", "1", "v1", "false", NULL};
+  ssews *cl = open_client(&r, url, opts);
+  size_t cur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  int64_t t0 = now_ms();
+  /* A dead link is dropped after ping + pong timeout, then retried. */
+  assert_non_null(rec_wait(&r, SSEWS_EV_RECONNECTING, &cur, 10000));
+  assert_true(now_ms() - t0 >= 1500);
+  ssews_close(&cl);
+  raw_stop(rs);
+  rec_free(&r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* SSE client                                                                */
+
+static void test_sse_client_against_server(void **state) {
+  (void)state;
+  const char *const hist[] = {"history", "50", NULL};
+  int port;
+  recorder srv;
+  rec_init(&srv);
+  ssews *server = start_server(&srv, hist, &port);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/?channel=news", port);
+  recorder r;
+  rec_init(&r);
+  ssews *cl = open_client(&r, url, NULL);
+  size_t cur = 0, scur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  assert_non_null(rec_wait(&srv, SSEWS_EV_OPEN, &scur, WAIT_MS));
+  assert_int_equal(ssews_send(cl, 0, "x", 1, SSEWS_TEXT, NULL, NULL), SSEWS_ENOTSUP);
+  assert_non_null(strstr(ssews_last_error(), "one-way"));
+
+  const char *multi = "line 1\nline 2";
+  assert_int_equal(ssews_publish(server, "news", multi, strlen(multi), SSEWS_TEXT, "update", "n-1"), SSEWS_OK);
+  assert_int_equal(ssews_publish(server, "news", "plain", 5, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, multi);
+  assert_string_equal(m->name, "update");
+  assert_string_equal(m->id, "n-1");
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "plain");
+  assert_string_equal(m->name, "message");
+  char last[64];
+  snprintf(last, sizeof last, "%s", m->id);
+
+  /* The server restarts on its port; published meanwhile reaches the client once. */
+  ssews_close(&server);
+  assert_non_null(rec_wait(&r, SSEWS_EV_RECONNECTING, &cur, WAIT_MS));
+  char ps[16];
+  snprintf(ps, sizeof ps, "%d", port);
+  const char *opts[] = {"host", "127.0.0.1", "port", ps, "history", "50", NULL};
+  recorder srv2;
+  rec_init(&srv2);
+  assert_int_equal(ssews_open(&server, opts, rec_cb, &srv2), SSEWS_OK);
+  assert_int_equal(ssews_publish(server, "news", "while away", 10, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, 10000);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "while away");
+  ssews_close(&cl);
+  ssews_close(&server);
+  assert_int_equal(rec_count(&r, SSEWS_EV_MESSAGE, 0), 3);
+  rec_free(&r);
+  rec_free(&srv);
+  rec_free(&srv2);
+}
+
+/* Scenarios for the raw server, chosen by the test through `user`. */
+enum scenario { SC_204, SC_500, SC_HTML, SC_RETRY_RESUME, SC_REDIRECT };
+
+struct sc_state {
+  enum scenario sc;
+  int redirect_port;
+};
+
+static void sse_head(int fd) {
+  raw_send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nConnection: close\r\n\r\n");
+}
+
+static void sse_scenario(int fd, const char *req, int n, void *user) {
+  struct sc_state *s = user;
+  (void)req;
+  switch (s->sc) {
+    case SC_204:
+      raw_send(fd, "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      break;
+    case SC_500:
+      raw_send(fd, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops");
+      break;
+    case SC_HTML:
+      raw_send(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 4\r\nConnection: close\r\n\r\n<p/>");
+      break;
+    case SC_RETRY_RESUME:
+      sse_head(fd);
+      if (n == 0) {
+        /* BOM, CRLF line ends, a retry, two events, then a cut mid-event. */
+        raw_send(fd, "\xEF\xBB\xBF: hello\r\nretry: 100\r\n\r\nid: 1\r\ndata: first\r\n\r\n");
+        raw_send(fd, "id: 2\rdata: second\r\rid: 3\ndata: never dispatched");
+      } else {
+        raw_send(fd, "data: resumed\n\n");
+        raw_drain(fd, 3000);
+      }
+      break;
+    case SC_REDIRECT:
+      if (n == 0) {
+        char loc[160];
+        snprintf(loc, sizeof loc,
+                 "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:%d/moved\r\n"
+                 "Content-Length: 0\r\nConnection: close\r\n\r\n",
+                 s->redirect_port);
+        raw_send(fd, loc);
+      } else {
+        sse_head(fd);
+        raw_send(fd, "data: after redirect\n\n");
+        raw_drain(fd, 3000);
+      }
+      break;
+  }
+}
+
+static void expect_final(enum scenario sc, int err, const char *why) {
+  struct sc_state s = {sc, 0};
+  rawserver *rs = raw_start(sse_scenario, &s);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/stream", raw_port(rs));
+  recorder r;
+  rec_init(&r);
+  ssews *cl = open_client(&r, url, NULL);
+  size_t cur = 0;
+  if (err) {
+    const rec_event *e = rec_wait(&r, SSEWS_EV_ERROR, &cur, WAIT_MS);
+    assert_non_null(e);
+    assert_int_equal(e->code, err);
+    if (!strstr(e->reason, why)) fprintf(stderr, "reason '%s' lacks '%s'\n", e->reason, why);
+    assert_non_null(strstr(e->reason, why));
+  }
+  cur = 0;
+  const rec_event *c = rec_wait(&r, SSEWS_EV_CLOSE, &cur, WAIT_MS);
+  assert_non_null(c);
+  if (!err) assert_non_null(strstr(c->reason, why));
+  /* Failed for good: no reconnect, one request only. */
+  assert_int_equal(rec_count(&r, SSEWS_EV_RECONNECTING, 0), 0);
+  assert_int_equal(rec_count(&r, SSEWS_EV_OPEN, 0), 0);
+  ssews_close(&cl);
+  assert_int_equal(raw_wait_requests(rs, 2, 300), -1);
+  raw_stop(rs);
+  rec_free(&r);
+}
+
+static void test_sse_client_204_stops(void **state) {
+  (void)state;
+  expect_final(SC_204, 0, "204");
+}
+
+static void test_sse_client_500_fails(void **state) {
+  (void)state;
+  expect_final(SC_500, SSEWS_EHTTP, "HTTP 500");
+}
+
+static void test_sse_client_wrong_content_type_fails(void **state) {
+  (void)state;
+  expect_final(SC_HTML, SSEWS_EHTTP, "text/html");
+}
+
+static void test_sse_client_retry_and_last_event_id(void **state) {
+  (void)state;
+  struct sc_state s = {SC_RETRY_RESUME, 0};
+  rawserver *rs = raw_start(sse_scenario, &s);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/stream", raw_port(rs));
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"header", "X-Api-Key: k1", "reconnect_delay_ms", "5000", NULL};
+  ssews *cl = open_client(&r, url, opts);
+  size_t cur = 0;
+  const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "first");
+  assert_string_equal(m->id, "1");
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "second");
+  assert_string_equal(m->id, "2");
+  /* The stream was cut mid-event: that event is dropped; the client waits
+   * the server's retry (100 ms, not the configured 5 s) and resumes from id 2. */
+  const rec_event *rc = rec_wait(&r, SSEWS_EV_RECONNECTING, &cur, WAIT_MS);
+  assert_non_null(rc);
+  assert_int_equal(rc->delay_ms, 100);
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "resumed");
+  assert_string_equal(m->id, "2");
+  assert_int_equal(raw_wait_requests(rs, 2, WAIT_MS), 0);
+  const char *req0 = raw_request(rs, 0), *req1 = raw_request(rs, 1);
+  assert_non_null(strcasestr(req0, "accept: text/event-stream"));
+  assert_non_null(strcasestr(req0, "x-api-key: k1"));
+  assert_null(strcasestr(req0, "last-event-id"));
+  assert_non_null(strcasestr(req1, "last-event-id: 2\r\n"));
+  assert_non_null(strcasestr(req1, "x-api-key: k1"));
+  assert_int_equal(rec_count(&r, SSEWS_EV_MESSAGE, 0), 3);
+  ssews_close(&cl);
+  raw_stop(rs);
+  rec_free(&r);
+}
+
+static void test_sse_client_follows_redirect(void **state) {
+  (void)state;
+  struct sc_state s = {SC_REDIRECT, 0};
+  rawserver *rs = raw_start(sse_scenario, &s);
+  s.redirect_port = raw_port(rs);
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/old", raw_port(rs));
+  recorder r;
+  rec_init(&r);
+  ssews *cl = open_client(&r, url, NULL);
+  size_t cur = 0;
+  const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "after redirect");
+  assert_non_null(strstr(raw_request(rs, 1), "GET /moved"));
+  ssews_close(&cl);
+  raw_stop(rs);
+  rec_free(&r);
+}
+
+static void test_client_no_reconnect_and_max_attempts(void **state) {
+  (void)state;
+  int port = peer_free_port();
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"reconnect_max_attempts", "3", NULL};
+  ssews *cl = open_client(&r, url, opts);
+  size_t cur = 0;
+  const rec_event *c = rec_wait(&r, SSEWS_EV_CLOSE, &cur, 10000);
+  assert_non_null(c);
+  assert_non_null(strstr(c->reason, "3 failed attempts"));
+  assert_int_equal(rec_count(&r, SSEWS_EV_RECONNECTING, 0), 3);
+  /* Backoff: each announced delay at least the previous one's lower jitter bound. */
+  ssews_close(&cl);
+  rec_free(&r);
+
+  rec_init(&r);
+  const char *const once[] = {"reconnect", "false", NULL};
+  cl = open_client(&r, url, once);
+  cur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_CLOSE, &cur, WAIT_MS));
+  assert_int_equal(rec_count(&r, SSEWS_EV_RECONNECTING, 0), 0);
+  ssews_close(&cl);
+  rec_free(&r);
+}
+
+static void test_client_bad_urls_and_options(void **state) {
+  (void)state;
+  const char *bad[] = {"ftp://x/", "ws://", "http://host:99999/", "no-scheme", "ws://[::1/", "http://a b/"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char *opts[] = {"url", bad[i], NULL};
+    ssews *ep = NULL;
+    assert_int_equal(ssews_open(&ep, opts, NULL, NULL), SSEWS_EURL);
+    assert_non_null(strstr(ssews_last_error(), "url"));
+  }
+  const char *hdr[] = {"url", "ws://127.0.0.1:1/", "header", "X-Bad: a\r\nInjected: 1", NULL};
+  ssews *ep = NULL;
+  assert_int_equal(ssews_open(&ep, hdr, NULL, NULL), SSEWS_EOPTION);
+  assert_non_null(strstr(ssews_last_error(), "header"));
+  const char *srv_only[] = {"url", "ws://127.0.0.1:1/", "history", "5", NULL};
+  assert_int_equal(ssews_open(&ep, srv_only, NULL, NULL), SSEWS_EOPTION);
+  assert_non_null(strstr(ssews_last_error(), "servers only"));
+  const char *cl_only[] = {"insecure", "true", NULL};
+  assert_int_equal(ssews_open(&ep, cl_only, NULL, NULL), SSEWS_EOPTION);
+  assert_non_null(strstr(ssews_last_error(), "clients only"));
+}
+
+/* TLS: a certificate made for the test, for CN=localhost. */
+static char g_dir[64];
+
+static int make_cert(void **state) {
+  (void)state;
+  strcpy(g_dir, "/tmp/ssews-ctls-XXXXXX");
+  if (!mkdtemp(g_dir)) return -1;
+  char cmd[600];
+  snprintf(cmd, sizeof cmd,
+           "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+           "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
+           "-keyout %s/key.pem -out %s/cert.pem >/dev/null 2>&1",
+           g_dir, g_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static int remove_cert(void **state) {
+  (void)state;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_tls_verification(void **state) {
+  (void)state;
+  char cert[128], key[128];
+  snprintf(cert, sizeof cert, "%s/cert.pem", g_dir);
+  snprintf(key, sizeof key, "%s/key.pem", g_dir);
+  const char *const sopts[] = {"tls_cert", cert, "tls_key", key, NULL};
+  recorder srv;
+  rec_init(&srv);
+  srv.echo = 1;
+  int port;
+  ssews *server = start_server(&srv, sopts, &port);
+  char url[128];
+
+  for (int sse = 0; sse < 2; sse++) {
+    snprintf(url, sizeof url, sse ? "https://localhost:%d/?channel=t" : "wss://localhost:%d/t", port);
+    /* Default: verification on, and the test's CA is unknown: a clear TLS error, no retry loop. */
+    recorder r;
+    rec_init(&r);
+    ssews *cl = open_client(&r, url, NULL);
+    size_t cur = 0;
+    const rec_event *e = rec_wait(&r, SSEWS_EV_ERROR, &cur, WAIT_MS);
+    assert_non_null(e);
+    assert_int_equal(e->code, SSEWS_ETLS);
+    cur = 0;
+    assert_non_null(rec_wait(&r, SSEWS_EV_CLOSE, &cur, WAIT_MS));
+    assert_int_equal(rec_count(&r, SSEWS_EV_OPEN, 0), 0);
+    ssews_close(&cl);
+    rec_free(&r);
+
+    /* With the CA given, or verification off on request, it connects. */
+    for (int insecure = 0; insecure < 2; insecure++) {
+      rec_init(&r);
+      const char *const ca[] = {"ca_file", cert, NULL};
+      const char *const ins[] = {"insecure", "true", NULL};
+      cl = open_client(&r, url, insecure ? ins : ca);
+      cur = 0;
+      assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+      if (sse) {
+        assert_int_equal(ssews_publish(server, "t", "secure news", 11, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+      } else {
+        assert_int_equal(ssews_send(cl, 0, "secure echo", 11, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+      }
+      const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+      assert_non_null(m);
+      assert_string_equal((char *)m->data, sse ? "secure news" : "secure echo");
+      ssews_close(&cl);
+      rec_free(&r);
+    }
+  }
+  ssews_close(&server);
+  rec_free(&srv);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ws_client_roundtrip),
+      cmocka_unit_test(test_ws_client_v1_and_resume_across_restart),
+      cmocka_unit_test(test_ws_client_queues_while_disconnected),
+      cmocka_unit_test(test_ws_client_ping_timeout),
+      cmocka_unit_test(test_sse_client_against_server),
+      cmocka_unit_test(test_sse_client_204_stops),
+      cmocka_unit_test(test_sse_client_500_fails),
+      cmocka_unit_test(test_sse_client_wrong_content_type_fails),
+      cmocka_unit_test(test_sse_client_retry_and_last_event_id),
+      cmocka_unit_test(test_sse_client_follows_redirect),
+      cmocka_unit_test(test_client_no_reconnect_and_max_attempts),
+      cmocka_unit_test(test_client_bad_urls_and_options),
+      cmocka_unit_test(test_tls_verification),
+  };
+  return cmocka_run_group_tests_name("client", tests, make_cert, remove_cert);
+}

@@ -1,0 +1,286 @@
+"""The `ssews` command against peers written by others: the `websockets`
+package (client and server) and raw HTTP/SSE servers that send exact bytes.
+
+Run: SSEWS_BIN=build/tools/ssews python -m pytest tests/cli
+"""
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import websockets
+
+SSEWS = os.environ.get("SSEWS_BIN", os.path.join(os.path.dirname(__file__), "../../build/tools/ssews"))
+TIMEOUT = 10
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    """A running ssews command whose stdout lines can be awaited."""
+
+    def __init__(self, *args, stdin=subprocess.DEVNULL):
+        self.p = subprocess.Popen([SSEWS, *args], stdin=stdin, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.lines = []
+        self.cv = threading.Condition()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for line in self.p.stdout:
+            with self.cv:
+                self.lines.append(line.rstrip("\n"))
+                self.cv.notify_all()
+        with self.cv:
+            self.lines.append(None)  # EOF
+            self.cv.notify_all()
+
+    def wait_line(self, pred, timeout=TIMEOUT):
+        """The first unseen line satisfying pred (lines before it are consumed)."""
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                while self.lines:
+                    line = self.lines.pop(0)
+                    if line is None:
+                        self.lines.insert(0, None)
+                        raise AssertionError("ssews exited: " + self.p.stderr.read())
+                    if pred(line):
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("timed out waiting for a line")
+                self.cv.wait(left)
+
+    def json_event(self, kind):
+        return json.loads(self.wait_line(lambda l: l.startswith("{") and json.loads(l)["type"] == kind))
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        return self.p.wait(TIMEOUT)
+
+
+@pytest.fixture
+def serve():
+    procs = []
+
+    def start(*args):
+        port = free_port()
+        p = Proc("serve", "--port", str(port), *args)
+        line = p.wait_line(lambda l: "serving on" in l)
+        assert f"http://127.0.0.1:{port}/" in line
+        procs.append(p)
+        return p, port
+
+    yield start
+    for p in procs:
+        p.stop()
+
+
+def read_sse(port, path, until, headers=""):
+    """Reads an SSE stream with a plain socket until `until` appears."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n{headers}\r\n".encode())
+        buf = b""
+        while until.encode() not in buf:
+            chunk = s.recv(65536)
+            assert chunk, "stream ended early: %r" % buf
+            buf += chunk
+        return buf.decode()
+
+
+# --------------------------------------------------------------------------
+# ssews serve
+
+
+def test_serve_echo_with_websockets_client(serve):
+    _, port = serve("--echo")
+
+    async def run():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/any", max_size=None) as ws:
+            for msg in ["hello", "", "é" * 1000, b"\x00\x01\x02", b"", bytes(range(256)) * 4096]:
+                await ws.send(msg)
+                got = await asyncio.wait_for(ws.recv(), TIMEOUT)
+                assert got == msg and type(got) is type(msg)
+
+    asyncio.run(run())
+
+
+def test_serve_chat_reaches_websocket_and_sse(serve):
+    _, port = serve("--history", "10")
+    result = {}
+
+    def sse_reader():
+        result["sse"] = read_sse(port, "/?channel=room", "data: hi all")
+
+    t = threading.Thread(target=sse_reader)
+
+    async def run():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/room") as a, \
+                websockets.connect(f"ws://127.0.0.1:{port}/?channel=room") as b:
+            t.start()
+            await asyncio.sleep(0.2)  # the SSE reader subscribes (history would cover it anyway)
+            await a.send("hi all")
+            assert await asyncio.wait_for(a.recv(), TIMEOUT) == "hi all"
+            assert await asyncio.wait_for(b.recv(), TIMEOUT) == "hi all"
+
+    asyncio.run(run())
+    t.join(TIMEOUT)
+    assert "data: hi all\n" in result["sse"]
+    assert "content-type: text/event-stream" in result["sse"].lower()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_exits_cleanly_on_signal(serve, sig):
+    p, port = serve()
+    ws_closed = {}
+
+    async def run():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/x") as ws:
+            p.p.send_signal(sig)
+            try:
+                await asyncio.wait_for(ws.recv(), TIMEOUT)
+            except websockets.ConnectionClosed as e:
+                ws_closed["code"] = e.rcvd.code if e.rcvd else None
+
+    asyncio.run(run())
+    assert p.p.wait(TIMEOUT) == 0
+    assert ws_closed["code"] == 1001
+
+
+def test_serve_rejects_bad_option(tmp_path):
+    r = subprocess.run([SSEWS, "serve", "--option", "max_queue_bytes=lots"], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert r.returncode != 0
+    assert "max_queue_bytes" in r.stderr and "lots" in r.stderr
+
+
+# --------------------------------------------------------------------------
+# ssews connect
+
+
+class RawSse:
+    """An HTTP server answering each connection with the next canned response."""
+
+    def __init__(self, responses):
+        self.responses = list(responses)
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self):
+        while self.responses:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                req = b""
+                while b"\r\n\r\n" not in req:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    req += chunk
+                self.requests.append(req.decode())
+                body, hold = self.responses.pop(0)
+                conn.sendall(body)
+                time.sleep(hold)
+
+    def close(self):
+        self.sock.close()
+
+
+SSE_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+
+
+def test_connect_json_sse_lines_and_reconnect():
+    srv = RawSse([
+        (SSE_OK + b"retry: 100\n\nid: 7\nevent: price\ndata: 1.5\ndata: 2\n\ndata: x", 0),
+        (SSE_OK + b"data: again\n\n", 0.5),
+        (b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", 0),
+    ])
+    p = Proc("connect", "--json", "--header", "Authorization: Bearer abc", f"http://127.0.0.1:{srv.port}/feed")
+    assert p.json_event("open") == {"type": "open"}
+    assert p.json_event("message") == {"type": "message", "event": "price", "data": "1.5\n2", "id": "7"}
+    rec = p.json_event("reconnecting")
+    assert rec == {"type": "reconnecting", "attempt": 1, "delay_ms": 100}
+    assert p.json_event("message") == {"type": "message", "event": "message", "data": "again", "id": "7"}
+    close = p.json_event("close")
+    assert close["type"] == "close" and isinstance(close["code"], int) and "204" in close["reason"]
+    assert p.p.wait(TIMEOUT) == 0
+    assert "authorization: bearer abc" in srv.requests[0].lower()
+    assert "last-event-id: 7" in srv.requests[1].lower()
+    srv.close()
+
+
+def test_connect_fails_for_good_on_http_error():
+    srv = RawSse([(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n", 0)])
+    p = Proc("connect", "--json", f"http://127.0.0.1:{srv.port}/")
+    err = p.json_event("error")
+    assert "503" in err["message"]
+    p.json_event("close")
+    assert p.p.wait(TIMEOUT) == 1
+    srv.close()
+
+
+def test_connect_no_reconnect_exits_at_stream_end():
+    srv = RawSse([(SSE_OK + b"data: only\n\n", 0)])
+    p = Proc("connect", f"http://127.0.0.1:{srv.port}/", "--no-reconnect")
+    assert p.wait_line(lambda l: True) == "only"
+    assert p.p.wait(TIMEOUT) == 0
+    srv.close()
+
+
+def test_connect_json_against_websockets_server():
+    port = free_port()
+    ready = threading.Event()
+    stop = threading.Event()
+
+    async def handler(ws):
+        async for msg in ws:
+            await ws.send(msg)  # echo
+            await ws.send(b"\x00\xffbin")
+
+    def server():
+        async def main():
+            async with websockets.serve(handler, "127.0.0.1", port):
+                ready.set()
+                while not stop.is_set():
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(main())
+
+    t = threading.Thread(target=server, daemon=True)
+    t.start()
+    assert ready.wait(TIMEOUT)
+    p = Proc("connect", "--json", f"ws://127.0.0.1:{port}/", stdin=subprocess.PIPE)
+    assert p.json_event("open") == {"type": "open"}
+    p.p.stdin.write("hello \"world\"\n")
+    p.p.stdin.flush()
+    assert p.json_event("message") == {"type": "message", "event": "message", "data": "hello \"world\"", "id": ""}
+    assert p.json_event("message") == {"type": "message", "event": "message", "data_base64": "AP9iaW4=", "id": ""}
+    stop.set()
+    t.join(TIMEOUT)
+    p.json_event("reconnecting")  # the server went away (1001): the client retries
+    assert p.stop(signal.SIGINT) == 0
+
+
+def test_connect_bad_url_exits_nonzero():
+    r = subprocess.run([SSEWS, "connect", "ftp://example/"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 1 and "scheme" in r.stderr
+    r = subprocess.run([SSEWS, "connect"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 2
