@@ -146,7 +146,7 @@ void Engine::client_dropped(int err, const std::string &why, bool failed) {
   if (c.stopped) return;
   if (err) client_error(err, why);
   if (c.closing) {
-    client_final_close(1000, "closed by application");
+    client_final_close(c.close_code, c.close_reason);
     return;
   }
   if (!opts_.reconnect) {
@@ -268,9 +268,12 @@ Status Engine::client_send(const void *data, size_t len, bool binary) {
   return st;
 }
 
-void Engine::client_shutdown() {
+void Engine::client_shutdown(int code, const std::string &reason) {
   Client &c = *cl_;
+  if (c.closing) return;
   c.closing = true;
+  c.close_code = code;
+  c.close_reason = reason;
   lws_sul_cancel(&c.timer->sul);
   if (c.wsi && c.url.websocket && c.connected) {
     lws_callback_on_writable(c.wsi);  // sends close 1000 once the queue is flushed
@@ -278,7 +281,7 @@ void Engine::client_shutdown() {
   } else if (c.wsi) {
     lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
   } else {
-    client_final_close(1000, "closed by application");
+    client_final_close(code, reason);
   }
 }
 
@@ -359,7 +362,7 @@ int Engine::client_lws(lws *wsi, int reason, void *in, size_t len) {
                                           : "connection lost";
       if (c.closing) {
         c.wsi = nullptr;
-        client_final_close(1000, "closed by application");
+        client_final_close(c.close_code, c.close_reason);
       } else if (code == 1000) {
         // The server ended the conversation on purpose: do not come back.
         c.wsi = nullptr;
@@ -490,7 +493,8 @@ int Engine::client_ws_writeable(lws *wsi) {
   }
   if (c.closing) {
     c.close_sent = true;
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+    lws_close_reason(wsi, static_cast<enum lws_close_status>(c.close_code),
+                     reinterpret_cast<unsigned char *>(&c.close_reason[0]), c.close_reason.size());
     return -1;
   }
   return 0;

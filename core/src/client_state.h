@@ -28,6 +28,8 @@ struct Engine::Client {
   bool closing = false;    // the application closes
   bool v1 = false;         // the server accepted ssews.v1
   bool close_sent = false;
+  int close_code = 1000;  // what the application closes with
+  std::string close_reason = "closed by application";
   int peer_close_code = 0;
   std::string peer_close_reason;
   unsigned attempt = 0;     // consecutive failures

@@ -313,7 +313,7 @@ bool Engine::close() {
   std::function<void()> shutdown = [this] {
     close_deadline_us_ = lws_now_usecs() + kCloseGraceUs;
     if (is_client()) {
-      client_shutdown();
+      client_shutdown(1000, "closed by application");
       if (cl_->stopped) stop_loop_ = true;
       return;
     }
@@ -574,6 +574,10 @@ Status Engine::conn_close(ConnId conn, int code, const char *reason) {
   std::string r = reason ? reason : "";
   if (r.size() > 123) return fail(SSEWS_EINVAL, "close reason longer than 123 bytes");
   if (!utf8_valid(r)) return fail(SSEWS_EINVAL, "close reason is not valid UTF-8");
+  if (is_client()) {  // a client closes its one connection, for good
+    if (closing_.load()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
+    return enqueue(0, [this, code, r] { client_shutdown(code, r); });
+  }
   {
     std::lock_guard<std::mutex> lk(live_mu_);
     if (!live_.count(conn)) return fail(SSEWS_ENOCONN, "no open connection " + std::to_string(conn));

@@ -155,7 +155,7 @@ class Engine {
   void client_opened();
   void client_sse_event(const SseEvent &e);
   Status client_send(const void *data, size_t len, bool binary);
-  void client_shutdown();
+  void client_shutdown(int code, const std::string &reason);
   int client_lws(lws *wsi, int reason, void *in, size_t len);
   int client_ws_receive(lws *wsi, void *in, size_t len);
   int client_ws_writeable(lws *wsi);

@@ -96,6 +96,35 @@ static void test_ws_client_roundtrip(void **state) {
   rec_free(&srv);
 }
 
+static void test_ws_client_closes_with_code_and_reason(void **state) {
+  (void)state;
+  recorder srv;
+  rec_init(&srv);
+  int port;
+  ssews *server = start_server(&srv, NULL, &port);
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/x", port);
+  recorder r;
+  rec_init(&r);
+  ssews *cl = open_client(&r, url, NULL);
+  size_t cur = 0, scur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  assert_int_equal(ssews_conn_close(cl, 1, 2000, NULL), SSEWS_EINVAL);
+  assert_int_equal(ssews_conn_close(cl, 1, 4001, "done here"), SSEWS_OK);
+  const rec_event *sc = rec_wait(&srv, SSEWS_EV_CLOSE, &scur, WAIT_MS);
+  assert_non_null(sc);
+  assert_int_equal(sc->code, 4001);
+  assert_string_equal(sc->reason, "done here");
+  const rec_event *c = rec_wait(&r, SSEWS_EV_CLOSE, &cur, WAIT_MS);
+  assert_non_null(c);
+  assert_int_equal(c->code, 4001);
+  assert_int_equal(rec_count(&r, SSEWS_EV_RECONNECTING, 0), 0); /* closed for good */
+  ssews_close(&cl);
+  ssews_close(&server);
+  rec_free(&r);
+  rec_free(&srv);
+}
+
 static void test_ws_client_v1_and_resume_across_restart(void **state) {
   (void)state;
   const char *const hist[] = {"history", "100", NULL};
@@ -559,6 +588,7 @@ static void test_tls_verification(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ws_client_roundtrip),
+      cmocka_unit_test(test_ws_client_closes_with_code_and_reason),
       cmocka_unit_test(test_ws_client_v1_and_resume_across_restart),
       cmocka_unit_test(test_ws_client_queues_while_disconnected),
       cmocka_unit_test(test_ws_client_ping_timeout),
