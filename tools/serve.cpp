@@ -18,12 +18,15 @@ namespace {
 
 const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
-    "                   [--tls-cert F --tls-key F] [--echo] [--option key=value]...\n"
+    "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T]\n"
+    "                   [--option key=value]...\n"
     "\n"
     "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
     "  Text and binary messages a WebSocket client sends are published to the channels it\n"
     "  is subscribed to (the `channel` query parameters, else its path): a chat room.\n"
     "  --echo sends each WebSocket message back to its sender instead, unchanged.\n"
+    "  --publish-token T lets `POST /publish?channel=C[&event=E][&id=I]` with\n"
+    "  `Authorization: Bearer T` publish its body (any program can feed the hub).\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -97,6 +100,7 @@ int run_serve(int argc, char **argv) {
     else if (a == "--tls-cert") set("tls_cert", value("--tls-cert")), tls = true;
     else if (a == "--tls-key") set("tls_key", value("--tls-key"));
     else if (a == "--echo") hub.echo = true;
+    else if (a == "--publish-token") set("publish_token", value("--publish-token"));
     else if (a == "--option") {
       std::string o = value("--option");
       size_t eq = o.find('=');

@@ -505,13 +505,7 @@ Status Engine::publish(const char *channel, const void *data, size_t len, bool b
   if (id) m->id = id;
   m->payload = WireBuf(data, len);
   return enqueue(len, [this, m]() mutable {
-    MessagePtr msg = hub_.publish(std::move(m));
-    // Copy: queue_to may close a connection, which edits the subscriber list.
-    std::vector<ConnId> subs = hub_.subscribers(msg->channel);
-    for (ConnId sub : subs) {
-      Conn *c = find(sub);
-      if (c) queue_to(c, msg);
-    }
+    fan_out(hub_.publish(std::move(m)));
   });
 }
 

@@ -123,6 +123,7 @@ class Engine {
   void accept_conn(Conn *c);
   void forget(Conn *c, int code, const std::string &reason);
   void queue_to(Conn *c, const MessagePtr &m);
+  size_t fan_out(const MessagePtr &msg);  // to every subscriber; returns how many
   void want_write(Conn *c);
   void queue_raw(Conn *c, std::string bytes);
   void start_close(Conn *c, int code, const std::string &reason);
@@ -142,6 +143,18 @@ class Engine {
   void heartbeat_tick();
   static void heartbeat_cb(struct lws_sorted_usec_list *sul);
   void resume_paused();
+
+  // HTTP publish endpoint (publish_endpoint.cpp).
+  struct PendingPost {
+    std::string channel, event, id, body;
+    bool binary = false;
+  };
+  bool is_publish_request(int method, const char *path) const;
+  int publish_begin(lws *wsi);
+  int publish_body(lws *wsi, const void *in, size_t len);
+  int publish_done(lws *wsi);
+  void publish_forget(lws *wsi);
+
 
   // Client role (client.cpp).
   struct Client;
@@ -204,6 +217,7 @@ class Engine {
   Hub hub_;
   std::unordered_map<ConnId, std::unique_ptr<Conn>> conns_;
   std::unordered_set<ConnId> sse_conns_;
+  std::unordered_map<lws *, PendingPost> posts_;
   std::vector<ConnId> paused_;
   ConnId next_id_ = 1;
   struct Sul;

@@ -134,6 +134,17 @@ const std::map<std::string, Opt> &setters() {
           o.log_level = v;
           return true;
         }}},
+      {"publish_token", {kServer, str_opt(&Options::publish_token, false)}},
+      {"publish_path",
+       {kServer,
+        [](Options &o, const std::string &v, std::string &why) {
+          if (v.empty() || v[0] != '/' || v.find('?') != std::string::npos) {
+            why = "must be a path starting with '/' and without a query";
+            return false;
+          }
+          o.publish_path = v;
+          return true;
+        }}},
       {"header", {kClient, header_opt}},
       {"subprotocols", {kClient, str_opt(&Options::subprotocols, true)}},
       {"v1", {kClient, bool_opt(&Options::v1)}},

@@ -31,6 +31,8 @@ struct Options {
   size_t max_pending_bytes = 64u << 20;      // bytes of sends queued to the service thread
   size_t max_event_queue = 100000;           // pull mode: events waiting to be taken
   std::string log_level = "error";           // libwebsockets log: none|error|warn|notice|info
+  std::string publish_token;                 // enables POST publish_path with this bearer token
+  std::string publish_path = "/publish";
 
   // Client
   std::vector<std::string> headers;          // "Name: value", sent with every (re)connect

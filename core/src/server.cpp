@@ -252,6 +252,16 @@ void Engine::queue_to(Conn *c, const MessagePtr &m) {
   if (c->established) want_write(c);
 }
 
+size_t Engine::fan_out(const MessagePtr &msg) {
+  // Copy: queue_to may close a connection, which edits the subscriber list.
+  std::vector<ConnId> subs = hub_.subscribers(msg->channel);
+  for (ConnId id : subs) {
+    Conn *c = find(id);
+    if (c) queue_to(c, msg);
+  }
+  return subs.size();
+}
+
 void Engine::queue_raw(Conn *c, std::string bytes) {
   auto m = std::make_shared<Message>();
   m->control = true;
@@ -350,10 +360,10 @@ int Engine::on_lws(lws *wsi, int reason, void *in, size_t len) {
     case LWS_CALLBACK_HTTP:
       return http_request(wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
-      return 0;  // bodies are not used; a request with one gets its answer on completion
+      return publish_body(wsi, in, len);  // other requests with a body were already answered
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-      lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
-      return lws_http_transaction_completed(wsi) ? -1 : 0;
+      if (posts_.count(wsi)) return publish_done(wsi);
+      return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
       return sse_writeable(wsi);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
@@ -361,6 +371,7 @@ int Engine::on_lws(lws *wsi, int reason, void *in, size_t len) {
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_WSI_DESTROY:
+      publish_forget(wsi);
       return conn_gone(wsi);
     default:
       return 0;
@@ -519,6 +530,7 @@ int Engine::http_request(lws *wsi, void *in) {
   char *uri = nullptr;
   int uri_len = 0;
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+  if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
   std::string accept = hdr(wsi, WSI_TOKEN_HTTP_ACCEPT);
   bool sse = accepts_event_stream(accept);
 

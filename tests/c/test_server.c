@@ -521,6 +521,66 @@ static void test_close_from_callback(void **state) {
   rec_free(&r);
 }
 
+/* POST /publish with the bearer token publishes its body. */
+static int post(int port, const char *path, const char *auth, const char *ctype, const char *body,
+                char *out, size_t outlen) {
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  char extra[256] = "";
+  size_t k = 0;
+  if (auth) k += (size_t)snprintf(extra + k, sizeof extra - k, "Authorization: %s\r\n", auth);
+  if (ctype) k += (size_t)snprintf(extra + k, sizeof extra - k, "Content-Type: %s\r\n", ctype);
+  char req[1024];
+  int n = snprintf(req, sizeof req, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n\r\n%s", path, extra,
+                   strlen(body), body);
+  assert_int_equal(peer_write(p, req, (size_t)n), 0);
+  char *head = NULL;
+  assert_true(peer_read_until(p, "\r\n\r\n", &head, WAIT_MS) > 0);
+  int status = atoi(head + 9);
+  free(head);
+  char *rest = NULL;
+  if (peer_read_until(p, "}", &rest, WAIT_MS) > 0 && out) snprintf(out, outlen, "%s", rest);
+  free(rest);
+  peer_free(p);
+  return status;
+}
+
+static void test_http_publish_endpoint(void **state) {
+  (void)state;
+  const char *const opts[] = {"publish_token", "s3cret", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  peer *sse = open_sse(port, "/?channel=alerts", NULL);
+  peer *ws = open_ws(port, "/alerts", NULL);
+  char resp[256] = "";
+  assert_int_equal(post(port, "/publish?channel=alerts&event=warn&id=a1", "Bearer s3cret", NULL, "disk full", resp,
+                        sizeof resp),
+                   200);
+  assert_non_null(strstr(resp, "\"id\":\"a1\""));
+  assert_non_null(strstr(resp, "\"subscribers\":2"));
+  char *got = sse_read_until(sse, "\n\n");
+  assert_string_equal(got, "id: a1\nevent: warn\ndata: disk full\n\n");
+  free(got);
+  expect_ws_text(ws, "disk full");
+  /* Binary by content type; the id is assigned when not given. */
+  assert_int_equal(post(port, "/publish?channel=alerts", "Bearer s3cret", "application/octet-stream", "\x01" "bin",
+                        resp, sizeof resp),
+                   200);
+  unsigned char *m = NULL;
+  size_t len;
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 2);
+  assert_int_equal(len, 4);
+  free(m);
+  /* Refusals: no or wrong token, no channel, bad UTF-8 text. */
+  assert_int_equal(post(port, "/publish?channel=alerts", NULL, NULL, "x", NULL, 0), 401);
+  assert_int_equal(post(port, "/publish?channel=alerts", "Bearer wrong", NULL, "x", NULL, 0), 401);
+  assert_int_equal(post(port, "/publish", "Bearer s3cret", NULL, "x", NULL, 0), 400);
+  assert_int_equal(post(port, "/publish?channel=alerts", "Bearer s3cret", NULL, "\xff", NULL, 0), 400);
+  peer_free(sse);
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_close_both_protocols),
@@ -535,6 +595,7 @@ int main(void) {
       cmocka_unit_test(test_resume_ws_last_event_id),
       cmocka_unit_test(test_pull_mode_event_fd),
       cmocka_unit_test(test_close_from_callback),
+      cmocka_unit_test(test_http_publish_endpoint),
   };
   return cmocka_run_group_tests_name("server", tests, NULL, NULL);
 }
