@@ -67,8 +67,10 @@ void on_event(ssews *, const ssews_event *ev, void *user) {
       std::string_view body(data, len);
       bool binary = ssews_event_is_binary(ev);
       if (!st->json) {
-        if (binary) sw::base64_encode(out, body);
-        else out.assign(body);
+        if (binary)
+          sw::base64_encode(out, body);
+        else
+          out.assign(body);
         emit_line(out);
         break;
       }
@@ -146,11 +148,16 @@ int run_connect(int argc, char **argv) {
       }
       return argv[++i];
     };
-    if (a == "--header" || a == "-H") set("header", value("--header"));
-    else if (a == "--json") st.json = true;
-    else if (a == "--no-reconnect") set("reconnect", "false");
-    else if (a == "--insecure" || a == "-k") set("insecure", "true");
-    else if (a == "--ca-file") set("ca_file", value("--ca-file"));
+    if (a == "--header" || a == "-H")
+      set("header", value("--header"));
+    else if (a == "--json")
+      st.json = true;
+    else if (a == "--no-reconnect")
+      set("reconnect", "false");
+    else if (a == "--insecure" || a == "-k")
+      set("insecure", "true");
+    else if (a == "--ca-file")
+      set("ca_file", value("--ca-file"));
     else if (a == "--option") {
       std::string o = value("--option");
       size_t eq = o.find('=');

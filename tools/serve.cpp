@@ -41,7 +41,8 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
   switch (ssews_event_kind(ev)) {
     case SSEWS_EV_OPEN: {
       std::vector<std::string> chans;
-      for (size_t i = 0; i < ssews_event_channel_count(ev); i++) chans.push_back(ssews_event_channel_at(ev, i));
+      for (size_t i = 0; i < ssews_event_channel_count(ev); i++)
+        chans.push_back(ssews_event_channel_at(ev, i));
       hub->channels[conn] = chans;
       break;
     }
@@ -58,7 +59,8 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
           if (rc != SSEWS_OK) break;
         }
       }
-      if (rc != SSEWS_OK) fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_last_error());
+      if (rc != SSEWS_OK)
+        fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_last_error());
       break;
     }
     case SSEWS_EV_CLOSE:
@@ -92,15 +94,24 @@ int run_serve(int argc, char **argv) {
       }
       return argv[++i];
     };
-    if (a == "--host") host = value("--host");
-    else if (a == "--port") port = value("--port");
-    else if (a == "--static") set("static_dir", value("--static"));
-    else if (a == "--history") set("history", value("--history"));
-    else if (a == "--heartbeat") set("heartbeat", value("--heartbeat"));
-    else if (a == "--tls-cert") set("tls_cert", value("--tls-cert")), tls = true;
-    else if (a == "--tls-key") set("tls_key", value("--tls-key"));
-    else if (a == "--echo") hub.echo = true;
-    else if (a == "--publish-token") set("publish_token", value("--publish-token"));
+    if (a == "--host")
+      host = value("--host");
+    else if (a == "--port")
+      port = value("--port");
+    else if (a == "--static")
+      set("static_dir", value("--static"));
+    else if (a == "--history")
+      set("history", value("--history"));
+    else if (a == "--heartbeat")
+      set("heartbeat", value("--heartbeat"));
+    else if (a == "--tls-cert")
+      set("tls_cert", value("--tls-cert")), tls = true;
+    else if (a == "--tls-key")
+      set("tls_key", value("--tls-key"));
+    else if (a == "--echo")
+      hub.echo = true;
+    else if (a == "--publish-token")
+      set("publish_token", value("--publish-token"));
     else if (a == "--option") {
       std::string o = value("--option");
       size_t eq = o.find('=');
@@ -139,8 +150,8 @@ int run_serve(int argc, char **argv) {
   int bound = 0;
   ssews_port(ep, &bound);
   std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  printf("ssews serving on %s://%s:%d/ (WebSocket %s://%s:%d/)\n", tls ? "https" : "http", shown.c_str(), bound,
-         tls ? "wss" : "ws", shown.c_str(), bound);
+  printf("ssews serving on %s://%s:%d/ (WebSocket %s://%s:%d/)\n", tls ? "https" : "http", shown.c_str(),
+         bound, tls ? "wss" : "ws", shown.c_str(), bound);
   fflush(stdout);
 
   int sig = 0;

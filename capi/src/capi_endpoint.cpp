@@ -57,11 +57,12 @@ SSEWS_API int ssews_port(ssews *ep, int *port) {
   SSEWS_GUARD_END
 }
 
-SSEWS_API int ssews_send(ssews *ep, ssews_conn conn, const void *data, size_t len, int flags, const char *event,
-                         const char *id) {
+SSEWS_API int ssews_send(ssews *ep, ssews_conn conn, const void *data, size_t len, int flags,
+                         const char *event, const char *id) {
   SSEWS_GUARD_BEGIN
   CHECK_EP(ep);
-  if (flags != SSEWS_TEXT && flags != SSEWS_BINARY) return fail_rc(SSEWS_EINVAL, "flags must be SSEWS_TEXT or SSEWS_BINARY");
+  if (flags != SSEWS_TEXT && flags != SSEWS_BINARY)
+    return fail_rc(SSEWS_EINVAL, "flags must be SSEWS_TEXT or SSEWS_BINARY");
   return status_to_rc(ep->engine->send(conn, data, len, flags == SSEWS_BINARY, event, id));
   SSEWS_GUARD_END
 }
@@ -70,7 +71,8 @@ SSEWS_API int ssews_publish(ssews *ep, const char *channel, const void *data, si
                             const char *event, const char *id) {
   SSEWS_GUARD_BEGIN
   CHECK_EP(ep);
-  if (flags != SSEWS_TEXT && flags != SSEWS_BINARY) return fail_rc(SSEWS_EINVAL, "flags must be SSEWS_TEXT or SSEWS_BINARY");
+  if (flags != SSEWS_TEXT && flags != SSEWS_BINARY)
+    return fail_rc(SSEWS_EINVAL, "flags must be SSEWS_TEXT or SSEWS_BINARY");
   return status_to_rc(ep->engine->publish(channel, data, len, flags == SSEWS_BINARY, event, id));
   SSEWS_GUARD_END
 }

@@ -21,26 +21,42 @@ SSEWS_API int ssews_next_event(ssews *ep, const ssews_event **ev) {
   SSEWS_GUARD_END
 }
 
-SSEWS_API int ssews_event_kind(const ssews_event *ev) { return ev ? ev->kind : 0; }
-SSEWS_API ssews_conn ssews_event_conn(const ssews_event *ev) { return ev ? ev->conn : 0; }
-SSEWS_API int ssews_event_protocol(const ssews_event *ev) { return ev ? ev->protocol : 0; }
+SSEWS_API int ssews_event_kind(const ssews_event *ev) {
+  return ev ? ev->kind : 0;
+}
+SSEWS_API ssews_conn ssews_event_conn(const ssews_event *ev) {
+  return ev ? ev->conn : 0;
+}
+SSEWS_API int ssews_event_protocol(const ssews_event *ev) {
+  return ev ? ev->protocol : 0;
+}
 
 SSEWS_API const void *ssews_event_data(const ssews_event *ev, size_t *len) {
   if (len) *len = ev ? ev->data.size() : 0;
   return ev ? ev->data.data() : nullptr;
 }
 
-SSEWS_API int ssews_event_is_binary(const ssews_event *ev) { return ev && ev->binary ? 1 : 0; }
+SSEWS_API int ssews_event_is_binary(const ssews_event *ev) {
+  return ev && ev->binary ? 1 : 0;
+}
 SSEWS_API const char *ssews_event_name(const ssews_event *ev) {
   return ev && ev->has_name ? ev->name.c_str() : nullptr;
 }
-SSEWS_API const char *ssews_event_id(const ssews_event *ev) { return ev && ev->has_id ? ev->id.c_str() : nullptr; }
+SSEWS_API const char *ssews_event_id(const ssews_event *ev) {
+  return ev && ev->has_id ? ev->id.c_str() : nullptr;
+}
 SSEWS_API const char *ssews_event_channel(const ssews_event *ev) {
   return ev && ev->has_channel ? ev->channel.c_str() : nullptr;
 }
-SSEWS_API const char *ssews_event_path(const ssews_event *ev) { return ev ? ev->path.c_str() : nullptr; }
-SSEWS_API const char *ssews_event_query(const ssews_event *ev) { return ev ? ev->query.c_str() : nullptr; }
-SSEWS_API const char *ssews_event_peer(const ssews_event *ev) { return ev ? ev->peer.c_str() : nullptr; }
+SSEWS_API const char *ssews_event_path(const ssews_event *ev) {
+  return ev ? ev->path.c_str() : nullptr;
+}
+SSEWS_API const char *ssews_event_query(const ssews_event *ev) {
+  return ev ? ev->query.c_str() : nullptr;
+}
+SSEWS_API const char *ssews_event_peer(const ssews_event *ev) {
+  return ev ? ev->peer.c_str() : nullptr;
+}
 
 SSEWS_API const char *ssews_event_header(const ssews_event *ev, const char *name) {
   if (!ev || !name) return nullptr;
@@ -62,7 +78,9 @@ SSEWS_API const char *ssews_event_header(const ssews_event *ev, const char *name
   }
 }
 
-SSEWS_API size_t ssews_event_header_count(const ssews_event *ev) { return ev ? ev->headers.size() : 0; }
+SSEWS_API size_t ssews_event_header_count(const ssews_event *ev) {
+  return ev ? ev->headers.size() : 0;
+}
 
 SSEWS_API int ssews_event_header_at(const ssews_event *ev, size_t i, const char **name, const char **value) {
   if (!ev || i >= ev->headers.size()) return fail_rc(SSEWS_EINVAL, "header index out of range");
@@ -71,14 +89,22 @@ SSEWS_API int ssews_event_header_at(const ssews_event *ev, size_t i, const char 
   return SSEWS_OK;
 }
 
-SSEWS_API size_t ssews_event_channel_count(const ssews_event *ev) { return ev ? ev->channels.size() : 0; }
+SSEWS_API size_t ssews_event_channel_count(const ssews_event *ev) {
+  return ev ? ev->channels.size() : 0;
+}
 
 SSEWS_API const char *ssews_event_channel_at(const ssews_event *ev, size_t i) {
   return ev && i < ev->channels.size() ? ev->channels[i].c_str() : nullptr;
 }
 
-SSEWS_API int ssews_event_code(const ssews_event *ev) { return ev ? ev->code : 0; }
-SSEWS_API const char *ssews_event_reason(const ssews_event *ev) { return ev ? ev->reason.c_str() : nullptr; }
-SSEWS_API int64_t ssews_event_delay_ms(const ssews_event *ev) { return ev ? ev->delay_ms : 0; }
+SSEWS_API int ssews_event_code(const ssews_event *ev) {
+  return ev ? ev->code : 0;
+}
+SSEWS_API const char *ssews_event_reason(const ssews_event *ev) {
+  return ev ? ev->reason.c_str() : nullptr;
+}
+SSEWS_API int64_t ssews_event_delay_ms(const ssews_event *ev) {
+  return ev ? ev->delay_ms : 0;
+}
 
 }  // extern "C"

@@ -16,8 +16,10 @@ const char *last_error_cstr();
 
 // Maps a Status to a return code, recording its message for ssews_last_error.
 inline int status_to_rc(const Status &st) {
-  if (st.failed()) set_last_error(st.msg);
-  else clear_last_error();
+  if (st.failed())
+    set_last_error(st.msg);
+  else
+    clear_last_error();
   return st.code;
 }
 
@@ -30,14 +32,14 @@ inline int fail_rc(int code, const std::string &msg) {
 
 // Wraps the body of every exported function: no exception escapes.
 #define SSEWS_GUARD_BEGIN try {
-#define SSEWS_GUARD_END                                                                  \
-  }                                                                                      \
-  catch (const std::bad_alloc &) {                                                       \
-    return sw::fail_rc(SSEWS_ENOMEM, "out of memory");                                   \
-  }                                                                                      \
-  catch (const std::exception &e) {                                                      \
-    return sw::fail_rc(SSEWS_EINTERNAL, std::string("internal error: ") + e.what());     \
-  }                                                                                      \
-  catch (...) {                                                                          \
-    return sw::fail_rc(SSEWS_EINTERNAL, "internal error");                               \
+#define SSEWS_GUARD_END                                                              \
+  }                                                                                  \
+  catch (const std::bad_alloc &) {                                                   \
+    return sw::fail_rc(SSEWS_ENOMEM, "out of memory");                               \
+  }                                                                                  \
+  catch (const std::exception &e) {                                                  \
+    return sw::fail_rc(SSEWS_EINTERNAL, std::string("internal error: ") + e.what()); \
+  }                                                                                  \
+  catch (...) {                                                                      \
+    return sw::fail_rc(SSEWS_EINTERNAL, "internal error");                           \
   }

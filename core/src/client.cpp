@@ -59,7 +59,6 @@ void add_query(std::string &path, const char *key, const std::string &value) {
 // ---------------------------------------------------------------------------
 // Client state
 
-
 void Engine::client_init() {
   cl_ = std::make_unique<Client>();
   std::string err;
@@ -153,10 +152,13 @@ void Engine::client_dropped(int err, const std::string &why, bool failed) {
     client_final_close(was_open ? 1000 : 1006, why.empty() ? "stream ended" : why);
     return;
   }
-  if (failed || !was_open) c.attempt++;
-  else c.attempt = 1;  // a connection that worked ended: first retry after the base delay
+  if (failed || !was_open)
+    c.attempt++;
+  else
+    c.attempt = 1;  // a connection that worked ended: first retry after the base delay
   if (opts_.reconnect_max_attempts && failed && c.attempt > opts_.reconnect_max_attempts) {
-    client_final_close(1006, "gave up after " + std::to_string(opts_.reconnect_max_attempts) + " failed attempts");
+    client_final_close(1006,
+                       "gave up after " + std::to_string(opts_.reconnect_max_attempts) + " failed attempts");
     return;
   }
   // Exponential backoff from the base delay, capped, with +-20% jitter so a
@@ -166,7 +168,8 @@ void Engine::client_dropped(int err, const std::string &why, bool failed) {
   for (unsigned i = 1; i < c.attempt && delay < opts_.reconnect_max_delay_ms; i++) delay *= 2;
   if (delay > opts_.reconnect_max_delay_ms && !c.retry_from_server) delay = opts_.reconnect_max_delay_ms;
   if (c.attempt > 1 && delay > 0) {
-    std::uniform_int_distribution<int64_t> jitter(-static_cast<int64_t>(delay / 5), static_cast<int64_t>(delay / 5));
+    std::uniform_int_distribution<int64_t> jitter(-static_cast<int64_t>(delay / 5),
+                                                  static_cast<int64_t>(delay / 5));
     delay = static_cast<uint64_t>(static_cast<int64_t>(delay) + jitter(c.rng));
   }
   auto ev = std::make_unique<ssews_event>();
@@ -243,7 +246,8 @@ void Engine::client_sse_event(const SseEvent &e) {
 }
 
 Status Engine::client_send(const void *data, size_t len, bool binary) {
-  if (!cl_->url.websocket) return Status{SSEWS_ENOTSUP, "not supported: SSE is one-way (the client cannot send)"};
+  if (!cl_->url.websocket)
+    return Status{SSEWS_ENOTSUP, "not supported: SSE is one-way (the client cannot send)"};
   auto m = std::make_shared<Message>();
   m->binary = binary;
   m->payload = WireBuf(data, len);
@@ -319,15 +323,17 @@ int Engine::client_lws(lws *wsi, int reason, void *in, size_t len) {
     }
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-      std::string why = in ? std::string(static_cast<const char *>(in), strnlen(static_cast<const char *>(in), 256))
-                           : "connection failed";
+      std::string why =
+          in ? std::string(static_cast<const char *>(in), strnlen(static_cast<const char *>(in), 256))
+             : "connection failed";
       bool tls = why.find("cert") != std::string::npos || why.find("SSL") != std::string::npos ||
                  why.find("ssl") != std::string::npos || why.find("tls") != std::string::npos;
       if (tls) {
         // A certificate that does not verify will not verify next time either.
         c.wsi = nullptr;
         c.connected = false;
-        client_error(SSEWS_ETLS, "TLS: " + why + (opts_.ca_file.empty() ? "" : " (ca_file " + opts_.ca_file + ")"));
+        client_error(SSEWS_ETLS,
+                     "TLS: " + why + (opts_.ca_file.empty() ? "" : " (ca_file " + opts_.ca_file + ")"));
         client_final_close(1015, "TLS handshake failed");
         return 0;
       }
@@ -357,9 +363,10 @@ int Engine::client_lws(lws *wsi, int reason, void *in, size_t len) {
       return client_ws_writeable(wsi);
     case LWS_CALLBACK_CLIENT_CLOSED: {
       int code = c.peer_close_code ? c.peer_close_code : 1006;
-      std::string why = c.peer_close_code ? "server closed with " + std::to_string(code) +
-                                                (c.peer_close_reason.empty() ? "" : " (" + c.peer_close_reason + ")")
-                                          : "connection lost";
+      std::string why = c.peer_close_code
+                            ? "server closed with " + std::to_string(code) +
+                                  (c.peer_close_reason.empty() ? "" : " (" + c.peer_close_reason + ")")
+                            : "connection lost";
       if (c.closing) {
         c.wsi = nullptr;
         client_final_close(c.close_code, c.close_reason);
@@ -456,8 +463,9 @@ int Engine::client_ws_receive(lws *wsi, void *in, size_t len) {
       return 0;
     }
     if (m.event == "ssews-gap" && m.channel.empty()) {
-      client_error(SSEWS_EGAP, "resumed after id '" + m.data +
-                                   "', but messages may have been missed (no longer in the server's history)");
+      client_error(SSEWS_EGAP,
+                   "resumed after id '" + m.data +
+                       "', but messages may have been missed (no longer in the server's history)");
       c.rx.clear();
       return 0;
     }

@@ -32,14 +32,14 @@ struct Engine::Client {
   std::string close_reason = "closed by application";
   int peer_close_code = 0;
   std::string peer_close_reason;
-  unsigned attempt = 0;     // consecutive failures
-  uint64_t retry_ms = 0;    // SSE `retry:` or the configured first delay
+  unsigned attempt = 0;   // consecutive failures
+  uint64_t retry_ms = 0;  // SSE `retry:` or the configured first delay
   bool retry_from_server = false;
   int http_status = 0;
   SseParser parser;
   std::string rx;
   bool rx_binary = false;
-  std::string last_id;      // WebSocket (ssews.v1) resume point
+  std::string last_id;  // WebSocket (ssews.v1) resume point
   std::deque<MessagePtr> sendq;
   std::unique_ptr<ClientTimer> timer;
   std::string subprotocols;  // offered

@@ -59,7 +59,9 @@ int log_mask(const std::string &level) {
   return LLL_ERR;
 }
 
-Status fail(int code, std::string msg) { return Status{code, std::move(msg)}; }
+Status fail(int code, std::string msg) {
+  return Status{code, std::move(msg)};
+}
 
 bool readable_file(const std::string &path) {
   struct stat st;
@@ -95,8 +97,8 @@ Status check_bind(const std::string &host, int port) {
   if (r == 0) r = listen(fd, 1), err = errno;
   close(fd);
   if (r != 0)
-    return fail(SSEWS_ELISTEN, "cannot listen on " + host + " port " + std::to_string(port) + ": " +
-                                   strerror(err));
+    return fail(SSEWS_ELISTEN,
+                "cannot listen on " + host + " port " + std::to_string(port) + ": " + strerror(err));
   return Status::ok();
 }
 
@@ -106,9 +108,9 @@ std::string make_epoch() {
   // Start time in ms plus randomness, base36: differs at every start, so an
   // id from an earlier run is recognised as stale.
   static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  uint64_t ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
   std::random_device rd;
   uint64_t v = (ms << 12) ^ (rd() & 0xfff);
   std::string s;
@@ -504,9 +506,7 @@ Status Engine::publish(const char *channel, const void *data, size_t len, bool b
   if (event) m->event = event;
   if (id) m->id = id;
   m->payload = WireBuf(data, len);
-  return enqueue(len, [this, m]() mutable {
-    fan_out(hub_.publish(std::move(m)));
-  });
+  return enqueue(len, [this, m]() mutable { fan_out(hub_.publish(std::move(m))); });
 }
 
 Status Engine::subscribe(ConnId conn, const char *channel, bool on) {
@@ -564,7 +564,8 @@ Status Engine::reject(ConnId conn, int status) {
 
 Status Engine::conn_close(ConnId conn, int code, const char *reason) {
   if (!ws_close_code_sendable(code))
-    return fail(SSEWS_EINVAL, "close code " + std::to_string(code) + " cannot be sent (use 1000 or 3000-4999)");
+    return fail(SSEWS_EINVAL,
+                "close code " + std::to_string(code) + " cannot be sent (use 1000 or 3000-4999)");
   std::string r = reason ? reason : "";
   if (r.size() > 123) return fail(SSEWS_EINVAL, "close reason longer than 123 bytes");
   if (!utf8_valid(r)) return fail(SSEWS_EINVAL, "close reason is not valid UTF-8");

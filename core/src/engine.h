@@ -51,20 +51,20 @@ struct Conn {
   Proto proto = Proto::Ws;
   Encoding enc = Encoding::WsPlain;
   OutQueue q;
-  bool established = false;     // WebSocket upgraded / SSE headers written
-  bool open_reported = false;    // the app saw its open event: it is owed a close event
-  bool closing = false;          // flush the queue, then close
+  bool established = false;    // WebSocket upgraded / SSE headers written
+  bool open_reported = false;  // the app saw its open event: it is owed a close event
+  bool closing = false;        // flush the queue, then close
   bool close_sent = false;
   bool overflow_reported = false;
   bool rx_paused = false;
-  int close_code = 1000;         // what we send when closing
+  int close_code = 1000;  // what we send when closing
   std::string close_reason;
-  int peer_close_code = 0;       // what the peer sent (0: none)
+  int peer_close_code = 0;  // what the peer sent (0: none)
   std::string peer_close_reason;
-  int fail_code = 0;             // a protocol error we closed for
-  std::string rx;                // WebSocket message being reassembled
+  int fail_code = 0;  // a protocol error we closed for
+  std::string rx;     // WebSocket message being reassembled
   bool rx_binary = false;
-  std::string last_event_id;     // resume point asked for in the request
+  std::string last_event_id;  // resume point asked for in the request
   std::vector<std::string> initial_channels;
   int64_t last_write_us = 0;
 
@@ -154,7 +154,6 @@ class Engine {
   int publish_body(lws *wsi, const void *in, size_t len);
   int publish_done(lws *wsi);
   void publish_forget(lws *wsi);
-
 
   // Client role (client.cpp).
   struct Client;

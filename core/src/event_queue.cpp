@@ -5,7 +5,9 @@
 
 namespace sw {
 
-EventQueue::EventQueue() { fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+EventQueue::EventQueue() {
+  fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
 
 EventQueue::~EventQueue() {
   if (fd_ >= 0) close(fd_);

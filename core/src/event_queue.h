@@ -19,7 +19,7 @@ struct ssews_event {
   std::string name, id, channel;
   std::string path, query, peer;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-  std::vector<std::string> channels;  // open: the default subscriptions
+  std::vector<std::string> channels;                         // open: the default subscriptions
   int code = 0;
   std::string reason;
   int64_t delay_ms = 0;

@@ -79,8 +79,7 @@ void Hub::remove(ConnId conn) {
 
 void Hub::drop_if_unused(const std::string &name) {
   auto it = channels_.find(name);
-  if (it != channels_.end() && it->second.subs.empty() && it->second.history.empty())
-    channels_.erase(it);
+  if (it != channels_.end() && it->second.subs.empty() && it->second.history.empty()) channels_.erase(it);
 }
 
 const std::vector<ConnId> &Hub::subscribers(const std::string &channel) const {
@@ -94,8 +93,7 @@ std::vector<std::string> Hub::channels_of(ConnId conn) const {
 }
 
 bool Hub::parse_own_id(std::string_view id, uint64_t &seq) const {
-  if (id.size() <= epoch_.size() + 1 || id.compare(0, epoch_.size(), epoch_) != 0 ||
-      id[epoch_.size()] != '-')
+  if (id.size() <= epoch_.size() + 1 || id.compare(0, epoch_.size(), epoch_) != 0 || id[epoch_.size()] != '-')
     return false;
   std::string_view digits = id.substr(epoch_.size() + 1);
   if (digits.size() > 19) return false;

@@ -11,8 +11,10 @@ const WireBuf &Message::encoded(Encoding e) const {
   std::string s;
   if (e == Encoding::WsV1) {
     if (!v1_enc) {
-      if (binary) v1_encode_binary(s, channel, event, id, payload.view());
-      else v1_encode_text(s, channel, event, id, payload.view());
+      if (binary)
+        v1_encode_binary(s, channel, event, id, payload.view());
+      else
+        v1_encode_text(s, channel, event, id, payload.view());
       v1_enc = std::make_unique<WireBuf>(s.data(), s.size());
     }
     return *v1_enc;

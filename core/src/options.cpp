@@ -35,8 +35,10 @@ struct Opt {
 
 Setter bool_opt(bool Options::*field) {
   return [=](Options &o, const std::string &v, std::string &why) {
-    if (v == "1" || v == "true" || v == "yes" || v == "on") o.*field = true;
-    else if (v == "0" || v == "false" || v == "no" || v == "off") o.*field = false;
+    if (v == "1" || v == "true" || v == "yes" || v == "on")
+      o.*field = true;
+    else if (v == "0" || v == "false" || v == "no" || v == "off")
+      o.*field = false;
     else {
       why = "is not a boolean (true/false, 1/0, yes/no, on/off)";
       return false;
@@ -112,8 +114,10 @@ const std::map<std::string, Opt> &setters() {
       {"queue_policy",
        {kServer,
         [](Options &o, const std::string &v, std::string &why) {
-          if (v == "drop_oldest") o.queue_drop_oldest = true;
-          else if (v == "close") o.queue_drop_oldest = false;
+          if (v == "drop_oldest")
+            o.queue_drop_oldest = true;
+          else if (v == "close")
+            o.queue_drop_oldest = false;
           else {
             why = "must be 'drop_oldest' or 'close'";
             return false;

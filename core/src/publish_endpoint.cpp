@@ -70,11 +70,15 @@ int Engine::publish_begin(lws *wsi) {
     int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
     if (n < 0) break;
     std::string arg(buf, static_cast<size_t>(n));
-    if (arg.compare(0, 8, "channel=") == 0) post.channel = arg.substr(8);
-    else if (arg.compare(0, 6, "event=") == 0) post.event = arg.substr(6);
-    else if (arg.compare(0, 3, "id=") == 0) post.id = arg.substr(3);
+    if (arg.compare(0, 8, "channel=") == 0)
+      post.channel = arg.substr(8);
+    else if (arg.compare(0, 6, "event=") == 0)
+      post.event = arg.substr(6);
+    else if (arg.compare(0, 3, "id=") == 0)
+      post.id = arg.substr(3);
   }
-  if (post.channel.empty()) return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, "query parameter 'channel' is required");
+  if (post.channel.empty())
+    return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, "query parameter 'channel' is required");
   if (!sse_field_ok(post.event) || !sse_field_ok(post.id))
     return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, "event and id must not contain CR, LF or NUL");
   post.binary = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE).compare(0, 24, "application/octet-stream") == 0;
@@ -118,6 +122,8 @@ int Engine::publish_done(lws *wsi) {
   return answer(wsi, HTTP_STATUS_OK, json);
 }
 
-void Engine::publish_forget(lws *wsi) { posts_.erase(wsi); }
+void Engine::publish_forget(lws *wsi) {
+  posts_.erase(wsi);
+}
 
 }  // namespace sw

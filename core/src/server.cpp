@@ -19,7 +19,7 @@ namespace sw {
 namespace {
 
 constexpr size_t kSseWriteChunk = 64 * 1024;  // SSE messages coalesced per write
-constexpr int kWritesPerWakeup = 32;            // WebSocket frames per writeable callback
+constexpr int kWritesPerWakeup = 32;          // WebSocket frames per writeable callback
 
 std::string hdr(lws *wsi, enum lws_token_indexes t) {
   int n = lws_hdr_total_length(wsi, t);
@@ -83,7 +83,9 @@ bool is_pseudo_token(int t) {
 // ---------------------------------------------------------------------------
 // Connection bookkeeping
 
-Conn *Engine::conn_of(lws *wsi) { return static_cast<Conn *>(lws_get_opaque_user_data(wsi)); }
+Conn *Engine::conn_of(lws *wsi) {
+  return static_cast<Conn *>(lws_get_opaque_user_data(wsi));
+}
 
 Conn *Engine::find(ConnId id) {
   auto it = conns_.find(id);
@@ -118,7 +120,8 @@ void Engine::fill_request(lws *wsi, ssews_event &ev, std::string &path, std::str
   for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
     if (is_pseudo_token(t)) continue;
     if (lws_hdr_total_length(wsi, static_cast<enum lws_token_indexes>(t)) <= 0) continue;
-    const char *name = reinterpret_cast<const char *>(lws_token_to_string(static_cast<enum lws_token_indexes>(t)));
+    const char *name =
+        reinterpret_cast<const char *>(lws_token_to_string(static_cast<enum lws_token_indexes>(t)));
     if (!name) continue;
     std::string n = name;
     if (!n.empty() && n.back() == ':') n.pop_back();
@@ -145,9 +148,9 @@ bool Engine::report_open(Conn *c, int &reject_status) {
   std::vector<std::string> defaults;
   for (const auto &a : url_args(c->wsi)) {
     std::string v;
-    if (arg_value(a, "channel", v) && !v.empty()) defaults.push_back(v);
-    else if (c->last_event_id.empty() &&
-             (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
+    if (arg_value(a, "channel", v) && !v.empty())
+      defaults.push_back(v);
+    else if (c->last_event_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
       c->last_event_id = v;
   }
   if (defaults.empty() && path.size() > 1) defaults.push_back(path.substr(1));
@@ -245,8 +248,8 @@ void Engine::queue_to(Conn *c, const MessagePtr &m) {
       break;
     case OutQueue::Push::Overflow:
       fail_conn(c, 1008, SSEWS_ESLOW,
-                "slow consumer: outbound queue over max_queue_bytes (" + std::to_string(opts_.max_queue_bytes) +
-                    "), connection closed");
+                "slow consumer: outbound queue over max_queue_bytes (" +
+                    std::to_string(opts_.max_queue_bytes) + "), connection closed");
       return;
   }
   if (c->established) want_write(c);
@@ -427,8 +430,9 @@ int Engine::ws_receive(lws *wsi, void *in, size_t len) {
   if (c->rx.size() + len > opts_.max_message_size) {
     c->rx.clear();
     c->rx.shrink_to_fit();
-    fail_conn(c, 1009, SSEWS_ETOOBIG,
-              "incoming message exceeds max_message_size (" + std::to_string(opts_.max_message_size) + " bytes)");
+    fail_conn(
+        c, 1009, SSEWS_ETOOBIG,
+        "incoming message exceeds max_message_size (" + std::to_string(opts_.max_message_size) + " bytes)");
     lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
     finish(c);
     return -1;
@@ -482,7 +486,8 @@ int Engine::ws_peer_close(lws *wsi, void *in, size_t len) {
   }
   if (c) {
     if (len >= 2) {
-      c->peer_close_code = (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
+      c->peer_close_code =
+          (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
       c->peer_close_reason.assign(payload.data() + 2, len - 2);
     } else {
       c->peer_close_code = 1005;  // no status code present
@@ -556,8 +561,10 @@ int Engine::http_request(lws *wsi, void *in) {
 
   unsigned status = 0;
   const char *why = nullptr;
-  if (meth != LWSHUMETH_GET) status = HTTP_STATUS_METHOD_NOT_ALLOWED, why = "SSE streams need GET";
-  else if (closing_.load()) status = HTTP_STATUS_SERVICE_UNAVAILABLE, why = "server closing";
+  if (meth != LWSHUMETH_GET)
+    status = HTTP_STATUS_METHOD_NOT_ALLOWED, why = "SSE streams need GET";
+  else if (closing_.load())
+    status = HTTP_STATUS_SERVICE_UNAVAILABLE, why = "server closing";
   else if (conns_.size() >= opts_.max_connections)
     status = HTTP_STATUS_SERVICE_UNAVAILABLE, why = "max_connections reached";
   if (status) {
@@ -612,8 +619,10 @@ int Engine::sse_writeable(lws *wsi) {
     size_t n = out.size() - LWS_PRE;
     if (lws_write(wsi, out.data() + LWS_PRE, n, LWS_WRITE_HTTP) < 0) return -1;
     c->last_write_us = lws_now_usecs();
-    if (!c->q.empty() || c->closing) lws_callback_on_writable(wsi);
-    else lws_rx_flow_control(wsi, 0);  // idle again: reads off (see http_request)
+    if (!c->q.empty() || c->closing)
+      lws_callback_on_writable(wsi);
+    else
+      lws_rx_flow_control(wsi, 0);  // idle again: reads off (see http_request)
     return 0;
   }
   if (c->closing) {

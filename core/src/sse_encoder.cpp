@@ -9,8 +9,7 @@ bool sse_field_ok(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
-void sse_encode(std::string &out, std::string_view data, std::string_view event,
-                std::string_view id) {
+void sse_encode(std::string &out, std::string_view data, std::string_view event, std::string_view id) {
   assert(sse_field_ok(id) && sse_field_ok(event));
   // No out.reserve(): reserving exactly would defeat the string's geometric
   // growth when many messages are appended to the same buffer.

@@ -23,8 +23,7 @@ bool sse_field_ok(std::string_view s);
 // Empty data is one "data: \n" line, which dispatches an event with empty data.
 // Bytes are not validated: the receiver decodes them as UTF-8.
 // Preconditions: sse_field_ok(id) && sse_field_ok(event) (callers check).
-void sse_encode(std::string &out, std::string_view data, std::string_view event,
-                std::string_view id);
+void sse_encode(std::string &out, std::string_view data, std::string_view event, std::string_view id);
 
 // Appends the comment ": <text>\n\n" (heartbeats, the opening comment).
 // Precondition: text has no CR or LF.

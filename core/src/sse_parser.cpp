@@ -10,7 +10,9 @@ namespace {
 const unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
 const char kReplacement[3] = {'\xEF', '\xBF', '\xBD'};  // U+FFFD in UTF-8
 
-bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ascii_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 

@@ -77,13 +77,13 @@ class SseParser {
   std::string last_id_;  // last event ID string (set from id_buf_ on dispatch)
   std::string error_;
   bool failed_ = false;
-  bool after_cr_ = false;   // last character was CR: a following LF is not a new line end
+  bool after_cr_ = false;  // last character was CR: a following LF is not a new line end
   bool bom_checked_ = false;
-  uint8_t bom_held_ = 0;    // bytes of a possible leading BOM held back so far
+  uint8_t bom_held_ = 0;  // bytes of a possible leading BOM held back so far
   // WHATWG "UTF-8 decoder" state for a sequence split across bytes (and feeds).
   char seq_[4] = {};
-  uint8_t seq_len_ = 0;  // bytes of the current sequence seen (0: none pending)
-  uint8_t seq_need_ = 0; // total length of the current sequence
+  uint8_t seq_len_ = 0;                  // bytes of the current sequence seen (0: none pending)
+  uint8_t seq_need_ = 0;                 // total length of the current sequence
   uint8_t lower_ = 0x80, upper_ = 0xBF;  // allowed range of the next continuation byte
 };
 

@@ -72,16 +72,26 @@ const char *mime_type(std::string_view file) {
     const char *ext;
     const char *type;
   } kTypes[] = {
-      {".html", "text/html; charset=utf-8"},  {".htm", "text/html; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},    {".json", "application/json"},
-      {".txt", "text/plain; charset=utf-8"},  {".svg", "image/svg+xml"},
-      {".png", "image/png"},                  {".jpg", "image/jpeg"},
-      {".jpeg", "image/jpeg"},                {".gif", "image/gif"},
-      {".webp", "image/webp"},                {".ico", "image/x-icon"},
-      {".wasm", "application/wasm"},          {".map", "application/json"},
-      {".woff2", "font/woff2"},               {".woff", "font/woff"},
-      {".xml", "application/xml"},            {".pdf", "application/pdf"},
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".webp", "image/webp"},
+      {".ico", "image/x-icon"},
+      {".wasm", "application/wasm"},
+      {".map", "application/json"},
+      {".woff2", "font/woff2"},
+      {".woff", "font/woff"},
+      {".xml", "application/xml"},
+      {".pdf", "application/pdf"},
   };
   for (const auto &t : kTypes) {
     size_t n = strlen(t.ext);

@@ -19,9 +19,12 @@ bool parse_url(std::string_view url, Url &out, std::string &err) {
     return false;
   }
   for (char c : url.substr(0, colon)) out.scheme += static_cast<char>(tolower(static_cast<unsigned char>(c)));
-  if (out.scheme == "ws") out.websocket = true;
-  else if (out.scheme == "wss") out.websocket = out.tls = true;
-  else if (out.scheme == "https") out.tls = true;
+  if (out.scheme == "ws")
+    out.websocket = true;
+  else if (out.scheme == "wss")
+    out.websocket = out.tls = true;
+  else if (out.scheme == "https")
+    out.tls = true;
   else if (out.scheme != "http") {
     err = "unsupported scheme '" + out.scheme + "' (use ws://, wss://, http:// or https://)";
     return false;
@@ -71,7 +74,8 @@ bool parse_url(std::string_view url, Url &out, std::string &err) {
     return false;
   }
   for (char c : out.host) {
-    if (isspace(static_cast<unsigned char>(c)) || c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+    if (isspace(static_cast<unsigned char>(c)) || c == '/' || c == '\\' ||
+        static_cast<unsigned char>(c) < 0x20) {
       err = "invalid character in host '" + out.host + "'";
       return false;
     }

@@ -9,7 +9,7 @@ struct Url {
   std::string scheme;  // lower-case
   std::string host;    // without brackets for IPv6
   int port = 0;
-  std::string path;    // path plus query, starting with '/'
+  std::string path;  // path plus query, starting with '/'
   bool tls = false;
   bool websocket = false;  // ws/wss (else SSE over http/https)
   // "host" or "[v6]" with ":port" when not the scheme's default: the Host header.

@@ -9,13 +9,27 @@ void json_quote(std::string &out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -29,8 +43,8 @@ void json_quote(std::string &out, std::string_view s) {
   out += '"';
 }
 
-void v1_encode_text(std::string &out, std::string_view channel, std::string_view event,
-                    std::string_view id, std::string_view data) {
+void v1_encode_text(std::string &out, std::string_view channel, std::string_view event, std::string_view id,
+                    std::string_view data) {
   out.reserve(out.size() + data.size() + channel.size() + event.size() + id.size() + 48);
   out += "{\"channel\":";
   json_quote(out, channel);
@@ -49,8 +63,8 @@ static void put_field(std::string &out, std::string_view f) {
   out.append(f.data(), f.size());
 }
 
-void v1_encode_binary(std::string &out, std::string_view channel, std::string_view event,
-                      std::string_view id, std::string_view data) {
+void v1_encode_binary(std::string &out, std::string_view channel, std::string_view event, std::string_view id,
+                      std::string_view data) {
   out.reserve(out.size() + 7 + channel.size() + event.size() + id.size() + data.size());
   out += static_cast<char>(kV1BinaryMagic);
   put_field(out, channel);
@@ -107,10 +121,14 @@ static bool read_hex4(std::string_view &in, uint32_t &v) {
   for (int i = 0; i < 4; i++) {
     char c = in[i];
     v <<= 4;
-    if (c >= '0' && c <= '9') v |= c - '0';
-    else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      v |= c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v |= c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v |= c - 'A' + 10;
+    else
+      return false;
   }
   in.remove_prefix(4);
   return true;
@@ -133,14 +151,30 @@ static bool read_string(std::string_view &in, std::string &s) {
     char e = in[0];
     in.remove_prefix(1);
     switch (e) {
-      case '"': s += '"'; break;
-      case '\\': s += '\\'; break;
-      case '/': s += '/'; break;
-      case 'b': s += '\b'; break;
-      case 'f': s += '\f'; break;
-      case 'n': s += '\n'; break;
-      case 'r': s += '\r'; break;
-      case 't': s += '\t'; break;
+      case '"':
+        s += '"';
+        break;
+      case '\\':
+        s += '\\';
+        break;
+      case '/':
+        s += '/';
+        break;
+      case 'b':
+        s += '\b';
+        break;
+      case 'f':
+        s += '\f';
+        break;
+      case 'n':
+        s += '\n';
+        break;
+      case 'r':
+        s += '\r';
+        break;
+      case 't':
+        s += '\t';
+        break;
       case 'u': {
         uint32_t cp;
         if (!read_hex4(in, cp)) return false;
@@ -156,7 +190,8 @@ static bool read_string(std::string_view &in, std::string &s) {
         put_utf8(s, cp);
         break;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
   return false;
@@ -179,13 +214,22 @@ bool v1_decode_text(std::string_view in, V1Message &m) {
     in.remove_prefix(1);
     skip_ws(in);
     if (!read_string(in, value)) return false;  // every field is a string
-    if (key == "channel") m.channel = std::move(value);
-    else if (key == "event") m.event = std::move(value);
-    else if (key == "id") m.id = std::move(value);
-    else if (key == "data") { m.data = std::move(value); have_data = true; }
+    if (key == "channel")
+      m.channel = std::move(value);
+    else if (key == "event")
+      m.event = std::move(value);
+    else if (key == "id")
+      m.id = std::move(value);
+    else if (key == "data") {
+      m.data = std::move(value);
+      have_data = true;
+    }
     skip_ws(in);
     if (in.empty()) return false;
-    if (in[0] == ',') { in.remove_prefix(1); continue; }
+    if (in[0] == ',') {
+      in.remove_prefix(1);
+      continue;
+    }
     if (in[0] != '}') return false;
     in.remove_prefix(1);
     skip_ws(in);

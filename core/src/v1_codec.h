@@ -14,11 +14,11 @@ constexpr unsigned char kV1BinaryMagic = 0xB1;
 // Appends s as a JSON string literal (with quotes). s must be valid UTF-8.
 void json_quote(std::string &out, std::string_view s);
 
-void v1_encode_text(std::string &out, std::string_view channel, std::string_view event,
-                    std::string_view id, std::string_view data);
+void v1_encode_text(std::string &out, std::string_view channel, std::string_view event, std::string_view id,
+                    std::string_view data);
 // Fields longer than 65535 bytes cannot be encoded; callers bound them first.
-void v1_encode_binary(std::string &out, std::string_view channel, std::string_view event,
-                      std::string_view id, std::string_view data);
+void v1_encode_binary(std::string &out, std::string_view channel, std::string_view event, std::string_view id,
+                      std::string_view data);
 
 struct V1Message {
   std::string channel, event, id, data;

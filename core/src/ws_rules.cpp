@@ -6,11 +6,12 @@
 namespace sw {
 
 bool ws_close_code_valid(int code) {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-         (code >= 3000 && code <= 4999);
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
-bool ws_close_code_sendable(int code) { return code == 1000 || (code >= 3000 && code <= 4999); }
+bool ws_close_code_sendable(int code) {
+  return code == 1000 || (code >= 3000 && code <= 4999);
+}
 
 int ws_check_close_payload(std::string_view payload, std::string &why) {
   if (payload.empty()) return 0;
@@ -37,7 +38,8 @@ int ws_check_handshake(std::string_view method, std::string_view version, std::s
     return 405;
   }
   if (version != "13") {
-    why = version.empty() ? "missing Sec-WebSocket-Version" : "unsupported Sec-WebSocket-Version " + std::string(version);
+    why = version.empty() ? "missing Sec-WebSocket-Version"
+                          : "unsupported Sec-WebSocket-Version " + std::string(version);
     return 426;
   }
   std::string raw;

@@ -19,8 +19,10 @@ int main(int argc, char **argv) {
   const char *say = NULL;
   int count = -1;
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--say")) say = argv[i + 1];
-    else if (!strcmp(argv[i], "--count")) count = atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--say"))
+      say = argv[i + 1];
+    else if (!strcmp(argv[i], "--count"))
+      count = atoi(argv[i + 1]);
   }
   const char *opts[] = {"url", argv[1], NULL};
   ssews *ep = NULL;

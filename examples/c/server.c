@@ -16,7 +16,10 @@
 #include <ssews.h>
 
 static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
+static void on_signal(int sig) {
+  (void)sig;
+  stop = 1;
+}
 
 /* Runs on the service thread: must not block; may call any ssews function. */
 static void on_event(ssews *ep, const ssews_event *ev, void *user) {
@@ -25,12 +28,14 @@ static void on_event(ssews *ep, const ssews_event *ev, void *user) {
   switch (ssews_event_kind(ev)) {
     case SSEWS_EV_OPEN:
       printf("open   %llu %s %s?%s\n", (unsigned long long)conn,
-             ssews_event_protocol(ev) == SSEWS_PROTO_WS ? "ws " : "sse", ssews_event_path(ev), ssews_event_query(ev));
+             ssews_event_protocol(ev) == SSEWS_PROTO_WS ? "ws " : "sse", ssews_event_path(ev),
+             ssews_event_query(ev));
       break;
     case SSEWS_EV_MESSAGE: { /* chat: what a member says goes to the whole channel */
       size_t len;
       const void *data = ssews_event_data(ev, &len);
-      if (ssews_publish(ep, "chat", data, len, ssews_event_is_binary(ev) ? SSEWS_BINARY : SSEWS_TEXT, NULL, NULL))
+      if (ssews_publish(ep, "chat", data, len, ssews_event_is_binary(ev) ? SSEWS_BINARY : SSEWS_TEXT, NULL,
+                        NULL))
         fprintf(stderr, "publish: %s\n", ssews_last_error());
       break;
     }
@@ -48,8 +53,10 @@ int main(int argc, char **argv) {
   const char *port = "8090";
   int seconds = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--port")) port = argv[i + 1];
-    else if (!strcmp(argv[i], "--seconds")) seconds = atoi(argv[i + 1]);
+    if (!strcmp(argv[i], "--port"))
+      port = argv[i + 1];
+    else if (!strcmp(argv[i], "--seconds"))
+      seconds = atoi(argv[i + 1]);
   }
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -57,7 +64,8 @@ int main(int argc, char **argv) {
   const char *opts[] = {"host", "127.0.0.1", "port", port, "history", "100", NULL};
   ssews *ep = NULL;
   if (ssews_open(&ep, opts, on_event, NULL) != SSEWS_OK) {
-    fprintf(stderr, "ssews_open: %s\n", ssews_last_error()); /* names the bad option, or why it cannot listen */
+    fprintf(stderr, "ssews_open: %s\n",
+            ssews_last_error()); /* names the bad option, or why it cannot listen */
     return 1;
   }
   int bound = 0;
