@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <poll.h>
 
 #include "harness.h"
 #include "peer.h"
@@ -281,11 +282,48 @@ static void test_bad_tls_files(void **state) {
   assert_non_null(strstr(ssews_last_error(), "tls_cert"));
 }
 
+/* Pull mode with an application that falls behind: reading from the peer
+ * pauses (TCP pushes back) instead of queueing events without bound, and
+ * nothing is lost once the application catches up. */
+static void test_pull_queue_backpressure(void **state) {
+  (void)state;
+  const char *const opts[] = {"max_event_queue", "8", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  int fd;
+  assert_int_equal(ssews_event_fd(ep, &fd), SSEWS_OK);
+  peer *ws = open_ws(port, "/bp", 0);
+  enum { N = 200 };
+  char buf[32];
+  for (int i = 0; i < N; i++) {
+    int n = snprintf(buf, sizeof buf, "m%d", i);
+    assert_int_equal(peer_ws_send(ws, 1, buf, (size_t)n), 0);
+  }
+  int next = 0;
+  while (next < N) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+    const ssews_event *ev;
+    while (ssews_next_event(ep, &ev) == SSEWS_OK) {
+      if (ssews_event_kind(ev) != SSEWS_EV_MESSAGE) continue;
+      size_t len;
+      const char *d = ssews_event_data(ev, &len);
+      int n = snprintf(buf, sizeof buf, "m%d", next);
+      assert_int_equal(len, (size_t)n);
+      assert_memory_equal(d, buf, len); /* all of them, in order */
+      next++;
+    }
+  }
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_slow_consumer_drop_oldest),
       cmocka_unit_test(test_slow_consumer_close),
       cmocka_unit_test(test_max_connections),
+      cmocka_unit_test(test_pull_queue_backpressure),
       cmocka_unit_test(test_send_and_publish_from_threads),
       cmocka_unit_test(test_tls_wss_and_https_sse),
       cmocka_unit_test(test_bad_tls_files),
