@@ -58,6 +58,8 @@ bool base64_decode(std::string_view in, std::string &out) {
       v[k] = value_of(c);
       if (v[k] < 0) return false;
     }
+    // Canonical encodings only: the bits padding leaves unused must be zero.
+    if ((pad == 2 && (v[1] & 0x0f)) || (pad == 1 && (v[2] & 0x03))) return false;
     uint32_t w = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
     out += char(w >> 16);
     if (pad < 2) out += char((w >> 8) & 0xff);

@@ -132,6 +132,8 @@ class Engine {
   // Protocol pieces (server.cpp).
   int http_request(lws *wsi, void *in);
   int confirm_upgrade(lws *wsi);
+  static bool offers_known_subprotocol(const std::string &list);
+  int refuse_upgrade(lws *wsi, int status, const std::string &why);
   int ws_established(lws *wsi);
   int ws_receive(lws *wsi, void *in, size_t len);
   int ws_peer_close(lws *wsi, void *in, size_t len);

@@ -102,8 +102,9 @@ bool Hub::parse_own_id(std::string_view id, uint64_t &seq) const {
     if (c < '0' || c > '9') return false;
     v = v * 10 + uint64_t(c - '0');
   }
+  if (v >= next_seq_) return false;  // an id from the future is not ours
   seq = v;
-  return v < next_seq_;  // an id from the future is not ours
+  return true;  // an id from the future is not ours
 }
 
 Hub::Replay Hub::replay(const std::vector<std::string> &channels, std::string_view last_id) const {
@@ -125,6 +126,8 @@ Hub::Replay Hub::replay(const std::vector<std::string> &channels, std::string_vi
     }
   }
   if (!known) r.gap = true;  // stale epoch or unknown id: send all we still have
+  // Without history nothing can be replayed: anything published since is a gap.
+  if (history_len_ == 0 && cutoff + 1 < next_seq_) r.gap = true;
 
   for (const auto &name : channels) {
     auto it = channels_.find(name);

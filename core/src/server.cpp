@@ -384,6 +384,44 @@ int Engine::on_lws(lws *wsi, int reason, void *in, size_t len) {
 // ---------------------------------------------------------------------------
 // WebSocket
 
+// True when a Sec-WebSocket-Protocol list is absent or names one we serve.
+bool Engine::offers_known_subprotocol(const std::string &list) {
+  if (list.empty()) return true;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    size_t b = list.find_first_not_of(" \t", start), e = list.find_last_not_of(" \t", comma - 1);
+    if (b != std::string::npos && b < comma && e != std::string::npos && e >= b) {
+      std::string name = list.substr(b, e - b + 1);
+      if (name == "ssews" || name == "ssews.v1") return true;
+    }
+    start = comma + 1;
+  }
+  return false;
+}
+
+// Answers a refused upgrade with a status and a short text; a 426 names the
+// version we speak, as RFC 6455 section 4.4 asks.
+int Engine::refuse_upgrade(lws *wsi, int status, const std::string &why) {
+  uint8_t buf[LWS_PRE + 1024];
+  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  std::string body = why + "\n";
+  if (lws_add_http_header_status(wsi, static_cast<unsigned>(status), &p, end) ||
+      (status == 426 &&
+       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("sec-websocket-version:"),
+                                   reinterpret_cast<const unsigned char *>("13"), 2, &p, end)) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("content-type:"),
+                                  reinterpret_cast<const unsigned char *>("text/plain"), 10, &p, end) ||
+      lws_add_http_header_content_length(wsi, body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return -1;
+  std::vector<uint8_t> out(LWS_PRE + body.size());
+  memcpy(out.data() + LWS_PRE, body.data(), body.size());
+  if (lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+  return 1;  // lws completes the transaction
+}
+
 int Engine::confirm_upgrade(lws *wsi) {
   char *uri = nullptr;
   int uri_len = 0;
@@ -394,16 +432,14 @@ int Engine::confirm_upgrade(lws *wsi) {
   if (!status && closing_.load()) status = 503, why = "server closing";
   if (!status && conns_.size() >= opts_.max_connections)
     status = 503, why = "max_connections (" + std::to_string(opts_.max_connections) + ") reached";
-  if (status) {
-    lws_return_http_status(wsi, static_cast<unsigned>(status), why.c_str());
-    return 1;
-  }
+  if (!status && !offers_known_subprotocol(hdr(wsi, WSI_TOKEN_PROTOCOL)))
+    status = 400, why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
+  if (status) return refuse_upgrade(wsi, status, why);
   Conn *c = new_conn(wsi, Proto::Ws);
   int reject = 0;
   if (!report_open(c, reject)) {
     forget(c, 0, "");
-    lws_return_http_status(wsi, static_cast<unsigned>(reject), "connection refused");
-    return 1;
+    return refuse_upgrade(wsi, reject, "connection refused");
   }
   return 0;
 }
@@ -424,7 +460,9 @@ int Engine::ws_established(lws *wsi) {
 
 int Engine::ws_receive(lws *wsi, void *in, size_t len) {
   Conn *c = conn_of(wsi);
-  if (!c) return -1;
+  // Data after the peer's close (lws still delivers it): ignore it, so lws
+  // goes on to echo the close instead of dropping the connection.
+  if (!c) return 0;
   if (c->fail_code) return 0;  // already failing: ignore what is still arriving
   if (c->rx.empty() && lws_is_first_fragment(wsi)) c->rx_binary = lws_frame_is_binary(wsi);
   if (c->rx.size() + len > opts_.max_message_size) {
@@ -480,8 +518,16 @@ int Engine::ws_peer_close(lws *wsi, void *in, size_t len) {
       ev->reason = "peer sent a bad close frame: " + why;
       if (c->open_reported) emit(std::move(ev));
     }
-    lws_close_reason(wsi, static_cast<enum lws_close_status>(code), nullptr, 0);
     if (c) finish(c);
+    if (len >= 2) {
+      // lws echoes the close payload it hands us: answering with our code in
+      // place closes at once, where failing it would wait seconds for an ack.
+      auto *b = static_cast<unsigned char *>(in);
+      b[0] = static_cast<unsigned char>(code >> 8);
+      b[1] = static_cast<unsigned char>(code & 0xff);
+      return 0;
+    }
+    lws_close_reason(wsi, static_cast<enum lws_close_status>(code), nullptr, 0);
     return -1;
   }
   if (c) {
@@ -500,6 +546,13 @@ int Engine::ws_peer_close(lws *wsi, void *in, size_t len) {
 int Engine::ws_writeable(lws *wsi) {
   Conn *c = conn_of(wsi);
   if (!c) return 0;
+  // lws failed the connection itself (bad frame, bad UTF-8) and has sent or
+  // is sending its close: nothing may follow a close frame.
+  if (!c->close_sent && !c->fail_code && lws_get_close_length(wsi) >= 2) {
+    c->q.clear();
+    finish(c);
+    return 0;
+  }
   for (int i = 0; i < kWritesPerWakeup && !c->q.empty(); i++) {
     Encoding enc = c->q.front_encoding();
     const Message &m = *c->q.front();
@@ -655,6 +708,11 @@ void Engine::finish(Conn *c) {
   } else if (c->close_sent) {
     code = c->close_code;
     reason = c->close_reason;
+  } else if (c->proto == Proto::Ws && c->established && lws_get_close_length(c->wsi) >= 2) {
+    // lws failed the connection itself: report the code it sent.
+    const unsigned char *b = lws_get_close_payload(c->wsi);
+    code = (b[0] << 8) | b[1];
+    reason = "protocol error detected by the server";
   } else {
     code = 1006;  // no close frame: the peer left or vanished
     reason = c->proto == Proto::Sse ? "stream closed by peer" : "connection lost";

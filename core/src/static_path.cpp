@@ -53,7 +53,8 @@ bool static_resolve(const std::string &root, std::string_view url_path, std::str
   if (!realpath(candidate.c_str(), file_real)) return false;
   // A symlink inside root may point elsewhere: the real path must stay under root.
   size_t rl = strlen(root_real);
-  if (strncmp(file_real, root_real, rl) != 0 || (file_real[rl] != '/' && rl != 1)) return false;
+  if (strncmp(file_real, root_real, rl) != 0 || (file_real[rl] != '/' && file_real[rl] != '\0' && rl != 1))
+    return false;
   struct stat st;
   if (stat(file_real, &st) != 0) return false;
   if (S_ISDIR(st.st_mode)) {
