@@ -2,6 +2,8 @@
 # Installs what is needed, builds, and runs every test suite:
 #  - C unit and integration tests (cmocka under ctest) with ASan + UBSan and -Werror,
 #  - the threaded integration tests again under TSan,
+#  - the ssews command against third-party peers (pytest), the demo page in
+#    headless Chromium, and clang-format's check,
 #  - the install check (find_package, pkg-config, SONAME, exported symbols),
 #  - the ABI check against the committed baseline (abidiff),
 #  - a short libFuzzer run of the SSE parser (clang).
@@ -14,6 +16,9 @@ step() { echo; echo "=== $* ==="; }
 
 bash scripts/setup.sh
 
+step "Style (clang-format)"
+bash scripts/check-format.sh || fail=1
+
 step "C tests (ASan + UBSan, -Werror)"
 bash scripts/build.sh build-asan -DSSEWS_SANITIZE=ON -DSSEWS_WERROR=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -23,6 +28,9 @@ step "Command-line tests (pytest, against the websockets package and raw servers
 python3 -m venv build-venv
 build-venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
 (SSEWS_BIN=build-asan/tools/ssews ASAN_OPTIONS=detect_leaks=0 build-venv/bin/python -m pytest -q tests/cli) || fail=1
+
+step "Browser tests (headless Chromium, playwright-core)"
+SSEWS_BIN=build-asan/tools/ssews bash scripts/test-browser.sh || fail=1
 
 step "Threading tests (TSan)"
 bash scripts/build.sh build-tsan -DSSEWS_TSAN=ON -DSSEWS_WERROR=ON
