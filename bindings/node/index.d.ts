@@ -1,0 +1,243 @@
+/// <reference types="node" />
+// Type declarations of the ssews Node.js binding (bindings/node/index.js).
+import { EventEmitter } from 'node:events';
+
+/** A connection id: a server's peers are numbered 1, 2, 3, ...; a client's one connection is 1. */
+export type ConnId = number;
+
+/** 'websocket' or 'sse'. */
+export type Protocol = 'websocket' | 'sse';
+
+/** A string is sent as text; a Buffer, TypedArray, DataView or ArrayBuffer as binary. */
+export type Data = string | ArrayBufferView | ArrayBuffer;
+
+/** A new connection (server), or a successful (re)connect (client). */
+export interface OpenEvent {
+  type: 'open';
+  conn: ConnId;
+  protocol: Protocol;
+  /** Request path without the query, e.g. "/chat". */
+  path: string;
+  /** Raw query string without '?', "" when absent. */
+  query: string;
+  /** Peer address, e.g. "127.0.0.1" (server). */
+  peer: string;
+  /** Request headers by lower-case name (the ones libwebsockets knows). */
+  headers: Record<string, string>;
+  /** Channels the connection is subscribed to unless the handler changes them. */
+  channels: string[];
+}
+
+export interface MessageEvent {
+  type: 'message';
+  conn: ConnId;
+  protocol: Protocol;
+  /** A string for text, a Buffer for binary. */
+  data: string | Buffer;
+  binary: boolean;
+  /** SSE event type, or the ssews.v1 event name. */
+  event: string | null;
+  /** Message id (SSE last event id). */
+  id: string | null;
+  /** Channel of a message received through ssews.v1. */
+  channel: string | null;
+}
+
+export interface CloseEvent {
+  type: 'close';
+  conn: ConnId;
+  protocol: Protocol;
+  /** WebSocket close code (1000, 1001, 1006, ...). */
+  code: number;
+  reason: string;
+}
+
+export interface ReconnectingEvent {
+  type: 'reconnecting';
+  conn: ConnId;
+  protocol: Protocol;
+  /** 1 for the first attempt after a failure or a drop. */
+  attempt: number;
+  /** Milliseconds before the attempt. */
+  delay: number;
+}
+
+/** Error codes by name, e.g. codes.SSEWS_ECONNECT === -13. */
+export type ErrorCode =
+  | 'SSEWS_EINVAL'
+  | 'SSEWS_EOPTION'
+  | 'SSEWS_ENOMEM'
+  | 'SSEWS_ECLOSED'
+  | 'SSEWS_ENOCONN'
+  | 'SSEWS_EAGAIN'
+  | 'SSEWS_EFULL'
+  | 'SSEWS_ETOOBIG'
+  | 'SSEWS_ENOTSUP'
+  | 'SSEWS_EPROTO'
+  | 'SSEWS_ETLS'
+  | 'SSEWS_ELISTEN'
+  | 'SSEWS_ECONNECT'
+  | 'SSEWS_ESTATE'
+  | 'SSEWS_EHTTP'
+  | 'SSEWS_ETIMEOUT'
+  | 'SSEWS_EINTERNAL'
+  | 'SSEWS_ESLOW'
+  | 'SSEWS_EURL'
+  | 'SSEWS_EGAP';
+
+/** What ssews throws, and what 'error' events carry. */
+export interface SsewsError extends Error {
+  /** The SSEWS_E* name (argument type errors: ERR_INVALID_ARG_TYPE). */
+  code: ErrorCode | 'ERR_INVALID_ARG_TYPE';
+  /** The negative SSEWS_E* number. */
+  errno?: number;
+}
+
+/**
+ * An 'error' event: something failed on a connection (conn) or the endpoint (conn 0).
+ * Unhandled (no listener, no async iterator) it is an uncaught exception, except a
+ * server's error about one connection, which that connection's 'close' event follows.
+ */
+export interface ErrorEvent extends SsewsError {
+  type: 'error';
+  code: ErrorCode;
+  errno: number;
+  conn: ConnId;
+  protocol: Protocol | null;
+}
+
+export type ServerEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent;
+export type ClientEvent = ServerEvent | ReconnectingEvent;
+
+type OptionValue = string | number | boolean;
+
+/** Server options (docs/options.md); names pass through to the C library. */
+export interface ServerOptions {
+  host?: string;
+  /** 0 (the default) picks a free port: see server.port. */
+  port?: number;
+  tls_cert?: string;
+  tls_key?: string;
+  static_dir?: string;
+  history?: number;
+  heartbeat?: number;
+  ping_interval?: number;
+  pong_timeout?: number;
+  max_message_size?: number;
+  max_connections?: number;
+  max_queue_bytes?: number;
+  queue_policy?: 'drop_oldest' | 'close';
+  max_header_size?: number;
+  handshake_timeout?: number;
+  max_pending_bytes?: number;
+  max_event_queue?: number;
+  log_level?: 'none' | 'error' | 'warn' | 'notice' | 'info';
+}
+
+/** Client options (docs/options.md); names pass through to the C library. */
+export interface ClientOptions {
+  /** Sent with every (re)connect: one `header` option per entry. */
+  headers?: Record<string, string | string[]>;
+  /** Extra WebSocket subprotocols to offer besides ssews.v1. */
+  subprotocols?: string | string[];
+  v1?: boolean;
+  ca_file?: string;
+  insecure?: boolean;
+  connect_timeout?: number;
+  reconnect?: boolean;
+  reconnect_delay_ms?: number;
+  reconnect_max_delay_ms?: number;
+  reconnect_max_attempts?: number;
+  last_event_id?: string;
+  ping_interval?: number;
+  pong_timeout?: number;
+  max_message_size?: number;
+  max_queue_bytes?: number;
+  log_level?: 'none' | 'error' | 'warn' | 'notice' | 'info';
+}
+
+/** SSE fields of a message a server sends. */
+export interface SendOptions {
+  /** SSE `event:` (the ssews.v1 event name for WebSocket subscribers of a publish). */
+  event?: string;
+  /** SSE `id:`; a publish without one gets the next assigned id. */
+  id?: string;
+}
+
+declare abstract class Endpoint<E> extends EventEmitter implements AsyncIterable<E> {
+  /** True once close() was called (or a client stopped for good). */
+  readonly closed: boolean;
+  /** Lets the process exit while this endpoint is open. */
+  unref(): this;
+  /** Undoes unref(): an open endpoint keeps the process alive (the default). */
+  ref(): this;
+  /** Every event in order; the loop ends when the endpoint is closed. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<E>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export class Server extends Endpoint<ServerEvent> {
+  /** Listens at once; throws (code SSEWS_EOPTION, SSEWS_ELISTEN, ...) if it cannot. */
+  constructor(options?: ServerOptions);
+  /** The TCP port the server listens on. */
+  readonly port: number;
+  /** Sends to every subscriber of `channel`, whatever its protocol. */
+  publish(channel: string, data: Data, options?: SendOptions): void;
+  /** Sends to one connection (`event`, `id`: SSE only). */
+  send(conn: ConnId, data: Data, options?: SendOptions): void;
+  subscribe(conn: ConnId, channel: string): void;
+  unsubscribe(conn: ConnId, channel: string): void;
+  /** Refuses a connection (in or after its 'open' event): WebSocket close 1008, SSE stream ended. */
+  reject(conn: ConnId, status?: number): void;
+  /** Closes one connection: code 1000 or 3000-4999 (WebSocket), a reason of at most 123 bytes. */
+  closeConnection(conn: ConnId, code?: number, reason?: string): void;
+  /** Closes every connection (1001) and stops; each connection gets its 'close' event first. */
+  close(): Promise<void>;
+
+  on(event: 'open', listener: (ev: OpenEvent) => void): this;
+  on(event: 'message', listener: (ev: MessageEvent) => void): this;
+  on(event: 'close', listener: (ev: CloseEvent) => void): this;
+  on(event: 'error', listener: (err: ErrorEvent) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'open', listener: (ev: OpenEvent) => void): this;
+  once(event: 'message', listener: (ev: MessageEvent) => void): this;
+  once(event: 'close', listener: (ev: CloseEvent) => void): this;
+  once(event: 'error', listener: (err: ErrorEvent) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export class Client extends Endpoint<ClientEvent> {
+  /** ws:// or wss:// for WebSocket, http:// or https:// for Server-Sent Events. */
+  constructor(url: string | URL, options?: ClientOptions);
+  readonly url: string;
+  /** Sends a message (WebSocket); queued while disconnected. */
+  send(data: Data): void;
+  /** Stops for good: a WebSocket close with `code` (1000 or 3000-4999) and `reason`. */
+  close(code?: number, reason?: string): Promise<void>;
+
+  on(event: 'open', listener: (ev: OpenEvent) => void): this;
+  on(event: 'message', listener: (ev: MessageEvent) => void): this;
+  on(event: 'close', listener: (ev: CloseEvent) => void): this;
+  on(event: 'error', listener: (err: ErrorEvent) => void): this;
+  on(event: 'reconnecting', listener: (ev: ReconnectingEvent) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'open', listener: (ev: OpenEvent) => void): this;
+  once(event: 'message', listener: (ev: MessageEvent) => void): this;
+  once(event: 'close', listener: (ev: CloseEvent) => void): this;
+  once(event: 'error', listener: (err: ErrorEvent) => void): this;
+  once(event: 'reconnecting', listener: (ev: ReconnectingEvent) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** The C library's version, "MAJOR.MINOR.PATCH". */
+export const version: string;
+/** Error numbers by name. */
+export const codes: Readonly<Record<ErrorCode, number>>;
+
+declare const ssews: {
+  Server: typeof Server;
+  Client: typeof Client;
+  version: typeof version;
+  codes: typeof codes;
+};
+export default ssews;

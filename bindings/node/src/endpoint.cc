@@ -1,0 +1,239 @@
+#include "endpoint.h"
+
+#include <string>
+#include <vector>
+
+#include "close_worker.h"
+#include "convert.h"
+#include "errors.h"
+
+namespace ssews_node {
+
+namespace {
+// Events handed to JavaScript per wake-up; the fd is level-triggered, so the
+// rest wakes the loop again after other I/O had its turn.
+constexpr int kBatch = 256;
+}  // namespace
+
+Napi::Function Endpoint::Define(Napi::Env env) {
+  return DefineClass(env, "Endpoint",
+                     {
+                         InstanceMethod("port", &Endpoint::Port),
+                         InstanceMethod("send", &Endpoint::Send),
+                         InstanceMethod("publish", &Endpoint::Publish),
+                         InstanceMethod("subscribe", &Endpoint::Subscribe),
+                         InstanceMethod("unsubscribe", &Endpoint::Unsubscribe),
+                         InstanceMethod("reject", &Endpoint::Reject),
+                         InstanceMethod("closeConnection", &Endpoint::CloseConnection),
+                         InstanceMethod("close", &Endpoint::Close),
+                         InstanceMethod("ref", &Endpoint::RefLoop),
+                         InstanceMethod("unref", &Endpoint::UnrefLoop),
+                     });
+}
+
+Endpoint::Endpoint(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Endpoint>(info) {
+  Napi::Env env = info.Env();
+  std::vector<std::string> opts = ToStringList(info[0], "options");
+  if (opts.size() % 2) ThrowType(env, "The \"options\" argument must hold key, value pairs");
+  if (!info[1].IsFunction()) ThrowType(env, "The \"onEvent\" argument must be a function");
+  std::vector<const char *> kv;
+  for (const auto &s : opts) kv.push_back(s.c_str());
+  kv.push_back(nullptr);
+
+  ssews *ep = nullptr;
+  Check(env, ssews_open(&ep, kv.data(), nullptr, nullptr));  // pull mode
+  int fd = -1;
+  uv_loop_t *loop = nullptr;
+  int rc = ssews_event_fd(ep, &fd);
+  int uv_rc = 0;
+  if (rc == SSEWS_OK && napi_get_uv_event_loop(env, &loop) == napi_ok)
+    uv_rc = poller_.Start(loop, fd, &Endpoint::OnReadable, this);
+  if (rc != SSEWS_OK || !loop || uv_rc < 0) {
+    std::string why = rc != SSEWS_OK ? ssews_last_error()
+                      : !loop        ? "no event loop"
+                                     : std::string("cannot watch the event fd: ") + uv_strerror(uv_rc);
+    ssews_close(&ep);
+    throw MakeError(env, rc != SSEWS_OK ? rc : SSEWS_EINTERNAL, why);
+  }
+  ep_ = ep;
+  on_event_ = Napi::Persistent(info[1].As<Napi::Function>());
+  async_ = std::make_unique<Napi::AsyncContext>(env, "ssews");
+  Ref();  // an open endpoint is never collected (its fd is watched)
+  pinned_ = true;
+  if (napi_add_env_cleanup_hook(env, &Endpoint::OnEnvExit, this) == napi_ok) hooked_ = true;
+}
+
+Endpoint::~Endpoint() {
+  if (hooked_) napi_remove_env_cleanup_hook(Env(), &Endpoint::OnEnvExit, this);
+  poller_.Close();
+  if (ep_) ssews_close(&ep_);
+}
+
+void Endpoint::OnEnvExit(void *self) {
+  // The environment ends (process.exit, a worker thread ending) with the
+  // endpoint open: close it here, waiting for its thread. No JavaScript runs.
+  auto *e = static_cast<Endpoint *>(self);
+  e->hooked_ = false;
+  e->poller_.Close();
+  if (e->ep_) ssews_close(&e->ep_);
+}
+
+ssews *Endpoint::Handle(Napi::Env env) const {
+  if (!ep_) throw MakeError(env, SSEWS_ECLOSED, "the endpoint is closed");
+  return ep_;
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+void Endpoint::OnReadable(void *self) {
+  static_cast<Endpoint *>(self)->Drain();
+}
+
+void Endpoint::Drain() {
+  Napi::Env env = Env();
+  for (int i = 0; i < kBatch && ep_; i++) {  // a handler may close the endpoint
+    const ssews_event *ev = nullptr;
+    if (ssews_next_event(ep_, &ev) != SSEWS_OK) break;
+    Deliver(env, ViewOf(ev));
+  }
+}
+
+void Endpoint::Deliver(Napi::Env env, const EventView &ev) {
+  if (on_event_.IsEmpty()) return;
+  Napi::HandleScope scope(env);
+  if (!JsAvailable(env)) {  // the environment is ending: its cleanup hook closes us
+    poller_.Close();
+    return;
+  }
+  try {
+    Napi::Value obj = ToJs(env, ev);
+    on_event_.MakeCallback(Value(), {obj}, *async_);
+  } catch (const Napi::Error &e) {
+    // A listener threw (or an 'error' nobody listens to): the same as a
+    // throwing listener of any Node.js emitter, an uncaught exception.
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+void Endpoint::Finished() {
+  Napi::Env env = Env();
+  on_event_.Reset();
+  async_.reset();
+  if (hooked_) {
+    napi_remove_env_cleanup_hook(env, &Endpoint::OnEnvExit, this);
+    hooked_ = false;
+  }
+  if (pinned_) {
+    pinned_ = false;
+    Unref();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+
+Napi::Value Endpoint::Port(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int port = 0;
+  Check(env, ssews_port(Handle(env), &port));
+  return Napi::Number::New(env, port);
+}
+
+// send(conn, data, event?, id?) -- a client passes conn 0.
+Napi::Value Endpoint::Send(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  ssews_conn conn = ToConn(info[0]);
+  Payload p;
+  ToPayload(info[1], p);
+  OptString event = ToOptString(info[2], "event");
+  OptString id = ToOptString(info[3], "id");
+  Check(env, ssews_send(ep, conn, p.data, p.len, p.flags, event.c_str(), id.c_str()));
+  return env.Undefined();
+}
+
+// publish(channel, data, event?, id?)
+Napi::Value Endpoint::Publish(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  std::string channel = ToString(info[0], "channel");
+  Payload p;
+  ToPayload(info[1], p);
+  OptString event = ToOptString(info[2], "event");
+  OptString id = ToOptString(info[3], "id");
+  Check(env, ssews_publish(ep, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str()));
+  return env.Undefined();
+}
+
+Napi::Value Endpoint::Subscribe(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  ssews_conn conn = ToConn(info[0]);
+  std::string channel = ToString(info[1], "channel");
+  Check(env, ssews_subscribe(ep, conn, channel.c_str()));
+  return env.Undefined();
+}
+
+Napi::Value Endpoint::Unsubscribe(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  ssews_conn conn = ToConn(info[0]);
+  std::string channel = ToString(info[1], "channel");
+  Check(env, ssews_unsubscribe(ep, conn, channel.c_str()));
+  return env.Undefined();
+}
+
+// reject(conn, status?) -- status 0 or undefined means 403.
+Napi::Value Endpoint::Reject(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  ssews_conn conn = ToConn(info[0]);
+  int status = ToInt(info[1], "status", 0);
+  Check(env, ssews_reject(ep, conn, status));
+  return env.Undefined();
+}
+
+// closeConnection(conn, code?, reason?)
+Napi::Value Endpoint::CloseConnection(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  ssews_conn conn = ToConn(info[0]);
+  int code = ToInt(info[1], "code", 1000);
+  OptString reason = ToOptString(info[2], "reason");
+  Check(env, ssews_conn_close(ep, conn, code, reason.c_str()));
+  return env.Undefined();
+}
+
+// close(code?, reason?) -> Promise<void>. A code (clients) is sent first.
+Napi::Value Endpoint::Close(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto done = Napi::Promise::Deferred::New(env);
+  if (!ep_) {
+    done.Resolve(env.Undefined());
+    return done.Promise();
+  }
+  if (!info[0].IsUndefined()) {
+    int code = ToInt(info[0], "code", 1000);
+    OptString reason = ToOptString(info[1], "reason");
+    Check(env, ssews_conn_close(ep_, 0, code, reason.c_str()));
+  }
+  poller_.Close();
+  ssews *ep = ep_;
+  ep_ = nullptr;
+  auto *worker = new CloseWorker(env, this, ep, done);  // deletes itself when done
+  worker->Start();
+  return done.Promise();
+}
+
+Napi::Value Endpoint::RefLoop(const Napi::CallbackInfo &info) {
+  poller_.Ref();
+  return info.This();
+}
+
+Napi::Value Endpoint::UnrefLoop(const Napi::CallbackInfo &info) {
+  poller_.Unref();
+  return info.This();
+}
+
+}  // namespace ssews_node
