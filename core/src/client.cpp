@@ -149,7 +149,8 @@ void Engine::client_dropped(int err, const std::string &why, bool failed) {
     return;
   }
   if (!opts_.reconnect) {
-    client_final_close(was_open ? 1000 : 1006, why.empty() ? "stream ended" : why);
+    int code = c.peer_close_code ? c.peer_close_code : was_open ? 1000 : 1006;
+    client_final_close(code, c.peer_close_code ? c.peer_close_reason : why.empty() ? "stream ended" : why);
     return;
   }
   if (failed || !was_open)
@@ -283,7 +284,12 @@ void Engine::client_shutdown(int code, const std::string &reason) {
     lws_callback_on_writable(c.wsi);  // sends close 1000 once the queue is flushed
     lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
   } else if (c.wsi) {
+    // An SSE stream (or a connect in progress) has nothing to say goodbye
+    // with: report the close now; the socket goes with the next timeout check.
     lws_set_timeout(c.wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    c.wsi = nullptr;
+    c.connected = false;
+    client_final_close(code, reason);
   } else {
     client_final_close(code, reason);
   }

@@ -138,6 +138,29 @@ const std::map<std::string, Opt> &setters() {
           o.log_level = v;
           return true;
         }}},
+      {"capture_headers",
+       {kServer,
+        [](Options &o, const std::string &v, std::string &why) {
+          // Comma-separated header names; stored lower-case.
+          o.capture_headers.clear();
+          size_t start = 0;
+          while (start <= v.size()) {
+            size_t comma = v.find(',', start);
+            if (comma == std::string::npos) comma = v.size();
+            std::string name;
+            for (size_t i = start; i < comma; i++)
+              if (v[i] != ' ' && v[i] != '\t')
+                name += static_cast<char>(tolower(static_cast<unsigned char>(v[i])));
+            for (char c : name)
+              if (!token_char(c)) {
+                why = "has an invalid header name";
+                return false;
+              }
+            if (!name.empty()) o.capture_headers.push_back(name);
+            start = comma + 1;
+          }
+          return true;
+        }}},
       {"publish_token", {kServer, str_opt(&Options::publish_token, false)}},
       {"publish_path",
        {kServer,

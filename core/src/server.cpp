@@ -129,6 +129,12 @@ void Engine::fill_request(lws *wsi, ssews_event &ev, std::string &path, std::str
     for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
     ev.headers.emplace_back(n, hdr(wsi, static_cast<enum lws_token_indexes>(t)));
   }
+  // Headers lws does not know by name are kept only when asked for, so the
+  // open event carries them in pull mode too (capture_headers option).
+  for (const auto &name : opts_.capture_headers) {
+    std::string v;
+    if (custom_header(wsi, name.c_str(), v)) ev.headers.emplace_back(name, v);
+  }
 }
 
 // Tells the application about a new connection and applies what it decided in

@@ -491,6 +491,30 @@ static void test_pull_mode_event_fd(void **state) {
   ssews_close(&ep);
 }
 
+/* Pull mode: a custom header the application asked for travels with the open event. */
+static void test_pull_mode_captured_headers(void **state) {
+  (void)state;
+  const char *const opts[] = {"capture_headers", "X-Api-Key, x-trace", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  int fd;
+  ssews_event_fd(ep, &fd);
+  const char *const h[] = {"X-Api-Key: k-123", "X-Other: not kept", NULL};
+  peer *ws = open_ws(port, "/x", h);
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+  const ssews_event *ev = NULL;
+  assert_int_equal(ssews_next_event(ep, &ev), SSEWS_OK);
+  assert_int_equal(ssews_event_kind(ev), SSEWS_EV_OPEN);
+  assert_non_null(ssews_event_header(ev, "x-api-key"));
+  assert_string_equal(ssews_event_header(ev, "X-API-KEY"), "k-123");
+  assert_null(ssews_event_header(ev, "x-trace")); /* asked for, not sent */
+  assert_null(ssews_event_header(ev, "x-other")); /* sent, not asked for */
+  assert_non_null(ssews_event_header(ev, "host"));
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
 static void test_close_from_callback(void **state) {
   (void)state;
   recorder r;
@@ -594,6 +618,7 @@ int main(void) {
       cmocka_unit_test(test_resume_sse_last_event_id),
       cmocka_unit_test(test_resume_ws_last_event_id),
       cmocka_unit_test(test_pull_mode_event_fd),
+      cmocka_unit_test(test_pull_mode_captured_headers),
       cmocka_unit_test(test_close_from_callback),
       cmocka_unit_test(test_http_publish_endpoint),
   };

@@ -1733,6 +1733,7 @@ const std::vector<KeyInfo> kAllKeys = {
     {"max_event_queue", kBothRoles, "13"},
     {"log_level", kBothRoles, "info"},
     {"publish_token", kServerOnly, "s3cret"},
+    {"capture_headers", kServerOnly, "x-api-key, X-Trace"},
     {"publish_path", kServerOnly, "/pub"},
     {"header", kClientOnly, "X-Token: abc"},
     {"subprotocols", kClientOnly, "chat,superchat"},
