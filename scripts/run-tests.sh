@@ -29,6 +29,9 @@ python3 -m venv build-venv
 build-venv/bin/pip install -q --disable-pip-version-check -r tests/requirements.txt
 (SSEWS_BIN=build-asan/tools/ssews ASAN_OPTIONS=detect_leaks=0 build-venv/bin/python -m pytest -q tests/cli) || fail=1
 
+step "Python binding (pip install ., pytest)"
+bash scripts/test-python.sh || fail=1
+
 step "Node binding (npm install, tsc, node:test)"
 bash scripts/test-node.sh || fail=1
 

@@ -311,7 +311,8 @@ int Engine::client_lws(lws *wsi, int reason, void *in, size_t len) {
                                            static_cast<int>(value.size()), p, end) == 0;
       };
       if (!c.url.websocket) {
-        if (!add("accept:", "text/event-stream") || !add("cache-control:", "no-cache")) return -1;
+        // (libwebsockets adds Cache-Control: no-cache itself.)
+        if (!add("accept:", "text/event-stream")) return -1;
         const std::string &id = c.parser.last_event_id();
         if (!id.empty() && !add("last-event-id:", id)) return -1;
       }

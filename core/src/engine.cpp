@@ -224,7 +224,7 @@ Status Engine::start() {
   if (!opts_.tls_cert.empty()) ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   ci.user = this;
   ci.max_http_header_data = static_cast<unsigned short>(opts_.max_header_size);
-  ci.max_http_header_pool = 64;
+  ci.max_http_header_pool = 256;  // requests being parsed at once; streams give theirs back
   ci.timeout_secs = opts_.handshake_timeout;
   ci.keepalive_timeout = 30;
   ci.pcontext = &ctx_;

@@ -213,8 +213,19 @@ bool parse_options(const char *const *kv, Options &out, std::string &err) {
   bool client = false;
   for (size_t i = 0; kv[i] && kv[i + 1]; i += 2)
     if (!strcmp(kv[i], "url")) client = true;
+  std::vector<std::string> seen;
   for (size_t i = 0; kv[i]; i += 2) {
     std::string key = kv[i];
+    // A key given twice is a mistake to report, not a value to drop; only
+    // "header" repeats by design.
+    if (key != "header") {
+      for (const auto &k : seen)
+        if (k == key) {
+          err = "option '" + key + "' is given more than once";
+          return false;
+        }
+      seen.push_back(key);
+    }
     if (!kv[i + 1]) {
       err = "option '" + key + "' has no value (options are key, value pairs ended by NULL)";
       return false;

@@ -655,6 +655,10 @@ int Engine::http_request(lws *wsi, void *in) {
   // while a write is pending (lws skips POLLOUT on a flow-controlled wsi; see
   // want_write); heartbeat_tick notices a hang-up in between.
   lws_rx_flow_control(wsi, 0);
+  // Everything needed from the request is copied: give its header storage
+  // back to the pool, or every stream would pin one (8 KiB each, and the
+  // pool's size would cap how many streams can be open).
+  if (lws_http_headers_detach(wsi)) return -1;
   sse_conns_.insert(c->id);
   // An opening comment, so proxies and browsers open the stream at once.
   std::string hello;

@@ -50,6 +50,8 @@ static void test_bad_options_are_named(void **state) {
   }
   const char *unknown[] = {"prot", "8080", NULL};
   expect_open_fails(unknown, SSEWS_EOPTION, "unknown option", "prot");
+  const char *twice[] = {"history", "1", "history", "2", NULL};
+  expect_open_fails(twice, SSEWS_EOPTION, "history", "more than once");
   const char *odd[] = {"port", NULL};
   expect_open_fails(odd, SSEWS_EOPTION, "port", "no value");
   const char *nocert[] = {"tls_key", "/etc/hostname", NULL};

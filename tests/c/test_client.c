@@ -22,8 +22,13 @@ static ssews *open_client(recorder *r, const char *url, const char *const *extra
   size_t n = 0;
   opts[n++] = "url";
   opts[n++] = url;
-  opts[n++] = "reconnect_delay_ms";
-  opts[n++] = "50";
+  int own_delay = 0;
+  for (size_t i = 0; extra && extra[i]; i += 2)
+    if (!strcmp(extra[i], "reconnect_delay_ms")) own_delay = 1;
+  if (!own_delay) { /* fast retries keep the tests short */
+    opts[n++] = "reconnect_delay_ms";
+    opts[n++] = "50";
+  }
   for (size_t i = 0; extra && extra[i] && n < 30; i++) opts[n++] = extra[i];
   opts[n] = NULL;
   ssews *ep = NULL;

@@ -2048,10 +2048,13 @@ void test_options_strings(void **) {
   assert_true(parse({"host", "::1", "static_dir", "rel/dir with space"}, o, err));
   EXPECT_STR(o.host, "::1");
   EXPECT_STR(o.static_dir, "rel/dir with space");
-  // A later value overrides an earlier one.
-  assert_true(parse({"port", "1", "port", "2", "host", "a", "host", "b"}, o, err));
-  assert_int_equal(o.port, 2);
-  EXPECT_STR(o.host, "b");
+  // A key given twice is an error that names it (only "header" repeats).
+  assert_false(parse({"port", "1", "port", "2"}, o, err));
+  assert_non_null(strstr(err.c_str(), "'port'"));
+  assert_non_null(strstr(err.c_str(), "more than once"));
+  sw::Options hc;
+  assert_true(parse({"url", "ws://h/", "header", "A: 1", "header", "B: 2"}, hc, err));
+  assert_int_equal(hc.headers.size(), 2);
   // publish_path: a path, without a query.
   for (const char *v : {"/", "/publish", "/a/b c", "/%3F"}) {
     sw::Options p;

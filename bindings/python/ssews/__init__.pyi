@@ -1,0 +1,133 @@
+# Type stubs for the public API of ssews (the runtime lives in _endpoint.py,
+# _event.py, _errors.py and the compiled _core module).
+import enum
+import os
+import sys
+from types import TracebackType
+from typing import (Any, Callable, Dict, Iterable, Iterator, Literal, Mapping, Optional, Tuple, Type, TypeVar,
+                    Union, overload)
+
+__all__ = ["Server", "Client", "Endpoint", "Event", "Error", "ErrorCode", "KINDS", "__version__",
+           "library_version"]
+
+__version__: str
+library_version: str
+
+_Kind = Literal["open", "message", "close", "error", "reconnecting"]
+KINDS: Tuple[str, ...]
+
+_Data = Union[str, bytes, bytearray, memoryview]
+_OptionValue = Union[str, int, float, bool, "os.PathLike[str]", Iterable[Union[str, int, float, bool]], None]
+_Handler = Callable[["Event"], Any]
+_ExceptionHandler = Callable[[BaseException, "Event"], Any]
+_H = TypeVar("_H", bound=Callable[["Event"], Any])
+_E = TypeVar("_E", bound="Endpoint")
+
+class ErrorCode(enum.IntEnum):
+    OK = 0
+    EINVAL = -1
+    EOPTION = -2
+    ENOMEM = -3
+    ECLOSED = -4
+    ENOCONN = -5
+    EAGAIN = -6
+    EFULL = -7
+    ETOOBIG = -8
+    ENOTSUP = -9
+    EPROTO = -10
+    ETLS = -11
+    ELISTEN = -12
+    ECONNECT = -13
+    ESTATE = -14
+    EHTTP = -15
+    ETIMEOUT = -16
+    EINTERNAL = -17
+    ESLOW = -18
+    EURL = -19
+    EGAP = -20
+
+class Error(Exception):
+    code: Union[ErrorCode, int]
+    def __init__(self, message: str, code: int = ...) -> None: ...
+    @property
+    def message(self) -> str: ...
+
+class Event:
+    __match_args__ = ("kind", "conn", "protocol", "data", "event", "id", "channel", "path", "query", "peer",
+                      "headers", "channels", "code", "reason", "delay_ms")
+    kind: _Kind
+    conn: int
+    protocol: Optional[Literal["ws", "sse"]]
+    data: Union[str, bytes, None]
+    event: Optional[str]
+    id: Optional[str]
+    channel: Optional[str]
+    path: Optional[str]
+    query: Optional[str]
+    peer: Optional[str]
+    headers: Dict[str, str]
+    channels: Tuple[str, ...]
+    code: int
+    reason: str
+    delay_ms: int
+    def __init__(self, kind: _Kind, conn: int = ..., protocol: Optional[Literal["ws", "sse"]] = ...,
+                 data: Union[str, bytes, None] = ..., event: Optional[str] = ..., id: Optional[str] = ...,
+                 channel: Optional[str] = ..., path: Optional[str] = ..., query: Optional[str] = ...,
+                 peer: Optional[str] = ..., headers: Dict[str, str] = ..., channels: Tuple[str, ...] = ...,
+                 code: int = ..., reason: str = ..., delay_ms: int = ...) -> None: ...
+    @property
+    def binary(self) -> bool: ...
+    @overload
+    def header(self, name: str, default: None = None) -> Optional[str]: ...
+    @overload
+    def header(self, name: str, default: str) -> str: ...
+    def json(self) -> Any: ...
+    if sys.version_info >= (3, 13):
+        def __replace__(self, **changes: Any) -> Event: ...
+
+class Endpoint:
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    async def aclose(self) -> None: ...
+    def __enter__(self: _E) -> _E: ...
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None: ...
+    async def __aenter__(self: _E) -> _E: ...
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                        tb: Optional[TracebackType]) -> None: ...
+    @overload
+    def on(self, kind: _Kind, handler: None = None) -> Callable[[_H], _H]: ...
+    @overload
+    def on(self, kind: _Kind, handler: _H) -> _H: ...
+    def on_event(self, handler: _H) -> _H: ...
+    def next_event(self, timeout: Optional[float] = ...) -> Optional[Event]: ...
+    def __iter__(self) -> Iterator[Event]: ...
+    def __next__(self) -> Event: ...
+    async def anext_event(self) -> Optional[Event]: ...
+    def __aiter__(self: _E) -> _E: ...
+    async def __anext__(self) -> Event: ...
+
+class Server(Endpoint):
+    def __init__(self, host: str = ..., port: int = ..., *, on_event: Optional[_Handler] = ...,
+                 on_exception: Optional[_ExceptionHandler] = ..., **options: _OptionValue) -> None: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def ws_url(self) -> str: ...
+    def publish(self, channel: str, data: _Data, *, event: Optional[str] = ..., id: Optional[str] = ...) -> None: ...
+    def send(self, conn: int, data: _Data, *, event: Optional[str] = ..., id: Optional[str] = ...) -> None: ...
+    def subscribe(self, conn: int, channel: str) -> None: ...
+    def unsubscribe(self, conn: int, channel: str) -> None: ...
+    def reject(self, conn: int, status: int = ...) -> None: ...
+    def close_conn(self, conn: int, code: int = ..., reason: str = ...) -> None: ...
+
+class Client(Endpoint):
+    conn: int
+    url: str
+    def __init__(self, url: str, *, headers: Union[Mapping[str, str], Iterable[Tuple[str, str]], None] = ...,
+                 on_event: Optional[_Handler] = ..., on_exception: Optional[_ExceptionHandler] = ...,
+                 **options: _OptionValue) -> None: ...
+    def send(self, data: _Data) -> None: ...

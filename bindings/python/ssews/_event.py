@@ -1,0 +1,113 @@
+"""ssews.Event: what an endpoint tells the application."""
+from __future__ import annotations
+
+import json as _json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple, Union
+
+__all__ = ["Event", "KINDS"]
+
+#: The event kinds, in the order a connection meets them.
+KINDS = ("open", "message", "close", "error", "reconnecting")
+
+
+@dataclass(frozen=True, repr=False)
+class Event:
+    """One event from a :class:`~ssews.Server` or a :class:`~ssews.Client`.
+
+    Events are plain, immutable data (a frozen dataclass), safe to keep and
+    to pass between threads. Which fields are set depends on ``kind``:
+
+    ``"open"``
+        A connection is open (server: a new peer; client: each successful
+        connect). ``protocol``, ``path``, ``query``, ``peer``, ``headers``
+        (lower-case names) and ``channels`` (the subscriptions it will get
+        unless the open callback decides otherwise).
+    ``"message"``
+        ``data`` is ``str`` for a text message and ``bytes`` for a binary one.
+        ``event`` is the SSE event type (or ssews.v1 event name), ``id`` the
+        message id, ``channel`` the channel (ssews.v1 clients).
+    ``"close"``
+        ``code`` (1000, 1001, 1006, ...) and ``reason``. Exactly once per
+        open connection; a client's close is final (it will not reconnect).
+    ``"error"``
+        ``code`` is an :class:`~ssews.ErrorCode`, ``reason`` the message.
+    ``"reconnecting"``
+        A client will reconnect: ``code`` is the attempt number (1, 2, ...),
+        ``delay_ms`` the delay before it.
+
+    ``conn`` is the connection id: a server's peers have their own ids; a
+    client's one connection is always 1.
+    """
+
+    kind: str
+    conn: int = 0
+    protocol: Optional[str] = None  # "ws" | "sse" | None
+    data: Union[str, bytes, None] = None
+    event: Optional[str] = None
+    id: Optional[str] = None
+    channel: Optional[str] = None
+    path: Optional[str] = None
+    query: Optional[str] = None
+    peer: Optional[str] = None
+    headers: Dict[str, str] = field(default_factory=dict)
+    channels: Tuple[str, ...] = ()
+    code: int = 0
+    reason: str = ""
+    delay_ms: int = 0
+
+    @property
+    def binary(self) -> bool:
+        """True for a binary message (``data`` is ``bytes``)."""
+        return isinstance(self.data, bytes)
+
+    def header(self, name: str, default: Optional[str] = None) -> Optional[str]:
+        """A request header of an open event, by name (any case).
+
+        ``headers`` holds the well-known headers (``Authorization``,
+        ``Cookie``, ``Origin``, ...) and those named in the server's
+        ``capture_headers`` option. Inside a server's open *callback* any
+        other header (``X-Api-Key``, ...) can be read here too; with
+        ``async for``, name it in ``capture_headers``.
+        """
+        key = name.lower()
+        value = self.headers.get(key)
+        if value is not None:
+            return value
+        lookup = getattr(self, "_lookup", None)
+        if lookup is not None:
+            value = lookup(key)
+            if value is not None:
+                self.headers[key] = value
+                return value
+        return default
+
+    def json(self) -> Any:
+        """``data`` parsed as JSON."""
+        if self.data is None:
+            raise ValueError(f"a {self.kind} event has no data")
+        return _json.loads(self.data)
+
+    def __repr__(self) -> str:
+        parts = [f"kind={self.kind!r}"]
+        if self.conn:
+            parts.append(f"conn={self.conn}")
+        for name in ("protocol", "data", "event", "id", "channel", "path", "query", "peer"):
+            value = getattr(self, name)
+            if value is not None and (value != "" or name == "data"):
+                if isinstance(value, str) and len(value) > 80:
+                    value = value[:77] + "..."
+                elif isinstance(value, bytes) and len(value) > 80:
+                    value = value[:77] + b"..."
+                parts.append(f"{name}={value!r}")
+        if self.headers:
+            parts.append(f"headers={self.headers!r}")
+        if self.channels:
+            parts.append(f"channels={self.channels!r}")
+        if self.kind in ("close", "error", "reconnecting"):
+            parts.append(f"code={self.code}")
+            if self.reason:
+                parts.append(f"reason={self.reason!r}")
+        if self.kind == "reconnecting":
+            parts.append(f"delay_ms={self.delay_ms}")
+        return f"Event({', '.join(parts)})"

@@ -1,0 +1,241 @@
+"""ssews against peers written by others: the `websockets` package as client
+and server, SSE streams read with `httpx`, and a raw asyncio SSE server."""
+import asyncio
+import json
+
+import httpx
+import pytest
+import websockets
+from websockets.asyncio.client import connect as ws_connect
+from websockets.asyncio.server import serve as ws_serve
+
+import ssews
+from conftest import TIMEOUT, expect, messages
+
+
+async def within(aw):
+    return await asyncio.wait_for(aw, TIMEOUT)
+
+
+_line_iters = {}
+
+
+async def sse_events(response, n):
+    """The next n events of an SSE response, as dicts of their fields
+    (test-side parsing of text/event-stream)."""
+    lines = _line_iters.setdefault(id(response), (response, response.aiter_lines()))[1]
+    out, cur = [], {}
+    while len(out) < n:
+        line = await within(lines.__anext__())
+        if line == "":
+            if cur:
+                out.append(cur)
+            cur = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            cur[field] = cur[field] + "\n" + value if field == "data" and field in cur else value
+    return out
+
+
+async def serve_echo(server):
+    async for ev in server:
+        if ev.kind == "message":
+            server.send(ev.conn, ev.data)
+
+
+# -- the websockets package as a client of ssews.Server ---------------------
+
+async def test_websockets_client_talks_to_ssews_server():
+    async with ssews.Server() as server:
+        task = asyncio.create_task(serve_echo(server))
+        async with ws_connect(server.ws_url + "/?channel=chat") as ws:
+            assert ws.subprotocol is None  # a plain WebSocket peer
+            await ws.send("hi ✓")
+            assert await within(ws.recv()) == "hi ✓"
+            await ws.send(b"\x00\x01")
+            assert await within(ws.recv()) == b"\x00\x01"
+            # Published messages reach a plain peer as the exact bytes.
+            server.publish("chat", "to all", event="ignored-by-plain-peers")
+            server.publish("chat", b"\xff")
+            assert await within(ws.recv()) == "to all"
+            assert await within(ws.recv()) == b"\xff"
+        task.cancel()
+
+
+async def test_websockets_client_with_ssews_v1_subprotocol_gets_channel_and_id():
+    async with ssews.Server() as server:
+        async with ws_connect(server.ws_url + "/news", subprotocols=["ssews.v1"]) as ws:
+            assert ws.subprotocol == "ssews.v1"
+            await expect(server, "open")
+            server.publish("news", "hello", event="greeting", id="g1")
+            frame = json.loads(await within(ws.recv()))
+            assert frame == {"channel": "news", "event": "greeting", "id": "g1", "data": "hello"}
+
+
+async def test_server_reject_in_open_callback_answers_websockets_with_403():
+    server = ssews.Server()
+    server.on("open", lambda ev: server.reject(ev.conn, 401 if ev.path == "/private" else 403)
+              if ev.header("authorization") != "Bearer ok" else None)
+    async with server:
+        with pytest.raises(websockets.exceptions.InvalidHandshake) as err:
+            async with ws_connect(server.ws_url + "/private"):
+                pass
+        # libwebsockets 4.1.6 answers a refused upgrade with an "HTTP/1.0 401"
+        # status line, which websockets reports as InvalidMessage (the status
+        # is in the cause) rather than InvalidStatus.
+        response = getattr(err.value, "response", None)
+        if response is not None:
+            assert response.status_code == 401
+        else:
+            assert "HTTP/1.0 401" in str(err.value.__cause__)
+        async with ws_connect(server.ws_url + "/private",
+                              additional_headers={"Authorization": "Bearer ok"}) as ws:
+            await ws.send("let in")  # the handshake succeeded
+        async with httpx.AsyncClient() as http:
+            r = await within(http.get(server.url + "/feed", headers={"Accept": "text/event-stream"}))
+            assert r.status_code == 403
+
+
+async def test_close_conn_code_and_reason_reach_websockets_client():
+    async with ssews.Server() as server:
+        async with ws_connect(server.ws_url + "/x") as ws:
+            conn = (await expect(server, "open")).conn
+            server.send(conn, "last words")
+            server.close_conn(conn, 4321, "bye now")
+            assert await within(ws.recv()) == "last words"
+            with pytest.raises(websockets.exceptions.ConnectionClosed):
+                await within(ws.recv())
+            assert (ws.close_code, ws.close_reason) == (4321, "bye now")
+        closed = await expect(server, "close")
+        assert closed.conn == conn and closed.code == 4321
+
+
+# -- ssews.Client against a websockets server -------------------------------
+
+async def test_ssews_client_talks_to_websockets_server():
+    seen = {}
+
+    async def handler(ws):
+        seen["header"] = ws.request.headers.get("X-Hello")
+        seen["path"] = ws.request.path
+        await ws.send("welcome")
+        async for msg in ws:
+            if msg == "bye":
+                await ws.close(1000, "done")
+                return
+            await ws.send(msg)
+
+    async with ws_serve(handler, "127.0.0.1", 0) as wss:
+        port = wss.sockets[0].getsockname()[1]
+        async with ssews.Client(f"ws://127.0.0.1:{port}/echo?x=1", headers={"X-Hello": "there"}) as client:
+            opened = await expect(client, "open")
+            assert opened.protocol == "ws" and opened.conn == 1
+            assert (await expect(client, "message")).data == "welcome"
+            client.send("text ✓")
+            client.send(b"\x00binary")
+            got = await messages(client, 2)
+            assert [(m.data, m.binary) for m in got] == [("text ✓", False), (b"\x00binary", True)]
+            client.send("bye")
+            closed = await expect(client, "close")  # 1000 from the server ends the client
+            assert closed.code == 1000
+            assert await client.anext_event() is None
+    assert seen == {"header": "there", "path": "/echo?x=1"}
+
+
+async def test_ssews_client_reconnects_to_websockets_server_and_flushes_queued_sends():
+    connections = []
+
+    async def handler(ws):
+        connections.append(ws)
+        if len(connections) == 1:
+            await ws.close(1011, "restarting")  # not 1000: the client comes back
+            return
+        async for msg in ws:
+            await ws.send("echo:" + msg)
+
+    async with ws_serve(handler, "127.0.0.1", 0) as wss:
+        port = wss.sockets[0].getsockname()[1]
+        async with ssews.Client(f"ws://127.0.0.1:{port}/", reconnect_delay_ms=50) as client:
+            await expect(client, "open")
+            rec = await expect(client, "reconnecting")
+            assert rec.code == 1 and rec.delay_ms >= 0
+            client.send("queued while away")
+            await expect(client, "open")
+            assert (await expect(client, "message")).data == "echo:queued while away"
+    assert len(connections) == 2
+
+
+# -- SSE read with httpx ----------------------------------------------------
+
+async def test_httpx_reads_sse_stream_from_ssews_server():
+    async with ssews.Server() as server, httpx.AsyncClient(timeout=TIMEOUT) as http:
+        async with http.stream("GET", server.url + "/?channel=a&channel=b",
+                               headers={"Accept": "text/event-stream"}) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/event-stream")
+            assert r.headers["cache-control"] == "no-cache"
+            opened = await expect(server, "open")
+            assert opened.protocol == "sse" and opened.channels == ("a", "b")
+            server.publish("a", "first\nsecond line", event="tick", id="id-1")
+            server.publish("b", "from b")
+            server.publish("c", "not subscribed")
+            server.publish("a", b"\x00\x01\x02")
+            events = await sse_events(r, 3)
+            assert events[0] == {"id": "id-1", "event": "tick", "data": "first\nsecond line"}
+            assert events[1]["data"] == "from b" and "event" not in events[1] and events[1]["id"]
+            assert events[2]["event"] == "binary" and events[2]["data"] == "AAEC"
+
+
+async def test_httpx_resumes_with_last_event_id():
+    async with ssews.Server(history=10) as server, httpx.AsyncClient(timeout=TIMEOUT) as http:
+        for i in range(4):
+            server.publish("feed", f"m{i}")
+        # Find the assigned ids from a reader that starts from the beginning of history.
+        async with http.stream("GET", server.url + "/feed",
+                               headers={"Accept": "text/event-stream", "Last-Event-ID": "unknown-id"}) as r:
+            events = await sse_events(r, 5)
+        assert events[0]["event"] == "ssews-gap" and events[0]["data"] == "unknown-id"
+        assert [e["data"] for e in events[1:]] == ["m0", "m1", "m2", "m3"]
+        ids = [e["id"] for e in events[1:]]
+        async with http.stream("GET", server.url + "/feed",
+                               headers={"Accept": "text/event-stream", "Last-Event-ID": ids[1]}) as r:
+            missed = await sse_events(r, 2)
+            assert [(e["id"], e["data"]) for e in missed] == [(ids[2], "m2"), (ids[3], "m3")]
+            server.publish("feed", "m4")
+            (new,) = await sse_events(r, 1)
+            assert new["data"] == "m4"
+
+
+# -- ssews.Client (SSE) against a raw asyncio server ------------------------
+
+async def test_ssews_sse_client_resumes_from_a_raw_server_with_last_event_id():
+    requests = []
+    second_seen = asyncio.Event()
+
+    async def handle(reader, writer):
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        requests.append(head)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n")
+        if len(requests) == 1:
+            writer.write(b"retry: 50\nid: a1\nevent: first\ndata: one\ndata: two\n\n")
+            await writer.drain()
+            writer.close()  # the stream ends: EventSource reconnects
+            return
+        writer.write(b": comment\nid: a2\ndata: three\n\n")
+        await writer.drain()
+        second_seen.set()
+        await reader.read()  # until the client goes
+        writer.close()
+
+    raw = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = raw.sockets[0].getsockname()[1]
+    async with raw:
+        async with ssews.Client(f"http://127.0.0.1:{port}/stream") as client:
+            first = await expect(client, "message")
+            assert (first.data, first.event, first.id) == ("one\ntwo", "first", "a1")
+            await expect(client, "reconnecting")
+            second = await expect(client, "message")
+            assert (second.data, second.event, second.id) == ("three", "message", "a2")
+    assert "last-event-id: a1" in requests[1].lower()
+    assert "accept: text/event-stream" in requests[0].lower()

@@ -1,0 +1,49 @@
+"""What `pip install .` / `pip wheel .` produce: the package, its stubs, and
+an extension that carries the engine and needs only system libraries."""
+import importlib.metadata
+import os
+import pathlib
+import subprocess
+import zipfile
+
+import pytest
+
+import ssews
+from ssews import _core
+
+PKG = pathlib.Path(ssews.__file__).parent
+
+
+def test_versions_agree():
+    assert ssews.__version__ == importlib.metadata.version("ssews") == _core.BINDING_VERSION
+    assert ssews.library_version == "0.1.0"
+
+
+def test_installed_package_has_stubs_and_marker():
+    for name in ("__init__.py", "__init__.pyi", "_core.pyi", "py.typed"):
+        assert (PKG / name).is_file(), name
+    assert pathlib.Path(_core.__file__).parent == PKG
+
+
+def test_extension_needs_only_system_libraries():
+    out = subprocess.run(["readelf", "-d", _core.__file__], capture_output=True, text=True, check=True).stdout
+    needed = [line.split("[")[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line]
+    assert any(n.startswith("libwebsockets.so") for n in needed), needed
+    assert not any("ssews" in n for n in needed), needed  # the engine is linked in
+
+
+def test_extension_exports_only_its_init_function():
+    out = subprocess.run(["nm", "-D", "--defined-only", _core.__file__], capture_output=True, text=True,
+                         check=True).stdout
+    names = {line.split()[-1] for line in out.splitlines() if line.strip()}
+    assert "PyInit__core" in names
+    assert not [n for n in names if n.startswith("ssews_") or "sw::" in n], names
+
+
+@pytest.mark.skipif("SSEWS_WHEEL" not in os.environ, reason="set by scripts/test-python.sh")
+def test_wheel_holds_the_package_only():
+    names = zipfile.ZipFile(os.environ["SSEWS_WHEEL"]).namelist()
+    assert all(n.startswith(("ssews/", "ssews-0.1.0.dist-info/")) for n in names), names
+    for want in ("ssews/__init__.py", "ssews/__init__.pyi", "ssews/py.typed", "ssews/_endpoint.py"):
+        assert want in names
+    assert any(n.startswith("ssews/_core.") and n.endswith(".so") for n in names)
