@@ -22,7 +22,7 @@ async function main() {
   const alice = new Client(`ws://${base}/lobby`, auth); // WebSocket
   const intruder = new Client(`ws://${base}/lobby`, { reconnect: false });
 
-  intruder.on('close', (ev) => console.log(`intruder: turned away (${ev.reason})`));
+  intruder.on('close', (ev) => console.log(`intruder: turned away (${ev.code} ${ev.reason})`));
   alice.on('open', () => {
     alice.send('hello, room');
     alice.send('anyone here?');
