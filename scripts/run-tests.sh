@@ -6,7 +6,8 @@
 #    headless Chromium, and clang-format's check,
 #  - the install check (find_package, pkg-config, SONAME, exported symbols),
 #  - the ABI check against the committed baseline (abidiff),
-#  - a short libFuzzer run of the SSE parser (clang).
+#  - a short libFuzzer run of the SSE parser (clang),
+#  - the benchmark harness at --quick sizes, so it never rots.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -58,6 +59,9 @@ else
   echo "fuzz: 0 passed, 1 failed"
   fail=1
 fi
+
+step "Benchmark harness (bench/run --quick: runs every scenario small; no pass/fail on timings)"
+bash bench/run --quick || fail=1
 
 echo
 if [ $fail -ne 0 ]; then echo "run-tests: FAILED"; exit 1; fi

@@ -130,6 +130,39 @@ static void test_max_connections(void **state) {
   ssews_close(&ep);
 }
 
+/* Many open SSE streams must not starve new requests: each stream gives its
+ * request-header storage back (a pool of 64 once locked the server out). */
+static void test_many_sse_streams_leave_room(void **state) {
+  (void)state;
+  enum { STREAMS = 300 };
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  static peer *streams[STREAMS];
+  const char *const h[] = {"Accept: text/event-stream", NULL};
+  for (int i = 0; i < STREAMS; i++) {
+    streams[i] = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+    assert_non_null(streams[i]);
+    peer_http resp;
+    memset(&resp, 0, sizeof resp);
+    assert_int_equal(peer_http_get(streams[i], "/?channel=many", h, &resp, WAIT_MS), 200);
+    peer_http_free(&resp);
+  }
+  peer *ws = open_ws(port, "/many", 0); /* still accepted at once */
+  assert_int_equal(ssews_publish(ep, "many", "to all", 6, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  unsigned char *m = NULL;
+  size_t len;
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 1);
+  free(m);
+  for (int i = 0; i < STREAMS; i++) {
+    char *got = sse_read_until(streams[i], "data: to all\n\n");
+    assert_non_null(got);
+    free(got);
+    peer_free(streams[i]);
+  }
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
 struct pub_args {
   ssews *ep;
   int thread;
@@ -323,6 +356,7 @@ int main(void) {
       cmocka_unit_test(test_slow_consumer_drop_oldest),
       cmocka_unit_test(test_slow_consumer_close),
       cmocka_unit_test(test_max_connections),
+      cmocka_unit_test(test_many_sse_streams_leave_room),
       cmocka_unit_test(test_pull_queue_backpressure),
       cmocka_unit_test(test_send_and_publish_from_threads),
       cmocka_unit_test(test_tls_wss_and_https_sse),

@@ -1,0 +1,5 @@
+module ssews.bench/loadgen
+
+go 1.21
+
+require github.com/gorilla/websocket v1.5.3
