@@ -658,7 +658,8 @@ SECONDARY = [
 
 def binding_probe(lang):
     if lang == "py":
-        for py in (str(VENV / "bin" / "python"), sys.executable):
+        # The venv scripts/test-python.sh installs the binding into, then ours.
+        for py in (str(ROOT / "build-python-venv" / "bin" / "python"), str(VENV / "bin" / "python"), sys.executable):
             r = subprocess.run([py, "-c", "import ssews, sys; sys.stdout.write(ssews.__file__)"],
                                capture_output=True, text=True, cwd=str(BENCH))
             if r.returncode == 0:

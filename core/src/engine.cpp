@@ -326,7 +326,7 @@ bool Engine::close() {
   };
   {
     std::lock_guard<std::mutex> lk(cmd_mu_);
-    cmds_.push_back(std::move(shutdown));
+    cmds_.push_back(Cmd{0, std::move(shutdown)});
   }
   if (on_service_thread()) {
     close_from_callback_ = true;
@@ -343,21 +343,20 @@ bool Engine::close() {
 
 Status Engine::enqueue(size_t bytes, std::function<void()> fn) {
   if (closing_.load()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
+  bool first;
   {
     std::lock_guard<std::mutex> lk(cmd_mu_);
     if (cmd_bytes_ + bytes > opts_.max_pending_bytes && bytes > 0)
       return fail(SSEWS_EFULL, "max_pending_bytes (" + std::to_string(opts_.max_pending_bytes) +
                                    ") of unsent data queued; try again later");
     cmd_bytes_ += bytes;
-    cmds_.push_back([this, bytes, f = std::move(fn)] {
-      {
-        std::lock_guard<std::mutex> lk2(cmd_mu_);
-        cmd_bytes_ -= bytes;
-      }
-      f();
-    });
+    first = cmds_.empty();
+    cmds_.push_back(Cmd{bytes, std::move(fn)});
   }
-  wake();
+  // The loop drains everything queued when it wakes, so only the command
+  // that makes the queue non-empty needs to wake it: one syscall per batch,
+  // not per call.
+  if (first) wake();
   return Status::ok();
 }
 
@@ -367,12 +366,20 @@ void Engine::wake() {
 }
 
 void Engine::drain_commands() {
-  std::vector<std::function<void()>> batch;
+  std::vector<Cmd> batch;
   {
     std::lock_guard<std::mutex> lk(cmd_mu_);
     batch.swap(cmds_);
   }
-  for (auto &f : batch) f();
+  size_t bytes = 0;
+  for (auto &c : batch) {
+    bytes += c.bytes;
+    c.fn();
+  }
+  if (bytes) {
+    std::lock_guard<std::mutex> lk(cmd_mu_);
+    cmd_bytes_ -= bytes;
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -195,7 +195,11 @@ class Engine {
 
   // Command queue (any thread -> service thread).
   std::mutex cmd_mu_;
-  std::vector<std::function<void()>> cmds_;
+  struct Cmd {
+    size_t bytes;  // payload bytes it holds, counted against max_pending_bytes
+    std::function<void()> fn;
+  };
+  std::vector<Cmd> cmds_;
   size_t cmd_bytes_ = 0;
 
   // Live connection ids, readable from any thread for early ENOCONN.
