@@ -184,16 +184,9 @@ int run_connect(int argc, char **argv) {
     return 2;
   }
   set("url", url);
-  std::vector<const char *> opts;
-  for (const auto &s : kv) opts.push_back(s.c_str());
-  opts.push_back(nullptr);
+  std::vector<const char *> opts = option_array(kv);
 
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t sigs = block_exit_signals();
 
   ssews *ep = nullptr;
   if (ssews_open(&ep, opts.data(), on_event, &st) != SSEWS_OK) {

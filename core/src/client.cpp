@@ -8,6 +8,7 @@
 
 #include "client_state.h"
 #include "engine.h"
+#include "lws_util.h"
 #include "ssews.h"
 #include "v1_codec.h"
 
@@ -26,16 +27,6 @@ std::string mime_essence(std::string v) {
   v = b == std::string::npos ? "" : v.substr(b);
   for (auto &c : v) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
   return v;
-}
-
-std::string hdr_copy(lws *wsi, enum lws_token_indexes t) {
-  int n = lws_hdr_total_length(wsi, t);
-  if (n <= 0) return {};
-  std::string s(static_cast<size_t>(n) + 1, '\0');
-  int got = lws_hdr_copy(wsi, &s[0], n + 1, t);
-  if (got < 0) return {};
-  s.resize(static_cast<size_t>(got));
-  return s;
 }
 
 // Appends "&key=value" (or "?key=value") with value percent-encoded.
@@ -350,7 +341,7 @@ int Engine::client_lws(lws *wsi, int reason, void *in, size_t len) {
 
     // --- WebSocket ---
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
-      c.v1 = hdr_copy(wsi, WSI_TOKEN_PROTOCOL) == "ssews.v1";
+      c.v1 = lws_header(wsi, WSI_TOKEN_PROTOCOL) == "ssews.v1";
       return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
       client_opened();
@@ -392,7 +383,7 @@ int Engine::client_lws(lws *wsi, int reason, void *in, size_t len) {
     case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP: {
       if (c.url.websocket) return 0;  // lws reports the 101 here too
       c.http_status = static_cast<int>(lws_http_client_http_response(wsi));
-      std::string type = mime_essence(hdr_copy(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE));
+      std::string type = mime_essence(lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE));
       if (c.http_status == 204) {
         // EventSource: 204 means "stop reconnecting".
         c.wsi = nullptr;

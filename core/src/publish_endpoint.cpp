@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine.h"
+#include "lws_util.h"
 #include "sse_encoder.h"
 #include "ssews.h"
 #include "utf8.h"
@@ -14,16 +15,6 @@
 namespace sw {
 
 namespace {
-
-std::string header(lws *wsi, enum lws_token_indexes t) {
-  int n = lws_hdr_total_length(wsi, t);
-  if (n <= 0) return {};
-  std::string s(static_cast<size_t>(n) + 1, '\0');
-  int got = lws_hdr_copy(wsi, &s[0], n + 1, t);
-  if (got < 0) return {};
-  s.resize(static_cast<size_t>(got));
-  return s;
-}
 
 // Compares without an early exit, so the time taken does not leak the token.
 bool same_secret(const std::string &a, const std::string &b) {
@@ -61,7 +52,7 @@ bool Engine::is_publish_request(int method, const char *path) const {
 }
 
 int Engine::publish_begin(lws *wsi) {
-  std::string auth = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+  std::string auth = lws_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
   if (auth.compare(0, 7, "Bearer ") != 0 || !same_secret(auth.substr(7), opts_.publish_token))
     return answer_error(wsi, HTTP_STATUS_UNAUTHORIZED, "missing or wrong bearer token");
   PendingPost post;
@@ -81,8 +72,8 @@ int Engine::publish_begin(lws *wsi) {
     return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, "query parameter 'channel' is required");
   if (!sse_field_ok(post.event) || !sse_field_ok(post.id))
     return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, "event and id must not contain CR, LF or NUL");
-  post.binary = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE).compare(0, 24, "application/octet-stream") == 0;
-  std::string len = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  post.binary = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE).compare(0, 24, "application/octet-stream") == 0;
+  std::string len = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
   if (len.empty()) return answer_error(wsi, 411, "Content-Length is required");
   if (std::strtoull(len.c_str(), nullptr, 10) > opts_.max_message_size)
     return answer_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body exceeds max_message_size");

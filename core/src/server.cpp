@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "engine.h"
+#include "lws_util.h"
 #include "sse_encoder.h"
 #include "ssews.h"
 #include "static_path.h"
@@ -20,16 +21,6 @@ namespace {
 
 constexpr size_t kSseWriteChunk = 64 * 1024;  // SSE messages coalesced per write
 constexpr int kWritesPerWakeup = 32;          // WebSocket frames per writeable callback
-
-std::string hdr(lws *wsi, enum lws_token_indexes t) {
-  int n = lws_hdr_total_length(wsi, t);
-  if (n <= 0) return {};
-  std::string s(static_cast<size_t>(n) + 1, '\0');
-  int got = lws_hdr_copy(wsi, &s[0], n + 1, t);
-  if (got < 0) return {};
-  s.resize(static_cast<size_t>(got));
-  return s;
-}
 
 // The URL arguments, decoded by lws, one "k=v" per fragment.
 std::vector<std::string> url_args(lws *wsi) {
@@ -105,8 +96,8 @@ Conn *Engine::new_conn(lws *wsi, Proto proto) {
 }
 
 void Engine::fill_request(lws *wsi, ssews_event &ev, std::string &path, std::string &query) {
-  path = hdr(wsi, WSI_TOKEN_GET_URI);
-  if (path.empty()) path = hdr(wsi, WSI_TOKEN_POST_URI);
+  path = lws_header(wsi, WSI_TOKEN_GET_URI);
+  if (path.empty()) path = lws_header(wsi, WSI_TOKEN_POST_URI);
   std::vector<std::string> args = url_args(wsi);
   for (size_t i = 0; i < args.size(); i++) {
     if (i) query += '&';
@@ -127,7 +118,7 @@ void Engine::fill_request(lws *wsi, ssews_event &ev, std::string &path, std::str
     if (!n.empty() && n.back() == ':') n.pop_back();
     if (n.empty() || n[0] == ':' || n.find(' ') != std::string::npos) continue;
     for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-    ev.headers.emplace_back(n, hdr(wsi, static_cast<enum lws_token_indexes>(t)));
+    ev.headers.emplace_back(n, lws_header(wsi, static_cast<enum lws_token_indexes>(t)));
   }
   // Headers lws does not know by name are kept only when asked for, so the
   // open event carries them in pull mode too (capture_headers option).
@@ -434,11 +425,12 @@ int Engine::confirm_upgrade(lws *wsi) {
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
   const char *method = meth == LWSHUMETH_GET ? "GET" : meth == LWSHUMETH_POST ? "POST" : "OTHER";
   std::string why;
-  int status = ws_check_handshake(method, hdr(wsi, WSI_TOKEN_VERSION), hdr(wsi, WSI_TOKEN_KEY), why);
+  int status =
+      ws_check_handshake(method, lws_header(wsi, WSI_TOKEN_VERSION), lws_header(wsi, WSI_TOKEN_KEY), why);
   if (!status && closing_.load()) status = 503, why = "server closing";
   if (!status && conns_.size() >= opts_.max_connections)
     status = 503, why = "max_connections (" + std::to_string(opts_.max_connections) + ") reached";
-  if (!status && !offers_known_subprotocol(hdr(wsi, WSI_TOKEN_PROTOCOL)))
+  if (!status && !offers_known_subprotocol(lws_header(wsi, WSI_TOKEN_PROTOCOL)))
     status = 400, why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
   if (status) return refuse_upgrade(wsi, status, why);
   Conn *c = new_conn(wsi, Proto::Ws);
@@ -595,7 +587,7 @@ int Engine::http_request(lws *wsi, void *in) {
   int uri_len = 0;
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
   if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
-  std::string accept = hdr(wsi, WSI_TOKEN_HTTP_ACCEPT);
+  std::string accept = lws_header(wsi, WSI_TOKEN_HTTP_ACCEPT);
   bool sse = accepts_event_stream(accept);
 
   if (!sse) {
