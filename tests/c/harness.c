@@ -149,6 +149,13 @@ ssews *start_server(recorder *r, const char *const *extra, int *port) {
   return ep;
 }
 
+peer *ws_connect(int port, const char *path, const char *const *headers, int tls) {
+  peer *p = peer_connect("127.0.0.1", port, tls, WAIT_MS);
+  assert_non_null(p);
+  assert_int_equal(peer_ws_handshake(p, path, headers, NULL, WAIT_MS), 0);
+  return p;
+}
+
 char *sse_read_until(peer *p, const char *needle) {
   char *out = NULL;
   int n = peer_read_until(p, needle, &out, WAIT_MS);

@@ -61,6 +61,11 @@ size_t rec_count(recorder *r, int kind, ssews_conn conn);
  * Fails the test on error. Returns the port in *port. */
 ssews *start_server(recorder *r, const char *const *extra, int *port);
 
+/* Connects to 127.0.0.1:port (TLS when tls) and completes a WebSocket
+ * handshake on path with the extra header lines (may be NULL); fails the
+ * test otherwise. */
+peer *ws_connect(int port, const char *path, const char *const *headers, int tls);
+
 /* Reads SSE bytes from p until `needle` appears; returns a malloc'd buffer. */
 char *sse_read_until(peer *p, const char *needle);
 

@@ -16,13 +16,6 @@
 #include "harness.h"
 #include "peer.h"
 
-static peer *open_ws(int port, const char *path, int tls) {
-  peer *p = peer_connect("127.0.0.1", port, tls, WAIT_MS);
-  assert_non_null(p);
-  assert_int_equal(peer_ws_handshake(p, path, NULL, NULL, WAIT_MS), 0);
-  return p;
-}
-
 static int message_number(const unsigned char *m) { return atoi((const char *)m); }
 
 static void slow_consumer(const char *policy) {
@@ -33,10 +26,10 @@ static void slow_consumer(const char *policy) {
   int port;
   ssews *ep = start_server(&r, opts, &port);
   size_t cur = 0;
-  peer *fast = open_ws(port, "/feed", 0);
+  peer *fast = ws_connect(port, "/feed", NULL, 0);
   const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
   assert_non_null(o);
-  peer *slow = open_ws(port, "/feed", 0); /* never reads while we publish */
+  peer *slow = ws_connect(port, "/feed", NULL, 0); /* never reads while we publish */
   o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
   assert_non_null(o);
   ssews_conn slow_conn = o->conn;
@@ -111,8 +104,8 @@ static void test_max_connections(void **state) {
   const char *const opts[] = {"max_connections", "2", NULL};
   int port;
   ssews *ep = start_server(NULL, opts, &port);
-  peer *a = open_ws(port, "/a", 0);
-  peer *b = open_ws(port, "/b", 0);
+  peer *a = ws_connect(port, "/a", NULL, 0);
+  peer *b = ws_connect(port, "/b", NULL, 0);
   peer *c = peer_connect("127.0.0.1", port, 0, WAIT_MS);
   peer_http resp;
   memset(&resp, 0, sizeof resp);
@@ -147,7 +140,7 @@ static void test_many_sse_streams_leave_room(void **state) {
     assert_int_equal(peer_http_get(streams[i], "/?channel=many", h, &resp, WAIT_MS), 200);
     peer_http_free(&resp);
   }
-  peer *ws = open_ws(port, "/many", 0); /* still accepted at once */
+  peer *ws = ws_connect(port, "/many", NULL, 0); /* still accepted at once */
   assert_int_equal(ssews_publish(ep, "many", "to all", 6, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
   unsigned char *m = NULL;
   size_t len;
@@ -221,7 +214,7 @@ static void test_send_and_publish_from_threads(void **state) {
   int port;
   ssews *ep = start_server(&r, NULL, &port);
   size_t cur = 0;
-  peer *sub = open_ws(port, "/mt", 0);
+  peer *sub = ws_connect(port, "/mt", NULL, 0);
   const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
   assert_non_null(o);
   run_threads(ep, 0, sub);       /* publish */
@@ -265,7 +258,7 @@ static void test_tls_wss_and_https_sse(void **state) {
   int port;
   ssews *ep = start_server(&r, opts, &port);
 
-  peer *ws = open_ws(port, "/secure", 1);
+  peer *ws = ws_connect(port, "/secure", NULL, 1);
   char big[70000];
   memset(big, 'z', sizeof big);
   assert_int_equal(peer_ws_send(ws, 2, big, sizeof big), 0);
@@ -325,7 +318,7 @@ static void test_pull_queue_backpressure(void **state) {
   ssews *ep = start_server(NULL, opts, &port);
   int fd;
   assert_int_equal(ssews_event_fd(ep, &fd), SSEWS_OK);
-  peer *ws = open_ws(port, "/bp", 0);
+  peer *ws = ws_connect(port, "/bp", NULL, 0);
   enum { N = 200 };
   char buf[32];
   for (int i = 0; i < N; i++) {

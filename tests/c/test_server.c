@@ -37,13 +37,6 @@ static peer *open_sse(int port, const char *path, const char *const *headers) {
   return p;
 }
 
-static peer *open_ws(int port, const char *path, const char *const *headers) {
-  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
-  assert_non_null(p);
-  assert_int_equal(peer_ws_handshake(p, path, headers, NULL, WAIT_MS), 0);
-  return p;
-}
-
 static void expect_ws_text(peer *p, const char *want) {
   unsigned char *msg = NULL;
   size_t len = 0;
@@ -66,7 +59,7 @@ static void test_open_close_both_protocols(void **state) {
   size_t cur = 0;
 
   const char *const wsh[] = {"X-Token: secret-1", "Authorization: Bearer abc", NULL};
-  peer *ws = open_ws(port, "/chat?channel=a&x=1", wsh);
+  peer *ws = ws_connect(port, "/chat?channel=a&x=1", wsh, 0);
   const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
   assert_non_null(o);
   assert_int_equal(o->protocol, SSEWS_PROTO_WS);
@@ -303,10 +296,10 @@ static void test_publish_mixed_subscribers_in_order(void **state) {
   int port;
   ssews *ep = start_server(&r, NULL, &port);
   size_t cur = 0;
-  peer *ws1 = open_ws(port, "/prices", NULL);
-  peer *ws2 = open_ws(port, "/?channel=prices&channel=other", NULL);
+  peer *ws1 = ws_connect(port, "/prices", NULL, 0);
+  peer *ws2 = ws_connect(port, "/?channel=prices&channel=other", NULL, 0);
   peer *sse = open_sse(port, "/prices", NULL);
-  peer *elsewhere = open_ws(port, "/other-only", NULL);
+  peer *elsewhere = ws_connect(port, "/other-only", NULL, 0);
   for (int i = 0; i < 4; i++) assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
 
   enum { N = 200 };
@@ -348,7 +341,7 @@ static void test_subscribe_in_open_overrides_default(void **state) {
   int port;
   ssews *ep = start_server(&r, NULL, &port);
   size_t cur = 0;
-  peer *ws = open_ws(port, "/lobby", NULL);
+  peer *ws = ws_connect(port, "/lobby", NULL, 0);
   assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
   assert_int_equal(ssews_publish(ep, "lobby", "no", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
   assert_int_equal(ssews_publish(ep, "vip", "yes", 3, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
@@ -436,7 +429,7 @@ static void test_resume_ws_last_event_id(void **state) {
   assert_int_equal(ssews_publish(ep, "c", "m2", 2, SSEWS_TEXT, NULL, "id-2"), SSEWS_OK);
   assert_int_equal(ssews_publish(ep, "c", "m3", 2, SSEWS_TEXT, NULL, "id-3"), SSEWS_OK);
   /* Publisher-given ids resume too; a plain WebSocket peer gets raw payloads. */
-  peer *ws = open_ws(port, "/c?last_event_id=id-1", NULL);
+  peer *ws = ws_connect(port, "/c?last_event_id=id-1", NULL, 0);
   expect_ws_text(ws, "m2");
   expect_ws_text(ws, "m3");
   assert_int_equal(ssews_publish(ep, "c", "m4", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
@@ -446,7 +439,7 @@ static void test_resume_ws_last_event_id(void **state) {
   /* ssews.v1 peers get channel, event and id with each message; an id that
    * history no longer holds gives a gap notice and then all that is left. */
   const char *const v1[] = {"Sec-WebSocket-Protocol: ssews.v1", NULL};
-  ws = open_ws(port, "/c?last_event_id=id-1", v1);
+  ws = ws_connect(port, "/c?last_event_id=id-1", v1, 0);
   unsigned char *m = NULL;
   size_t len;
   assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 1);
@@ -471,7 +464,7 @@ static void test_pull_mode_event_fd(void **state) {
   assert_int_equal(ssews_next_event(ep, &ev), SSEWS_EAGAIN);
   assert_null(ev);
 
-  peer *ws = open_ws(port, "/x", NULL);
+  peer *ws = ws_connect(port, "/x", NULL, 0);
   assert_int_equal(peer_ws_send(ws, 1, "ping?", 5), 0);
   int kinds[2] = {SSEWS_EV_OPEN, SSEWS_EV_MESSAGE};
   for (int i = 0; i < 2; i++) {
@@ -500,7 +493,7 @@ static void test_pull_mode_captured_headers(void **state) {
   int fd;
   ssews_event_fd(ep, &fd);
   const char *const h[] = {"X-Api-Key: k-123", "X-Other: not kept", NULL};
-  peer *ws = open_ws(port, "/x", h);
+  peer *ws = ws_connect(port, "/x", h, 0);
   struct pollfd pfd = {.fd = fd, .events = POLLIN};
   assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
   const ssews_event *ev = NULL;
@@ -524,7 +517,7 @@ static void test_close_from_callback(void **state) {
   r.ep = ep; /* the callback closes it on the first message */
   r.close_from_callback = 1;
   size_t cur = 0;
-  peer *ws = open_ws(port, "/x", NULL);
+  peer *ws = ws_connect(port, "/x", NULL, 0);
   assert_int_equal(peer_ws_send(ws, 1, "bye", 3), 0);
   assert_non_null(rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS));
   /* The server goes away: the peer gets a close frame 1001 and EOF. */
@@ -575,7 +568,7 @@ static void test_http_publish_endpoint(void **state) {
   int port;
   ssews *ep = start_server(NULL, opts, &port);
   peer *sse = open_sse(port, "/?channel=alerts", NULL);
-  peer *ws = open_ws(port, "/alerts", NULL);
+  peer *ws = ws_connect(port, "/alerts", NULL, 0);
   char resp[256] = "";
   assert_int_equal(post(port, "/publish?channel=alerts&event=warn&id=a1", "Bearer s3cret", NULL, "disk full", resp,
                         sizeof resp),
