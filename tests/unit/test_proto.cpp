@@ -31,6 +31,7 @@ extern "C" {
 #include <cmocka.h>
 }
 
+#include "test_util.h"
 #include "base64.h"
 #include "hub.h"
 #include "message.h"
@@ -48,23 +49,7 @@ namespace {
 // ---------------------------------------------------------------------------
 // Helpers
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (const unsigned char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c >= 0x7F) {
-      char buf[8];
-      snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+using test_util::escape;
 
 void expect_str_at(std::string_view got, std::string_view want, const char *file, int line) {
   if (got == want) return;

@@ -15,6 +15,7 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
+#include "test_util.h"
 #include "sse_encoder.h"
 #include "sse_parser.h"
 
@@ -28,23 +29,7 @@ using namespace std::literals;  // "...\0..."s and sv keep embedded NULs
 
 namespace {
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (const unsigned char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c >= 0x7F) {
-      char buf[8];
-      snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+using test_util::escape;
 
 void expect_bytes(std::string_view got, std::string_view want) {
   if (got == want) return;

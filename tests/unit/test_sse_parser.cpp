@@ -20,6 +20,7 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
+#include "test_util.h"
 #include "sse_parser.h"
 
 using sw::SseEvent;
@@ -67,25 +68,7 @@ struct Rec {
   Rec &operator=(const Rec &) = delete;
 };
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (const unsigned char c : s) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c < 0x20 || c >= 0x7F) {
-      char buf[8];
-      snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+using test_util::escape;
 
 std::string show(const Log &log) {
   std::string out;
