@@ -11,6 +11,7 @@
 #include "sse_encoder.h"
 #include "ssews.h"
 #include "utf8.h"
+#include "v1_codec.h"
 
 namespace sw {
 
@@ -39,9 +40,8 @@ int answer(lws *wsi, unsigned status, const std::string &json) {
 
 int answer_error(lws *wsi, unsigned status, const std::string &why) {
   std::string json = "{\"error\":";
-  json += '"';
-  for (char c : why) json += (c == '"' || c == '\\') ? '\'' : c;
-  json += "\"}";
+  json_quote(json, why);
+  json += '}';
   return answer(wsi, status, json);
 }
 

@@ -555,11 +555,10 @@ int Engine::ws_writeable(lws *wsi) {
     Encoding enc = c->q.front_encoding();
     const Message &m = *c->q.front();
     const WireBuf &b = m.encoded(enc);
-    bool binary = enc == Encoding::WsV1 ? m.binary : m.binary;
     // lws writes the frame header into the headroom in front of the shared
     // payload; safe because only this thread writes, one frame at a time.
     auto *p = const_cast<uint8_t *>(b.data());
-    int n = lws_write(wsi, p, b.size(), binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    int n = lws_write(wsi, p, b.size(), m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (n < 0) return -1;
     c->q.pop();
     c->last_write_us = lws_now_usecs();
