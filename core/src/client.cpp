@@ -77,6 +77,7 @@ void Engine::client_init() {
 void Engine::client_timer_cb(lws_sorted_usec_list_t *sul) {
   auto *s = lws_container_of(sul, ClientTimer, sul);
   s->engine->client_connect();
+  s->engine->kick_if_pending();
 }
 
 void Engine::client_schedule(uint64_t delay_ms) {

@@ -45,9 +45,15 @@ int lws_callback(lws *wsi, enum lws_callback_reasons reason, void *, void *in, s
 
 // "ssews" serves HTTP, SSE and plain WebSocket; "ssews.v1" is chosen by
 // clients that want channel, event and id with each message.
+// rx_buffer_size is what lws allocates per WebSocket connection for incoming
+// frames and hands over per RECEIVE callback; longer messages arrive in pieces
+// that ws_receive reassembles, so a small one keeps idle connections small.
+// tx_packet_size keeps writes large (lws would otherwise cap them at rx_buffer_size).
+constexpr size_t kRxChunk = 512;
+constexpr size_t kTxChunk = 64 * 1024;
 const lws_protocols kProtocols[] = {
-    {"ssews", lws_callback, 0, 65536, 0, nullptr, 0},
-    {"ssews.v1", lws_callback, 0, 65536, 0, nullptr, 0},
+    {"ssews", lws_callback, 0, kRxChunk, 0, nullptr, kTxChunk},
+    {"ssews.v1", lws_callback, 0, kRxChunk, 0, nullptr, kTxChunk},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
@@ -281,6 +287,7 @@ void Engine::heartbeat_cb(lws_sorted_usec_list_t *sul) {
   auto *s = lws_container_of(sul, Sul, sul);
   s->engine->heartbeat_tick();
   lws_sul_schedule(s->engine->ctx_, 0, &s->sul, heartbeat_cb, LWS_US_PER_SEC);
+  s->engine->kick_if_pending();
 }
 
 void Engine::run() {
@@ -289,6 +296,12 @@ void Engine::run() {
   if (is_client()) client_schedule(0);
   while (!stop_loop_.load()) {
     if (lws_service(ctx_, 0) < 0) break;
+    reservice_busy();
+    // Outside every lws callback: run what callbacks asked for, then write
+    // what this pass queued, coalesced, straight to the sockets.
+    run_local();
+    flush_dirty();
+    pass_++;
   }
   lws_sul_cancel(&heartbeat_sul_->sul);
   {
@@ -300,6 +313,8 @@ void Engine::run() {
   lws_context_destroy(ctx_);
   ctx_ = nullptr;
   drain_commands();  // run what was queued last (nothing can reach a socket now)
+  run_local();
+  dirty_.clear();
   if (close_from_callback_) {
     // Nobody will join us: detach and free ourselves.
     thread_.detach();
@@ -343,6 +358,16 @@ bool Engine::close() {
 
 Status Engine::enqueue(size_t bytes, std::function<void()> fn) {
   if (closing_.load()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
+  if (on_service_thread()) {
+    // From an event callback: no lock, no wake-up; run() runs it when the
+    // current service pass ends (never inside the caller's callback).
+    if (local_bytes_ + bytes > opts_.max_pending_bytes && bytes > 0)
+      return fail(SSEWS_EFULL, "max_pending_bytes (" + std::to_string(opts_.max_pending_bytes) +
+                                   ") of unsent data queued; try again later");
+    local_bytes_ += bytes;
+    local_cmds_.push_back(Cmd{bytes, std::move(fn)});
+    return Status::ok();
+  }
   bool first;
   {
     std::lock_guard<std::mutex> lk(cmd_mu_);
@@ -379,6 +404,23 @@ void Engine::drain_commands() {
   if (bytes) {
     std::lock_guard<std::mutex> lk(cmd_mu_);
     cmd_bytes_ -= bytes;
+  }
+}
+
+void Engine::kick_if_pending() {
+  if (!local_cmds_.empty() || !dirty_.empty()) lws_cancel_service(ctx_);
+}
+
+void Engine::run_local() {
+  // A command may queue more (its events reach the callback, which may call
+  // again): run until none is left, in order.
+  while (!local_cmds_.empty()) {
+    std::vector<Cmd> batch;
+    batch.swap(local_cmds_);
+    for (auto &c : batch) {
+      local_bytes_ -= c.bytes;
+      c.fn();
+    }
   }
 }
 

@@ -57,7 +57,11 @@ struct Conn {
   bool close_sent = false;
   bool overflow_reported = false;
   bool rx_paused = false;
-  int close_code = 1000;  // what we send when closing
+  bool dirty = false;        // has queued data and is on the engine's flush list
+  uint64_t rx_pass = 0;      // the service pass that last delivered data from the peer
+  size_t rx_pass_bytes = 0;  // payload bytes delivered in that pass
+  bool busy = false;         // on the engine's list to read again in this pass
+  int close_code = 1000;     // what we send when closing
   std::string close_reason;
   int peer_close_code = 0;  // what the peer sent (0: none)
   std::string peer_close_reason;
@@ -111,6 +115,10 @@ class Engine {
   Status enqueue(size_t bytes, std::function<void()> fn);
   void wake();  // lws_cancel_service, if the context still exists
   void drain_commands();
+  void run_local();  // commands the service thread queued for itself
+  // Timers run inside lws_service before it polls: when one left work
+  // behind, make that poll return at once so run() gets to it.
+  void kick_if_pending();
 
   // Events to the application.
   void emit(EventPtr ev);
@@ -125,6 +133,10 @@ class Engine {
   void queue_to(Conn *c, const MessagePtr &m);
   size_t fan_out(const MessagePtr &msg);  // to every subscriber; returns how many
   void want_write(Conn *c);
+  void mark_dirty(Conn *c);
+  void flush_dirty();      // writes what fan-out queued, outside any lws callback
+  int write_ws(Conn *c);   // writes queued frames; <0: the connection failed
+  int write_sse(Conn *c);  // writes queued SSE messages; <0: the connection failed
   void queue_raw(Conn *c, std::string bytes);
   void start_close(Conn *c, int code, const std::string &reason);
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
@@ -201,6 +213,10 @@ class Engine {
   };
   std::vector<Cmd> cmds_;
   size_t cmd_bytes_ = 0;
+  // Calls made on the service thread itself (from an event callback) skip the
+  // lock and the wake-up: they run as soon as the current lws callback returns.
+  std::vector<Cmd> local_cmds_;
+  size_t local_bytes_ = 0;
 
   // Live connection ids, readable from any thread for early ENOCONN.
   mutable std::mutex live_mu_;
@@ -224,6 +240,13 @@ class Engine {
   std::unordered_set<ConnId> sse_conns_;
   std::unordered_map<lws *, PendingPost> posts_;
   std::vector<ConnId> paused_;
+  // Connections with newly queued data, written after the current service
+  // pass: one write carries everything queued for a peer meanwhile.
+  std::vector<ConnId> dirty_;
+  std::vector<uint8_t> scratch_;  // coalesced frames for one write
+  uint64_t pass_ = 1;             // service passes, counted by run()
+  std::vector<ConnId> busy_;      // WebSocket peers that filled lws' read buffer this pass
+  void reservice_busy();
   ConnId next_id_ = 1;
   struct Sul;
   std::unique_ptr<Sul> heartbeat_sul_;

@@ -1,31 +1,56 @@
 #include "outq.h"
 
+#include <utility>
+
 namespace sw {
+
+namespace {
+constexpr size_t kFirstRing = 4;
+constexpr size_t kKeepRing = 64;  // ring slots kept once empty; larger rings are freed
+}  // namespace
 
 OutQueue::Push OutQueue::push(MessagePtr msg, Encoding enc) {
   size_t size = msg->wire_size(enc);
   Push result = Push::Ok;
-  if (!items_.empty() && bytes_ + size > max_bytes_) {
+  if (count_ && bytes_ + size > max_bytes_) {
     if (policy_ == Policy::Close) return Push::Overflow;
-    while (!items_.empty() && bytes_ + size > max_bytes_) {
+    while (count_ && bytes_ + size > max_bytes_) {
       pop();
       dropped_++;
     }
     result = Push::Dropped;
   }
-  items_.push_back(Item{std::move(msg), enc, size});
+  if (count_ == ring_.size()) grow();
+  Item &slot = ring_[(head_ + count_) & (ring_.size() - 1)];
+  slot.msg = std::move(msg);
+  slot.enc = enc;
+  slot.size = size;
+  count_++;
   bytes_ += size;
   return result;
 }
 
+void OutQueue::grow() {
+  std::vector<Item> bigger(ring_.empty() ? kFirstRing : ring_.size() * 2);
+  for (size_t i = 0; i < count_; i++) bigger[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
+  ring_.swap(bigger);
+  head_ = 0;
+}
+
 void OutQueue::pop() {
-  bytes_ -= items_.front().size;
-  items_.pop_front();
+  Item &it = ring_[head_];
+  bytes_ -= it.size;
+  it.msg.reset();  // the last queue to let go frees the message
+  head_ = (head_ + 1) & (ring_.size() - 1);
+  if (--count_ == 0) {
+    head_ = 0;
+    if (ring_.size() > kKeepRing) std::vector<Item>().swap(ring_);
+  }
 }
 
 void OutQueue::clear() {
-  items_.clear();
-  bytes_ = 0;
+  std::vector<Item>().swap(ring_);
+  head_ = count_ = bytes_ = 0;
 }
 
 }  // namespace sw

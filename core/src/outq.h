@@ -4,7 +4,7 @@
 // closes it. Either way memory stays bounded and other consumers are not delayed.
 #pragma once
 #include <cstddef>
-#include <deque>
+#include <vector>
 
 #include "message.h"
 
@@ -24,25 +24,34 @@ class OutQueue {
   // unsendable; the bound then holds as soon as it is written.
   Push push(MessagePtr msg, Encoding enc);
 
-  bool empty() const { return items_.empty(); }
-  const MessagePtr &front() const { return items_.front().msg; }
-  Encoding front_encoding() const { return items_.front().enc; }
+  bool empty() const { return count_ == 0; }
+  const MessagePtr &front() const { return ring_[head_].msg; }
+  Encoding front_encoding() const { return ring_[head_].enc; }
+  // The i-th queued message (0 = front), i < size().
+  const MessagePtr &at(size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)].msg; }
+  Encoding encoding_at(size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)].enc; }
   void pop();
   void clear();
 
   size_t bytes() const { return bytes_; }
-  size_t size() const { return items_.size(); }
+  size_t size() const { return count_; }
   uint64_t dropped() const { return dropped_; }
 
  private:
   struct Item {
     MessagePtr msg;
-    Encoding enc;
-    size_t size;
+    Encoding enc = Encoding::WsPlain;
+    size_t size = 0;
   };
+  void grow();
+
   size_t max_bytes_;
   Policy policy_;
-  std::deque<Item> items_;
+  // A power-of-two ring, allocated on first use and given back when a burst
+  // has drained: an idle connection holds no queue memory at all.
+  std::vector<Item> ring_;
+  size_t head_ = 0;
+  size_t count_ = 0;
   size_t bytes_ = 0;
   uint64_t dropped_ = 0;
 };

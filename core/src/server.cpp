@@ -3,6 +3,7 @@
 // Everything here runs on the endpoint's service thread.
 #include <libwebsockets.h>
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -13,14 +14,20 @@
 #include "sse_encoder.h"
 #include "ssews.h"
 #include "static_path.h"
+#include "ws_frame.h"
 #include "ws_rules.h"
 
 namespace sw {
 
 namespace {
 
-constexpr size_t kSseWriteChunk = 64 * 1024;  // SSE messages coalesced per write
-constexpr int kWritesPerWakeup = 32;          // WebSocket frames per writeable callback
+// Queued messages coalesced into one write, per protocol (a larger message
+// goes alone): one syscall carries everything a slow-ish peer has pending.
+constexpr size_t kWriteChunk = 64 * 1024;
+// Payload bytes from one peer in one pass that mean lws' read buffer was
+// full, and how many more reads such a peer gets in the same pass.
+constexpr size_t kRxBusy = 256;
+constexpr int kRxRereads = 32;
 
 // The URL arguments, decoded by lws, one "k=v" per fragment.
 std::vector<std::string> url_args(lws *wsi) {
@@ -190,13 +197,142 @@ void Engine::accept_conn(Conn *c) {
     }
     for (const auto &m : r.messages) queue_to(c, m);
   }
-  want_write(c);
+  mark_dirty(c);
 }
 
 // Asks lws for a writeable callback on c.
 void Engine::want_write(Conn *c) {
   if (c->proto == Proto::Sse) lws_rx_flow_control(c->wsi, 1);
   lws_callback_on_writable(c->wsi);
+}
+
+void Engine::mark_dirty(Conn *c) {
+  if (c->dirty) return;
+  c->dirty = true;
+  dirty_.push_back(c->id);
+}
+
+// lws reads a WebSocket peer at most rx_buffer_size bytes per poll round
+// (kRxChunk in engine.cpp, small so idle connections stay small). A peer that
+// filled that in this pass, such as a publisher sending fast, is read again
+// now, while it has bytes waiting, up to a budget: busy peers get large reads
+// and idle ones keep small buffers.
+void Engine::reservice_busy() {
+  for (int round = 0; round < kRxRereads && !busy_.empty(); round++) {
+    std::vector<ConnId> list;
+    list.swap(busy_);
+    for (ConnId id : list) {
+      Conn *c = find(id);
+      if (!c) continue;
+      c->busy = false;
+      if (c->rx_paused || c->closing || c->fail_code) continue;
+      int fd = lws_get_socket_fd(c->wsi);
+      int pending = 0;
+      if (fd < 0 || ioctl(fd, FIONREAD, &pending) != 0 || pending <= 0) continue;
+      c->rx_pass_bytes = 0;  // a full read again puts it back on the list
+      lws_pollfd pfd;
+      pfd.fd = fd;
+      pfd.events = LWS_POLLIN;
+      pfd.revents = LWS_POLLIN;
+      lws_service_fd(ctx_, &pfd);
+    }
+  }
+  for (ConnId id : busy_) {
+    if (Conn *c = find(id)) c->busy = false;
+  }
+  busy_.clear();
+}
+
+// Runs after each service pass (see run()), outside every lws callback: a
+// connection with nothing in flight is written at once, with everything the
+// pass queued for it in one write, so a delivery costs one send() rather than
+// an epoll round trip per frame. A connection still flushing an earlier write
+// is left to its writeable callback.
+void Engine::flush_dirty() {
+  if (dirty_.empty()) return;
+  std::vector<ConnId> list;
+  list.swap(dirty_);
+  int64_t now = lws_now_usecs();
+  for (ConnId id : list) {
+    Conn *c = find(id);
+    if (!c) continue;
+    c->dirty = false;
+    if (!c->established || c->close_sent) continue;
+    if (c->q.empty()) {
+      if (c->closing) want_write(c);
+      continue;
+    }
+    // A peer whose frames were read in this pass may have sent a ping whose
+    // pong lws has pending: lws sends that before the writeable callback, so
+    // replies keep their order (pong, then the echo of what followed the ping).
+    if (lws_partial_buffered(c->wsi) ||
+        (c->proto == Proto::Ws && (c->rx_pass == pass_ || lws_get_close_length(c->wsi) >= 2))) {
+      want_write(c);  // the writeable callback deals with it, in order
+      continue;
+    }
+    int r = c->proto == Proto::Sse ? write_sse(c) : write_ws(c);
+    if (r < 0) {  // the socket failed: lws closes it, and the close reports
+      lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+      continue;
+    }
+    c->last_write_us = now;
+    if (!c->q.empty() || c->closing || lws_partial_buffered(c->wsi)) want_write(c);
+  }
+  if (dirty_.empty()) {
+    list.clear();
+    dirty_.swap(list);  // keep the capacity for the next pass
+  }
+}
+
+// Writes the front of c's queue: one message in place (lws puts the frame
+// header in the shared buffer's headroom; only this thread writes, one frame
+// at a time), or several framed here into one buffer and one write. What the
+// socket does not take at once lws keeps and sends before anything else.
+int Engine::write_ws(Conn *c) {
+  const Message &first = *c->q.front();
+  const WireBuf &fb = first.encoded(c->q.front_encoding());
+  if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
+    int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(),
+                      first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    c->q.pop();
+    return n < 0 ? -1 : 0;
+  }
+  scratch_.resize(LWS_PRE);
+  while (!c->q.empty()) {
+    const Message &m = *c->q.front();
+    const WireBuf &b = m.encoded(c->q.front_encoding());
+    size_t used = scratch_.size() - LWS_PRE;
+    if (used && used + kWsMaxHeader + b.size() > kWriteChunk) break;
+    uint8_t hdr[kWsMaxHeader];
+    size_t h = ws_frame_header(hdr, m.binary, b.size());
+    scratch_.insert(scratch_.end(), hdr, hdr + h);
+    scratch_.insert(scratch_.end(), b.data(), b.data() + b.size());
+    c->q.pop();
+  }
+  // Complete frames, already framed: lws passes LWS_WRITE_RAW through as is.
+  int n = lws_write(c->wsi, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
+  return n < 0 ? -1 : 0;
+}
+
+// Writes the front of c's SSE queue: one message in place, or several
+// concatenated into one write.
+int Engine::write_sse(Conn *c) {
+  const WireBuf &fb = c->q.front()->encoded(c->q.front_encoding());
+  if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
+    int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(), LWS_WRITE_HTTP);
+    c->q.pop();
+    return n < 0 ? -1 : 0;
+  }
+  scratch_.resize(LWS_PRE);
+  while (!c->q.empty()) {
+    const WireBuf &b = c->q.front()->encoded(c->q.front_encoding());
+    size_t used = scratch_.size() - LWS_PRE;
+    if (used && used + b.size() > kWriteChunk) break;
+    scratch_.insert(scratch_.end(), b.data(), b.data() + b.size());
+    c->q.pop();
+  }
+  int n = lws_write(c->wsi, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_HTTP);
+  return n < 0 ? -1 : 0;
 }
 
 void Engine::forget(Conn *c, int code, const std::string &reason) {
@@ -249,7 +385,7 @@ void Engine::queue_to(Conn *c, const MessagePtr &m) {
                     std::to_string(opts_.max_queue_bytes) + "), connection closed");
       return;
   }
-  if (c->established) want_write(c);
+  if (c->established) mark_dirty(c);
 }
 
 size_t Engine::fan_out(const MessagePtr &msg) {
@@ -462,6 +598,12 @@ int Engine::ws_receive(lws *wsi, void *in, size_t len) {
   // goes on to echo the close instead of dropping the connection.
   if (!c) return 0;
   if (c->fail_code) return 0;  // already failing: ignore what is still arriving
+  if (c->rx_pass != pass_) c->rx_pass = pass_, c->rx_pass_bytes = 0;
+  c->rx_pass_bytes += len;
+  if (c->rx_pass_bytes >= kRxBusy && !c->busy) {
+    c->busy = true;
+    busy_.push_back(c->id);
+  }
   if (c->rx.empty() && lws_is_first_fragment(wsi)) c->rx_binary = lws_frame_is_binary(wsi);
   if (c->rx.size() + len > opts_.max_message_size) {
     c->rx.clear();
@@ -551,20 +693,14 @@ int Engine::ws_writeable(lws *wsi) {
     finish(c);
     return 0;
   }
-  for (int i = 0; i < kWritesPerWakeup && !c->q.empty(); i++) {
-    Encoding enc = c->q.front_encoding();
-    const Message &m = *c->q.front();
-    const WireBuf &b = m.encoded(enc);
-    // lws writes the frame header into the headroom in front of the shared
-    // payload; safe because only this thread writes, one frame at a time.
-    auto *p = const_cast<uint8_t *>(b.data());
-    int n = lws_write(wsi, p, b.size(), m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-    if (n < 0) return -1;
-    c->q.pop();
-    c->last_write_us = lws_now_usecs();
-    if (lws_send_pipe_choked(wsi)) break;
-  }
   if (!c->q.empty()) {
+    if (write_ws(c) < 0) return -1;
+    c->last_write_us = lws_now_usecs();
+    // More to write, or a close to send once what lws may still hold is out.
+    if (!c->q.empty() || c->closing) lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (lws_partial_buffered(wsi)) {
     lws_callback_on_writable(wsi);
     return 0;
   }
@@ -663,20 +799,16 @@ int Engine::sse_writeable(lws *wsi) {
   Conn *c = conn_of(wsi);
   if (!c || c->proto != Proto::Sse) return 0;
   if (!c->q.empty()) {
-    // Coalesce queued messages into one write: one syscall per wakeup.
-    std::vector<uint8_t> out(LWS_PRE);
-    while (!c->q.empty() && out.size() - LWS_PRE < kSseWriteChunk) {
-      const WireBuf &b = c->q.front()->encoded(c->q.front_encoding());
-      out.insert(out.end(), b.data(), b.data() + b.size());
-      c->q.pop();
-    }
-    size_t n = out.size() - LWS_PRE;
-    if (lws_write(wsi, out.data() + LWS_PRE, n, LWS_WRITE_HTTP) < 0) return -1;
+    if (write_sse(c) < 0) return -1;
     c->last_write_us = lws_now_usecs();
-    if (!c->q.empty() || c->closing)
+    if (!c->q.empty() || c->closing || lws_partial_buffered(wsi))
       lws_callback_on_writable(wsi);
     else
       lws_rx_flow_control(wsi, 0);  // idle again: reads off (see http_request)
+    return 0;
+  }
+  if (lws_partial_buffered(wsi)) {
+    lws_callback_on_writable(wsi);
     return 0;
   }
   if (c->closing) {

@@ -1,0 +1,22 @@
+#include "ws_frame.h"
+
+namespace sw {
+
+size_t ws_frame_header(uint8_t *out, bool binary, uint64_t len) {
+  out[0] = static_cast<uint8_t>(0x80 | (binary ? 0x2 : 0x1));
+  if (len < 126) {
+    out[1] = static_cast<uint8_t>(len);
+    return 2;
+  }
+  if (len <= 0xffff) {
+    out[1] = 126;
+    out[2] = static_cast<uint8_t>(len >> 8);
+    out[3] = static_cast<uint8_t>(len);
+    return 4;
+  }
+  out[1] = 127;
+  for (int i = 0; i < 8; i++) out[2 + i] = static_cast<uint8_t>(len >> (8 * (7 - i)));
+  return 10;
+}
+
+}  // namespace sw
