@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cli.h"
@@ -31,8 +31,11 @@ const char kServeUsage[] =
 
 struct Hub {
   bool echo = false;
-  // Channels each connection subscribes to; only the service thread touches it.
-  std::map<ssews_conn, std::vector<std::string>> channels;
+  // Channels each connection subscribes to; only the service thread touches
+  // it. Lists are interned: thousands of subscribers of the same channels
+  // share one list instead of holding a copy each.
+  std::set<std::vector<std::string>> lists;
+  std::unordered_map<ssews_conn, const std::vector<std::string> *> channels;
 };
 
 void on_event(ssews *ep, const ssews_event *ev, void *user) {
@@ -43,7 +46,7 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
       std::vector<std::string> chans;
       for (size_t i = 0; i < ssews_event_channel_count(ev); i++)
         chans.push_back(ssews_event_channel_at(ev, i));
-      hub->channels[conn] = chans;
+      hub->channels[conn] = &*hub->lists.insert(std::move(chans)).first;
       break;
     }
     case SSEWS_EV_MESSAGE: {
@@ -54,9 +57,12 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
       if (hub->echo) {
         rc = ssews_send(ep, conn, data, len, flags, NULL, NULL);
       } else {
-        for (const auto &ch : hub->channels[conn]) {
-          rc = ssews_publish(ep, ch.c_str(), data, len, flags, NULL, NULL);
-          if (rc != SSEWS_OK) break;
+        auto it = hub->channels.find(conn);
+        if (it != hub->channels.end()) {
+          for (const auto &ch : *it->second) {
+            rc = ssews_publish(ep, ch.c_str(), data, len, flags, NULL, NULL);
+            if (rc != SSEWS_OK) break;
+          }
         }
       }
       if (rc != SSEWS_OK)

@@ -49,7 +49,7 @@ int lws_callback(lws *wsi, enum lws_callback_reasons reason, void *, void *in, s
 // frames and hands over per RECEIVE callback; longer messages arrive in pieces
 // that ws_receive reassembles, so a small one keeps idle connections small.
 // tx_packet_size keeps writes large (lws would otherwise cap them at rx_buffer_size).
-constexpr size_t kRxChunk = 512;
+constexpr size_t kRxChunk = 128;  // still holds a whole control frame (125 bytes)
 constexpr size_t kTxChunk = 64 * 1024;
 const lws_protocols kProtocols[] = {
     {"ssews", lws_callback, 0, kRxChunk, 0, nullptr, kTxChunk},
@@ -335,7 +335,7 @@ bool Engine::close() {
       return;
     }
     std::vector<Conn *> all;
-    for (auto &kv : conns_) all.push_back(kv.second.get());
+    for (auto &kv : conns_) all.push_back(&kv.second);
     for (Conn *c : all) start_close(c, 1001, "server closing");
     if (conns_.empty()) stop_loop_ = true;
   };
@@ -586,7 +586,7 @@ Status Engine::subscribe(ConnId conn, const char *channel, bool on) {
       return;
     }
     if (!c->established) {
-      c->initial_channels.push_back(ch);
+      c->more().initial_channels.push_back(ch);
       return;
     }
     hub_.subscribe(conn, ch);

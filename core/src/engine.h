@@ -44,34 +44,44 @@ enum class Proto { Ws = 1, Sse = 2 };
 
 using EventCallback = void (*)(ssews *, const ssews_event *, void *);
 
+// What a connection needs only now and then: kept out of Conn so that an idle
+// connection stays small (allocated on first use, see Conn::more()).
+struct ConnMore {
+  std::string rx;            // a WebSocket message arriving in pieces
+  std::string close_reason;  // what we send when closing
+  std::string peer_close_reason;
+  std::string last_event_id;                  // resume point asked for in the request (until accepted)
+  std::vector<std::string> initial_channels;  // subscriptions to make once accepted
+};
+
 // One peer of a server. Owned by the engine, touched only on the service thread.
 struct Conn {
   ConnId id = 0;
   lws *wsi = nullptr;
+  OutQueue q;
+  uint64_t rx_pass = 0;  // the service pass that last delivered data from the peer
+  int64_t last_write_us = 0;
+  std::unique_ptr<ConnMore> more_;
+  uint32_t rx_pass_bytes = 0;  // wire bytes (about) delivered in that pass
+  int close_code = 1000;       // what we send when closing
+  int peer_close_code = 0;     // what the peer sent (0: none)
+  int fail_code = 0;           // a protocol error we closed for
   Proto proto = Proto::Ws;
   Encoding enc = Encoding::WsPlain;
-  OutQueue q;
   bool established = false;    // WebSocket upgraded / SSE headers written
   bool open_reported = false;  // the app saw its open event: it is owed a close event
   bool closing = false;        // flush the queue, then close
   bool close_sent = false;
   bool overflow_reported = false;
   bool rx_paused = false;
-  bool dirty = false;        // has queued data and is on the engine's flush list
-  uint64_t rx_pass = 0;      // the service pass that last delivered data from the peer
-  size_t rx_pass_bytes = 0;  // payload bytes delivered in that pass
-  bool busy = false;         // on the engine's list to read again in this pass
-  int close_code = 1000;     // what we send when closing
-  std::string close_reason;
-  int peer_close_code = 0;  // what the peer sent (0: none)
-  std::string peer_close_reason;
-  int fail_code = 0;  // a protocol error we closed for
-  std::string rx;     // WebSocket message being reassembled
   bool rx_binary = false;
-  std::string last_event_id;  // resume point asked for in the request
-  std::vector<std::string> initial_channels;
-  int64_t last_write_us = 0;
+  bool dirty = false;  // has queued data and is on the engine's flush list
+  bool busy = false;   // on the engine's list to read again in this pass
 
+  ConnMore &more() {
+    if (!more_) more_.reset(new ConnMore);
+    return *more_;
+  }
   Conn(size_t max_q, bool drop_oldest)
       : q(max_q, drop_oldest ? OutQueue::Policy::DropOldest : OutQueue::Policy::Close) {}
 };
@@ -236,7 +246,7 @@ class Engine {
 
   // Service-thread state.
   Hub hub_;
-  std::unordered_map<ConnId, std::unique_ptr<Conn>> conns_;
+  std::unordered_map<ConnId, Conn> conns_;  // by value: nodes do not move
   std::unordered_set<ConnId> sse_conns_;
   std::unordered_map<lws *, PendingPost> posts_;
   std::vector<ConnId> paused_;

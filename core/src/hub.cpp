@@ -23,34 +23,56 @@ MessagePtr Hub::publish(std::shared_ptr<Message> msg) {
   return shared;
 }
 
+Hub::Sub *Hub::ConnSubs::find(const Channel *ch) {
+  if (one.ch == ch) return &one;
+  for (auto &s : more)
+    if (s.ch == ch) return &s;
+  return nullptr;
+}
+
 bool Hub::subscribe(ConnId conn, const std::string &channel) {
-  Channel &ch = channels_[channel];
-  if (ch.pos.count(conn)) return false;
-  ch.pos.emplace(conn, ch.subs.size());
+  auto it = channels_.try_emplace(channel).first;
+  Channel &ch = it->second;
+  ConnSubs &cs = by_conn_[conn];
+  if (cs.find(&ch)) return false;
+  Sub s{&ch, &it->first, ch.subs.size()};
   ch.subs.push_back(conn);
-  by_conn_[conn].push_back(channel);
+  if (!cs.one.ch)
+    cs.one = s;
+  else
+    cs.more.push_back(s);
   return true;
+}
+
+void Hub::detach(const Sub &s) {
+  Channel &ch = *s.ch;
+  if (s.idx + 1 != ch.subs.size()) {  // swap-remove keeps removal O(1)
+    ConnId moved = ch.subs.back();
+    ch.subs[s.idx] = moved;
+    auto m = by_conn_.find(moved);
+    if (m != by_conn_.end())
+      if (Sub *ms = m->second.find(&ch)) ms->idx = s.idx;
+  }
+  ch.subs.pop_back();
 }
 
 bool Hub::unsubscribe(ConnId conn, const std::string &channel) {
   auto it = channels_.find(channel);
   if (it == channels_.end()) return false;
-  Channel &ch = it->second;
-  auto p = ch.pos.find(conn);
-  if (p == ch.pos.end()) return false;
-  size_t i = p->second;
-  ch.pos.erase(p);
-  if (i + 1 != ch.subs.size()) {  // swap-remove keeps removal O(1)
-    ch.subs[i] = ch.subs.back();
-    ch.pos[ch.subs[i]] = i;
-  }
-  ch.subs.pop_back();
   auto bc = by_conn_.find(conn);
-  if (bc != by_conn_.end()) {
-    auto &v = bc->second;
-    v.erase(std::remove(v.begin(), v.end(), channel), v.end());
-    if (v.empty()) by_conn_.erase(bc);
+  if (bc == by_conn_.end()) return false;
+  ConnSubs &cs = bc->second;
+  Sub *found = cs.find(&it->second);
+  if (!found) return false;
+  Sub s = *found;
+  if (found == &cs.one) {  // keep the others in subscription order
+    cs.one = cs.more.empty() ? Sub{} : cs.more.front();
+    if (!cs.more.empty()) cs.more.erase(cs.more.begin());
+  } else {
+    cs.more.erase(cs.more.begin() + (found - cs.more.data()));
   }
+  if (!cs.one.ch) by_conn_.erase(bc);
+  detach(s);
   drop_if_unused(channel);
   return true;
 }
@@ -58,22 +80,15 @@ bool Hub::unsubscribe(ConnId conn, const std::string &channel) {
 void Hub::remove(ConnId conn) {
   auto bc = by_conn_.find(conn);
   if (bc == by_conn_.end()) return;
-  std::vector<std::string> chans = std::move(bc->second);
+  ConnSubs cs = std::move(bc->second);
   by_conn_.erase(bc);
-  for (const auto &c : chans) {
-    auto it = channels_.find(c);
-    if (it == channels_.end()) continue;
-    Channel &ch = it->second;
-    auto p = ch.pos.find(conn);
-    if (p == ch.pos.end()) continue;
-    size_t i = p->second;
-    ch.pos.erase(p);
-    if (i + 1 != ch.subs.size()) {
-      ch.subs[i] = ch.subs.back();
-      ch.pos[ch.subs[i]] = i;
-    }
-    ch.subs.pop_back();
-    drop_if_unused(c);
+  std::vector<Sub> all;
+  if (cs.one.ch) all.push_back(cs.one);
+  all.insert(all.end(), cs.more.begin(), cs.more.end());
+  for (const Sub &s : all) {
+    std::string name = *s.name;  // the channel may go below
+    detach(s);
+    drop_if_unused(name);
   }
 }
 
@@ -88,8 +103,13 @@ const std::vector<ConnId> &Hub::subscribers(const std::string &channel) const {
 }
 
 std::vector<std::string> Hub::channels_of(ConnId conn) const {
+  std::vector<std::string> out;
   auto it = by_conn_.find(conn);
-  return it == by_conn_.end() ? std::vector<std::string>{} : it->second;
+  if (it == by_conn_.end()) return out;
+  const ConnSubs &cs = it->second;
+  if (cs.one.ch) out.push_back(*cs.one.name);
+  for (const auto &s : cs.more) out.push_back(*s.name);
+  return out;
 }
 
 bool Hub::parse_own_id(std::string_view id, uint64_t &seq) const {

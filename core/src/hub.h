@@ -52,10 +52,23 @@ class Hub {
  private:
   struct Channel {
     std::vector<ConnId> subs;
-    std::unordered_map<ConnId, size_t> pos;  // index in subs, for O(1) removal
     std::deque<MessagePtr> history;
     uint64_t evicted_max_seq = 0;  // highest seq that left history
   };
+  // One subscription: where the connection sits in its channel's subs, so
+  // removal is O(1) without a per-channel index map.
+  struct Sub {
+    Channel *ch = nullptr;
+    const std::string *name = nullptr;  // the channel's key in channels_ (nodes do not move)
+    size_t idx = 0;
+  };
+  // A connection's subscriptions; the first inline, as most have just one.
+  struct ConnSubs {
+    Sub one;
+    std::vector<Sub> more;
+    Sub *find(const Channel *ch);
+  };
+  void detach(const Sub &s);  // takes the subscriber out of s.ch->subs
   void drop_if_unused(const std::string &name);
   bool parse_own_id(std::string_view id, uint64_t &seq) const;
 
@@ -63,7 +76,7 @@ class Hub {
   std::string epoch_;
   uint64_t next_seq_ = 1;
   std::unordered_map<std::string, Channel> channels_;
-  std::unordered_map<ConnId, std::vector<std::string>> by_conn_;
+  std::unordered_map<ConnId, ConnSubs> by_conn_;
 };
 
 }  // namespace sw

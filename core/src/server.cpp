@@ -24,10 +24,12 @@ namespace {
 // Queued messages coalesced into one write, per protocol (a larger message
 // goes alone): one syscall carries everything a slow-ish peer has pending.
 constexpr size_t kWriteChunk = 64 * 1024;
-// Payload bytes from one peer in one pass that mean lws' read buffer was
-// full, and how many more reads such a peer gets in the same pass.
-constexpr size_t kRxBusy = 256;
-constexpr int kRxRereads = 32;
+// Bytes from one peer in one pass (payload plus a minimal frame header per
+// piece) that mean lws' read buffer was probably full, and how many more
+// reads such a peer gets in the same pass (see reservice_busy).
+constexpr size_t kRxBusy = 128;
+constexpr uint32_t kWsMinClientHeader = 6;  // 2 bytes + the 4-byte mask
+constexpr int kRxRereads = 64;
 
 // The URL arguments, decoded by lws, one "k=v" per fragment.
 std::vector<std::string> url_args(lws *wsi) {
@@ -87,19 +89,21 @@ Conn *Engine::conn_of(lws *wsi) {
 
 Conn *Engine::find(ConnId id) {
   auto it = conns_.find(id);
-  return it == conns_.end() ? nullptr : it->second.get();
+  return it == conns_.end() ? nullptr : &it->second;
 }
 
 Conn *Engine::new_conn(lws *wsi, Proto proto) {
-  auto c = std::make_unique<Conn>(opts_.max_queue_bytes, opts_.queue_drop_oldest);
-  c->id = next_id_++;
+  ConnId id = next_id_++;
+  Conn *c = &conns_
+                 .emplace(std::piecewise_construct, std::forward_as_tuple(id),
+                          std::forward_as_tuple(opts_.max_queue_bytes, opts_.queue_drop_oldest))
+                 .first->second;
+  c->id = id;
   c->wsi = wsi;
   c->proto = proto;
   c->enc = proto == Proto::Sse ? Encoding::Sse : Encoding::WsPlain;
-  Conn *raw = c.get();
-  conns_.emplace(raw->id, std::move(c));
-  lws_set_opaque_user_data(wsi, raw);
-  return raw;
+  lws_set_opaque_user_data(wsi, c);
+  return c;
 }
 
 void Engine::fill_request(lws *wsi, ssews_event &ev, std::string &path, std::string &query) {
@@ -148,14 +152,15 @@ bool Engine::report_open(Conn *c, int &reject_status) {
 
   // Resume point: Last-Event-ID header (EventSource), or a query parameter
   // (WebSocket clients, and EventSource polyfills).
-  custom_header(c->wsi, "last-event-id", c->last_event_id);
+  std::string &last_id = c->more().last_event_id;
+  custom_header(c->wsi, "last-event-id", last_id);
   std::vector<std::string> defaults;
   for (const auto &a : url_args(c->wsi)) {
     std::string v;
     if (arg_value(a, "channel", v) && !v.empty())
       defaults.push_back(v);
-    else if (c->last_event_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
-      c->last_event_id = v;
+    else if (last_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
+      last_id = v;
   }
   if (defaults.empty() && path.size() > 1) defaults.push_back(path.substr(1));
   ev->channels = defaults;
@@ -176,7 +181,7 @@ bool Engine::report_open(Conn *c, int &reject_status) {
     c->open_reported = false;  // a refused handshake never opened: no close event
     return false;
   }
-  c->initial_channels = open_subscribed_ ? open_channels_ : defaults;
+  c->more().initial_channels = open_subscribed_ ? open_channels_ : defaults;
   return true;
 }
 
@@ -184,19 +189,21 @@ bool Engine::report_open(Conn *c, int &reject_status) {
 void Engine::accept_conn(Conn *c) {
   c->established = true;
   c->last_write_us = lws_now_usecs();
-  for (const auto &ch : c->initial_channels) hub_.subscribe(c->id, ch);
-  if (!c->last_event_id.empty()) {
-    Hub::Replay r = hub_.replay(hub_.channels_of(c->id), c->last_event_id);
+  ConnMore &m = c->more();
+  for (const auto &ch : m.initial_channels) hub_.subscribe(c->id, ch);
+  if (!m.last_event_id.empty()) {
+    Hub::Replay r = hub_.replay(hub_.channels_of(c->id), m.last_event_id);
     if (r.gap) {
       // Tell a resuming client it may have missed messages history no longer holds.
       auto gap = std::make_shared<Message>();
       gap->control = true;
       gap->event = "ssews-gap";
-      gap->payload = WireBuf(c->last_event_id.data(), c->last_event_id.size());
+      gap->payload = WireBuf(m.last_event_id.data(), m.last_event_id.size());
       queue_to(c, gap);
     }
-    for (const auto &m : r.messages) queue_to(c, m);
+    for (const auto &msg : r.messages) queue_to(c, msg);
   }
+  if (!c->closing) c->more_.reset();  // the request's details are used up
   mark_dirty(c);
 }
 
@@ -411,7 +418,7 @@ void Engine::start_close(Conn *c, int code, const std::string &reason) {
   if (c->closing) return;
   c->closing = true;
   c->close_code = code;
-  c->close_reason = reason;
+  c->more().close_reason = reason;
   if (!c->established) {  // nothing to flush; the handshake never completed
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
     return;
@@ -599,15 +606,16 @@ int Engine::ws_receive(lws *wsi, void *in, size_t len) {
   if (!c) return 0;
   if (c->fail_code) return 0;  // already failing: ignore what is still arriving
   if (c->rx_pass != pass_) c->rx_pass = pass_, c->rx_pass_bytes = 0;
-  c->rx_pass_bytes += len;
+  c->rx_pass_bytes += static_cast<uint32_t>(len) + kWsMinClientHeader;
   if (c->rx_pass_bytes >= kRxBusy && !c->busy) {
     c->busy = true;
     busy_.push_back(c->id);
   }
-  if (c->rx.empty() && lws_is_first_fragment(wsi)) c->rx_binary = lws_frame_is_binary(wsi);
-  if (c->rx.size() + len > opts_.max_message_size) {
-    c->rx.clear();
-    c->rx.shrink_to_fit();
+  std::string *partial = c->more_ && !c->more_->rx.empty() ? &c->more_->rx : nullptr;
+  size_t have = partial ? partial->size() : 0;
+  if (!partial && lws_is_first_fragment(wsi)) c->rx_binary = lws_frame_is_binary(wsi);
+  if (have + len > opts_.max_message_size) {
+    if (partial) std::string().swap(*partial);
     fail_conn(
         c, 1009, SSEWS_ETOOBIG,
         "incoming message exceeds max_message_size (" + std::to_string(opts_.max_message_size) + " bytes)");
@@ -615,16 +623,24 @@ int Engine::ws_receive(lws *wsi, void *in, size_t len) {
     finish(c);
     return -1;
   }
-  c->rx.append(static_cast<const char *>(in), len);
-  if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
+  bool complete = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+  if (!complete) {  // more pieces follow: collect them
+    c->more().rx.append(static_cast<const char *>(in), len);
+    return 0;
+  }
 
   auto ev = std::make_unique<ssews_event>();
   ev->kind = SSEWS_EV_MESSAGE;
   ev->conn = c->id;
   ev->protocol = SSEWS_PROTO_WS;
   ev->binary = c->rx_binary;
-  ev->data = std::move(c->rx);
-  c->rx = std::string();
+  if (partial) {
+    partial->append(static_cast<const char *>(in), len);
+    ev->data = std::move(*partial);
+    *partial = std::string();
+  } else {  // the whole message in one piece, the common case: no staging copy
+    ev->data.assign(static_cast<const char *>(in), len);
+  }
   bool pull = false;
   {
     std::lock_guard<std::mutex> lk(cb_mu_);
@@ -674,7 +690,7 @@ int Engine::ws_peer_close(lws *wsi, void *in, size_t len) {
     if (len >= 2) {
       c->peer_close_code =
           (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
-      c->peer_close_reason.assign(payload.data() + 2, len - 2);
+      c->more().peer_close_reason.assign(payload.data() + 2, len - 2);
     } else {
       c->peer_close_code = 1005;  // no status code present
     }
@@ -706,8 +722,9 @@ int Engine::ws_writeable(lws *wsi) {
   }
   if (c->closing) {
     c->close_sent = true;
+    std::string &why = c->more().close_reason;
     lws_close_reason(wsi, static_cast<enum lws_close_status>(c->close_code),
-                     reinterpret_cast<unsigned char *>(&c->close_reason[0]), c->close_reason.size());
+                     reinterpret_cast<unsigned char *>(&why[0]), why.size());
     finish(c);
     return -1;
   }
@@ -834,13 +851,13 @@ void Engine::finish(Conn *c) {
   std::string reason;
   if (c->fail_code) {
     code = c->fail_code;
-    reason = c->close_reason;
+    reason = c->more().close_reason;
   } else if (c->peer_close_code) {
     code = c->peer_close_code;
-    reason = c->peer_close_reason;
+    reason = c->more().peer_close_reason;
   } else if (c->close_sent) {
     code = c->close_code;
-    reason = c->close_reason;
+    reason = c->more().close_reason;
   } else if (c->proto == Proto::Ws && c->established && lws_get_close_length(c->wsi) >= 2) {
     // lws failed the connection itself: report the code it sent.
     const unsigned char *b = lws_get_close_payload(c->wsi);

@@ -40,6 +40,7 @@ extern "C" {
 #include "static_path.h"
 #include "utf8.h"
 #include "v1_codec.h"
+#include "ws_frame.h"
 #include "ws_rules.h"
 
 using namespace std::literals;  // "...\0..."s and sv keep embedded NULs
@@ -314,6 +315,56 @@ void test_hub_model(void **) {
       assert_true(got == want);
     }
   }
+}
+
+// Removing a connection's first subscription keeps the others in order.
+void test_hub_unsubscribe_keeps_order(void **) {
+  sw::Hub h(0, "E");
+  for (const char *c : {"a", "b", "c", "d"}) assert_true(h.subscribe(7, c));
+  assert_true(h.unsubscribe(7, "a"));
+  assert_true(h.channels_of(7) == (std::vector<std::string>{"b", "c", "d"}));
+  assert_true(h.unsubscribe(7, "c"));
+  assert_true(h.channels_of(7) == (std::vector<std::string>{"b", "d"}));
+  assert_true(h.subscribe(7, "a"));
+  assert_true(h.channels_of(7) == (std::vector<std::string>{"b", "d", "a"}));
+  assert_false(h.unsubscribe(7, "c"));
+  assert_false(h.unsubscribe(8, "a"));
+  h.remove(7);
+  assert_true(h.channels_of(7).empty());
+  assert_int_equal(h.channel_count(), 0);
+}
+
+// Thousands of subscribers on a few channels, removed in random order: every
+// swap-remove must leave the moved subscriber findable.
+void test_hub_many_subscribers(void **) {
+  sw::Hub h(0, "E");
+  const int n = 3000;
+  for (int i = 1; i <= n; i++) {
+    h.subscribe(i, "all");
+    if (i % 3 == 0) h.subscribe(i, "third");
+  }
+  assert_int_equal(h.subscribers("all").size(), n);
+  assert_int_equal(h.subscribers("third").size(), n / 3);
+  uint32_t rng = 99;
+  std::set<sw::ConnId> left;
+  for (int i = 1; i <= n; i++) left.insert(i);
+  while (!left.empty()) {
+    rng = rng * 1103515245u + 12345u;
+    auto it = left.begin();
+    std::advance(it, (rng >> 8) % left.size());
+    sw::ConnId c = *it;
+    left.erase(it);
+    if (rng & 1)
+      h.remove(c);
+    else {
+      assert_true(h.unsubscribe(c, "all"));
+      if (c % 3 == 0) assert_true(h.unsubscribe(c, "third"));
+    }
+    const auto &all = h.subscribers("all");
+    assert_int_equal(all.size(), left.size());
+    if (left.size() % 97 == 0) assert_true(std::set<sw::ConnId>(all.begin(), all.end()) == left);
+  }
+  assert_int_equal(h.channel_count(), 0);
 }
 
 // Six messages on three channels: seq 1 a, 2 b, 3 a, 4 c, 5 b, 6 a.
@@ -688,6 +739,61 @@ void test_outq_oversized_when_empty(void **) {
 
 // ===========================================================================
 // Message / WireBuf
+
+// The ring under the queue: FIFO order through wrap-around and growth, and
+// references released as messages leave.
+void test_outq_ring_order(void **) {
+  sw::OutQueue q(1u << 30, sw::OutQueue::Policy::Close);
+  std::vector<sw::MessagePtr> m;
+  for (int i = 0; i < 300; i++) m.push_back(msg_of_size(static_cast<size_t>(i % 7)));
+  size_t next_in = 0, next_out = 0;
+  uint32_t rng = 7;
+  while (next_out < m.size()) {
+    rng = rng * 1103515245u + 12345u;
+    int pushes = (rng >> 10) % 5, pops = (rng >> 14) % 4;
+    for (int k = 0; k < pushes && next_in < m.size(); k++) q.push(m[next_in++], sw::Encoding::WsPlain);
+    assert_int_equal(q.size(), next_in - next_out);
+    for (size_t i = 0; i < q.size(); i++) assert_ptr_equal(q.at(i).get(), m[next_out + i].get());
+    for (int k = 0; k < pops && !q.empty(); k++) {
+      assert_ptr_equal(q.front().get(), m[next_out].get());
+      q.pop();
+      assert_int_equal(m[next_out].use_count(), 1);  // the queue let go
+      next_out++;
+    }
+    if (next_in == m.size())
+      while (!q.empty()) {
+        assert_ptr_equal(q.front().get(), m[next_out++].get());
+        q.pop();
+      }
+  }
+  assert_int_equal(q.bytes(), 0);
+}
+
+// WebSocket frame headers a server writes: FIN, opcode, no mask, and the
+// three length forms at their boundaries (RFC 6455 section 5.2).
+void test_ws_frame_header(void **) {
+  struct {
+    uint64_t len;
+    bool binary;
+    std::vector<uint8_t> want;
+  } cases[] = {
+      {0, false, {0x81, 0x00}},
+      {5, true, {0x82, 0x05}},
+      {125, false, {0x81, 125}},
+      {126, false, {0x81, 126, 0x00, 126}},
+      {65535, true, {0x82, 126, 0xff, 0xff}},
+      {65536, false, {0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}},
+      {0x0102030405060708ull, true, {0x82, 127, 1, 2, 3, 4, 5, 6, 7, 8}},
+  };
+  for (const auto &c : cases) {
+    uint8_t out[sw::kWsMaxHeader + 1];
+    memset(out, 0xee, sizeof out);
+    size_t n = sw::ws_frame_header(out, c.binary, c.len);
+    assert_int_equal(n, c.want.size());
+    assert_memory_equal(out, c.want.data(), n);
+    assert_int_equal(out[sw::kWsMaxHeader], 0xee);  // never past the room it was given
+  }
+}
 
 void test_wirebuf(void **) {
   sw::WireBuf empty;
@@ -2224,6 +2330,8 @@ int main(void) {
       cmocka_unit_test(test_hub_remove),
       cmocka_unit_test(test_hub_channel_with_history_kept),
       cmocka_unit_test(test_hub_model),
+      cmocka_unit_test(test_hub_unsubscribe_keeps_order),
+      cmocka_unit_test(test_hub_many_subscribers),
       cmocka_unit_test(test_hub_replay_empty_last_id),
       cmocka_unit_test(test_hub_replay_own_id),
       cmocka_unit_test(test_hub_replay_no_duplicates),
@@ -2236,6 +2344,8 @@ int main(void) {
       cmocka_unit_test(test_outq_accounting),
       cmocka_unit_test(test_outq_counts_wire_size),
       cmocka_unit_test(test_outq_exact_fit),
+      cmocka_unit_test(test_outq_ring_order),
+      cmocka_unit_test(test_ws_frame_header),
       cmocka_unit_test(test_outq_drop_oldest),
       cmocka_unit_test(test_outq_close_policy),
       cmocka_unit_test(test_outq_oversized_when_empty),
