@@ -295,7 +295,18 @@ void Engine::run() {
   lws_sul_schedule(ctx_, 0, &heartbeat_sul_->sul, heartbeat_cb, LWS_US_PER_SEC);
   if (is_client()) client_schedule(0);
   while (!stop_loop_.load()) {
-    if (lws_service(ctx_, 0) < 0) break;
+    polling_.store(true);
+    bool pending;
+    {
+      std::lock_guard<std::mutex> lk(cmd_mu_);
+      pending = !cmds_.empty();
+    }
+    // Queued while the last pass ran (nobody woke us for those): poll must
+    // not sleep on them. The wake-up arrives as EVENT_WAIT_CANCELLED.
+    if (pending) lws_cancel_service(ctx_);
+    int r = lws_service(ctx_, 0);
+    polling_.store(false);
+    if (r < 0) break;
     reservice_busy();
     // Outside every lws callback: run what callbacks asked for, then write
     // what this pass queued, coalesced, straight to the sockets.
@@ -341,7 +352,7 @@ bool Engine::close() {
   };
   {
     std::lock_guard<std::mutex> lk(cmd_mu_);
-    cmds_.push_back(Cmd{0, std::move(shutdown)});
+    cmds_.push_back(Cmd{0, std::move(shutdown), nullptr});
   }
   if (on_service_thread()) {
     close_from_callback_ = true;
@@ -357,6 +368,11 @@ bool Engine::close() {
 // Commands
 
 Status Engine::enqueue(size_t bytes, std::function<void()> fn) {
+  return enqueue_cmd(Cmd{bytes, std::move(fn), nullptr});
+}
+
+Status Engine::enqueue_cmd(Cmd cmd) {
+  size_t bytes = cmd.bytes;
   if (closing_.load()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
   if (on_service_thread()) {
     // From an event callback: no lock, no wake-up; run() runs it when the
@@ -365,7 +381,7 @@ Status Engine::enqueue(size_t bytes, std::function<void()> fn) {
       return fail(SSEWS_EFULL, "max_pending_bytes (" + std::to_string(opts_.max_pending_bytes) +
                                    ") of unsent data queued; try again later");
     local_bytes_ += bytes;
-    local_cmds_.push_back(Cmd{bytes, std::move(fn)});
+    local_cmds_.push_back(std::move(cmd));
     return Status::ok();
   }
   bool first;
@@ -376,12 +392,13 @@ Status Engine::enqueue(size_t bytes, std::function<void()> fn) {
                                    ") of unsent data queued; try again later");
     cmd_bytes_ += bytes;
     first = cmds_.empty();
-    cmds_.push_back(Cmd{bytes, std::move(fn)});
+    cmds_.push_back(std::move(cmd));
   }
   // The loop drains everything queued when it wakes, so only the command
-  // that makes the queue non-empty needs to wake it: one syscall per batch,
-  // not per call.
-  if (first) wake();
+  // that makes the queue non-empty needs to wake it, and only if the loop may
+  // be asleep (run() checks the queue before it polls): one syscall per
+  // batch at most, none while the loop is busy.
+  if (first && polling_.load()) wake();
   return Status::ok();
 }
 
@@ -399,12 +416,19 @@ void Engine::drain_commands() {
   size_t bytes = 0;
   for (auto &c : batch) {
     bytes += c.bytes;
-    c.fn();
+    run_cmd(c);
   }
   if (bytes) {
     std::lock_guard<std::mutex> lk(cmd_mu_);
     cmd_bytes_ -= bytes;
   }
+}
+
+void Engine::run_cmd(Cmd &c) {
+  if (c.pub)
+    fan_out(hub_.publish(std::move(c.pub)));
+  else
+    c.fn();
 }
 
 void Engine::kick_if_pending() {
@@ -419,7 +443,7 @@ void Engine::run_local() {
     batch.swap(local_cmds_);
     for (auto &c : batch) {
       local_bytes_ -= c.bytes;
-      c.fn();
+      run_cmd(c);
     }
   }
 }
@@ -555,7 +579,7 @@ Status Engine::publish(const char *channel, const void *data, size_t len, bool b
   if (event) m->event = event;
   if (id) m->id = id;
   m->payload = WireBuf(data, len);
-  return enqueue(len, [this, m]() mutable { fan_out(hub_.publish(std::move(m))); });
+  return enqueue_cmd(Cmd{len, nullptr, std::move(m)});
 }
 
 Status Engine::subscribe(ConnId conn, const char *channel, bool on) {

@@ -220,7 +220,13 @@ class Engine {
   struct Cmd {
     size_t bytes;  // payload bytes it holds, counted against max_pending_bytes
     std::function<void()> fn;
+    std::shared_ptr<Message> pub;  // a publish (the common command): no closure to allocate
   };
+  // True while the service thread may be blocked in poll: only then does a
+  // new command need the wake-up syscall (a busy loop drains on its own).
+  std::atomic<bool> polling_{true};
+  Status enqueue_cmd(Cmd cmd);
+  void run_cmd(Cmd &c);
   std::vector<Cmd> cmds_;
   size_t cmd_bytes_ = 0;
   // Calls made on the service thread itself (from an event callback) skip the
