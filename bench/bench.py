@@ -256,6 +256,10 @@ class Prep:
                   "$(pkg-config --cflags --libs libwebsockets)"], self.log)
         if why:
             self.skip["floor"] = why
+        # The thread CPU clock bind_node.js reads (Node 20 has none of its own).
+        why = sh(["sh", "-c", f"cc -O2 -shared -fPIC -I/usr/include/node -o '{BUILD}/thread_cpu.node' "
+                  f"'{BENCH}/peers/thread_cpu.c'"], self.log)
+        self.no_cpu_clock = why  # scenario 7 (Node) is skipped without it
         # Go peers.
         for name in ("gorilla", "gws"):
             why = sh(["go", "build", "-o", BUILD / f"go_{name}", "."], self.log, cwd=BENCH / "peers" / f"go_{name}")
@@ -680,7 +684,7 @@ def sc_binding(h, lang, impl, rep, interp):
     if lang == "py":
         cmd = [interp, BENCH / "peers" / "bind_py.py"]
     else:
-        cmd = ["node", BENCH / "peers" / "bind_node.js", "--root", ROOT]
+        cmd = ["node", BENCH / "peers" / "bind_node.js", "--root", ROOT, "--cpu-clock", BUILD / "thread_cpu.node"]
     cmd += ["--impl", impl, "--port", port, "--subs", s["bind_subs"], "--count", s["bind_count"]]
     srv = start(cmd, LOGS / f"{name}.server.log", cpu=SERVER_CPU, stdout=subprocess.PIPE)
     try:
@@ -706,7 +710,8 @@ def sc_binding(h, lang, impl, rep, interp):
         stop(srv)
     st = r["stats"]
     m = {"deliveries_per_s": r["deliveries_per_s"], "p99_ms": st["p99_ms"], "max_ms": st["max_ms"],
-         "lost": st["lost"], "call_us": pub.get("call_us"), "loop_s": pub.get("loop_s")}
+         "lost": st["lost"], "call_us": pub.get("call_us"), "call_wall_us": pub.get("call_wall_us"),
+         "loop_s": pub.get("loop_s")}
     if st["lost"]:
         m["note"] = f"{st['lost']} deliveries lost"
     return m
@@ -905,8 +910,13 @@ def main():
             for lang, ref in (("py", "websockets"), ("node", "ws")):
                 key = f"s7_bind_{lang}"
                 interp, why = binding_probe(lang)
+                if lang == "node" and getattr(prep, "no_cpu_clock", None):
+                    interp, why = None, f"no thread CPU clock addon: {prep.no_cpu_clock}"
+                    ref_interp_ok = False
+                else:
+                    ref_interp_ok = True
                 ref_interp = str(VENV / "bin" / "python") if lang == "py" else "node"
-                if lang == "py" and "pyws" in skipped:
+                if (lang == "py" and "pyws" in skipped) or not ref_interp_ok:
                     ref_interp = None
                 for impl, it in rotate([("ssews", interp), (ref, ref_interp)], rep):
                     t0 = time.time()
