@@ -456,7 +456,9 @@ void Engine::heartbeat_tick() {
   std::vector<Conn *> gone;
   for (ConnId id : sse_conns_) {
     Conn *c = find(id);
-    if (c && sse_peer_gone(c->wsi)) gone.push_back(c);
+    // A stream written to in the last second learns of a hang-up from its
+    // writes; only quiet ones need the peek (a syscall each, every second).
+    if (c && now - c->last_write_us >= LWS_US_PER_SEC && sse_peer_gone(c->wsi)) gone.push_back(c);
   }
   for (Conn *c : gone) {
     lws *wsi = c->wsi;
