@@ -235,7 +235,7 @@ class Prep:
         print(f"bench: installing {' '.join(missing)} (apt-get)", flush=True)
         return sh(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing, self.log, env=env)
 
-    def run(self, want_nchan=True):
+    def run(self, want_nchan=True, want_bindings=True):
         BUILD.mkdir(parents=True, exist_ok=True)
         LOGS.mkdir(parents=True, exist_ok=True)
         t0 = time.time()
@@ -292,6 +292,15 @@ class Prep:
                 self.skip["nchan"] = f"{NCHAN_MODULE} not found"
         if not shutil.which("valgrind"):
             self.apt(["valgrind"])
+        # The bindings scenario 7 drives: built the way users build them, when
+        # no build is there yet (scripts/test-python.sh and test-node.sh make them too).
+        if want_bindings:
+            if binding_probe("py")[0] is None and (VENV / "bin" / "pip").exists():
+                print("bench: building the Python binding (pip install .)", flush=True)
+                sh([VENV / "bin" / "pip", "install", "-q", "--disable-pip-version-check", ROOT], self.log)
+            if binding_probe("node")[0] is None and shutil.which("npm"):
+                print("bench: building the Node binding (npm ci)", flush=True)
+                sh(["npm", "ci", "--no-audit", "--no-fund"], self.log, cwd=ROOT)
         self.versions = versions()
         print(f"bench: ready in {time.time() - t0:.0f} s" +
               "".join(f"; {k} skipped: {v}" for k, v in self.skip.items()), flush=True)
@@ -875,7 +884,7 @@ def main():
         if f.name != "setup.log":
             f.unlink()
     prep = Prep()
-    prep.run(want_nchan="nchan" in peers)
+    prep.run(want_nchan="nchan" in peers, want_bindings=wanted("s7"))
     h = Harness(mode, a.reps, only, peers)
     s = h.size
     # A run of only some scenarios, peers or sizes does not overwrite the full set of results.

@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git
   libwebsockets-dev libssl-dev openssl     # the engine
   libcmocka-dev                             # C tests
-  clang clang-format abigail-tools          # fuzzing, style, ABI check
+  clang libclang-rt-14-dev clang-format abigail-tools  # fuzzing (libFuzzer, sanitizer runtimes), style, ABI check
   curl python3 python3-venv python3-pip     # tools and bindings
 )
 missing=()

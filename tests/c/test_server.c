@@ -333,6 +333,69 @@ static void test_publish_mixed_subscribers_in_order(void **state) {
   rec_free(&r);
 }
 
+/* A burst of publishes to peers that are not reading: what each gets is
+ * written coalesced, several frames or SSE messages per write, so every frame
+ * must still be exact (unfragmented, unmasked, FIN set, the right opcode and
+ * length form at the 125/126/65535/65536 boundaries) and in order, including
+ * messages too large to share a write. */
+static void test_publish_burst_frames_exact(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  size_t cur = 0;
+  peer *ws = ws_connect(port, "/burst", NULL, 0);
+  peer *sse = open_sse(port, "/burst", NULL);
+  for (int i = 0; i < 2; i++) assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+
+  static const size_t sizes[] = {0, 1, 125, 126, 127, 200, 65535, 65536, 70000, 3, 5, 131072, 7, 64, 64, 64};
+  enum { N = sizeof sizes / sizeof sizes[0], ROUNDS = 3 };
+  char *bufs[N];
+  for (size_t i = 0; i < N; i++) {
+    bufs[i] = malloc(sizes[i] + 1);
+    assert_non_null(bufs[i]);
+    for (size_t k = 0; k < sizes[i]; k++) bufs[i][k] = (char)('a' + (i + k) % 26);
+    bufs[i][sizes[i]] = 0;
+  }
+  for (int round = 0; round < ROUNDS; round++)
+    for (size_t i = 0; i < N; i++)
+      assert_int_equal(ssews_publish(ep, "burst", bufs[i], sizes[i], SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+
+  for (int round = 0; round < ROUNDS; round++) {
+    for (size_t i = 0; i < N; i++) {
+      peer_frame f;
+      assert_int_equal(peer_ws_read_frame(ws, &f, WAIT_MS), 0);
+      assert_int_equal(f.fin, 1);
+      assert_int_equal(f.rsv, 0);
+      assert_int_equal(f.masked, 0);
+      assert_int_equal(f.opcode, 1);
+      assert_int_equal(f.len, sizes[i]);
+      if (sizes[i]) assert_memory_equal(f.payload, bufs[i], sizes[i]);
+      peer_frame_free(&f);
+    }
+  }
+  for (int round = 0; round < ROUNDS; round++) {
+    for (size_t i = 0; i < N; i++) {
+      char *got = sse_read_until(sse, "\n\n");
+      assert_non_null(got);
+      char *data = strstr(got, "data:");
+      assert_non_null(data);
+      data += 5;
+      if (*data == ' ') data++;
+      size_t n = strcspn(data, "\n");
+      assert_int_equal(n, sizes[i]);
+      if (sizes[i]) assert_memory_equal(data, bufs[i], sizes[i]);
+      free(got);
+    }
+  }
+  for (size_t i = 0; i < N; i++) free(bufs[i]);
+  peer_free(ws);
+  peer_free(sse);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
 static void test_subscribe_in_open_overrides_default(void **state) {
   (void)state;
   recorder r;
@@ -607,6 +670,7 @@ int main(void) {
       cmocka_unit_test(test_no_static_dir_is_404),
       cmocka_unit_test(test_reject_from_open),
       cmocka_unit_test(test_publish_mixed_subscribers_in_order),
+      cmocka_unit_test(test_publish_burst_frames_exact),
       cmocka_unit_test(test_subscribe_in_open_overrides_default),
       cmocka_unit_test(test_resume_sse_last_event_id),
       cmocka_unit_test(test_resume_ws_last_event_id),
