@@ -237,13 +237,11 @@ Status Engine::start() {
   ctx_ = lws_create_context(&ci);
   if (!ctx_) return fail(SSEWS_EINTERNAL, "cannot create the libwebsockets context");
 
-  auto *retry = new lws_retry_bo_t{};
-  if (opts_.ping_interval) {
-    retry->secs_since_valid_ping = static_cast<uint16_t>(opts_.ping_interval);
-    retry->secs_since_valid_hangup =
-        static_cast<uint16_t>(std::min<unsigned>(65535, opts_.ping_interval + opts_.pong_timeout));
-  }
-  retry_.reset(retry);
+  // No validity pings from lws on the server: lws 4.1 keeps each
+  // connection's timer in one sorted list, so 10k connections pinged in the
+  // same second cost a multi-second stall re-inserting them. ssews pings
+  // silent peers itself from the once-a-second tick (heartbeat_tick).
+  retry_.reset(new lws_retry_bo_t{});
 
   lws_context_creation_info vi;
   memset(&vi, 0, sizeof vi);
@@ -307,6 +305,7 @@ void Engine::run() {
     int r = lws_service(ctx_, 0);
     polling_.store(false);
     if (r < 0) break;
+    now_ms_ = static_cast<uint32_t>(lws_now_usecs() / 1000);
     reservice_busy();
     // Outside every lws callback: run what callbacks asked for, then write
     // what this pass queued, coalesced, straight to the sockets.

@@ -40,7 +40,7 @@ struct Status {
   bool failed() const { return code != 0; }
 };
 
-enum class Proto { Ws = 1, Sse = 2 };
+enum class Proto : uint8_t { Ws = 1, Sse = 2 };
 
 using EventCallback = void (*)(ssews *, const ssews_event *, void *);
 
@@ -59,31 +59,46 @@ struct Conn {
   ConnId id = 0;
   lws *wsi = nullptr;
   OutQueue q;
-  uint64_t rx_pass = 0;  // the service pass that last delivered data from the peer
   int64_t last_write_us = 0;
   std::unique_ptr<ConnMore> more_;
-  uint32_t rx_pass_bytes = 0;  // wire bytes (about) delivered in that pass
-  int close_code = 1000;       // what we send when closing
-  int peer_close_code = 0;     // what the peer sent (0: none)
-  int fail_code = 0;           // a protocol error we closed for
+  uint32_t last_rx_ms = 0;       // a frame last came from the peer (or, ping_out: the ping went)
+  uint32_t rx_pass = 0;          // the service pass that last delivered data from the peer
+  uint32_t rx_pass_bytes = 0;    // wire bytes (about) delivered in that pass
+  uint16_t close_code = 1000;    // what we send when closing
+  uint16_t peer_close_code = 0;  // what the peer sent (0: none)
+  uint16_t fail_code = 0;        // a protocol error we closed for
   Proto proto = Proto::Ws;
   Encoding enc = Encoding::WsPlain;
-  bool established = false;    // WebSocket upgraded / SSE headers written
-  bool open_reported = false;  // the app saw its open event: it is owed a close event
-  bool closing = false;        // flush the queue, then close
-  bool close_sent = false;
-  bool overflow_reported = false;
-  bool rx_paused = false;
-  bool rx_binary = false;
-  bool dirty = false;  // has queued data and is on the engine's flush list
-  bool busy = false;   // on the engine's list to read again in this pass
+  // Flags as bits: thousands of idle connections each carry them.
+  bool established : 1;    // WebSocket upgraded / SSE headers written
+  bool open_reported : 1;  // the app saw its open event: it is owed a close event
+  bool closing : 1;        // flush the queue, then close
+  bool close_sent : 1;
+  bool overflow_reported : 1;
+  bool rx_paused : 1;
+  bool rx_binary : 1;
+  bool dirty : 1;     // has queued data and is on the engine's flush list
+  bool busy : 1;      // on the engine's list to read again in this pass
+  bool ping_due : 1;  // a ping to write before anything else
+  bool ping_out : 1;  // pinged; no frame from the peer since
 
   ConnMore &more() {
     if (!more_) more_.reset(new ConnMore);
     return *more_;
   }
   Conn(size_t max_q, bool drop_oldest)
-      : q(max_q, drop_oldest ? OutQueue::Policy::DropOldest : OutQueue::Policy::Close) {}
+      : q(max_q, drop_oldest ? OutQueue::Policy::DropOldest : OutQueue::Policy::Close),
+        established(false),
+        open_reported(false),
+        closing(false),
+        close_sent(false),
+        overflow_reported(false),
+        rx_paused(false),
+        rx_binary(false),
+        dirty(false),
+        busy(false),
+        ping_due(false),
+        ping_out(false) {}
 };
 
 class Engine {
@@ -260,8 +275,10 @@ class Engine {
   // pass: one write carries everything queued for a peer meanwhile.
   std::vector<ConnId> dirty_;
   std::vector<uint8_t> scratch_;  // coalesced frames for one write
-  uint64_t pass_ = 1;             // service passes, counted by run()
-  std::vector<ConnId> busy_;      // WebSocket peers that filled lws' read buffer this pass
+  uint32_t pass_ = 1;             // service passes, counted by run() (wraps; compared for equality)
+  uint32_t now_ms_ = 0;           // the clock at the start of the pass (ms, wraps)
+  void ping_silent_peers(uint32_t now_ms);
+  std::vector<ConnId> busy_;  // WebSocket peers that filled lws' read buffer this pass
   void reservice_busy();
   ConnId next_id_ = 1;
   struct Sul;

@@ -13,7 +13,9 @@ MessagePtr Hub::publish(std::shared_ptr<Message> msg) {
   if (msg->id.empty()) msg->id = epoch_ + "-" + std::to_string(msg->seq);
   MessagePtr shared = std::move(msg);
   if (history_len_ > 0) {
-    Channel &ch = channels_[shared->channel];
+    auto it = channels_.try_emplace(shared->channel).first;
+    Channel &ch = it->second;
+    ch.name = &it->first;
     ch.history.push_back(shared);
     while (ch.history.size() > history_len_) {
       ch.evicted_max_seq = ch.history.front()->seq;
@@ -25,22 +27,26 @@ MessagePtr Hub::publish(std::shared_ptr<Message> msg) {
 
 Hub::Sub *Hub::ConnSubs::find(const Channel *ch) {
   if (one.ch == ch) return &one;
-  for (auto &s : more)
-    if (s.ch == ch) return &s;
+  if (more)
+    for (auto &s : *more)
+      if (s.ch == ch) return &s;
   return nullptr;
 }
 
 bool Hub::subscribe(ConnId conn, const std::string &channel) {
   auto it = channels_.try_emplace(channel).first;
   Channel &ch = it->second;
+  ch.name = &it->first;
   ConnSubs &cs = by_conn_[conn];
   if (cs.find(&ch)) return false;
-  Sub s{&ch, &it->first, ch.subs.size()};
+  Sub s{&ch, ch.subs.size()};
   ch.subs.push_back(conn);
-  if (!cs.one.ch)
+  if (!cs.one.ch) {
     cs.one = s;
-  else
-    cs.more.push_back(s);
+  } else {
+    if (!cs.more) cs.more.reset(new std::vector<Sub>);
+    cs.more->push_back(s);
+  }
   return true;
 }
 
@@ -65,12 +71,14 @@ bool Hub::unsubscribe(ConnId conn, const std::string &channel) {
   Sub *found = cs.find(&it->second);
   if (!found) return false;
   Sub s = *found;
+  bool others = cs.more && !cs.more->empty();
   if (found == &cs.one) {  // keep the others in subscription order
-    cs.one = cs.more.empty() ? Sub{} : cs.more.front();
-    if (!cs.more.empty()) cs.more.erase(cs.more.begin());
+    cs.one = others ? cs.more->front() : Sub{};
+    if (others) cs.more->erase(cs.more->begin());
   } else {
-    cs.more.erase(cs.more.begin() + (found - cs.more.data()));
+    cs.more->erase(cs.more->begin() + (found - cs.more->data()));
   }
+  if (cs.more && cs.more->empty()) cs.more.reset();
   if (!cs.one.ch) by_conn_.erase(bc);
   detach(s);
   drop_if_unused(channel);
@@ -84,9 +92,9 @@ void Hub::remove(ConnId conn) {
   by_conn_.erase(bc);
   std::vector<Sub> all;
   if (cs.one.ch) all.push_back(cs.one);
-  all.insert(all.end(), cs.more.begin(), cs.more.end());
+  if (cs.more) all.insert(all.end(), cs.more->begin(), cs.more->end());
   for (const Sub &s : all) {
-    std::string name = *s.name;  // the channel may go below
+    std::string name = *s.ch->name;  // the channel may go below
     detach(s);
     drop_if_unused(name);
   }
@@ -107,8 +115,9 @@ std::vector<std::string> Hub::channels_of(ConnId conn) const {
   auto it = by_conn_.find(conn);
   if (it == by_conn_.end()) return out;
   const ConnSubs &cs = it->second;
-  if (cs.one.ch) out.push_back(*cs.one.name);
-  for (const auto &s : cs.more) out.push_back(*s.name);
+  if (cs.one.ch) out.push_back(*cs.one.ch->name);
+  if (cs.more)
+    for (const auto &s : *cs.more) out.push_back(*s.ch->name);
   return out;
 }
 

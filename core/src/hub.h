@@ -51,6 +51,7 @@ class Hub {
 
  private:
   struct Channel {
+    const std::string *name = nullptr;  // its key in channels_ (nodes do not move)
     std::vector<ConnId> subs;
     std::deque<MessagePtr> history;
     uint64_t evicted_max_seq = 0;  // highest seq that left history
@@ -59,13 +60,12 @@ class Hub {
   // removal is O(1) without a per-channel index map.
   struct Sub {
     Channel *ch = nullptr;
-    const std::string *name = nullptr;  // the channel's key in channels_ (nodes do not move)
     size_t idx = 0;
   };
   // A connection's subscriptions; the first inline, as most have just one.
   struct ConnSubs {
     Sub one;
-    std::vector<Sub> more;
+    std::unique_ptr<std::vector<Sub>> more;  // the others, in subscription order
     Sub *find(const Channel *ch);
   };
   void detach(const Sub &s);  // takes the subscriber out of s.ch->subs

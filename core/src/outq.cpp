@@ -41,7 +41,7 @@ void OutQueue::pop() {
   Item &it = ring_[head_];
   bytes_ -= it.size;
   it.msg.reset();  // the last queue to let go frees the message
-  head_ = (head_ + 1) & (ring_.size() - 1);
+  head_ = static_cast<uint32_t>((head_ + 1) & (ring_.size() - 1));
   if (--count_ == 0) {
     head_ = 0;
     if (ring_.size() > kKeepRing) std::vector<Item>().swap(ring_);
@@ -50,7 +50,8 @@ void OutQueue::pop() {
 
 void OutQueue::clear() {
   std::vector<Item>().swap(ring_);
-  head_ = count_ = bytes_ = 0;
+  head_ = count_ = 0;
+  bytes_ = 0;
 }
 
 }  // namespace sw

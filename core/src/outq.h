@@ -4,6 +4,7 @@
 // closes it. Either way memory stays bounded and other consumers are not delayed.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "message.h"
@@ -12,7 +13,7 @@ namespace sw {
 
 class OutQueue {
  public:
-  enum class Policy { DropOldest, Close };
+  enum class Policy : uint8_t { DropOldest, Close };
   enum class Push { Ok, Dropped, Overflow };
 
   OutQueue(size_t max_bytes, Policy policy) : max_bytes_(max_bytes), policy_(policy) {}
@@ -46,14 +47,14 @@ class OutQueue {
   void grow();
 
   size_t max_bytes_;
-  Policy policy_;
   // A power-of-two ring, allocated on first use and given back when a burst
   // has drained: an idle connection holds no queue memory at all.
   std::vector<Item> ring_;
-  size_t head_ = 0;
-  size_t count_ = 0;
   size_t bytes_ = 0;
   uint64_t dropped_ = 0;
+  uint32_t head_ = 0;
+  uint32_t count_ = 0;
+  Policy policy_;
 };
 
 }  // namespace sw

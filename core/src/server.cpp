@@ -189,6 +189,7 @@ bool Engine::report_open(Conn *c, int &reject_status) {
 void Engine::accept_conn(Conn *c) {
   c->established = true;
   c->last_write_us = lws_now_usecs();
+  c->last_rx_ms = static_cast<uint32_t>(c->last_write_us / 1000);
   ConnMore &m = c->more();
   for (const auto &ch : m.initial_channels) hub_.subscribe(c->id, ch);
   if (!m.last_event_id.empty()) {
@@ -265,7 +266,7 @@ void Engine::flush_dirty() {
     if (!c) continue;
     c->dirty = false;
     if (!c->established || c->close_sent) continue;
-    if (c->q.empty()) {
+    if (c->q.empty() && !c->ping_due) {
       if (c->closing) want_write(c);
       continue;
     }
@@ -283,7 +284,7 @@ void Engine::flush_dirty() {
       continue;
     }
     c->last_write_us = now;
-    if (!c->q.empty() || c->closing || lws_partial_buffered(c->wsi)) want_write(c);
+    if (!c->q.empty() || c->ping_due || c->closing || lws_partial_buffered(c->wsi)) want_write(c);
   }
   if (dirty_.empty()) {
     list.clear();
@@ -296,15 +297,24 @@ void Engine::flush_dirty() {
 // at a time), or several framed here into one buffer and one write. What the
 // socket does not take at once lws keeps and sends before anything else.
 int Engine::write_ws(Conn *c) {
-  const Message &first = *c->q.front();
-  const WireBuf &fb = first.encoded(c->q.front_encoding());
-  if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
-    int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(),
-                      first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-    c->q.pop();
-    return n < 0 ? -1 : 0;
+  if (!c->ping_due) {
+    const Message &first = *c->q.front();
+    const WireBuf &fb = first.encoded(c->q.front_encoding());
+    if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
+      int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(),
+                        first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+      c->q.pop();
+      return n < 0 ? -1 : 0;
+    }
   }
   scratch_.resize(LWS_PRE);
+  if (c->ping_due) {
+    // The ping goes first (RFC 6455 5.5.2). Not empty: lws 4.1 hands only a
+    // pong with a payload to the RECEIVE_PONG callback.
+    static const uint8_t ping[] = {0x89, 5, 's', 's', 'e', 'w', 's'};
+    scratch_.insert(scratch_.end(), ping, ping + sizeof ping);
+    c->ping_due = false;
+  }
   while (!c->q.empty()) {
     const Message &m = *c->q.front();
     const WireBuf &b = m.encoded(c->q.front_encoding());
@@ -451,6 +461,40 @@ static bool sse_peer_gone(lws *wsi) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
+// WebSocket liveness (ping_interval, pong_timeout): a peer silent for
+// ping_interval gets a ping; one that sends nothing for pong_timeout after it
+// is dropped (1006). At most kPingsPerTick new pings a second, so thousands
+// of connections opened together are not all pinged in one burst.
+void Engine::ping_silent_peers(uint32_t now_ms) {
+  if (!opts_.ping_interval) return;
+  constexpr int kPingsPerTick = 2048;
+  const uint32_t interval = opts_.ping_interval * 1000u, timeout = opts_.pong_timeout * 1000u;
+  int budget = kPingsPerTick;
+  std::vector<Conn *> dead;
+  for (auto &kv : conns_) {
+    Conn *c = &kv.second;
+    if (c->proto != Proto::Ws || !c->established || c->closing || c->fail_code) continue;
+    uint32_t quiet = now_ms - c->last_rx_ms;  // unsigned: right across the wrap
+    if (c->ping_out) {
+      if (quiet >= timeout) dead.push_back(c);
+    } else if (quiet >= interval && budget > 0) {
+      budget--;
+      c->ping_due = true;
+      c->ping_out = true;
+      c->last_rx_ms = now_ms;  // from now on: how long the pong takes
+      mark_dirty(c);
+    }
+  }
+  for (Conn *c : dead) {
+    lws *wsi = c->wsi;
+    c->more().close_reason = "no pong within pong_timeout (" + std::to_string(opts_.pong_timeout) + " s)";
+    c->close_code = 1006;
+    c->close_sent = true;  // reported as this code and reason; no close frame to a silent peer
+    finish(c);
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+  }
+}
+
 void Engine::heartbeat_tick() {
   int64_t now = lws_now_usecs();
   std::vector<Conn *> gone;
@@ -465,6 +509,7 @@ void Engine::heartbeat_tick() {
     finish(c);
     lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
   }
+  ping_silent_peers(static_cast<uint32_t>(now / 1000));
   if (opts_.heartbeat) {
     int64_t period = static_cast<int64_t>(opts_.heartbeat) * LWS_US_PER_SEC;
     for (ConnId id : sse_conns_) {
@@ -498,6 +543,12 @@ int Engine::on_lws(lws *wsi, int reason, void *in, size_t len) {
       return ws_established(wsi);
     case LWS_CALLBACK_RECEIVE:
       return ws_receive(wsi, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+      if (Conn *c = conn_of(wsi)) {
+        c->last_rx_ms = static_cast<uint32_t>(lws_now_usecs() / 1000);
+        c->ping_out = false;
+      }
+      return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
       return ws_peer_close(wsi, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -607,6 +658,8 @@ int Engine::ws_receive(lws *wsi, void *in, size_t len) {
   // goes on to echo the close instead of dropping the connection.
   if (!c) return 0;
   if (c->fail_code) return 0;  // already failing: ignore what is still arriving
+  c->last_rx_ms = now_ms_;
+  c->ping_out = false;
   if (c->rx_pass != pass_) c->rx_pass = pass_, c->rx_pass_bytes = 0;
   c->rx_pass_bytes += static_cast<uint32_t>(len) + kWsMinClientHeader;
   if (c->rx_pass_bytes >= kRxBusy && !c->busy) {
@@ -711,7 +764,7 @@ int Engine::ws_writeable(lws *wsi) {
     finish(c);
     return 0;
   }
-  if (!c->q.empty()) {
+  if (!c->q.empty() || c->ping_due) {
     if (write_ws(c) < 0) return -1;
     c->last_write_us = lws_now_usecs();
     // More to write, or a close to send once what lws may still hold is out.
