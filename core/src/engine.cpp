@@ -370,15 +370,21 @@ Status Engine::enqueue(size_t bytes, std::function<void()> fn) {
   return enqueue_cmd(Cmd{bytes, std::move(fn), nullptr});
 }
 
+Status Engine::too_much_pending(size_t queued, size_t bytes) const {
+  if (queued + bytes > opts_.max_pending_bytes && bytes > 0)
+    return fail(SSEWS_EFULL, "max_pending_bytes (" + std::to_string(opts_.max_pending_bytes) +
+                                 ") of unsent data queued; try again later");
+  return Status::ok();
+}
+
 Status Engine::enqueue_cmd(Cmd cmd) {
   size_t bytes = cmd.bytes;
   if (closing_.load()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
   if (on_service_thread()) {
     // From an event callback: no lock, no wake-up; run() runs it when the
     // current service pass ends (never inside the caller's callback).
-    if (local_bytes_ + bytes > opts_.max_pending_bytes && bytes > 0)
-      return fail(SSEWS_EFULL, "max_pending_bytes (" + std::to_string(opts_.max_pending_bytes) +
-                                   ") of unsent data queued; try again later");
+    Status st = too_much_pending(local_bytes_, bytes);
+    if (st.failed()) return st;
     local_bytes_ += bytes;
     local_cmds_.push_back(std::move(cmd));
     return Status::ok();
@@ -386,9 +392,8 @@ Status Engine::enqueue_cmd(Cmd cmd) {
   bool first;
   {
     std::lock_guard<std::mutex> lk(cmd_mu_);
-    if (cmd_bytes_ + bytes > opts_.max_pending_bytes && bytes > 0)
-      return fail(SSEWS_EFULL, "max_pending_bytes (" + std::to_string(opts_.max_pending_bytes) +
-                                   ") of unsent data queued; try again later");
+    Status st = too_much_pending(cmd_bytes_, bytes);
+    if (st.failed()) return st;
     cmd_bytes_ += bytes;
     first = cmds_.empty();
     cmds_.push_back(std::move(cmd));

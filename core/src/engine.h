@@ -159,9 +159,9 @@ class Engine {
   size_t fan_out(const MessagePtr &msg);  // to every subscriber; returns how many
   void want_write(Conn *c);
   void mark_dirty(Conn *c);
-  void flush_dirty();      // writes what fan-out queued, outside any lws callback
-  int write_ws(Conn *c);   // writes queued frames; <0: the connection failed
-  int write_sse(Conn *c);  // writes queued SSE messages; <0: the connection failed
+  void flush_dirty();         // writes what fan-out queued, outside any lws callback
+  int write_queued(Conn *c);  // writes queued messages (and a due ping); <0: the connection failed
+  void drop(Conn *c);
   void queue_raw(Conn *c, std::string bytes);
   void start_close(Conn *c, int code, const std::string &reason);
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
@@ -241,6 +241,7 @@ class Engine {
   // new command need the wake-up syscall (a busy loop drains on its own).
   std::atomic<bool> polling_{true};
   Status enqueue_cmd(Cmd cmd);
+  Status too_much_pending(size_t queued, size_t bytes) const;  // EFULL, or ok
   void run_cmd(Cmd &c);
   std::vector<Cmd> cmds_;
   size_t cmd_bytes_ = 0;
@@ -276,7 +277,9 @@ class Engine {
   std::vector<ConnId> dirty_;
   std::vector<uint8_t> scratch_;  // coalesced frames for one write
   uint32_t pass_ = 1;             // service passes, counted by run() (wraps; compared for equality)
-  uint32_t now_ms_ = 0;           // the clock at the start of the pass (ms, wraps)
+  // The clock (ms, wraps) when the last pass ended: what callbacks in the next
+  // pass see, up to one poll sleep (at most a second, the tick) behind.
+  uint32_t now_ms_ = 0;
   void ping_silent_peers(uint32_t now_ms);
   std::vector<ConnId> busy_;  // WebSocket peers that filled lws' read buffer this pass
   void reservice_busy();

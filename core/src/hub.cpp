@@ -13,9 +13,7 @@ MessagePtr Hub::publish(std::shared_ptr<Message> msg) {
   if (msg->id.empty()) msg->id = epoch_ + "-" + std::to_string(msg->seq);
   MessagePtr shared = std::move(msg);
   if (history_len_ > 0) {
-    auto it = channels_.try_emplace(shared->channel).first;
-    Channel &ch = it->second;
-    ch.name = &it->first;
+    Channel &ch = channel(shared->channel);
     ch.history.push_back(shared);
     while (ch.history.size() > history_len_) {
       ch.evicted_max_seq = ch.history.front()->seq;
@@ -23,6 +21,12 @@ MessagePtr Hub::publish(std::shared_ptr<Message> msg) {
     }
   }
   return shared;
+}
+
+Hub::Channel &Hub::channel(const std::string &name) {
+  auto it = channels_.try_emplace(name).first;
+  it->second.name = &it->first;
+  return it->second;
 }
 
 Hub::Sub *Hub::ConnSubs::find(const Channel *ch) {
@@ -34,9 +38,7 @@ Hub::Sub *Hub::ConnSubs::find(const Channel *ch) {
 }
 
 bool Hub::subscribe(ConnId conn, const std::string &channel) {
-  auto it = channels_.try_emplace(channel).first;
-  Channel &ch = it->second;
-  ch.name = &it->first;
+  Channel &ch = this->channel(channel);
   ConnSubs &cs = by_conn_[conn];
   if (cs.find(&ch)) return false;
   Sub s{&ch, ch.subs.size()};

@@ -68,7 +68,8 @@ class Hub {
     std::unique_ptr<std::vector<Sub>> more;  // the others, in subscription order
     Sub *find(const Channel *ch);
   };
-  void detach(const Sub &s);  // takes the subscriber out of s.ch->subs
+  Channel &channel(const std::string &name);  // finds or makes it
+  void detach(const Sub &s);                  // takes the subscriber out of s.ch->subs
   void drop_if_unused(const std::string &name);
   bool parse_own_id(std::string_view id, uint64_t &seq) const;
 

@@ -278,7 +278,7 @@ void Engine::flush_dirty() {
       want_write(c);  // the writeable callback deals with it, in order
       continue;
     }
-    int r = c->proto == Proto::Sse ? write_sse(c) : write_ws(c);
+    int r = write_queued(c);
     if (r < 0) {  // the socket failed: lws closes it, and the close reports
       lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
       continue;
@@ -292,17 +292,20 @@ void Engine::flush_dirty() {
   }
 }
 
-// Writes the front of c's queue: one message in place (lws puts the frame
-// header in the shared buffer's headroom; only this thread writes, one frame
-// at a time), or several framed here into one buffer and one write. What the
-// socket does not take at once lws keeps and sends before anything else.
-int Engine::write_ws(Conn *c) {
+// Writes the front of c's queue: one message in place (lws puts a WebSocket
+// frame header in the shared buffer's headroom; only this thread writes, one
+// frame at a time), or several gathered into one buffer and one write:
+// WebSocket frames framed here (with a due ping first), SSE messages as they
+// are. What the socket does not take at once lws keeps and sends before
+// anything else.
+int Engine::write_queued(Conn *c) {
+  const bool ws = c->proto == Proto::Ws;
   if (!c->ping_due) {
     const Message &first = *c->q.front();
     const WireBuf &fb = first.encoded(c->q.front_encoding());
     if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
-      int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(),
-                        first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+      auto kind = !ws ? LWS_WRITE_HTTP : first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+      int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(), kind);
       c->q.pop();
       return n < 0 ? -1 : 0;
     }
@@ -315,41 +318,31 @@ int Engine::write_ws(Conn *c) {
     scratch_.insert(scratch_.end(), ping, ping + sizeof ping);
     c->ping_due = false;
   }
+  const size_t header_room = ws ? kWsMaxHeader : 0;
   while (!c->q.empty()) {
     const Message &m = *c->q.front();
     const WireBuf &b = m.encoded(c->q.front_encoding());
     size_t used = scratch_.size() - LWS_PRE;
-    if (used && used + kWsMaxHeader + b.size() > kWriteChunk) break;
-    uint8_t hdr[kWsMaxHeader];
-    size_t h = ws_frame_header(hdr, m.binary, b.size());
-    scratch_.insert(scratch_.end(), hdr, hdr + h);
+    if (used && used + header_room + b.size() > kWriteChunk) break;
+    if (ws) {
+      uint8_t hdr[kWsMaxHeader];
+      size_t h = ws_frame_header(hdr, m.binary, b.size());
+      scratch_.insert(scratch_.end(), hdr, hdr + h);
+    }
     scratch_.insert(scratch_.end(), b.data(), b.data() + b.size());
     c->q.pop();
   }
-  // Complete frames, already framed: lws passes LWS_WRITE_RAW through as is.
+  // Complete frames or SSE text: lws passes LWS_WRITE_RAW (= LWS_WRITE_HTTP) through as is.
   int n = lws_write(c->wsi, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
   return n < 0 ? -1 : 0;
 }
 
-// Writes the front of c's SSE queue: one message in place, or several
-// concatenated into one write.
-int Engine::write_sse(Conn *c) {
-  const WireBuf &fb = c->q.front()->encoded(c->q.front_encoding());
-  if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
-    int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(), LWS_WRITE_HTTP);
-    c->q.pop();
-    return n < 0 ? -1 : 0;
-  }
-  scratch_.resize(LWS_PRE);
-  while (!c->q.empty()) {
-    const WireBuf &b = c->q.front()->encoded(c->q.front_encoding());
-    size_t used = scratch_.size() - LWS_PRE;
-    if (used && used + b.size() > kWriteChunk) break;
-    scratch_.insert(scratch_.end(), b.data(), b.data() + b.size());
-    c->q.pop();
-  }
-  int n = lws_write(c->wsi, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_HTTP);
-  return n < 0 ? -1 : 0;
+// Reports c closed now and has lws drop its socket without a goodbye (a
+// hung-up SSE stream, a silent WebSocket peer).
+void Engine::drop(Conn *c) {
+  lws *wsi = c->wsi;
+  finish(c);
+  lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
 void Engine::forget(Conn *c, int code, const std::string &reason) {
@@ -486,12 +479,10 @@ void Engine::ping_silent_peers(uint32_t now_ms) {
     }
   }
   for (Conn *c : dead) {
-    lws *wsi = c->wsi;
     c->more().close_reason = "no pong within pong_timeout (" + std::to_string(opts_.pong_timeout) + " s)";
     c->close_code = 1006;
     c->close_sent = true;  // reported as this code and reason; no close frame to a silent peer
-    finish(c);
-    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    drop(c);
   }
 }
 
@@ -504,11 +495,7 @@ void Engine::heartbeat_tick() {
     // writes; only quiet ones need the peek (a syscall each, every second).
     if (c && now - c->last_write_us >= LWS_US_PER_SEC && sse_peer_gone(c->wsi)) gone.push_back(c);
   }
-  for (Conn *c : gone) {
-    lws *wsi = c->wsi;
-    finish(c);
-    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-  }
+  for (Conn *c : gone) drop(c);
   ping_silent_peers(static_cast<uint32_t>(now / 1000));
   if (opts_.heartbeat) {
     int64_t period = static_cast<int64_t>(opts_.heartbeat) * LWS_US_PER_SEC;
@@ -765,7 +752,7 @@ int Engine::ws_writeable(lws *wsi) {
     return 0;
   }
   if (!c->q.empty() || c->ping_due) {
-    if (write_ws(c) < 0) return -1;
+    if (write_queued(c) < 0) return -1;
     c->last_write_us = lws_now_usecs();
     // More to write, or a close to send once what lws may still hold is out.
     if (!c->q.empty() || c->closing) lws_callback_on_writable(wsi);
@@ -871,7 +858,7 @@ int Engine::sse_writeable(lws *wsi) {
   Conn *c = conn_of(wsi);
   if (!c || c->proto != Proto::Sse) return 0;
   if (!c->q.empty()) {
-    if (write_sse(c) < 0) return -1;
+    if (write_queued(c) < 0) return -1;
     c->last_write_us = lws_now_usecs();
     if (!c->q.empty() || c->closing || lws_partial_buffered(wsi))
       lws_callback_on_writable(wsi);
