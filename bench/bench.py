@@ -40,12 +40,12 @@ SERVER_CPU, LOADGEN_CPU = "0", "1"
 # Sizes. --quick keeps every scenario but shrinks it so the whole run stays under 3 minutes.
 SIZES = {
     "quick": dict(reps=1, idle=500, echo_conns=100, echo_warmup="0.3s", echo_dur="1s",
-                  fan_subs=500, fan_rate=10, fan_dur="2s", sse_sat_rates="80,1000,4000",
+                  fan_subs=500, fan_rate=10, fan_dur="2s", fan_warm="0.5s", sse_sat_rates="80,1000,4000",
                   sat_channels=10, sat_subs=20, sat_rates="500,2000,5000", sat_step="1s",
                   ramp=1000, bind_subs=500, bind_count=200, cg_subs=30, cg_rates=(5, 20), cg_step="1s",
                   grace="2s"),
     "full": dict(reps=3, idle=10000, echo_conns=1000, echo_warmup="1s", echo_dur="5s",
-                 fan_subs=10000, fan_rate=10, fan_dur="10s", sse_sat_rates="10,20,50,100,200,500,1000",
+                 fan_subs=10000, fan_rate=10, fan_dur="10s", fan_warm="2s", sse_sat_rates="10,20,50,100,200,500,1000",
                  sat_channels=100, sat_subs=100, sat_rates="10,20,50,100,200,500,1000,2000,5000,10000",
                  sat_step="5s", ramp=10000, bind_subs=10000, bind_count=1000, cg_subs=100,
                  cg_rates=(10, 60), cg_step="2s", grace="5s"),
@@ -586,7 +586,8 @@ def sc_fanout(h, run, proto):
     s = h.size
     dur = float(s["fan_dur"].rstrip("s"))
     r, marks = run.loadgen(["fanout", "-base", run.base(), "-proto", proto, "-channels", 1, "-subs", s["fan_subs"],
-                            "-rates", s["fan_rate"], "-step", s["fan_dur"], "-size", 100, "-grace", s["grace"]],
+                            "-rates", s["fan_rate"], "-step", s["fan_dur"], "-size", 100, "-grace", s["grace"],
+                            "-warmup", s["fan_warm"]],
                            timeout=300 + dur)
     m, steps = fanout_metrics(r, marks)
     st = steps[0]

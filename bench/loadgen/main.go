@@ -1,11 +1,13 @@
 // Command loadgen is the load generator of ssews' benchmark harness (bench/run).
 //
-// It is deliberately not ssews: a small Go program on gorilla/websocket and the standard
-// library, so ssews is never measured by itself. One mode per run; it prints one JSON object on
-// stdout (progress and errors go to stderr).
+// It is deliberately not ssews: a small Go program on the standard library and
+// gorilla/websocket, so ssews is never measured by itself. Echo clients and fan-out subscribers
+// are raw connections on one epoll goroutine (raw.go), cheap enough per message that the server,
+// not the load generator, sets the pace; publishers, idle connections and the ramp use gorilla.
+// One mode per run; it prints one JSON object on stdout (progress and errors go to stderr).
 //
 //	loadgen echo      -url ws://H:P/ -conns N -inflight K -size 64 -warmup 1s -duration 5s
-//	loadgen fanout    -base http://H:P/ -proto ws|sse -channels C -subs S -rates r1,r2,... -step 5s
+//	loadgen fanout    -base http://H:P/ -proto ws|sse -channels C -subs S -rates r1,r2,... -step 5s [-warmup 2s]
 //	loadgen idle      -base http://H:P/ -proto ws|sse -conns N   (prints READY {...}, holds until stdin closes)
 //	loadgen ramp      -url ws://H:P/ -conns N -concurrency C
 //	loadgen subscribe -base http://H:P/ -proto ws|sse -subs S -count M   (the server publishes)
@@ -485,9 +487,9 @@ func modeEcho(args []string) {
 	fs.Parse(args)
 	parseSrc(*src)
 
-	cs := make([]*websocket.Conn, *conns)
+	cs := make([]*rawConn, *conns)
 	nerr, first := parallel(*conns, *conc, true, func(i int) error {
-		c, err := wsDial(*u)
+		c, err := rawDial(false, *u)
 		cs[i] = c
 		return err
 	})
@@ -495,48 +497,46 @@ func modeEcho(args []string) {
 		emit(map[string]any{"error": fmt.Sprintf("%d of %d connections failed: %v", nerr, *conns, first)})
 		os.Exit(1)
 	}
+	p, err := newPoller(cs)
+	if err != nil {
+		fatalf("epoll: %v", err)
+	}
 	msg := []byte(strings.Repeat("e", *size))
+	frames := make([][]byte, len(cs)) // each connection's masked frame, built once
+	for i, c := range cs {
+		frames[i] = c.frame(0x1, msg)
+	}
 	var count, bad int64
 	var stop atomic.Bool
 	var failures int64
 	var firstFail atomic.Value
-	var wg sync.WaitGroup
-	for _, c := range cs {
-		wg.Add(1)
-		go func(c *websocket.Conn) {
-			defer wg.Done()
-			for k := 0; k < *inflight; k++ {
-				if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
-					atomic.AddInt64(&failures, 1)
-					firstFail.CompareAndSwap(nil, err)
-					return
-				}
-			}
-			buf := make([]byte, *size+1)
-			for !stop.Load() {
-				_, r, err := c.NextReader()
-				if err != nil {
-					if !stop.Load() {
-						atomic.AddInt64(&failures, 1)
-						firstFail.CompareAndSwap(nil, err)
-					}
-					return
-				}
-				n, _ := io.ReadFull(r, buf[:*size+1])
-				if n != *size {
-					atomic.AddInt64(&bad, 1)
-				}
-				atomic.AddInt64(&count, 1)
-				if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
-					if !stop.Load() {
-						atomic.AddInt64(&failures, 1)
-						firstFail.CompareAndSwap(nil, err)
-					}
-					return
-				}
-			}
-		}(c)
+	failed := func(err error) {
+		if !stop.Load() {
+			atomic.AddInt64(&failures, 1)
+			firstFail.CompareAndSwap(nil, err)
+		}
 	}
+	for i, c := range cs {
+		for k := 0; k < *inflight; k++ {
+			if err := c.write(frames[i]); err != nil {
+				failed(err)
+			}
+		}
+	}
+	for i, c := range cs {
+		c.tag = i
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.run(&stop, func(c *rawConn, m []byte) {
+			if len(m) != *size {
+				atomic.AddInt64(&bad, 1)
+			}
+			atomic.AddInt64(&count, 1)
+			c.out = append(c.out, frames[c.tag]...) // the echoes of one read go in one write
+		}, func(c *rawConn) { failed(c.err) })
+	}()
 	time.Sleep(*warmup)
 	mark("start")
 	c0, t0, cpu0 := atomic.LoadInt64(&count), time.Now(), cpuSeconds()
@@ -544,10 +544,8 @@ func modeEcho(args []string) {
 	c1, t1, cpu1 := atomic.LoadInt64(&count), time.Now(), cpuSeconds()
 	mark("end")
 	stop.Store(true)
-	for _, c := range cs {
-		c.Close()
-	}
-	wg.Wait()
+	<-done
+	p.close()
 	el := t1.Sub(t0).Seconds()
 	ff, _ := firstFail.Load().(error)
 	emit(map[string]any{
@@ -585,6 +583,7 @@ func modeFanout(args []string) {
 	step := fs.Duration("step", 5*time.Second, "duration of one step")
 	size := fs.Int("size", 100, "payload size")
 	grace := fs.Duration("grace", 2*time.Second, "wait after a step's last publish for deliveries")
+	warm := fs.Duration("warmup", 0, "publish at the first rate this long before measuring")
 	maxP99 := fs.Duration("max-p99", 250*time.Millisecond, "a step passes while its p99 is at most this")
 	stopOnFail := fs.Bool("stop-on-fail", false, "stop after the first step that fails")
 	conc := fs.Int("concurrency", 100, "handshakes at once while connecting")
@@ -604,7 +603,8 @@ func modeFanout(args []string) {
 		}
 		rateList = append(rateList, v)
 	}
-	total := 0
+	nwarm := int(math.Ceil(rateList[0] * warm.Seconds()))
+	total := nwarm
 	for _, r := range rateList {
 		total += int(math.Ceil(r*step.Seconds())) + 1
 	}
@@ -614,13 +614,13 @@ func modeFanout(args []string) {
 
 	// Subscribers.
 	t0 := time.Now()
-	ss := make([]*sub, nsubs)
+	ss := make([]*rawConn, nsubs)
 	nerr, first := parallel(nsubs, *conc, true, func(i int) error {
 		u := chanURL(*base, chanName(i%*channels))
 		if *proto == "ws" {
 			u = wsURL(u)
 		}
-		s, err := dialSub(*proto, u)
+		s, err := rawDial(*proto == "sse", u)
 		ss[i] = s
 		return err
 	})
@@ -650,31 +650,31 @@ func modeFanout(args []string) {
 	var closedEarly int64
 	var stopping atomic.Bool
 	var firstReadErr atomic.Value
-	for _, s := range ss {
-		go func(s *sub) {
-			gotSync := false
-			for {
-				b, err := s.next()
-				if err != nil {
-					if !stopping.Load() {
-						atomic.AddInt64(&closedEarly, 1)
-						firstReadErr.CompareAndSwap(nil, err)
-					}
-					return
-				}
-				if len(b) > 0 && b[0] == 'S' {
-					if !gotSync {
-						gotSync = true
-						atomic.AddInt64(&synced, 1)
-					}
-					continue
-				}
-				if !tr.record(b, mono()) {
-					atomic.AddInt64(&unparsed, 1)
-				}
-			}
-		}(s)
+	poll, err := newPoller(ss)
+	if err != nil {
+		fatalf("epoll: %v", err)
 	}
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		poll.run(&stopping, func(s *rawConn, b []byte) {
+			if len(b) > 0 && b[0] == 'S' {
+				if !s.synced {
+					s.synced = true
+					atomic.AddInt64(&synced, 1)
+				}
+				return
+			}
+			if !tr.record(b, mono()) {
+				atomic.AddInt64(&unparsed, 1)
+			}
+		}, func(s *rawConn) {
+			if !stopping.Load() {
+				atomic.AddInt64(&closedEarly, 1)
+				firstReadErr.CompareAndSwap(nil, s.err)
+			}
+		})
+	}()
 	// Synchronise: every subscriber has had a message, so every subscription is in place.
 	syncStart := time.Now()
 	syncSent := 0
@@ -699,6 +699,27 @@ func modeFanout(args []string) {
 	expect := func(int) int { return *subs }
 	var steps []stepResult
 	seq := 0
+	// Warm-up at the first rate, not measured: a new TCP connection acknowledges its first
+	// segments at once (quick-ack), which costs the sender, so the first messages of every
+	// server come out slower than the steady state the scenario is about.
+	if nwarm > 0 {
+		interval := float64(time.Second) / rateList[0]
+		start := time.Now()
+		for ; seq < nwarm; seq++ {
+			if d := time.Until(start.Add(time.Duration(float64(seq) * interval))); d > 0 {
+				time.Sleep(d)
+			}
+			stamp := mono()
+			atomic.StoreInt64(&tr.stamp[seq], stamp)
+			if err := pubs[seq%*channels].WriteMessage(websocket.TextMessage, payload(seq, stamp, *size)); err != nil {
+				result["error"] = fmt.Sprintf("warm-up publish: %v", err)
+				emit(result)
+				os.Exit(1)
+			}
+		}
+		tr.waitComplete(0, nwarm, expect, time.Now().Add(*grace))
+		result["warmup_messages"] = nwarm
+	}
 	for _, rate := range rateList {
 		n := int(math.Ceil(rate * step.Seconds()))
 		lo := seq
@@ -724,6 +745,11 @@ func modeFanout(args []string) {
 			el = 1e-3
 		}
 		st := tr.stats(lo, seq, expect)
+		if os.Getenv("LOADGEN_DUMP") != "" { // diagnostics: each message's time to its last subscriber
+			for q := lo; q < seq; q++ {
+				logf("msg %d: %.2f ms", q, float64(atomic.LoadInt64(&tr.last[q])-atomic.LoadInt64(&tr.stamp[q]))/1e6)
+			}
+		}
 		r := stepResult{Rate: rate, Sent: seq - lo, Seconds: el, AchievedRate: float64(seq-lo) / el,
 			DeliveriesPS: float64(st.Delivered) / math.Max(el, step.Seconds()), LoadgenCPU: (cpuSeconds() - cpu0) / time.Since(start).Seconds(),
 			PubWriteError: errString(werr), latencyStats: st}
@@ -736,9 +762,8 @@ func modeFanout(args []string) {
 		}
 	}
 	stopping.Store(true)
-	for _, s := range ss {
-		s.close()
-	}
+	<-pollDone
+	poll.close()
 	for _, p := range pubs {
 		p.Close()
 	}
@@ -869,9 +894,9 @@ func modeSubscribe(args []string) {
 		u = wsURL(u)
 	}
 	tr := newTracker(*count)
-	ss := make([]*sub, *subs)
+	ss := make([]*rawConn, *subs)
 	nerr, first := parallel(*subs, *conc, true, func(i int) error {
-		s, err := dialSub(*proto, u)
+		s, err := rawDial(*proto == "sse", u)
 		ss[i] = s
 		return err
 	})
@@ -879,29 +904,30 @@ func modeSubscribe(args []string) {
 		emit(map[string]any{"error": fmt.Sprintf("%d of %d subscribers failed: %v", nerr, *subs, first)})
 		os.Exit(1)
 	}
-	var firstAt, lastAt int64
-	for _, s := range ss {
-		go func(s *sub) {
-			for {
-				b, err := s.next()
-				if err != nil {
-					return
-				}
-				now := mono()
-				if tr.record(b, now) {
-					atomic.CompareAndSwapInt64(&firstAt, 0, now)
-					atomic.StoreInt64(&lastAt, now)
-				}
-			}
-		}(s)
+	poll, err := newPoller(ss)
+	if err != nil {
+		fatalf("epoll: %v", err)
 	}
+	var firstAt, lastAt int64
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		poll.run(&stop, func(s *rawConn, b []byte) {
+			now := mono()
+			if tr.record(b, now) {
+				atomic.CompareAndSwapInt64(&firstAt, 0, now)
+				atomic.StoreInt64(&lastAt, now)
+			}
+		}, func(*rawConn) {})
+	}()
 	fmt.Printf("READY {\"subs\":%d}\n", *subs)
 	expect := func(int) int { return *subs }
 	tr.waitComplete(0, *count, expect, time.Now().Add(*timeout))
 	st := tr.stats(0, *count, expect)
-	for _, s := range ss {
-		s.close()
-	}
+	stop.Store(true)
+	<-done
+	poll.close()
 	span := float64(atomic.LoadInt64(&lastAt)-atomic.LoadInt64(&firstAt)) / 1e9
 	emit(map[string]any{"mode": "subscribe", "proto": *proto, "subs": *subs, "span_s": span,
 		"deliveries_per_s": float64(st.Delivered) / math.Max(span, 1e-3), "stats": st})
