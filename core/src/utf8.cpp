@@ -1,11 +1,22 @@
 #include "utf8.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace sw {
 
 bool utf8_valid(std::string_view s) {
   const auto *p = reinterpret_cast<const unsigned char *>(s.data());
   size_t n = s.size(), i = 0;
   while (i < n) {
+    // Most text is ASCII: skip it eight bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
     unsigned char c = p[i];
     if (c < 0x80) {
       i++;

@@ -216,3 +216,29 @@ test('resume with last_event_id: after a drop the client gets what it missed, on
   server.publish('feed', 'four');
   assert.deepEqual((await got).map((m) => m.data), ['two', 'three', 'four']);
 });
+
+test('strings of every length around the binding\'s inline buffer arrive whole (publish and send)', T, async (t) => {
+  const keep = closer(t);
+  const server = keep(new Server({ port: 0 }));
+  const client = keep(new Client(`ws://127.0.0.1:${server.port}/edge`, { reconnect: false }));
+  await next(client, 'open');
+  // ASCII and multi-byte text whose UTF-8 ends just below, at and past 1024 bytes, and a long one.
+  const texts = [];
+  for (let n = 1010; n <= 1030; n++) texts.push('a'.repeat(n));
+  for (let n = 1012; n <= 1026; n++) texts.push('b'.repeat(n - 4) + '\u{1F600}');
+  for (let n = 1012; n <= 1026; n++) texts.push('c'.repeat(n - 3) + '€');
+  texts.push('é'.repeat(40000));
+  const longChannel = 'ch-' + 'x'.repeat(1017); // a 1020-byte channel name
+  const onLong = keep(new Client(`ws://127.0.0.1:${server.port}/?channel=${longChannel}`, { reconnect: false }));
+  await next(onLong, 'open');
+  const got = collect(client, 'message', texts.length);
+  const gotLong = next(onLong, 'message');
+  for (const s of texts) server.publish('edge', s);
+  server.publish(longChannel, texts[10]);
+  assert.deepEqual((await got).map((m) => m.data), texts);
+  assert.equal((await gotLong).data, texts[10]);
+
+  const echoed = collect(server, 'message', texts.length);
+  for (const s of texts) client.send(s);
+  assert.deepEqual((await echoed).map((m) => m.data), texts);
+});

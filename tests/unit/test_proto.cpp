@@ -1513,6 +1513,28 @@ void test_utf8_valid(void **) {
     EXPECT_TRUE_FOR(sw::utf8_valid(three) == (b >= 0xe0 && b <= 0xef && b != 0xed), three);
     EXPECT_TRUE_FOR(sw::utf8_valid(four) == (b >= 0xf0 && b <= 0xf4 && b != 0xf4), four);
   }
+
+  // Inside ASCII text, at every offset and cut short at every length: the
+  // eight-bytes-at-a-time ASCII skip must neither hide a bad byte nor split a
+  // good sequence.
+  for (std::string_view g : good) {
+    for (size_t at = 0; at <= 17; at++) {
+      std::string s = std::string(at, 'a') + std::string(g) + std::string(19, 'z');
+      EXPECT_TRUE_FOR(sw::utf8_valid(s), s);
+    }
+  }
+  for (std::string_view b : bad) {
+    for (size_t at = 0; at <= 17; at++) {
+      std::string s = std::string(at, 'a') + std::string(b) + std::string(19, 'z');
+      EXPECT_TRUE_FOR(!sw::utf8_valid(s), s);
+      std::string t = std::string(at, 'a') + std::string(b);  // bad bytes last
+      EXPECT_TRUE_FOR(!sw::utf8_valid(t), t);
+    }
+  }
+  for (size_t n = 1; n <= 24; n++) {  // a 4-byte sequence cut by the end of the text
+    std::string s = std::string(n, 'a') + "\xf0\x9f\x98";
+    EXPECT_TRUE_FOR(!sw::utf8_valid(s), s);
+  }
 }
 
 // Checks utf8_valid on every code point against a straightforward encoder.

@@ -1,6 +1,7 @@
 #include "convert.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "errors.h"
 
@@ -29,9 +30,29 @@ Napi::Value FromConn(Napi::Env env, ssews_conn conn) {
   return Napi::BigInt::New(env, static_cast<uint64_t>(conn));
 }
 
+void Utf8::assign(napi_env env, napi_value v) {
+  heap_.clear();
+  // A result this far below the buffer's size cannot have been cut short
+  // (N-API cuts only between whole characters, at most 4 bytes each).
+  if (napi_get_value_string_utf8(env, v, buf_, sizeof buf_, &len_) == napi_ok && len_ + 4 < sizeof buf_)
+    return;
+  size_t n = 0;
+  napi_get_value_string_utf8(env, v, nullptr, 0, &n);
+  heap_.resize(n + 1);
+  napi_get_value_string_utf8(env, v, &heap_[0], n + 1, &len_);
+  heap_.resize(len_);
+}
+
+void ToUtf8(const Napi::Value &v, const char *what, Utf8 &out) {
+  if (!v.IsString()) ThrowType(v.Env(), std::string("The \"") + what + "\" argument must be a string");
+  out.assign(v.Env(), v);
+  if (memchr(out.data(), '\0', out.size()))  // C strings end at NUL: refuse rather than cut
+    throw MakeError(v.Env(), SSEWS_EINVAL, std::string("The \"") + what + "\" argument must not contain NUL");
+}
+
 void ToPayload(const Napi::Value &v, Payload &out) {
   if (v.IsString()) {
-    out.text = v.As<Napi::String>().Utf8Value();
+    out.text.assign(v.Env(), v);
     out.data = out.text.data();
     out.len = out.text.size();
     out.flags = SSEWS_TEXT;

@@ -15,6 +15,25 @@ ssews_conn ToConn(const Napi::Value &v, const char *what = "conn");
 // a BigInt past Number.MAX_SAFE_INTEGER.
 Napi::Value FromConn(Napi::Env env, ssews_conn conn);
 
+// A JavaScript string's UTF-8, in an inline buffer when it fits (one N-API
+// call and no allocation: most channel names and messages do), else on the
+// heap. For the per-message calls (publish, send).
+class Utf8 {
+ public:
+  void assign(napi_env env, napi_value v);
+  // NUL-terminated; the heap copy is used only for strings too long for buf_.
+  const char *data() const { return heap_.empty() ? buf_ : heap_.data(); }
+  const char *c_str() const { return data(); }
+  size_t size() const { return len_; }
+
+ private:
+  char buf_[1024];
+  size_t len_ = 0;
+  std::string heap_;
+};
+// A string argument without NUL (it becomes a C string), into out.
+void ToUtf8(const Napi::Value &v, const char *what, Utf8 &out);
+
 // Message data: a string is sent as UTF-8 text; a Buffer, any TypedArray,
 // a DataView or an ArrayBuffer as binary. Points into the JS value (or into
 // `text`), so it is valid during the current call only.
@@ -22,7 +41,7 @@ struct Payload {
   const void *data = nullptr;
   size_t len = 0;
   int flags = SSEWS_TEXT;
-  std::string text;
+  Utf8 text;
 };
 void ToPayload(const Napi::Value &v, Payload &out);
 

@@ -157,7 +157,8 @@ Napi::Value Endpoint::Send(const Napi::CallbackInfo &info) {
 Napi::Value Endpoint::Publish(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ssews *ep = Handle(env);
-  std::string channel = ToString(info[0], "channel");
+  Utf8 channel;
+  ToUtf8(info[0], "channel", channel);
   Payload p;
   ToPayload(info[1], p);
   OptString event = ToOptString(info[2], "event");
