@@ -32,6 +32,8 @@ Napi::Value FromConn(Napi::Env env, ssews_conn conn) {
 
 void Utf8::assign(napi_env env, napi_value v) {
   heap_.clear();
+  buf_[0] = '\0';
+  len_ = 0;
   // A result this far below the buffer's size cannot have been cut short
   // (N-API cuts only between whole characters, at most 4 bytes each).
   if (napi_get_value_string_utf8(env, v, buf_, sizeof buf_, &len_) == napi_ok && len_ + 4 < sizeof buf_)
