@@ -292,6 +292,22 @@ static int expect_eof_after_close(peer *p, const char *d, const char *ctx, const
   return -1;
 }
 
+/* Set by run_violations while the case sent frames behind its bad one. */
+static int g_frames_after_violation;
+
+/* No close frame came. lws 4.1.6 reads on after failing a connection, before
+ * it writes the close it owes (it services the socket again at once), and a
+ * second bad frame read then drops the TCP connection with the close unsent
+ * (seen in its log as two "lws_read_h1 bail"s; a timing race). Autobahn
+ * accepts a drop for these cases. */
+static void no_close_frame(const char *name, int want_code) {
+  if (g_frames_after_violation)
+    CASE_KNOWN(name, "expected a close frame (%d), got none: connection dropped on the frames after the bad one: %s",
+               want_code, peer_error());
+  else
+    CASE_FAIL(name, "expected a close frame (%d), got no frame: %s", want_code, peer_error());
+}
+
 /* The server must close: the next frame is a close with want_code (-1: an empty
  * close payload or 1000), then, after the peer answers with a close if `reply`,
  * the TCP connection ends within CLOSE_EOF_MS. If want_reason is not NULL the
@@ -299,7 +315,7 @@ static int expect_eof_after_close(peer *p, const char *d, const char *ctx, const
 static int check_close(peer *p, int want_code, const char *want_reason, int reply, const char *name) {
   peer_frame f;
   if (peer_ws_read_frame(p, &f, WAIT_MS) < 0) {
-    CASE_FAIL(name, "expected a close frame (%d), got no frame: %s", want_code, peer_error());
+    no_close_frame(name, want_code);
     return -1;
   }
   char d[400];
@@ -783,11 +799,12 @@ static int run_violations(srv *s, const violation *v, size_t n) {
       if (v[i].frames[k].opcode == PEER_WS_CLOSE) reply = 0;
     }
     if (v[i].then_ping) peer_ws_send(p, PEER_WS_PING, "ping", 4); /* may fail: the server may be gone */
+    g_frames_after_violation = v[i].nframes > 1;
     if (v[i].done_before) {
       peer_frame f;
       int e = read_optional_echo(p, v[i].done_before, &f);
       if (e < 0) {
-        CASE_FAIL(v[i].name, "expected a close frame (%d), got no frame: %s", v[i].want, peer_error());
+        no_close_frame(v[i].name, v[i].want);
         r = -1;
       } else if (e == 1) {
         peer_frame_free(&f);
@@ -800,6 +817,7 @@ static int run_violations(srv *s, const violation *v, size_t n) {
     } else {
       r |= check_close(p, v[i].want, NULL, reply, v[i].name);
     }
+    g_frames_after_violation = 0;
     r |= check_failed_events(s, conns[i], msgs, v[i].name);
     bad += r ? 1 : 0;
     peer_free(p);
