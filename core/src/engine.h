@@ -86,6 +86,11 @@ struct Conn {
     if (!more_) more_.reset(new ConnMore);
     return *more_;
   }
+  // A frame (data or pong) came from the peer: it is alive, no ping is owed.
+  void heard(uint32_t now_ms) {
+    last_rx_ms = now_ms;
+    ping_out = false;
+  }
   Conn(size_t max_q, bool drop_oldest)
       : q(max_q, drop_oldest ? OutQueue::Policy::DropOldest : OutQueue::Policy::Close),
         established(false),

@@ -284,7 +284,8 @@ void Engine::flush_dirty() {
       continue;
     }
     c->last_write_us = now;
-    if (!c->q.empty() || c->ping_due || c->closing || lws_partial_buffered(c->wsi)) want_write(c);
+    // More queued, a close to send, or bytes lws holds (a due ping went out above).
+    if (!c->q.empty() || c->closing || lws_partial_buffered(c->wsi)) want_write(c);
   }
   if (dirty_.empty()) {
     list.clear();
@@ -531,10 +532,7 @@ int Engine::on_lws(lws *wsi, int reason, void *in, size_t len) {
     case LWS_CALLBACK_RECEIVE:
       return ws_receive(wsi, in, len);
     case LWS_CALLBACK_RECEIVE_PONG:
-      if (Conn *c = conn_of(wsi)) {
-        c->last_rx_ms = static_cast<uint32_t>(lws_now_usecs() / 1000);
-        c->ping_out = false;
-      }
+      if (Conn *c = conn_of(wsi)) c->heard(static_cast<uint32_t>(lws_now_usecs() / 1000));
       return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
       return ws_peer_close(wsi, in, len);
@@ -645,8 +643,7 @@ int Engine::ws_receive(lws *wsi, void *in, size_t len) {
   // goes on to echo the close instead of dropping the connection.
   if (!c) return 0;
   if (c->fail_code) return 0;  // already failing: ignore what is still arriving
-  c->last_rx_ms = now_ms_;
-  c->ping_out = false;
+  c->heard(now_ms_);
   if (c->rx_pass != pass_) c->rx_pass = pass_, c->rx_pass_bytes = 0;
   c->rx_pass_bytes += static_cast<uint32_t>(len) + kWsMinClientHeader;
   if (c->rx_pass_bytes >= kRxBusy && !c->busy) {
