@@ -1,9 +1,9 @@
 // Command loadgen is the load generator of ssews' benchmark harness (bench/run).
 //
 // It is deliberately not ssews: a small Go program on the standard library and
-// gorilla/websocket, so ssews is never measured by itself. Echo clients and fan-out subscribers
-// are raw connections on one epoll goroutine (raw.go), cheap enough per message that the server,
-// not the load generator, sets the pace; publishers, idle connections and the ramp use gorilla.
+// gorilla/websocket, so ssews is never measured by itself. Echo clients, fan-out subscribers and
+// idle connections are raw connections on one epoll goroutine (raw.go), cheap enough per message
+// that the server, not the load generator, sets the pace; publishers and the ramp use gorilla.
 // One mode per run; it prints one JSON object on stdout (progress and errors go to stderr).
 //
 //	loadgen echo      -url ws://H:P/ -conns N -inflight K -size 64 -warmup 1s -duration 5s
@@ -24,7 +24,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -32,7 +31,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"runtime"
@@ -126,121 +124,6 @@ func wsDial(u string) (*websocket.Conn, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-// sseConn is a minimal text/event-stream reader over one TCP connection.
-type sseConn struct {
-	c    net.Conn
-	body *bufio.Reader
-}
-
-func sseDial(raw string) (*sseConn, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	c, err := dialTCP(context.Background(), "tcp", u.Host)
-	if err != nil {
-		return nil, err
-	}
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
-	if _, err := io.WriteString(c, req); err != nil {
-		c.Close()
-		return nil, err
-	}
-	br := bufio.NewReaderSize(c, 4096)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		c.Close()
-		return nil, err
-	}
-	if resp.StatusCode != 200 {
-		c.Close()
-		return nil, fmt.Errorf("SSE: HTTP %d", resp.StatusCode)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
-		c.Close()
-		return nil, fmt.Errorf("SSE: Content-Type %q", ct)
-	}
-	c.SetDeadline(time.Time{})
-	return &sseConn{c: c, body: bufio.NewReaderSize(resp.Body, 4096)}, nil
-}
-
-// next returns the payload of the next "data:" line (one-line payloads only).
-func (s *sseConn) next() ([]byte, error) {
-	for {
-		line, err := s.body.ReadSlice('\n')
-		if err != nil {
-			return nil, err
-		}
-		if len(line) > 5 && string(line[:5]) == "data:" {
-			line = line[5:]
-			if len(line) > 0 && line[0] == ' ' {
-				line = line[1:]
-			}
-			for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
-				line = line[:len(line)-1]
-			}
-			return line, nil
-		}
-	}
-}
-
-// sub is one subscriber of either protocol.
-type sub struct {
-	ws  *websocket.Conn
-	sse *sseConn
-	buf []byte
-}
-
-func dialSub(proto, u string) (*sub, error) {
-	if proto == "sse" {
-		s, err := sseDial(u)
-		if err != nil {
-			return nil, err
-		}
-		return &sub{sse: s}, nil
-	}
-	c, err := wsDial(u)
-	if err != nil {
-		return nil, err
-	}
-	return &sub{ws: c, buf: make([]byte, 0, 256)}, nil
-}
-
-// next returns the next message; the slice is valid until the following call.
-func (s *sub) next() ([]byte, error) {
-	if s.sse != nil {
-		return s.sse.next()
-	}
-	_, r, err := s.ws.NextReader()
-	if err != nil {
-		return nil, err
-	}
-	s.buf = s.buf[:0]
-	for {
-		if len(s.buf) == cap(s.buf) {
-			s.buf = append(s.buf, 0)[:len(s.buf)]
-		}
-		n, err := r.Read(s.buf[len(s.buf):cap(s.buf)])
-		s.buf = s.buf[:len(s.buf)+n]
-		if err == io.EOF {
-			return s.buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-}
-
-func (s *sub) close() {
-	if s.sse != nil {
-		s.sse.c.Close()
-	} else if s.ws != nil {
-		s.ws.Close()
-	}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,14 +380,11 @@ func modeEcho(args []string) {
 		emit(map[string]any{"error": fmt.Sprintf("%d of %d connections failed: %v", nerr, *conns, first)})
 		os.Exit(1)
 	}
-	p, err := newPoller(cs)
-	if err != nil {
-		fatalf("epoll: %v", err)
-	}
 	msg := []byte(strings.Repeat("e", *size))
 	frames := make([][]byte, len(cs)) // each connection's masked frame, built once
 	for i, c := range cs {
 		frames[i] = c.frame(0x1, msg)
+		c.tag = i
 	}
 	var count, bad int64
 	var stop atomic.Bool
@@ -523,29 +403,20 @@ func modeEcho(args []string) {
 			}
 		}
 	}
-	for i, c := range cs {
-		c.tag = i
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.run(&stop, func(c *rawConn, m []byte) {
-			if len(m) != *size {
-				atomic.AddInt64(&bad, 1)
-			}
-			atomic.AddInt64(&count, 1)
-			c.out = append(c.out, frames[c.tag]...) // the echoes of one read go in one write
-		}, func(c *rawConn) { failed(c.err) })
-	}()
+	p := startPoller(cs, &stop, func(c *rawConn, m []byte) {
+		if len(m) != *size {
+			atomic.AddInt64(&bad, 1)
+		}
+		atomic.AddInt64(&count, 1)
+		c.out = append(c.out, frames[c.tag]...) // the echoes of one read go in one write
+	}, func(c *rawConn) { failed(c.err) })
 	time.Sleep(*warmup)
 	mark("start")
 	c0, t0, cpu0 := atomic.LoadInt64(&count), time.Now(), cpuSeconds()
 	time.Sleep(*dur)
 	c1, t1, cpu1 := atomic.LoadInt64(&count), time.Now(), cpuSeconds()
 	mark("end")
-	stop.Store(true)
-	<-done
-	p.close()
+	p.finish()
 	el := t1.Sub(t0).Seconds()
 	ff, _ := firstFail.Load().(error)
 	emit(map[string]any{
@@ -650,31 +521,23 @@ func modeFanout(args []string) {
 	var closedEarly int64
 	var stopping atomic.Bool
 	var firstReadErr atomic.Value
-	poll, err := newPoller(ss)
-	if err != nil {
-		fatalf("epoll: %v", err)
-	}
-	pollDone := make(chan struct{})
-	go func() {
-		defer close(pollDone)
-		poll.run(&stopping, func(s *rawConn, b []byte) {
-			if len(b) > 0 && b[0] == 'S' {
-				if !s.synced {
-					s.synced = true
-					atomic.AddInt64(&synced, 1)
-				}
-				return
+	poll := startPoller(ss, &stopping, func(s *rawConn, b []byte) {
+		if len(b) > 0 && b[0] == 'S' {
+			if !s.synced {
+				s.synced = true
+				atomic.AddInt64(&synced, 1)
 			}
-			if !tr.record(b, mono()) {
-				atomic.AddInt64(&unparsed, 1)
-			}
-		}, func(s *rawConn) {
-			if !stopping.Load() {
-				atomic.AddInt64(&closedEarly, 1)
-				firstReadErr.CompareAndSwap(nil, s.err)
-			}
-		})
-	}()
+			return
+		}
+		if !tr.record(b, mono()) {
+			atomic.AddInt64(&unparsed, 1)
+		}
+	}, func(s *rawConn) {
+		if !stopping.Load() {
+			atomic.AddInt64(&closedEarly, 1)
+			firstReadErr.CompareAndSwap(nil, s.err)
+		}
+	})
 	// Synchronise: every subscriber has had a message, so every subscription is in place.
 	syncStart := time.Now()
 	syncSent := 0
@@ -699,23 +562,33 @@ func modeFanout(args []string) {
 	expect := func(int) int { return *subs }
 	var steps []stepResult
 	seq := 0
-	// Warm-up at the first rate, not measured: a new TCP connection acknowledges its first
-	// segments at once (quick-ack), which costs the sender, so the first messages of every
-	// server come out slower than the steady state the scenario is about.
-	if nwarm > 0 {
-		interval := float64(time.Second) / rateList[0]
+	// publish sends n stamped messages at rate (publishers in turn) from sequence number seq on;
+	// a message whose write failed still counts as sent.
+	publish := func(n int, rate float64) error {
+		interval := float64(time.Second) / rate
 		start := time.Now()
-		for ; seq < nwarm; seq++ {
-			if d := time.Until(start.Add(time.Duration(float64(seq) * interval))); d > 0 {
+		for i := 0; i < n; i++ {
+			if d := time.Until(start.Add(time.Duration(float64(i) * interval))); d > 0 {
 				time.Sleep(d)
 			}
 			stamp := mono()
 			atomic.StoreInt64(&tr.stamp[seq], stamp)
-			if err := pubs[seq%*channels].WriteMessage(websocket.TextMessage, payload(seq, stamp, *size)); err != nil {
-				result["error"] = fmt.Sprintf("warm-up publish: %v", err)
-				emit(result)
-				os.Exit(1)
+			err := pubs[seq%*channels].WriteMessage(websocket.TextMessage, payload(seq, stamp, *size))
+			seq++
+			if err != nil {
+				return err
 			}
+		}
+		return nil
+	}
+	// Warm-up at the first rate, not measured: a new TCP connection acknowledges its first
+	// segments at once (quick-ack), which costs the sender, so the first messages of every
+	// server come out slower than the steady state the scenario is about.
+	if nwarm > 0 {
+		if err := publish(nwarm, rateList[0]); err != nil {
+			result["error"] = fmt.Sprintf("warm-up publish: %v", err)
+			emit(result)
+			os.Exit(1)
 		}
 		tr.waitComplete(0, nwarm, expect, time.Now().Add(*grace))
 		result["warmup_messages"] = nwarm
@@ -723,20 +596,10 @@ func modeFanout(args []string) {
 	for _, rate := range rateList {
 		n := int(math.Ceil(rate * step.Seconds()))
 		lo := seq
-		interval := float64(time.Second) / rate
 		mark("start")
 		start := time.Now()
 		cpu0 := cpuSeconds()
-		var werr error
-		for i := 0; i < n && werr == nil; i++ {
-			if d := time.Until(start.Add(time.Duration(float64(i) * interval))); d > 0 {
-				time.Sleep(d)
-			}
-			stamp := mono()
-			atomic.StoreInt64(&tr.stamp[seq], stamp)
-			werr = pubs[seq%*channels].WriteMessage(websocket.TextMessage, payload(seq, stamp, *size))
-			seq++
-		}
+		werr := publish(n, rate)
 		sendEnd := time.Now()
 		tr.waitComplete(lo, seq, expect, sendEnd.Add(*grace))
 		mark("end")
@@ -761,9 +624,7 @@ func modeFanout(args []string) {
 			break
 		}
 	}
-	stopping.Store(true)
-	<-pollDone
-	poll.close()
+	poll.finish()
 	for _, p := range pubs {
 		p.Close()
 	}
@@ -801,26 +662,22 @@ func modeIdle(args []string) {
 	if *proto == "ws" {
 		u = wsURL(u)
 	}
-	ss := make([]*sub, *conns)
-	var open int64
+	ss := make([]*rawConn, *conns)
 	t0 := time.Now()
 	nerr, first := parallel(*conns, *conc, true, func(i int) error {
-		s, err := dialSub(*proto, u)
-		if err != nil {
-			return err
-		}
+		s, err := rawDial(*proto == "sse", u)
 		ss[i] = s
-		atomic.AddInt64(&open, 1)
-		go func() {
-			for {
-				if _, err := s.next(); err != nil {
-					atomic.AddInt64(&open, -1)
-					return
-				}
-			}
-		}()
-		return nil
+		return err
 	})
+	var live []*rawConn // the connections that opened (a failed dial stops the rest)
+	for _, s := range ss {
+		if s != nil {
+			live = append(live, s)
+		}
+	}
+	open := int64(len(live))
+	var stop atomic.Bool
+	startPoller(live, &stop, func(*rawConn, []byte) {}, func(*rawConn) { atomic.AddInt64(&open, -1) })
 	connectS := time.Since(t0).Seconds()
 	time.Sleep(*settle)
 	b, _ := json.Marshal(map[string]any{"mode": "idle", "proto": *proto, "conns": *conns, "open": atomic.LoadInt64(&open),
@@ -904,30 +761,20 @@ func modeSubscribe(args []string) {
 		emit(map[string]any{"error": fmt.Sprintf("%d of %d subscribers failed: %v", nerr, *subs, first)})
 		os.Exit(1)
 	}
-	poll, err := newPoller(ss)
-	if err != nil {
-		fatalf("epoll: %v", err)
-	}
 	var firstAt, lastAt int64
 	var stop atomic.Bool
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		poll.run(&stop, func(s *rawConn, b []byte) {
-			now := mono()
-			if tr.record(b, now) {
-				atomic.CompareAndSwapInt64(&firstAt, 0, now)
-				atomic.StoreInt64(&lastAt, now)
-			}
-		}, func(*rawConn) {})
-	}()
+	poll := startPoller(ss, &stop, func(s *rawConn, b []byte) {
+		now := mono()
+		if tr.record(b, now) {
+			atomic.CompareAndSwapInt64(&firstAt, 0, now)
+			atomic.StoreInt64(&lastAt, now)
+		}
+	}, func(*rawConn) {})
 	fmt.Printf("READY {\"subs\":%d}\n", *subs)
 	expect := func(int) int { return *subs }
 	tr.waitComplete(0, *count, expect, time.Now().Add(*timeout))
 	st := tr.stats(0, *count, expect)
-	stop.Store(true)
-	<-done
-	poll.close()
+	poll.finish()
 	span := float64(atomic.LoadInt64(&lastAt)-atomic.LoadInt64(&firstAt)) / 1e9
 	emit(map[string]any{"mode": "subscribe", "proto": *proto, "subs": *subs, "span_s": span,
 		"deliveries_per_s": float64(st.Delivered) / math.Max(span, 1e-3), "stats": st})

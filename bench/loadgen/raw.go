@@ -353,6 +353,30 @@ func (c *rawConn) fail(err error) {
 type poller struct {
 	epfd  int
 	conns []*rawConn
+	stop  *atomic.Bool
+	done  chan struct{}
+}
+
+// startPoller services conns on a goroutine of its own, calling onMsg per message and onClose
+// once per connection that ends (by the peer, an error or a close frame), until stop is set;
+// finish stops it and closes the connections.
+func startPoller(conns []*rawConn, stop *atomic.Bool, onMsg func(c *rawConn, m []byte), onClose func(c *rawConn)) *poller {
+	p, err := newPoller(conns)
+	if err != nil {
+		fatalf("epoll: %v", err)
+	}
+	p.stop, p.done = stop, make(chan struct{})
+	go func() {
+		defer close(p.done)
+		p.run(onMsg, onClose)
+	}()
+	return p
+}
+
+func (p *poller) finish() {
+	p.stop.Store(true)
+	<-p.done
+	p.close()
 }
 
 func newPoller(conns []*rawConn) (*poller, error) {
@@ -370,12 +394,10 @@ func newPoller(conns []*rawConn) (*poller, error) {
 	return &poller{epfd: epfd, conns: conns}, nil
 }
 
-// run services readable connections, calling onMsg per message and onClose once per connection
-// that ends (by the peer, an error or a close frame), until stop is set.
-func (p *poller) run(stop *atomic.Bool, onMsg func(c *rawConn, m []byte), onClose func(c *rawConn)) {
+func (p *poller) run(onMsg func(c *rawConn, m []byte), onClose func(c *rawConn)) {
 	events := make([]syscall.EpollEvent, 512)
 	buf := make([]byte, 64*1024)
-	for !stop.Load() {
+	for !p.stop.Load() {
 		n, err := syscall.EpollWait(p.epfd, events, 50)
 		if err == syscall.EINTR {
 			continue
