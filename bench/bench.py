@@ -256,6 +256,10 @@ class Prep:
                   "$(pkg-config --cflags --libs libwebsockets)"], self.log)
         if why:
             self.skip["floor"] = why
+        # The kernel floor: epoll and send(), no WebSocket library at all.
+        why = sh(["cc", "-O2", "-o", BUILD / "epoll_floor", BENCH / "peers" / "epoll_floor.c", "-lcrypto"], self.log)
+        if why:
+            self.skip["epoll"] = why
         # The thread CPU clock bind_node.js reads (Node 20 has none of its own).
         why = sh(["sh", "-c", f"cc -O2 -shared -fPIC -I/usr/include/node -o '{BUILD}/thread_cpu.node' "
                   f"'{BENCH}/peers/thread_cpu.c'"], self.log)
@@ -362,8 +366,9 @@ PEERS = {
     "pyws": ("websockets", {"echo", "ws"}),
     "nchan": ("nchan", {"ws", "sse"}),
     "floor": ("lws floor", {"echo", "ws", "sse"}),
+    "epoll": ("epoll floor", {"echo", "ws"}),
 }
-PEER_ORDER = ["ssews", "ws", "gorilla", "gws", "pyws", "nchan", "floor"]
+PEER_ORDER = ["ssews", "ws", "gorilla", "gws", "pyws", "nchan", "floor", "epoll"]
 
 
 def nchan_conf(port, d, single_process=False):
@@ -409,6 +414,8 @@ def server_cmd(peer, mode, port, rundir):
             (["--echo"] if echo else []), {}
     if peer == "floor":
         return [BUILD / "lws_floor", "--port", port] + (["--echo"] if echo else []), {}
+    if peer == "epoll":
+        return [BUILD / "epoll_floor", "--port", port] + (["--echo"] if echo else []), {}
     if peer == "ws":
         return ["node", BENCH / "peers" / "ws_server.js", "--port", port] + (["--echo"] if echo else []), {}
     if peer in ("gorilla", "gws"):
@@ -978,7 +985,7 @@ def report(h, prep, skipped, t_start):
         f"libwebsockets {v.get('libwebsockets')}; Go {v.get('go')}; Node {v.get('node')}; Python {v.get('python')}",
         f"peers: Node ws {v.get('ws')} (+ Node http for SSE), gorilla/websocket {v.get('gorilla')}, "
         f"lxzan/gws {v.get('gws')}, Python websockets {v.get('websockets')}, nginx {v.get('nginx')} + nchan "
-        f"{v.get('nchan')}, lws floor on libwebsockets {v.get('libwebsockets')}; load generator on {v.get('loadgen')}",
+        f"{v.get('nchan')}, lws floor on libwebsockets {v.get('libwebsockets')}, epoll floor (epoll + send(), no library); load generator on {v.get('loadgen')}",
         f"sizes: idle {s['idle']} conns; echo {s['echo_conns']} conns × {s['echo_dur']}; fan-out 1 channel × "
         f"{s['fan_subs']} subs, {s['fan_rate']}/s for {s['fan_dur']}; SSE saturation rates {s['sse_sat_rates']}/s; "
         f"saturation {s['sat_channels']}×{s['sat_subs']} at {s['sat_rates']}/s, {s['sat_step']} steps; "

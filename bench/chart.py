@@ -11,8 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 LABELS = {"ssews": "ssews", "ws": "Node ws/http", "gorilla": "gorilla", "gws": "gws", "pyws": "websockets",
-          "nchan": "nchan", "floor": "lws floor"}
-ORDER = ["ssews", "floor", "ws", "gorilla", "gws", "pyws", "nchan"]
+          "nchan": "nchan", "floor": "lws floor", "epoll": "epoll floor"}
+ORDER = ["ssews", "floor", "epoll", "ws", "gorilla", "gws", "pyws", "nchan"]
 
 
 def panel(ax, d, scens, series, ylabel, title):
