@@ -429,9 +429,11 @@ void Engine::drain_commands() {
 }
 
 void Engine::run_cmd(Cmd &c) {
-  if (c.pub)
+  if (c.pub && c.to) {
+    if (Conn *conn = find(c.to)) queue_to(conn, c.pub);
+  } else if (c.pub) {
     fan_out(hub_.publish(std::move(c.pub)));
-  else
+  } else
     c.fn();
 }
 
@@ -556,11 +558,9 @@ Status Engine::send(ConnId conn, const void *data, size_t len, bool binary, cons
   if (event) m->event = event;
   if (id) m->id = id;
   m->payload = WireBuf(data, len);
-  MessagePtr msg = std::move(m);
-  return enqueue(len, [this, conn, msg] {
-    Conn *c = find(conn);
-    if (c) queue_to(c, msg);
-  });
+  Cmd cmd{len, nullptr, std::move(m)};
+  cmd.to = conn;
+  return enqueue_cmd(std::move(cmd));
 }
 
 Status Engine::publish(const char *channel, const void *data, size_t len, bool binary, const char *event,

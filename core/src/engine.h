@@ -240,7 +240,8 @@ class Engine {
   struct Cmd {
     size_t bytes;  // payload bytes it holds, counted against max_pending_bytes
     std::function<void()> fn;
-    std::shared_ptr<Message> pub;  // a publish (the common command): no closure to allocate
+    std::shared_ptr<Message> pub;  // a publish or a send (the common commands): no closure to allocate
+    ConnId to = 0;                 // with pub: send it to this connection only
   };
   // True while the service thread may be blocked in poll: only then does a
   // new command need the wake-up syscall (a busy loop drains on its own).

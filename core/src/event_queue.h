@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,8 +27,10 @@ struct ssews_event {
   // Open event in callback mode: the live request, for headers lws does not
   // tokenise. Null once the callback has returned (pull mode: always null).
   void *live_wsi = nullptr;
-  // Custom headers looked up by name from live_wsi (a list: pointers stay valid).
-  std::deque<std::pair<std::string, std::string>> extra_headers;
+  // Custom headers looked up by name from live_wsi. A list: pointers stay
+  // valid, and an empty one allocates nothing (a deque allocates on creation,
+  // once per message event).
+  std::list<std::pair<std::string, std::string>> extra_headers;
 };
 
 namespace sw {
