@@ -130,8 +130,9 @@ static void flush_out(struct conn *c) {
 		watch_out(c, 0);
 }
 
-/* The HTTP upgrade: returns bytes consumed, 0 for "need more", -1 to drop. */
-static int handshake(struct conn *c) {
+/* The HTTP upgrade: returns bytes consumed (the 101 response is in resp, *rl bytes), 0 for
+ * "need more", -1 to drop. */
+static int handshake(struct conn *c, char *resp, size_t resp_cap, int *rl) {
 	c->in[c->n < IN_CAP ? c->n : IN_CAP - 1] = 0;
 	char *req = (char *)c->in, *end = strstr(req, "\r\n\r\n");
 	if (!end)
@@ -152,8 +153,7 @@ static int handshake(struct conn *c) {
 	unsigned char sha[20], accept[32];
 	SHA1((unsigned char *)key, (size_t)kl + 36, sha);
 	EVP_EncodeBlock(accept, sha, 20);
-	char resp[256];
-	int rl = snprintf(resp, sizeof resp,
+	*rl = snprintf(resp, resp_cap,
 			  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 			  "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
 			  accept);
@@ -179,8 +179,6 @@ static int handshake(struct conn *c) {
 		ch->members[ch->count++] = c;
 	}
 	c->ws = 1;
-	if (put(c, (unsigned char *)resp, (size_t)rl) < 0)
-		return -1;
 	return (int)(end + 4 - req);
 }
 
@@ -196,14 +194,17 @@ static void on_readable(struct conn *c) {
 	size_t at = 0, rl = 0;
 	unsigned char reply[2 * IN_CAP]; /* echoes and pongs of this read, sent at once */
 	if (!c->ws) {
-		int used = handshake(c);
+		char resp[256];
+		int resp_len = 0, used = handshake(c, resp, sizeof resp, &resp_len);
 		if (used < 0) {
 			drop(c);
 			return;
 		}
-		at = (size_t)used;
 		if (!used)
 			return;
+		if (put(c, (unsigned char *)resp, (size_t)resp_len) < 0)
+			return; /* dropped */
+		at = (size_t)used;
 	}
 	for (;;) { /* client frames: masked, unfragmented */
 		unsigned char *p = c->in + at;
@@ -230,27 +231,28 @@ static void on_readable(struct conn *c) {
 		for (size_t j = 0; j < len; j++)
 			d[j] ^= mask[j & 3];
 		int op = p[0] & 15;
+		/* A frame back to the sender is built in place in reply; a broadcast one in frame. */
 		unsigned char frame[IN_CAP + 4];
+		int to_sender = op == 8 || op == 9 || echo_mode;
+		unsigned char *f = to_sender ? reply + rl : frame;
 		size_t fl = 0;
-		frame[fl++] = (unsigned char)(0x80 | (op == 9 ? 10 : op));
+		f[fl++] = (unsigned char)(0x80 | (op == 9 ? 10 : op));
 		if (len < 126) {
-			frame[fl++] = (unsigned char)len;
+			f[fl++] = (unsigned char)len;
 		} else {
-			frame[fl++] = 126;
-			frame[fl++] = (unsigned char)(len >> 8);
-			frame[fl++] = (unsigned char)len;
+			f[fl++] = 126;
+			f[fl++] = (unsigned char)(len >> 8);
+			f[fl++] = (unsigned char)len;
 		}
-		memcpy(frame + fl, d, len);
+		memcpy(f + fl, d, len);
 		fl += len;
 		at += hl + 4 + len;
 		if (op == 8) { /* close: echo it and hang up */
-			memcpy(reply + rl, frame, fl);
 			if (put(c, reply, rl + fl) == 0)
 				drop(c);
 			return;
 		}
-		if (op == 9 || echo_mode) {
-			memcpy(reply + rl, frame, fl);
+		if (to_sender) {
 			rl += fl;
 		} else if (op == 1 || op == 2) {
 			struct chan *ch = c->ch;
