@@ -740,6 +740,9 @@ typedef struct violation {
    * message event must happen; its echo may come before the close or not at
    * all (the server may fail the connection before sending it). */
   const char *done_before;
+  /* Frames follow the bad one: lws 4.1.6 may drop the connection on them with
+   * its close unsent (see no_close_frame). */
+  int frames_behind_bad;
 } violation;
 
 static void send_spec(peer *p, const frame_spec *fs) {
@@ -799,7 +802,7 @@ static int run_violations(srv *s, const violation *v, size_t n) {
       if (v[i].frames[k].opcode == PEER_WS_CLOSE) reply = 0;
     }
     if (v[i].then_ping) peer_ws_send(p, PEER_WS_PING, "ping", 4); /* may fail: the server may be gone */
-    g_frames_after_violation = v[i].nframes > 1;
+    g_frames_after_violation = v[i].frames_behind_bad;
     if (v[i].done_before) {
       peer_frame f;
       int e = read_optional_echo(p, v[i].done_before, &f);
@@ -840,13 +843,13 @@ static void test_control_frame_violations(void **state) {
   srv *s = *state;
   /* clang-format off */
   const violation v[] = {
-      {"2.5 ping with 126-byte payload", NULL, {F(1, 0, PEER_WS_PING, NULL, 126)}, 1, 0, 1002, NULL},
-      {"pong with 126-byte payload", NULL, {F(1, 0, PEER_WS_PONG, NULL, 126)}, 1, 0, 1002, NULL},
-      {"close with 126-byte payload", NULL, {F(1, 0, PEER_WS_CLOSE, "\x03\xe8" REASON124, 126)}, 1, 0, 1002, NULL},
-      {"5.1 fragmented ping (fin=0)", NULL, {F(0, 0, PEER_WS_PING, "frag", 4), F(1, 0, PEER_WS_CONT, "ment", 4)}, 2, 0, 1002, NULL},
-      {"5.2 fragmented pong (fin=0)", NULL, {F(0, 0, PEER_WS_PONG, "frag", 4), F(1, 0, PEER_WS_CONT, "ment", 4)}, 2, 0, 1002, NULL},
-      {"fragmented close (fin=0)", NULL, {F(0, 0, PEER_WS_CLOSE, "\x03\xe8", 2)}, 1, 0, 1002, NULL},
-      {"fragmented ping inside a fragmented message", "ok", {F(0, 0, PEER_WS_TEXT, "a", 1), F(0, 0, PEER_WS_PING, "p", 1), F(1, 0, PEER_WS_CONT, "b", 1)}, 3, 0, 1002, NULL},
+      {"2.5 ping with 126-byte payload", NULL, {F(1, 0, PEER_WS_PING, NULL, 126)}, 1, 0, 1002, NULL, 0},
+      {"pong with 126-byte payload", NULL, {F(1, 0, PEER_WS_PONG, NULL, 126)}, 1, 0, 1002, NULL, 0},
+      {"close with 126-byte payload", NULL, {F(1, 0, PEER_WS_CLOSE, "\x03\xe8" REASON124, 126)}, 1, 0, 1002, NULL, 0},
+      {"5.1 fragmented ping (fin=0)", NULL, {F(0, 0, PEER_WS_PING, "frag", 4), F(1, 0, PEER_WS_CONT, "ment", 4)}, 2, 0, 1002, NULL, 1},
+      {"5.2 fragmented pong (fin=0)", NULL, {F(0, 0, PEER_WS_PONG, "frag", 4), F(1, 0, PEER_WS_CONT, "ment", 4)}, 2, 0, 1002, NULL, 1},
+      {"fragmented close (fin=0)", NULL, {F(0, 0, PEER_WS_CLOSE, "\x03\xe8", 2)}, 1, 0, 1002, NULL, 0},
+      {"fragmented ping inside a fragmented message", "ok", {F(0, 0, PEER_WS_TEXT, "a", 1), F(0, 0, PEER_WS_PING, "p", 1), F(1, 0, PEER_WS_CONT, "b", 1)}, 3, 0, 1002, NULL, 1},
   };
   /* clang-format on */
   srv_start(s, 1, NULL);
@@ -858,16 +861,16 @@ static void test_reserved_bits(void **state) {
   srv *s = *state;
   /* clang-format off */
   const violation v[] = {
-      {"3.1 text with RSV1", NULL, {F(1, 4, PEER_WS_TEXT, "Hello", 5)}, 1, 0, 1002, NULL},
-      {"3.2 text with RSV2 after a good message", "ok", {F(1, 2, PEER_WS_TEXT, "Hello", 5)}, 1, 1, 1002, NULL},
-      {"3.3 text with RSV3 after a good message", "ok", {F(1, 1, PEER_WS_TEXT, "Hello", 5)}, 1, 1, 1002, NULL},
-      {"3.4 text with RSV2+RSV3", "ok", {F(1, 3, PEER_WS_TEXT, "Hello", 5)}, 1, 1, 1002, NULL},
-      {"3.5 binary with RSV1+RSV3", NULL, {F(1, 5, PEER_WS_BINARY, "\x00\xff", 2)}, 1, 0, 1002, NULL},
-      {"3.6 ping with RSV1+RSV2", NULL, {F(1, 6, PEER_WS_PING, "Hello", 5)}, 1, 0, 1002, NULL},
-      {"3.7 close with all RSV bits", NULL, {F(1, 7, PEER_WS_CLOSE, "\x03\xe8", 2)}, 1, 0, 1002, NULL},
-      {"RSV1 on a continuation frame", NULL, {F(0, 0, PEER_WS_TEXT, "He", 2), F(1, 4, PEER_WS_CONT, "llo", 3)}, 2, 0, 1002, NULL},
-      {"RSV2 on a pong", NULL, {F(1, 2, PEER_WS_PONG, "", 0)}, 1, 0, 1002, NULL},
-      {"RSV1 on an empty binary frame", NULL, {F(1, 4, PEER_WS_BINARY, "", 0)}, 1, 0, 1002, NULL},
+      {"3.1 text with RSV1", NULL, {F(1, 4, PEER_WS_TEXT, "Hello", 5)}, 1, 0, 1002, NULL, 0},
+      {"3.2 text with RSV2 after a good message", "ok", {F(1, 2, PEER_WS_TEXT, "Hello", 5)}, 1, 1, 1002, NULL, 0},
+      {"3.3 text with RSV3 after a good message", "ok", {F(1, 1, PEER_WS_TEXT, "Hello", 5)}, 1, 1, 1002, NULL, 0},
+      {"3.4 text with RSV2+RSV3", "ok", {F(1, 3, PEER_WS_TEXT, "Hello", 5)}, 1, 1, 1002, NULL, 0},
+      {"3.5 binary with RSV1+RSV3", NULL, {F(1, 5, PEER_WS_BINARY, "\x00\xff", 2)}, 1, 0, 1002, NULL, 0},
+      {"3.6 ping with RSV1+RSV2", NULL, {F(1, 6, PEER_WS_PING, "Hello", 5)}, 1, 0, 1002, NULL, 0},
+      {"3.7 close with all RSV bits", NULL, {F(1, 7, PEER_WS_CLOSE, "\x03\xe8", 2)}, 1, 0, 1002, NULL, 0},
+      {"RSV1 on a continuation frame", NULL, {F(0, 0, PEER_WS_TEXT, "He", 2), F(1, 4, PEER_WS_CONT, "llo", 3)}, 2, 0, 1002, NULL, 0},
+      {"RSV2 on a pong", NULL, {F(1, 2, PEER_WS_PONG, "", 0)}, 1, 0, 1002, NULL, 0},
+      {"RSV1 on an empty binary frame", NULL, {F(1, 4, PEER_WS_BINARY, "", 0)}, 1, 0, 1002, NULL, 0},
   };
   /* clang-format on */
   srv_start(s, 1, NULL);
@@ -885,10 +888,10 @@ static void test_reserved_opcodes(void **state) {
   for (size_t i = 0; i < N; i++) {
     /* 4.1.1/4.2.1: alone, empty; 4.1.3/4.2.3: after a message, with payload, then a ping. */
     snprintf(names[n], sizeof names[n], "reserved opcode %d, empty", ops[i]);
-    v[n] = (violation){names[n], NULL, {F(1, 0, ops[i], "", 0)}, 1, 0, 1002, NULL};
+    v[n] = (violation){names[n], NULL, {F(1, 0, ops[i], "", 0)}, 1, 0, 1002, NULL, 0};
     n++;
     snprintf(names[n], sizeof names[n], "reserved opcode %d after a message, then ping", ops[i]);
-    v[n] = (violation){names[n], "ok", {F(1, 0, ops[i], "reserved payload", 16)}, 1, 1, 1002, NULL};
+    v[n] = (violation){names[n], "ok", {F(1, 0, ops[i], "reserved payload", 16)}, 1, 1, 1002, NULL, 0};
     n++;
   }
   srv_start(s, 1, NULL);
@@ -900,18 +903,18 @@ static void test_framing_violations(void **state) {
   srv *s = *state;
   /* clang-format off */
   const violation v[] = {
-      {"unmasked text frame", NULL, {{1, 0, PEER_WS_TEXT, "Hello", 5, 1}}, 1, 0, 1002, NULL},
-      {"unmasked empty binary frame after a message", "ok", {{1, 0, PEER_WS_BINARY, "", 0, 1}}, 1, 0, 1002, NULL},
-      {"unmasked ping", NULL, {{1, 0, PEER_WS_PING, "p", 1, 1}}, 1, 0, 1002, NULL},
-      {"unmasked close", NULL, {{1, 0, PEER_WS_CLOSE, "\x03\xe8", 2, 1}}, 1, 0, 1002, NULL},
-      {"unmasked continuation inside a message", NULL, {F(0, 0, PEER_WS_TEXT, "a", 1), {1, 0, PEER_WS_CONT, "b", 1, 1}}, 2, 0, 1002, NULL},
-      {"5.9 continuation (fin=1) with no message started", NULL, {F(1, 0, PEER_WS_CONT, "orphan", 6)}, 1, 0, 1002, NULL},
-      {"5.12 continuation (fin=0) with no message started", NULL, {F(0, 0, PEER_WS_CONT, "orphan", 6)}, 1, 0, 1002, NULL},
-      {"5.15 continuation after a finished fragmented message", NULL, {F(0, 0, PEER_WS_TEXT, "one", 3), F(1, 0, PEER_WS_CONT, "two", 3), F(0, 0, PEER_WS_CONT, "three", 5), F(1, 0, PEER_WS_TEXT, "four", 4)}, 4, 0, 1002, "onetwo"},
-      {"continuation after an unfragmented message", "ok", {F(1, 0, PEER_WS_CONT, "x", 1)}, 1, 0, 1002, NULL},
-      {"5.18 new text frame inside a fragmented message", NULL, {F(0, 0, PEER_WS_TEXT, "frag1", 5), F(1, 0, PEER_WS_TEXT, "frag2", 5)}, 2, 0, 1002, NULL},
-      {"new binary frame inside a fragmented text message", NULL, {F(0, 0, PEER_WS_TEXT, "frag1", 5), F(1, 0, PEER_WS_BINARY, "frag2", 5)}, 2, 0, 1002, NULL},
-      {"new text frame (fin=0) inside a fragmented binary message", NULL, {F(0, 0, PEER_WS_BINARY, "frag1", 5), F(0, 0, PEER_WS_TEXT, "frag2", 5)}, 2, 0, 1002, NULL},
+      {"unmasked text frame", NULL, {{1, 0, PEER_WS_TEXT, "Hello", 5, 1}}, 1, 0, 1002, NULL, 0},
+      {"unmasked empty binary frame after a message", "ok", {{1, 0, PEER_WS_BINARY, "", 0, 1}}, 1, 0, 1002, NULL, 0},
+      {"unmasked ping", NULL, {{1, 0, PEER_WS_PING, "p", 1, 1}}, 1, 0, 1002, NULL, 0},
+      {"unmasked close", NULL, {{1, 0, PEER_WS_CLOSE, "\x03\xe8", 2, 1}}, 1, 0, 1002, NULL, 0},
+      {"unmasked continuation inside a message", NULL, {F(0, 0, PEER_WS_TEXT, "a", 1), {1, 0, PEER_WS_CONT, "b", 1, 1}}, 2, 0, 1002, NULL, 0},
+      {"5.9 continuation (fin=1) with no message started", NULL, {F(1, 0, PEER_WS_CONT, "orphan", 6)}, 1, 0, 1002, NULL, 0},
+      {"5.12 continuation (fin=0) with no message started", NULL, {F(0, 0, PEER_WS_CONT, "orphan", 6)}, 1, 0, 1002, NULL, 0},
+      {"5.15 continuation after a finished fragmented message", NULL, {F(0, 0, PEER_WS_TEXT, "one", 3), F(1, 0, PEER_WS_CONT, "two", 3), F(0, 0, PEER_WS_CONT, "three", 5), F(1, 0, PEER_WS_TEXT, "four", 4)}, 4, 0, 1002, "onetwo", 1},
+      {"continuation after an unfragmented message", "ok", {F(1, 0, PEER_WS_CONT, "x", 1)}, 1, 0, 1002, NULL, 0},
+      {"5.18 new text frame inside a fragmented message", NULL, {F(0, 0, PEER_WS_TEXT, "frag1", 5), F(1, 0, PEER_WS_TEXT, "frag2", 5)}, 2, 0, 1002, NULL, 0},
+      {"new binary frame inside a fragmented text message", NULL, {F(0, 0, PEER_WS_TEXT, "frag1", 5), F(1, 0, PEER_WS_BINARY, "frag2", 5)}, 2, 0, 1002, NULL, 0},
+      {"new text frame (fin=0) inside a fragmented binary message", NULL, {F(0, 0, PEER_WS_BINARY, "frag1", 5), F(0, 0, PEER_WS_TEXT, "frag2", 5)}, 2, 0, 1002, NULL, 0},
   };
   /* clang-format on */
   srv_start(s, 1, NULL);
@@ -927,26 +930,26 @@ static void test_utf8_invalid(void **state) {
   srv *s = *state;
   /* clang-format off */
   const violation v[] = {
-      {"6.x single 0xff", NULL, {F(1, 0, PEER_WS_TEXT, "\xff", 1)}, 1, 0, 1007, NULL},
-      {"6.x 0xfe inside text", NULL, {F(1, 0, PEER_WS_TEXT, "ab\xfe" "cd", 5)}, 1, 0, 1007, NULL},
-      {"6.x lone continuation byte 0x80", NULL, {F(1, 0, PEER_WS_TEXT, "\x80", 1)}, 1, 0, 1007, NULL},
-      {"6.x overlong '/' c0 af", NULL, {F(1, 0, PEER_WS_TEXT, "\xc0\xaf", 2)}, 1, 0, 1007, NULL},
-      {"6.x overlong NUL c0 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xc0\x80", 2)}, 1, 0, 1007, NULL},
-      {"6.x overlong e0 80 af", NULL, {F(1, 0, PEER_WS_TEXT, "\xe0\x80\xaf", 3)}, 1, 0, 1007, NULL},
-      {"6.x overlong f0 80 80 af", NULL, {F(1, 0, PEER_WS_TEXT, "\xf0\x80\x80\xaf", 4)}, 1, 0, 1007, NULL},
-      {"6.x surrogate ed a0 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xed\xa0\x80", 3)}, 1, 0, 1007, NULL},
-      {"6.x surrogate pair ed a0 80 ed b0 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xed\xa0\x80\xed\xb0\x80", 6)}, 1, 0, 1007, NULL},
-      {"6.x above U+10FFFF f4 90 80 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xf4\x90\x80\x80", 4)}, 1, 0, 1007, NULL},
-      {"6.x 5-byte sequence f8 88 80 80 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xf8\x88\x80\x80\x80", 5)}, 1, 0, 1007, NULL},
-      {"6.x truncated at end (ce)", NULL, {F(1, 0, PEER_WS_TEXT, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce", 10)}, 1, 0, 1007, NULL},
-      {"6.x truncated 3-byte at end (e2 82)", NULL, {F(1, 0, PEER_WS_TEXT, "price \xe2\x82", 8)}, 1, 0, 1007, NULL},
-      {"6.x 2-byte lead followed by ASCII", NULL, {F(1, 0, PEER_WS_TEXT, "\xc3" "A", 2)}, 1, 0, 1007, NULL},
-      {"6.x valid message then invalid one", "ok", {F(1, 0, PEER_WS_TEXT, "\xed\xa0\x80", 3)}, 1, 0, 1007, NULL},
-      {"6.x invalid sequence split across two fragments (surrogate)", NULL, {F(0, 0, PEER_WS_TEXT, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed", 12), F(1, 0, PEER_WS_CONT, "\xa0\x80" "edited", 8)}, 2, 0, 1007, NULL},
-      {"6.x invalid sequence split across two fragments (overlong)", NULL, {F(0, 0, PEER_WS_TEXT, "ab\xe0", 3), F(1, 0, PEER_WS_CONT, "\x80\xaf", 2)}, 2, 0, 1007, NULL},
-      {"6.x message truncated in the final fragment", NULL, {F(0, 0, PEER_WS_TEXT, "ab", 2), F(1, 0, PEER_WS_CONT, "\xf0\x9f\x98", 3)}, 2, 0, 1007, NULL},
-      {"6.4 fail fast: invalid first fragment, message never finished", NULL, {F(0, 0, PEER_WS_TEXT, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80", 15)}, 1, 0, 1007, NULL},
-      {"6.4 fail fast: invalid middle fragment, message never finished", NULL, {F(0, 0, PEER_WS_TEXT, "\xce\xba\xe1\xbd\xb9", 5), F(0, 0, PEER_WS_CONT, "\xff", 1)}, 2, 0, 1007, NULL},
+      {"6.x single 0xff", NULL, {F(1, 0, PEER_WS_TEXT, "\xff", 1)}, 1, 0, 1007, NULL, 0},
+      {"6.x 0xfe inside text", NULL, {F(1, 0, PEER_WS_TEXT, "ab\xfe" "cd", 5)}, 1, 0, 1007, NULL, 0},
+      {"6.x lone continuation byte 0x80", NULL, {F(1, 0, PEER_WS_TEXT, "\x80", 1)}, 1, 0, 1007, NULL, 0},
+      {"6.x overlong '/' c0 af", NULL, {F(1, 0, PEER_WS_TEXT, "\xc0\xaf", 2)}, 1, 0, 1007, NULL, 0},
+      {"6.x overlong NUL c0 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xc0\x80", 2)}, 1, 0, 1007, NULL, 0},
+      {"6.x overlong e0 80 af", NULL, {F(1, 0, PEER_WS_TEXT, "\xe0\x80\xaf", 3)}, 1, 0, 1007, NULL, 0},
+      {"6.x overlong f0 80 80 af", NULL, {F(1, 0, PEER_WS_TEXT, "\xf0\x80\x80\xaf", 4)}, 1, 0, 1007, NULL, 0},
+      {"6.x surrogate ed a0 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xed\xa0\x80", 3)}, 1, 0, 1007, NULL, 0},
+      {"6.x surrogate pair ed a0 80 ed b0 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xed\xa0\x80\xed\xb0\x80", 6)}, 1, 0, 1007, NULL, 0},
+      {"6.x above U+10FFFF f4 90 80 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xf4\x90\x80\x80", 4)}, 1, 0, 1007, NULL, 0},
+      {"6.x 5-byte sequence f8 88 80 80 80", NULL, {F(1, 0, PEER_WS_TEXT, "\xf8\x88\x80\x80\x80", 5)}, 1, 0, 1007, NULL, 0},
+      {"6.x truncated at end (ce)", NULL, {F(1, 0, PEER_WS_TEXT, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce", 10)}, 1, 0, 1007, NULL, 0},
+      {"6.x truncated 3-byte at end (e2 82)", NULL, {F(1, 0, PEER_WS_TEXT, "price \xe2\x82", 8)}, 1, 0, 1007, NULL, 0},
+      {"6.x 2-byte lead followed by ASCII", NULL, {F(1, 0, PEER_WS_TEXT, "\xc3" "A", 2)}, 1, 0, 1007, NULL, 0},
+      {"6.x valid message then invalid one", "ok", {F(1, 0, PEER_WS_TEXT, "\xed\xa0\x80", 3)}, 1, 0, 1007, NULL, 0},
+      {"6.x invalid sequence split across two fragments (surrogate)", NULL, {F(0, 0, PEER_WS_TEXT, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed", 12), F(1, 0, PEER_WS_CONT, "\xa0\x80" "edited", 8)}, 2, 0, 1007, NULL, 0},
+      {"6.x invalid sequence split across two fragments (overlong)", NULL, {F(0, 0, PEER_WS_TEXT, "ab\xe0", 3), F(1, 0, PEER_WS_CONT, "\x80\xaf", 2)}, 2, 0, 1007, NULL, 0},
+      {"6.x message truncated in the final fragment", NULL, {F(0, 0, PEER_WS_TEXT, "ab", 2), F(1, 0, PEER_WS_CONT, "\xf0\x9f\x98", 3)}, 2, 0, 1007, NULL, 0},
+      {"6.4 fail fast: invalid first fragment, message never finished", NULL, {F(0, 0, PEER_WS_TEXT, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80", 15)}, 1, 0, 1007, NULL, 0},
+      {"6.4 fail fast: invalid middle fragment, message never finished", NULL, {F(0, 0, PEER_WS_TEXT, "\xce\xba\xe1\xbd\xb9", 5), F(0, 0, PEER_WS_CONT, "\xff", 1)}, 2, 0, 1007, NULL, 0},
   };
   /* clang-format on */
   srv_start(s, 1, NULL);
@@ -1169,10 +1172,10 @@ static void test_close_invalid_payloads(void **state) {
     payloads[i][0] = (unsigned char)(codes[i] >> 8);
     payloads[i][1] = (unsigned char)codes[i];
     v[n++] =
-        (violation){names[i], NULL, {F(1, 0, PEER_WS_CLOSE, (const char *)payloads[i], 2)}, 1, 0, 1002, NULL};
+        (violation){names[i], NULL, {F(1, 0, PEER_WS_CLOSE, (const char *)payloads[i], 2)}, 1, 0, 1002, NULL, 0};
   }
   v[n++] = (violation){
-      "7.3.2 close with a 1-byte payload", NULL, {F(1, 0, PEER_WS_CLOSE, "\x03", 1)}, 1, 0, 1002, NULL};
+      "7.3.2 close with a 1-byte payload", NULL, {F(1, 0, PEER_WS_CLOSE, "\x03", 1)}, 1, 0, 1002, NULL, 0};
   v[n++] = (violation){"7.5.1 close reason with invalid UTF-8",
                        NULL,
                        {F(1, 0, PEER_WS_CLOSE,
@@ -1182,7 +1185,7 @@ static void test_close_invalid_payloads(void **state) {
                        1,
                        0,
                        1007,
-                       NULL};
+                       NULL, 0};
   v[n++] = (violation){"close reason truncated UTF-8",
                        NULL,
                        {F(1, 0, PEER_WS_CLOSE,
@@ -1192,14 +1195,14 @@ static void test_close_invalid_payloads(void **state) {
                        1,
                        0,
                        1007,
-                       NULL};
+                       NULL, 0};
   v[n++] = (violation){"7.3.6 close payload of 126 bytes (124-byte reason)",
                        NULL,
                        {F(1, 0, PEER_WS_CLOSE, "\x03\xe8" REASON124, 126)},
                        1,
                        0,
                        1002,
-                       NULL};
+                       NULL, 0};
   srv_start(s, 1, NULL);
   int bad = run_violations(s, v, n);
   verdict(bad);
