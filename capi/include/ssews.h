@@ -100,7 +100,9 @@ SSEWS_API const char *ssews_last_error(void);
 /* Types                                                                  */
 /* ===================================================================== */
 
-/** An endpoint: a listening server or a client bound to one URL. Opaque. */
+/** An endpoint: a listening server or a client bound to one URL. Opaque: a
+ *  handle, not an address; after ssews_close every call with it returns
+ *  SSEWS_ECLOSED. */
 typedef struct ssews ssews;
 
 /** One event delivered to the application. Opaque; read with accessors. */
@@ -119,6 +121,7 @@ typedef uint64_t ssews_conn;
 #define SSEWS_EV_CLOSE 3        /* a connection closed: exactly once per open */
 #define SSEWS_EV_ERROR 4        /* something failed: code + message */
 #define SSEWS_EV_RECONNECTING 5 /* a client will reconnect after a delay */
+#define SSEWS_EV_DONE 6         /* the endpoint's last event: see ssews_close */
 
 /** Protocols (ssews_event_protocol). */
 #define SSEWS_PROTO_WS 1
@@ -180,7 +183,12 @@ SSEWS_API int ssews_open(ssews **out, const char *const *options, ssews_event_cb
 
 /**
  * ssews_on_event - replace the event callback (cb NULL: switch to pull mode).
- * Takes effect for events not yet delivered. `user` is passed back to cb.
+ * Takes effect for events not yet delivered; events waiting in the pull
+ * queue go to a new callback first, in order. Synchronous: called from any
+ * other thread, it waits for a callback in progress to return, so once it
+ * returns the old callback is never called again (do not call it while
+ * holding a lock your callback takes). Called from the callback itself, the
+ * next event goes to the new callback. `user` is passed back to cb.
  * Any thread. Errors: SSEWS_EINVAL, SSEWS_ECLOSED.
  */
 SSEWS_API int ssews_on_event(ssews *ep, ssews_event_cb cb, void *user);
@@ -190,11 +198,20 @@ SSEWS_API int ssews_on_event(ssews *ep, ssews_event_cb cb, void *user);
  *
  * Queued data is flushed (bounded by a short grace period), WebSocket peers
  * get a close frame (1001), SSE streams are ended, every open connection gets
- * its close event, and the service thread ends. Called from any other
- * thread, it returns after the service thread has been joined; called from
- * the endpoint's own event callback, it returns at once and the shutdown
- * completes when the callback returns. Sets *ep to NULL. NULL or *ep NULL is
- * a no-op returning SSEWS_OK. Call it once per endpoint.
+ * its close event, and the service thread ends. The very last event is
+ * SSEWS_EV_DONE: once the callback returns from it, ssews never calls it
+ * again, and the application may free `user`.
+ *
+ * Called from any other thread, ssews_close returns after the service thread
+ * has ended (SSEWS_EV_DONE included). Called from the endpoint's own event
+ * callback, it returns at once; the close events and SSEWS_EV_DONE follow
+ * on the service thread after the callback returns.
+ *
+ * Sets *ep to NULL. The handle is dead from the moment ssews_close starts:
+ * any call with it, racing on another thread or made later, returns
+ * SSEWS_ECLOSED (handles are never reused, so a stale one never reaches
+ * another endpoint). NULL, *ep NULL or an already closed handle is a no-op
+ * returning SSEWS_OK. Any thread.
  */
 SSEWS_API int ssews_close(ssews **ep);
 

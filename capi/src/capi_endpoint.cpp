@@ -1,13 +1,37 @@
 // Endpoint lifecycle and operations of the C ABI.
+#include "capi_handles.h"
 #include "capi_util.h"
 
 using sw::fail_rc;
 using sw::status_to_rc;
 
+static_assert(sw::kEvOpen == SSEWS_EV_OPEN && sw::kEvMessage == SSEWS_EV_MESSAGE &&
+                  sw::kEvClose == SSEWS_EV_CLOSE && sw::kEvError == SSEWS_EV_ERROR &&
+                  sw::kEvReconnecting == SSEWS_EV_RECONNECTING && sw::kEvDone == SSEWS_EV_DONE,
+              "core event kinds are the ABI's");
+static_assert(static_cast<int>(sw::Proto::Ws) == SSEWS_PROTO_WS &&
+                  static_cast<int>(sw::Proto::Sse) == SSEWS_PROTO_SSE,
+              "core protocols are the ABI's");
+
 namespace {
-#define CHECK_EP(ep) \
-  if (!(ep) || !(ep)->engine) return fail_rc(SSEWS_EINVAL, "endpoint is NULL")
+
+// Calls the application's callback with the ABI's types (the core keeps it
+// type-erased).
+void invoke(sw::GenericFn fn, void *owner, const sw::Event *ev, void *user) {
+  reinterpret_cast<ssews_event_cb>(fn)(static_cast<ssews *>(owner), sw::to_c(ev), user);
+}
+
+sw::GenericFn erase(ssews_event_cb cb) {
+  return reinterpret_cast<sw::GenericFn>(cb);
+}
+
 }  // namespace
+
+// The engine behind ep for this call, or return its error.
+#define GET_ENGINE(var, ep)                                  \
+  int rc_ = SSEWS_OK;                                        \
+  std::shared_ptr<sw::Engine> var = sw::handle_get(ep, rc_); \
+  if (!var) return rc_
 
 extern "C" {
 
@@ -15,13 +39,14 @@ SSEWS_API int ssews_open(ssews **out, const char *const *options, ssews_event_cb
   SSEWS_GUARD_BEGIN
   if (!out) return fail_rc(SSEWS_EINVAL, "out is NULL");
   *out = nullptr;
-  auto *h = new ssews();
+  ssews *h = sw::handle_reserve();
   sw::Status st;
-  h->engine = sw::Engine::open(h, options, cb, user, st);
-  if (!h->engine) {
-    delete h;
-    return status_to_rc(st);
-  }
+  std::shared_ptr<sw::Engine> e = sw::Engine::open(options, h, invoke, erase(cb), user, st);
+  if (!e) return status_to_rc(st);
+  // Registered before the service thread starts: its first callback may
+  // already call ssews functions with h.
+  sw::handle_register(h, e);
+  e->run_thread();
   *out = h;
   sw::clear_last_error();
   return SSEWS_OK;
@@ -30,8 +55,8 @@ SSEWS_API int ssews_open(ssews **out, const char *const *options, ssews_event_cb
 
 SSEWS_API int ssews_on_event(ssews *ep, ssews_event_cb cb, void *user) {
   SSEWS_GUARD_BEGIN
-  CHECK_EP(ep);
-  return status_to_rc(ep->engine->set_callback(cb, user));
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->set_callback(erase(cb), user));
   SSEWS_GUARD_END
 }
 
@@ -40,10 +65,8 @@ SSEWS_API int ssews_close(ssews **ep) {
   if (!ep || !*ep) return SSEWS_OK;
   ssews *h = *ep;
   *ep = nullptr;
-  if (h->engine->close()) {  // joined: we free; from a callback the service thread frees
-    delete h->engine;
-    delete h;
-  }
+  std::shared_ptr<sw::Engine> e = sw::handle_remove(h);
+  if (e) e->close();  // joins the service thread, unless called on it
   sw::clear_last_error();
   return SSEWS_OK;
   SSEWS_GUARD_END
@@ -51,57 +74,77 @@ SSEWS_API int ssews_close(ssews **ep) {
 
 SSEWS_API int ssews_port(ssews *ep, int *port) {
   SSEWS_GUARD_BEGIN
-  CHECK_EP(ep);
+  GET_ENGINE(e, ep);
   if (!port) return fail_rc(SSEWS_EINVAL, "port is NULL");
-  return status_to_rc(ep->engine->port(*port));
+  return status_to_rc(e->role().port(*port));
   SSEWS_GUARD_END
 }
 
 SSEWS_API int ssews_send(ssews *ep, ssews_conn conn, const void *data, size_t len, int flags,
                          const char *event, const char *id) {
   SSEWS_GUARD_BEGIN
-  CHECK_EP(ep);
+  GET_ENGINE(e, ep);
   if (flags != SSEWS_TEXT && flags != SSEWS_BINARY)
     return fail_rc(SSEWS_EINVAL, "flags must be SSEWS_TEXT or SSEWS_BINARY");
-  return status_to_rc(ep->engine->send(conn, data, len, flags == SSEWS_BINARY, event, id));
+  return status_to_rc(e->role().send(conn, data, len, flags == SSEWS_BINARY, event, id));
   SSEWS_GUARD_END
 }
 
 SSEWS_API int ssews_publish(ssews *ep, const char *channel, const void *data, size_t len, int flags,
                             const char *event, const char *id) {
   SSEWS_GUARD_BEGIN
-  CHECK_EP(ep);
+  GET_ENGINE(e, ep);
   if (flags != SSEWS_TEXT && flags != SSEWS_BINARY)
     return fail_rc(SSEWS_EINVAL, "flags must be SSEWS_TEXT or SSEWS_BINARY");
-  return status_to_rc(ep->engine->publish(channel, data, len, flags == SSEWS_BINARY, event, id));
+  return status_to_rc(e->role().publish(channel, data, len, flags == SSEWS_BINARY, event, id));
   SSEWS_GUARD_END
 }
 
 SSEWS_API int ssews_subscribe(ssews *ep, ssews_conn conn, const char *channel) {
   SSEWS_GUARD_BEGIN
-  CHECK_EP(ep);
-  return status_to_rc(ep->engine->subscribe(conn, channel, true));
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->role().subscribe(conn, channel, true));
   SSEWS_GUARD_END
 }
 
 SSEWS_API int ssews_unsubscribe(ssews *ep, ssews_conn conn, const char *channel) {
   SSEWS_GUARD_BEGIN
-  CHECK_EP(ep);
-  return status_to_rc(ep->engine->subscribe(conn, channel, false));
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->role().subscribe(conn, channel, false));
   SSEWS_GUARD_END
 }
 
 SSEWS_API int ssews_reject(ssews *ep, ssews_conn conn, int http_status) {
   SSEWS_GUARD_BEGIN
-  CHECK_EP(ep);
-  return status_to_rc(ep->engine->reject(conn, http_status));
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->role().reject(conn, http_status));
   SSEWS_GUARD_END
 }
 
 SSEWS_API int ssews_conn_close(ssews *ep, ssews_conn conn, int code, const char *reason) {
   SSEWS_GUARD_BEGIN
-  CHECK_EP(ep);
-  return status_to_rc(ep->engine->conn_close(conn, code, reason));
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->role().conn_close(conn, code, reason));
+  SSEWS_GUARD_END
+}
+
+SSEWS_API int ssews_event_fd(ssews *ep, int *fd) {
+  SSEWS_GUARD_BEGIN
+  GET_ENGINE(e, ep);
+  if (!fd) return fail_rc(SSEWS_EINVAL, "fd is NULL");
+  *fd = e->event_fd();
+  return SSEWS_OK;
+  SSEWS_GUARD_END
+}
+
+SSEWS_API int ssews_next_event(ssews *ep, const ssews_event **ev) {
+  SSEWS_GUARD_BEGIN
+  GET_ENGINE(e, ep);
+  if (!ev) return fail_rc(SSEWS_EINVAL, "ev is NULL");
+  const sw::Event *core_ev = nullptr;
+  int rc = status_to_rc(e->next_event(&core_ev));
+  *ev = sw::to_c(core_ev);
+  return rc;
   SSEWS_GUARD_END
 }
 

@@ -1,4 +1,5 @@
-// Pull-mode event delivery and the event accessors of the C ABI.
+// The event accessors of the C ABI: the core's Event read through the
+// opaque ssews_event.
 #include <strings.h>
 
 #include "capi_util.h"
@@ -8,67 +9,54 @@ using sw::status_to_rc;
 
 extern "C" {
 
-SSEWS_API int ssews_event_fd(ssews *ep, int *fd) {
-  if (!ep || !ep->engine || !fd) return fail_rc(SSEWS_EINVAL, "endpoint or fd is NULL");
-  *fd = ep->engine->event_fd();
-  return SSEWS_OK;
-}
-
-SSEWS_API int ssews_next_event(ssews *ep, const ssews_event **ev) {
-  SSEWS_GUARD_BEGIN
-  if (!ep || !ep->engine || !ev) return fail_rc(SSEWS_EINVAL, "endpoint or ev is NULL");
-  return status_to_rc(ep->engine->next_event(ev));
-  SSEWS_GUARD_END
-}
-
 SSEWS_API int ssews_event_kind(const ssews_event *ev) {
-  return ev ? ev->kind : 0;
+  return ev ? sw::from_c(ev)->kind : 0;
 }
 SSEWS_API ssews_conn ssews_event_conn(const ssews_event *ev) {
-  return ev ? ev->conn : 0;
+  return ev ? sw::from_c(ev)->conn : 0;
 }
 SSEWS_API int ssews_event_protocol(const ssews_event *ev) {
-  return ev ? ev->protocol : 0;
+  return ev ? sw::from_c(ev)->protocol : 0;
 }
 
 SSEWS_API const void *ssews_event_data(const ssews_event *ev, size_t *len) {
-  if (len) *len = ev ? ev->data.size() : 0;
-  return ev ? ev->data.data() : nullptr;
+  if (len) *len = ev ? sw::from_c(ev)->data.size() : 0;
+  return ev ? sw::from_c(ev)->data.data() : nullptr;
 }
 
 SSEWS_API int ssews_event_is_binary(const ssews_event *ev) {
-  return ev && ev->binary ? 1 : 0;
+  return ev && sw::from_c(ev)->binary ? 1 : 0;
 }
 SSEWS_API const char *ssews_event_name(const ssews_event *ev) {
-  return ev && ev->has_name ? ev->name.c_str() : nullptr;
+  return ev && sw::from_c(ev)->has_name ? sw::from_c(ev)->name.c_str() : nullptr;
 }
 SSEWS_API const char *ssews_event_id(const ssews_event *ev) {
-  return ev && ev->has_id ? ev->id.c_str() : nullptr;
+  return ev && sw::from_c(ev)->has_id ? sw::from_c(ev)->id.c_str() : nullptr;
 }
 SSEWS_API const char *ssews_event_channel(const ssews_event *ev) {
-  return ev && ev->has_channel ? ev->channel.c_str() : nullptr;
+  return ev && sw::from_c(ev)->has_channel ? sw::from_c(ev)->channel.c_str() : nullptr;
 }
 SSEWS_API const char *ssews_event_path(const ssews_event *ev) {
-  return ev ? ev->path.c_str() : nullptr;
+  return ev ? sw::from_c(ev)->path.c_str() : nullptr;
 }
 SSEWS_API const char *ssews_event_query(const ssews_event *ev) {
-  return ev ? ev->query.c_str() : nullptr;
+  return ev ? sw::from_c(ev)->query.c_str() : nullptr;
 }
 SSEWS_API const char *ssews_event_peer(const ssews_event *ev) {
-  return ev ? ev->peer.c_str() : nullptr;
+  return ev ? sw::from_c(ev)->peer.c_str() : nullptr;
 }
 
 SSEWS_API const char *ssews_event_header(const ssews_event *ev, const char *name) {
   if (!ev || !name) return nullptr;
-  for (const auto &h : ev->headers)
+  for (const auto &h : sw::from_c(ev)->headers)
     if (!strcasecmp(h.first.c_str(), name)) return h.second.c_str();
-  if (!ev->live_wsi) return nullptr;
+  if (!sw::from_c(ev)->live_request) return nullptr;
   // A header lws does not know by name: read it from the live request and keep
   // it with the event, so the pointer stays valid as long as the event.
   std::string v;
   try {
-    if (!sw::custom_header(ev->live_wsi, name, v)) return nullptr;
-    auto *mut = const_cast<ssews_event *>(ev);
+    if (!sw::custom_header(sw::from_c(ev)->live_request, name, v)) return nullptr;
+    auto *mut = const_cast<sw::Event *>(sw::from_c(ev));
     std::string n = name;
     for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
     mut->extra_headers.emplace_back(std::move(n), std::move(v));
@@ -79,32 +67,32 @@ SSEWS_API const char *ssews_event_header(const ssews_event *ev, const char *name
 }
 
 SSEWS_API size_t ssews_event_header_count(const ssews_event *ev) {
-  return ev ? ev->headers.size() : 0;
+  return ev ? sw::from_c(ev)->headers.size() : 0;
 }
 
 SSEWS_API int ssews_event_header_at(const ssews_event *ev, size_t i, const char **name, const char **value) {
-  if (!ev || i >= ev->headers.size()) return fail_rc(SSEWS_EINVAL, "header index out of range");
-  if (name) *name = ev->headers[i].first.c_str();
-  if (value) *value = ev->headers[i].second.c_str();
+  if (!ev || i >= sw::from_c(ev)->headers.size()) return fail_rc(SSEWS_EINVAL, "header index out of range");
+  if (name) *name = sw::from_c(ev)->headers[i].first.c_str();
+  if (value) *value = sw::from_c(ev)->headers[i].second.c_str();
   return SSEWS_OK;
 }
 
 SSEWS_API size_t ssews_event_channel_count(const ssews_event *ev) {
-  return ev ? ev->channels.size() : 0;
+  return ev ? sw::from_c(ev)->channels.size() : 0;
 }
 
 SSEWS_API const char *ssews_event_channel_at(const ssews_event *ev, size_t i) {
-  return ev && i < ev->channels.size() ? ev->channels[i].c_str() : nullptr;
+  return ev && i < sw::from_c(ev)->channels.size() ? sw::from_c(ev)->channels[i].c_str() : nullptr;
 }
 
 SSEWS_API int ssews_event_code(const ssews_event *ev) {
-  return ev ? ev->code : 0;
+  return ev ? sw::from_c(ev)->code : 0;
 }
 SSEWS_API const char *ssews_event_reason(const ssews_event *ev) {
-  return ev ? ev->reason.c_str() : nullptr;
+  return ev ? sw::from_c(ev)->reason.c_str() : nullptr;
 }
 SSEWS_API int64_t ssews_event_delay_ms(const ssews_event *ev) {
-  return ev ? ev->delay_ms : 0;
+  return ev ? sw::from_c(ev)->delay_ms : 0;
 }
 
 }  // extern "C"

@@ -5,8 +5,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "engine.h"
+#include "event.h"
 #include "ssews.h"
+#include "status.h"
 
 namespace sw {
 
@@ -26,6 +27,14 @@ inline int status_to_rc(const Status &st) {
 inline int fail_rc(int code, const std::string &msg) {
   set_last_error(msg);
   return code;
+}
+
+// The core's event as the ABI's opaque type, and back.
+inline const ssews_event *to_c(const Event *ev) {
+  return reinterpret_cast<const ssews_event *>(ev);
+}
+inline const Event *from_c(const ssews_event *ev) {
+  return reinterpret_cast<const Event *>(ev);
 }
 
 }  // namespace sw

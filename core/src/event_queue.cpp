@@ -46,14 +46,4 @@ size_t EventQueue::size() const {
   return q_.size();
 }
 
-void EventQueue::clear() {
-  std::lock_guard<std::mutex> lk(mu_);
-  if (!q_.empty()) {
-    uint64_t v;
-    ssize_t r = read(fd_, &v, sizeof v);
-    (void)r;
-  }
-  q_.clear();
-}
-
 }  // namespace sw

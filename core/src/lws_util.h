@@ -17,4 +17,8 @@ inline std::string lws_header(lws *wsi, enum lws_token_indexes t) {
   return s;
 }
 
+// The protocols every vhost of an endpoint serves, bound to the engine's
+// callback (engine.cpp).
+const lws_protocols *ssews_protocols();
+
 }  // namespace sw

@@ -30,7 +30,6 @@ class OutQueue {
   Encoding front_encoding() const { return ring_[head_].enc; }
   // The i-th queued message (0 = front), i < size().
   const MessagePtr &at(size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)].msg; }
-  Encoding encoding_at(size_t i) const { return ring_[(head_ + i) & (ring_.size() - 1)].enc; }
   void pop();
   void clear();
 

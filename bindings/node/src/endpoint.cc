@@ -95,6 +95,7 @@ void Endpoint::Drain() {
   for (int i = 0; i < kBatch && ep_; i++) {  // a handler may close the endpoint
     const ssews_event *ev = nullptr;
     if (ssews_next_event(ep_, &ev) != SSEWS_OK) break;
+    if (ssews_event_kind(ev) == SSEWS_EV_DONE) break;  // the close promise tells JS
     Deliver(env, ViewOf(ev));
   }
 }

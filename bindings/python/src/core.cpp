@@ -281,6 +281,7 @@ void close_finished(Link &link) {
 }
 
 void trampoline(ssews *, const ssews_event *ev, void *user) {
+  if (ssews_event_kind(ev) == SSEWS_EV_DONE) return;  // the close itself tells Python
   auto *link = static_cast<Link *>(user);
   if (!link->wait_ready()) return;
   if (g_exiting.load() || SSEWS_PY_FINALIZING()) return;
@@ -443,6 +444,7 @@ class Core {
       } else {
         const ssews_event *ev = nullptr;
         rc = ssews_next_event(ep_, &ev);
+        if (rc == SSEWS_OK && ssews_event_kind(ev) == SSEWS_EV_DONE) rc = SSEWS_EAGAIN;  // nothing to tell
         if (rc == SSEWS_OK)
           copy_event(ev, c);
         else if (rc != SSEWS_EAGAIN)

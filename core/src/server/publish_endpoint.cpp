@@ -7,9 +7,9 @@
 #include <cstring>
 
 #include "engine.h"
+#include "server/server_role.h"
 #include "lws_util.h"
 #include "sse_encoder.h"
-#include "ssews.h"
 #include "utf8.h"
 #include "v1_codec.h"
 
@@ -47,13 +47,13 @@ int answer_error(lws *wsi, unsigned status, const std::string &why) {
 
 }  // namespace
 
-bool Engine::is_publish_request(int method, const char *path) const {
-  return method == LWSHUMETH_POST && !opts_.publish_token.empty() && path && opts_.publish_path == path;
+bool ServerRole::is_publish_request(int method, const char *path) const {
+  return method == LWSHUMETH_POST && !opts().publish_token.empty() && path && opts().publish_path == path;
 }
 
-int Engine::publish_begin(lws *wsi) {
+int ServerRole::publish_begin(lws *wsi) {
   std::string auth = lws_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-  if (auth.compare(0, 7, "Bearer ") != 0 || !same_secret(auth.substr(7), opts_.publish_token))
+  if (auth.compare(0, 7, "Bearer ") != 0 || !same_secret(auth.substr(7), opts().publish_token))
     return answer_error(wsi, HTTP_STATUS_UNAUTHORIZED, "missing or wrong bearer token");
   PendingPost post;
   char buf[1100];
@@ -75,17 +75,17 @@ int Engine::publish_begin(lws *wsi) {
   post.binary = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE).compare(0, 24, "application/octet-stream") == 0;
   std::string len = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
   if (len.empty()) return answer_error(wsi, 411, "Content-Length is required");
-  if (std::strtoull(len.c_str(), nullptr, 10) > opts_.max_message_size)
+  if (std::strtoull(len.c_str(), nullptr, 10) > opts().max_message_size)
     return answer_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body exceeds max_message_size");
   posts_[wsi] = std::move(post);
   if (len == "0") return publish_done(wsi);  // no body callbacks will come
   return 0;
 }
 
-int Engine::publish_body(lws *wsi, const void *in, size_t len) {
+int ServerRole::publish_body(lws *wsi, const void *in, size_t len) {
   auto it = posts_.find(wsi);
   if (it == posts_.end()) return 0;
-  if (it->second.body.size() + len > opts_.max_message_size) {
+  if (it->second.body.size() + len > opts().max_message_size) {
     posts_.erase(it);
     return answer_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body exceeds max_message_size");
   }
@@ -93,7 +93,7 @@ int Engine::publish_body(lws *wsi, const void *in, size_t len) {
   return 0;
 }
 
-int Engine::publish_done(lws *wsi) {
+int ServerRole::publish_done(lws *wsi) {
   auto it = posts_.find(wsi);
   if (it == posts_.end()) return 0;
   PendingPost post = std::move(it->second);
@@ -111,10 +111,6 @@ int Engine::publish_done(lws *wsi) {
   size_t reached = fan_out(msg);
   std::string json = "{\"id\":\"" + msg->id + "\",\"subscribers\":" + std::to_string(reached) + "}";
   return answer(wsi, HTTP_STATUS_OK, json);
-}
-
-void Engine::publish_forget(lws *wsi) {
-  posts_.erase(wsi);
 }
 
 }  // namespace sw

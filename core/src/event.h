@@ -1,0 +1,62 @@
+// What an endpoint tells the application. The core's own type: capi/ maps it
+// onto the opaque ssews_event of the C ABI.
+#pragma once
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sw {
+
+// Event kinds and protocols; capi/ checks they equal SSEWS_EV_* / SSEWS_PROTO_*.
+enum EventKind : int {
+  kEvOpen = 1,
+  kEvMessage = 2,
+  kEvClose = 3,
+  kEvError = 4,
+  kEvReconnecting = 5,
+  kEvDone = 6
+};
+enum class Proto : uint8_t { Ws = 1, Sse = 2 };
+
+struct Event {
+  int kind = 0;
+  uint64_t conn = 0;
+  int protocol = 0;  // a Proto value, 0 when not about a connection
+  std::string data;
+  bool binary = false;
+  bool has_name = false, has_id = false, has_channel = false;
+  std::string name, id, channel;
+  std::string path, query, peer;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+  std::vector<std::string> channels;                         // open: the default subscriptions
+  int code = 0;
+  std::string reason;
+  int64_t delay_ms = 0;
+  // Open event in callback mode: the live request, for headers lws does not
+  // tokenise (see custom_header). Null once the callback has returned (pull
+  // mode: always null).
+  void *live_request = nullptr;
+  // Custom headers looked up by name from live_request. A list: pointers stay
+  // valid, and an empty one allocates nothing (a deque allocates on creation,
+  // once per message event).
+  std::list<std::pair<std::string, std::string>> extra_headers;
+};
+
+using EventPtr = std::unique_ptr<Event>;
+
+inline EventPtr make_event(int kind, uint64_t conn, Proto proto) {
+  auto ev = std::make_unique<Event>();
+  ev->kind = kind;
+  ev->conn = conn;
+  ev->protocol = static_cast<int>(proto);
+  return ev;
+}
+
+// A request header lws keeps untokenised, read from a live request
+// (Event::live_request); false when absent.
+bool custom_header(void *live_request, const char *name, std::string &out);
+
+}  // namespace sw

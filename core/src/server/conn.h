@@ -1,0 +1,78 @@
+// One peer of a server: its outbound queue and its state. Owned by the server
+// role, touched only on the service thread.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "event.h"
+#include "hub.h"
+#include "outq.h"
+
+struct lws;
+
+namespace sw {
+
+// What a connection needs only now and then: kept out of Conn so that an idle
+// connection stays small (allocated on first use, see Conn::more()).
+struct ConnMore {
+  std::string rx;            // a WebSocket message arriving in pieces
+  std::string close_reason;  // what we send when closing
+  std::string peer_close_reason;
+  std::string last_event_id;                  // resume point asked for in the request (until accepted)
+  std::vector<std::string> initial_channels;  // subscriptions to make once accepted
+};
+
+struct Conn {
+  ConnId id = 0;
+  lws *wsi = nullptr;
+  OutQueue q;
+  int64_t last_write_us = 0;
+  std::unique_ptr<ConnMore> more_;
+  uint32_t last_rx_ms = 0;       // a frame last came from the peer (or, ping_out: the ping went)
+  uint32_t rx_pass = 0;          // the service pass that last delivered data from the peer
+  uint32_t rx_pass_bytes = 0;    // wire bytes (about) delivered in that pass
+  uint16_t close_code = 1000;    // what we send when closing
+  uint16_t peer_close_code = 0;  // what the peer sent (0: none)
+  uint16_t fail_code = 0;        // a protocol error we closed for
+  Proto proto = Proto::Ws;
+  Encoding enc = Encoding::WsPlain;
+  // Flags as bits: thousands of idle connections each carry them.
+  bool established : 1;    // WebSocket upgraded / SSE headers written
+  bool open_reported : 1;  // the app saw its open event: it is owed a close event
+  bool closing : 1;        // flush the queue, then close
+  bool close_sent : 1;
+  bool overflow_reported : 1;
+  bool rx_paused : 1;
+  bool rx_binary : 1;
+  bool dirty : 1;     // has queued data and is on the flush list
+  bool busy : 1;      // on the list to read again in this pass
+  bool ping_due : 1;  // a ping to write before anything else
+  bool ping_out : 1;  // pinged; no frame from the peer since
+
+  ConnMore &more() {
+    if (!more_) more_.reset(new ConnMore);
+    return *more_;
+  }
+  // A frame (data or pong) came from the peer: it is alive, no ping is owed.
+  void heard(uint32_t now_ms) {
+    last_rx_ms = now_ms;
+    ping_out = false;
+  }
+  Conn(size_t max_q, bool drop_oldest)
+      : q(max_q, drop_oldest ? OutQueue::Policy::DropOldest : OutQueue::Policy::Close),
+        established(false),
+        open_reported(false),
+        closing(false),
+        close_sent(false),
+        overflow_reported(false),
+        rx_paused(false),
+        rx_binary(false),
+        dirty(false),
+        busy(false),
+        ping_due(false),
+        ping_out(false) {}
+};
+
+}  // namespace sw

@@ -1,0 +1,289 @@
+// Connection bookkeeping of the server role: a new peer, its open event and
+// the application's decision, acceptance (subscriptions, resume), closing,
+// and the one close event each opened connection is owed.
+#include <libwebsockets.h>
+
+#include <cstring>
+
+#include "engine.h"
+#include "lws_util.h"
+#include "server/server_role.h"
+
+namespace sw {
+
+namespace {
+
+// The URL arguments, decoded by lws, one "k=v" per fragment.
+std::vector<std::string> url_args(lws *wsi) {
+  std::vector<std::string> out;
+  char buf[2048];
+  for (int i = 0;; i++) {
+    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    out.emplace_back(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+bool arg_value(const std::string &arg, const char *key, std::string &v) {
+  size_t k = strlen(key);
+  if (arg.size() < k + 1 || arg.compare(0, k, key) != 0 || arg[k] != '=') return false;
+  v = arg.substr(k + 1);
+  return true;
+}
+
+// Request-line and pseudo tokens that are not headers.
+bool is_pseudo_token(int t) {
+  switch (t) {
+    case WSI_TOKEN_GET_URI:
+    case WSI_TOKEN_POST_URI:
+    case WSI_TOKEN_OPTIONS_URI:
+    case WSI_TOKEN_HEAD_URI:
+    case WSI_TOKEN_PUT_URI:
+    case WSI_TOKEN_PATCH_URI:
+    case WSI_TOKEN_DELETE_URI:
+    case WSI_TOKEN_CONNECT:
+    case WSI_TOKEN_HTTP_URI_ARGS:
+    case WSI_TOKEN_HTTP:
+    case WSI_TOKEN_HTTP_COLON_AUTHORITY:
+    case WSI_TOKEN_HTTP_COLON_METHOD:
+    case WSI_TOKEN_HTTP_COLON_PATH:
+    case WSI_TOKEN_HTTP_COLON_SCHEME:
+    case WSI_TOKEN_HTTP_COLON_STATUS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Conn *ServerRole::conn_of(lws *wsi) {
+  return static_cast<Conn *>(lws_get_opaque_user_data(wsi));
+}
+
+Conn *ServerRole::find(ConnId id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : &it->second;
+}
+
+Conn *ServerRole::new_conn(lws *wsi, Proto proto) {
+  ConnId id = next_id_++;
+  Conn *c = &conns_
+                 .emplace(std::piecewise_construct, std::forward_as_tuple(id),
+                          std::forward_as_tuple(opts().max_queue_bytes, opts().queue_drop_oldest))
+                 .first->second;
+  c->id = id;
+  c->wsi = wsi;
+  c->proto = proto;
+  c->enc = proto == Proto::Sse ? Encoding::Sse : Encoding::WsPlain;
+  lws_set_opaque_user_data(wsi, c);
+  return c;
+}
+
+void ServerRole::fill_request(lws *wsi, Event &ev, std::string &path) {
+  path = lws_header(wsi, WSI_TOKEN_GET_URI);
+  if (path.empty()) path = lws_header(wsi, WSI_TOKEN_POST_URI);
+  std::vector<std::string> args = url_args(wsi);
+  for (size_t i = 0; i < args.size(); i++) {
+    if (i) ev.query += '&';
+    ev.query += args[i];
+  }
+  ev.path = path;
+  char peer[64] = "";
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  ev.peer = peer;
+  for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+    if (is_pseudo_token(t)) continue;
+    if (lws_hdr_total_length(wsi, static_cast<enum lws_token_indexes>(t)) <= 0) continue;
+    const char *name =
+        reinterpret_cast<const char *>(lws_token_to_string(static_cast<enum lws_token_indexes>(t)));
+    if (!name) continue;
+    std::string n = name;
+    if (!n.empty() && n.back() == ':') n.pop_back();
+    if (n.empty() || n[0] == ':' || n.find(' ') != std::string::npos) continue;
+    for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    ev.headers.emplace_back(n, lws_header(wsi, static_cast<enum lws_token_indexes>(t)));
+  }
+  // Headers lws does not know by name are kept only when asked for, so the
+  // open event carries them in pull mode too (capture_headers option).
+  for (const auto &name : opts().capture_headers) {
+    std::string v;
+    if (custom_header(wsi, name.c_str(), v)) ev.headers.emplace_back(name, v);
+  }
+}
+
+// Tells the application about a new connection and applies what it decided in
+// the callback. Returns false (with the HTTP status) when it was rejected.
+bool ServerRole::report_open(Conn *c, int &reject_status) {
+  EventPtr ev = make_event(kEvOpen, c->id, c->proto);
+  std::string path;
+  fill_request(c->wsi, *ev, path);
+  ev->live_request = c->wsi;
+
+  // Resume point: Last-Event-ID header (EventSource), or a query parameter
+  // (WebSocket clients, and EventSource polyfills).
+  std::string &last_id = c->more().last_event_id;
+  custom_header(c->wsi, "last-event-id", last_id);
+  std::vector<std::string> defaults;
+  for (const auto &a : url_args(c->wsi)) {
+    std::string v;
+    if (arg_value(a, "channel", v) && !v.empty())
+      defaults.push_back(v);
+    else if (last_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
+      last_id = v;
+  }
+  if (defaults.empty() && path.size() > 1) defaults.push_back(path.substr(1));
+  ev->channels = defaults;
+
+  {
+    std::lock_guard<std::mutex> lk(live_mu_);
+    live_.emplace(c->id, c->proto);
+  }
+  c->open_reported = true;
+  in_open_ = c->id;
+  open_reject_ = 0;
+  open_subscribed_ = false;
+  open_channels_.clear();
+  e_.emit(std::move(ev));
+  in_open_ = 0;
+  if (open_reject_) {
+    reject_status = open_reject_;
+    c->open_reported = false;  // a refused handshake never opened: no close event
+    return false;
+  }
+  c->more().initial_channels = open_subscribed_ ? open_channels_ : defaults;
+  return true;
+}
+
+// The connection is live: subscribe it, replay what it missed, then new messages follow.
+void ServerRole::accept_conn(Conn *c) {
+  c->established = true;
+  c->last_write_us = lws_now_usecs();
+  c->last_rx_ms = static_cast<uint32_t>(c->last_write_us / 1000);
+  ConnMore &m = c->more();
+  for (const auto &ch : m.initial_channels) hub_.subscribe(c->id, ch);
+  if (!m.last_event_id.empty()) {
+    Hub::Replay r = hub_.replay(hub_.channels_of(c->id), m.last_event_id);
+    if (r.gap) {
+      // Tell a resuming client it may have missed messages history no longer holds.
+      auto gap = std::make_shared<Message>();
+      gap->control = true;
+      gap->event = "ssews-gap";
+      gap->payload = WireBuf(m.last_event_id.data(), m.last_event_id.size());
+      queue_to(c, gap);
+    }
+    for (const auto &msg : r.messages) queue_to(c, msg);
+  }
+  if (!c->closing) c->more_.reset();  // the request's details are used up
+  mark_dirty(c);
+}
+
+void ServerRole::start_close(Conn *c, int code, const std::string &reason) {
+  if (c->closing) return;
+  c->closing = true;
+  c->close_code = static_cast<uint16_t>(code);
+  c->more().close_reason = reason;
+  if (!c->established) {  // nothing to flush; the handshake never completed
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    return;
+  }
+  want_write(c);
+  // A peer that never reads must not hold the close up for ever.
+  lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+}
+
+void ServerRole::report_error(Conn *c, int err, const std::string &why) {
+  if (!c->open_reported) return;
+  EventPtr ev = make_event(kEvError, c->id, c->proto);
+  ev->code = err;
+  ev->reason = why;
+  e_.emit(std::move(ev));
+}
+
+void ServerRole::fail_conn(Conn *c, int ws_code, int err, const std::string &why) {
+  report_error(c, err, why);
+  c->fail_code = static_cast<uint16_t>(ws_code);
+  c->q.clear();  // a failed connection gets no more data, only its close
+  c->closing = false;
+  start_close(c, ws_code, why.substr(0, 123));
+}
+
+// Reports c closed now and has lws drop its socket without a goodbye (a
+// hung-up SSE stream, a silent WebSocket peer).
+void ServerRole::drop(Conn *c) {
+  lws *wsi = c->wsi;
+  finish(c);
+  lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+int ServerRole::conn_gone(lws *wsi) {
+  if (Conn *c = conn_of(wsi)) finish(c);
+  return 0;
+}
+
+// Reports the close with the best code we know and forgets the connection.
+// Called as soon as the close is certain (close handshake done, stream ended),
+// not when lws finally frees the socket, which a lingering peer can delay.
+void ServerRole::finish(Conn *c) {
+  int code;
+  std::string reason;
+  if (c->fail_code) {
+    code = c->fail_code;
+    reason = c->more().close_reason;
+  } else if (c->peer_close_code) {
+    code = c->peer_close_code;
+    reason = c->more().peer_close_reason;
+  } else if (c->close_sent) {
+    code = c->close_code;
+    reason = c->more().close_reason;
+  } else if (c->proto == Proto::Ws && c->established && lws_get_close_length(c->wsi) >= 2) {
+    // lws failed the connection itself: report the code it sent.
+    const unsigned char *b = lws_get_close_payload(c->wsi);
+    code = (b[0] << 8) | b[1];
+    reason = "protocol error detected by the server";
+  } else {
+    code = 1006;  // no close frame: the peer left or vanished
+    reason = c->proto == Proto::Sse ? "stream closed by peer" : "connection lost";
+  }
+  forget(c, code, reason);
+}
+
+void ServerRole::forget(Conn *c, int code, const std::string &reason) {
+  lws_set_opaque_user_data(c->wsi, nullptr);
+  hub_.remove(c->id);
+  sse_conns_.erase(c->id);
+  {
+    std::lock_guard<std::mutex> lk(live_mu_);
+    live_.erase(c->id);
+  }
+  bool report = c->open_reported;
+  ConnId id = c->id;
+  Proto proto = c->proto;
+  conns_.erase(id);  // frees c
+  if (report) {
+    EventPtr ev = make_event(kEvClose, id, proto);
+    ev->code = code;
+    ev->reason = reason;
+    e_.emit(std::move(ev));
+  }
+  if (e_.closing() && conns_.empty()) e_.stop();
+}
+
+// Custom request headers lws does not tokenise are only reachable while the
+// request is live (during the open callback).
+bool custom_header(void *live_request, const char *name, std::string &out) {
+  auto *wsi = static_cast<lws *>(live_request);
+  std::string n = name;
+  for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  n += ':';
+  int len = lws_hdr_custom_length(wsi, n.c_str(), static_cast<int>(n.size()));
+  if (len < 0) return false;
+  out.assign(static_cast<size_t>(len) + 1, '\0');
+  int got = lws_hdr_custom_copy(wsi, &out[0], len + 1, n.c_str(), static_cast<int>(n.size()));
+  if (got < 0) return false;
+  out.resize(static_cast<size_t>(got));
+  return true;
+}
+
+}  // namespace sw

@@ -1,0 +1,345 @@
+// The server role: listening, lws callback dispatch, and the public
+// operations (validated on the caller's thread, run on the service thread).
+#include "server/server_role.h"
+
+#include <arpa/inet.h>
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "engine.h"
+#include "lws_util.h"
+
+namespace sw {
+
+namespace {
+
+std::string make_epoch() {
+  // Start time in ms plus randomness, base36: differs at every start, so an
+  // id from an earlier run is recognised as stale.
+  static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  std::random_device rd;
+  uint64_t v = (ms << 12) ^ (rd() & 0xfff);
+  std::string s;
+  while (v) {
+    s.insert(s.begin(), digits[v % 36]);
+    v /= 36;
+  }
+  return s;
+}
+
+// Tries the bind ourselves first so a failure can say why (lws only says no).
+Status check_bind(const std::string &host, int port) {
+  if (port == 0) return Status::ok();
+  sockaddr_storage ss{};
+  socklen_t slen;
+  int family;
+  auto *v4 = reinterpret_cast<sockaddr_in *>(&ss);
+  auto *v6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    family = v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    slen = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    family = v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    slen = sizeof *v6;
+  } else {
+    return Status::ok();  // an interface name: let lws resolve it
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(SSEWS_ELISTEN, std::string("socket: ") + strerror(errno));
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  int r = bind(fd, reinterpret_cast<sockaddr *>(&ss), slen);
+  int err = errno;
+  if (r == 0) r = listen(fd, 1), err = errno;
+  close(fd);
+  if (r != 0)
+    return fail(SSEWS_ELISTEN,
+                "cannot listen on " + host + " port " + std::to_string(port) + ": " + strerror(err));
+  return Status::ok();
+}
+
+std::string listen_host(const Options &o) {
+  return o.host == "localhost" ? "127.0.0.1" : o.host;
+}
+
+}  // namespace
+
+ServerRole::ServerRole(Engine &e) : Role(e), hub_(e.opts().history, make_epoch()) {}
+
+ServerRole::~ServerRole() = default;
+
+const Options &ServerRole::opts() const {
+  return e_.opts();
+}
+
+void ServerRole::context_info(lws_context_creation_info &ci) {
+  ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+               LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+  if (!opts().tls_cert.empty()) ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  ci.max_http_header_data = static_cast<unsigned short>(opts().max_header_size);
+  ci.max_http_header_pool = 256;  // requests being parsed at once; streams give theirs back
+  ci.timeout_secs = opts().handshake_timeout;
+  ci.keepalive_timeout = 30;
+}
+
+Status ServerRole::start() {
+  const Options &o = opts();
+  if (!o.tls_cert.empty() && !readable_file(o.tls_cert))
+    return fail(SSEWS_EOPTION, "option 'tls_cert': cannot read file '" + o.tls_cert + "'");
+  if (!o.tls_key.empty() && !readable_file(o.tls_key))
+    return fail(SSEWS_EOPTION, "option 'tls_key': cannot read file '" + o.tls_key + "'");
+  if (!o.static_dir.empty()) {
+    struct stat sb;
+    if (stat(o.static_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode))
+      return fail(SSEWS_EOPTION, "option 'static_dir': '" + o.static_dir + "' is not a directory");
+  }
+  std::string host = listen_host(o);
+  Status st = check_bind(host, o.port);
+  if (st.failed()) return st;
+
+  // No validity pings from lws on the server: lws 4.1 keeps each
+  // connection's timer in one sorted list, so 10k connections pinged in the
+  // same second cost a multi-second stall re-inserting them. ssews pings
+  // silent peers itself from the once-a-second tick (liveness.cpp).
+  retry_.reset(new lws_retry_bo_t{});
+
+  lws_context_creation_info vi;
+  memset(&vi, 0, sizeof vi);
+  vi.port = o.port;  // 0: the kernel picks a free port
+  vi.protocols = ssews_protocols();
+  vi.vhost_name = "ssews";
+  vi.alpn = "http/1.1";  // SSE streams and WebSocket upgrades are served over HTTP/1.1
+  vi.retry_and_idle_policy = retry_.get();
+  vi.timeout_secs = o.handshake_timeout;
+  vi.keepalive_timeout = 30;
+  if (host == "0.0.0.0") {
+    vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  } else if (host != "::") {
+    vi.iface = host.c_str();
+  }
+  if (host.find(':') == std::string::npos) vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (!o.tls_cert.empty()) {
+    vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    vi.ssl_cert_filepath = o.tls_cert.c_str();
+    vi.ssl_private_key_filepath = o.tls_key.c_str();
+  }
+  lws_vhost *vh = lws_create_vhost(e_.ctx(), &vi);
+  if (!vh) {
+    if (!o.tls_cert.empty())
+      return fail(SSEWS_ETLS, "cannot start TLS with tls_cert '" + o.tls_cert + "' and tls_key '" +
+                                  o.tls_key + "' (or cannot listen on " + host + ")");
+    return fail(SSEWS_ELISTEN, "cannot listen on " + host + " port " + std::to_string(o.port));
+  }
+  bound_port_ = lws_get_vhost_listen_port(vh);
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------
+// lws callback dispatch
+
+int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
+  switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      return confirm_upgrade(wsi, static_cast<const char *>(in));
+    case LWS_CALLBACK_ESTABLISHED:
+      return ws_established(wsi);
+    case LWS_CALLBACK_RECEIVE:
+      return ws_receive(wsi, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+      if (Conn *c = conn_of(wsi)) c->heard(static_cast<uint32_t>(lws_now_usecs() / 1000));
+      return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+      return ws_peer_close(wsi, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return ws_writeable(wsi);
+    case LWS_CALLBACK_HTTP:
+      return http_request(wsi, in);
+    case LWS_CALLBACK_HTTP_BODY:
+      return publish_body(wsi, in, len);  // other requests with a body were already answered
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      if (posts_.count(wsi)) return publish_done(wsi);
+      return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return sse_writeable(wsi);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+      return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_WSI_DESTROY:
+      posts_.erase(wsi);
+      return conn_gone(wsi);
+    default:
+      return 0;
+  }
+}
+
+void ServerRole::run_message(Cmd &cmd) {
+  if (cmd.to) {
+    if (Conn *c = find(cmd.to)) queue_to(c, cmd.msg);
+  } else {
+    fan_out(hub_.publish(std::move(cmd.msg)));
+  }
+}
+
+void ServerRole::tick() {
+  int64_t now = lws_now_usecs();
+  check_sse_hangups(now);
+  ping_silent_peers(static_cast<uint32_t>(now / 1000));
+  sse_heartbeats(now);
+}
+
+void ServerRole::shutdown() {
+  std::vector<Conn *> all;
+  for (auto &kv : conns_) all.push_back(&kv.second);
+  for (Conn *c : all) start_close(c, 1001, "server closing");
+  if (conns_.empty()) e_.stop();
+}
+
+void ServerRole::resume_reading() {
+  for (ConnId id : paused_) {
+    Conn *c = find(id);
+    if (c && c->rx_paused) {
+      c->rx_paused = false;
+      lws_rx_flow_control(c->wsi, 1);
+    }
+  }
+  paused_.clear();
+}
+
+// ---------------------------------------------------------------------------
+// Public operations: validate here, act on the service thread.
+
+Status ServerRole::check_live(ConnId conn, Proto *proto) const {
+  std::lock_guard<std::mutex> lk(live_mu_);
+  auto it = live_.find(conn);
+  if (it == live_.end()) return fail(SSEWS_ENOCONN, "no open connection " + std::to_string(conn));
+  if (proto) *proto = it->second;
+  return Status::ok();
+}
+
+Status ServerRole::send(ConnId conn, const void *data, size_t len, bool binary, const char *event,
+                        const char *id) {
+  if (!data && len) return fail(SSEWS_EINVAL, "data is NULL but len is not 0");
+  Proto proto;
+  Status st = check_live(conn, &proto);
+  if (st.failed()) return st;
+  if (e_.closing()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
+  st = check_size(data, len, opts().max_message_size);
+  if (st.failed()) return st;
+  st = check_fields(event, id);
+  if (st.failed()) return st;
+  if (binary && proto == Proto::Sse)
+    return fail(SSEWS_EINVAL, "binary data cannot be sent on an SSE connection (SSE is text)");
+  st = check_text(data, len, binary);
+  if (st.failed()) return st;
+  auto m = std::make_shared<Message>();
+  m->binary = binary;
+  if (event) m->event = event;
+  if (id) m->id = id;
+  m->payload = WireBuf(data, len);
+  Cmd cmd;
+  cmd.bytes = len;
+  cmd.msg = std::move(m);
+  cmd.to = conn;
+  return e_.enqueue(std::move(cmd));
+}
+
+Status ServerRole::publish(const char *channel, const void *data, size_t len, bool binary, const char *event,
+                           const char *id) {
+  Status st = check_channel(channel);
+  if (st.failed()) return st;
+  st = check_size(data, len, opts().max_message_size);
+  if (st.failed()) return st;
+  st = check_fields(event, id);
+  if (st.failed()) return st;
+  if (id && !*id) return fail(SSEWS_EINVAL, "id must not be empty (pass NULL to assign one)");
+  st = check_text(data, len, binary);
+  if (st.failed()) return st;
+  auto m = std::make_shared<Message>();
+  m->channel = channel;
+  m->binary = binary;
+  if (event) m->event = event;
+  if (id) m->id = id;
+  m->payload = WireBuf(data, len);
+  Cmd cmd;
+  cmd.bytes = len;
+  cmd.msg = std::move(m);
+  return e_.enqueue(std::move(cmd));
+}
+
+Status ServerRole::subscribe(ConnId conn, const char *channel, bool on) {
+  Status st = check_channel(channel);
+  if (st.failed()) return st;
+  st = check_live(conn);
+  if (st.failed()) return st;
+  std::string ch = channel;
+  if (e_.on_service_thread() && in_open_ == conn) {  // a decision inside the open callback
+    open_subscribed_ = true;
+    if (on) {
+      open_channels_.push_back(ch);
+    } else {
+      for (auto it = open_channels_.begin(); it != open_channels_.end();)
+        it = *it == ch ? open_channels_.erase(it) : it + 1;
+    }
+    return Status::ok();
+  }
+  return e_.enqueue(0, [this, conn, ch, on] {
+    Conn *c = find(conn);
+    if (!c) return;
+    if (!on) {
+      hub_.unsubscribe(conn, ch);
+      return;
+    }
+    if (!c->established) {
+      c->more().initial_channels.push_back(ch);
+      return;
+    }
+    hub_.subscribe(conn, ch);
+  });
+}
+
+Status ServerRole::reject(ConnId conn, int status) {
+  if (status == 0) status = 403;
+  if (status < 400 || status > 599) return fail(SSEWS_EINVAL, "http_status must be 400-599");
+  Status st = check_live(conn);
+  if (st.failed()) return st;
+  if (e_.on_service_thread() && in_open_ == conn) {
+    open_reject_ = status;
+    return Status::ok();
+  }
+  return e_.enqueue(0, [this, conn] {
+    if (Conn *c = find(conn)) start_close(c, 1008, "rejected");
+  });
+}
+
+Status ServerRole::conn_close(ConnId conn, int code, const char *reason) {
+  Status st = check_close(code, reason);
+  if (st.failed()) return st;
+  st = check_live(conn);
+  if (st.failed()) return st;
+  std::string r = reason ? reason : "";
+  return e_.enqueue(0, [this, conn, code, r] {
+    if (Conn *c = find(conn)) start_close(c, code, r);
+  });
+}
+
+Status ServerRole::port(int &out) const {
+  out = bound_port_;
+  return Status::ok();
+}
+
+}  // namespace sw

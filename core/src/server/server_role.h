@@ -1,0 +1,139 @@
+// The server role: one port serving WebSocket upgrades, SSE streams, static
+// files and the HTTP publish endpoint, all fed by one hub of channels. Its
+// jobs live in files named for them:
+//   server_role.cpp     listening, lws dispatch, the public operations
+//   connections.cpp     connection bookkeeping: open, accept, close, forget
+//   write_path.cpp      queueing to peers and writing, coalesced, per pass
+//   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings
+//   ws_server.cpp       the WebSocket handshake, frames in, close handshake
+//   sse_server.cpp      SSE streams
+//   http_server.cpp     request routing and static files
+//   publish_endpoint.cpp  POST publish_path
+#pragma once
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "hub.h"
+#include "role.h"
+#include "server/conn.h"
+
+struct lws_retry_bo;
+
+namespace sw {
+
+class ServerRole final : public Role {
+ public:
+  explicit ServerRole(Engine &e);
+  ~ServerRole() override;
+
+  void context_info(lws_context_creation_info &ci) override;
+  Status start() override;
+  int on_lws(lws *wsi, int reason, void *in, size_t len) override;
+  void run_message(Cmd &cmd) override;
+  void pass_reads() override { reservice_busy(); }
+  void after_pass() override { flush_dirty(); }
+  bool work_pending() const override { return !dirty_.empty(); }
+  void tick() override;
+  void shutdown() override;
+  void resume_reading() override;
+
+  Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event,
+              const char *id) override;
+  Status publish(const char *channel, const void *data, size_t len, bool binary, const char *event,
+                 const char *id) override;
+  Status subscribe(ConnId conn, const char *channel, bool on) override;
+  Status reject(ConnId conn, int status) override;
+  Status conn_close(ConnId conn, int code, const char *reason) override;
+  Status port(int &out) const override;
+
+ private:
+  const Options &opts() const;
+  Status check_live(ConnId conn, Proto *proto = nullptr) const;  // ENOCONN, from any thread
+
+  // connections.cpp
+  Conn *conn_of(lws *wsi);
+  Conn *find(ConnId id);
+  Conn *new_conn(lws *wsi, Proto proto);
+  void fill_request(lws *wsi, Event &ev, std::string &path);
+  bool report_open(Conn *c, int &reject_status);
+  void accept_conn(Conn *c);
+  void start_close(Conn *c, int code, const std::string &reason);
+  void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
+  void drop(Conn *c);
+  int conn_gone(lws *wsi);
+  void finish(Conn *c);
+  void forget(Conn *c, int code, const std::string &reason);
+  void report_error(Conn *c, int err, const std::string &why);
+
+  // write_path.cpp
+  void queue_to(Conn *c, const MessagePtr &m);
+  size_t fan_out(const MessagePtr &msg);  // to every subscriber; returns how many
+  void queue_raw(Conn *c, std::string bytes);
+  void want_write(Conn *c);
+  void mark_dirty(Conn *c);
+  void flush_dirty();         // writes what the pass queued, outside any lws callback
+  int write_queued(Conn *c);  // writes queued messages (and a due ping); <0: the connection failed
+
+  // liveness.cpp
+  void ping_silent_peers(uint32_t now_ms);
+  void check_sse_hangups(int64_t now_us);
+  void sse_heartbeats(int64_t now_us);
+
+  // ws_server.cpp
+  int confirm_upgrade(lws *wsi, const char *upgrade);
+  int refuse_upgrade(lws *wsi, int status, const std::string &why);
+  int ws_established(lws *wsi);
+  int ws_receive(lws *wsi, void *in, size_t len);
+  int ws_peer_close(lws *wsi, void *in, size_t len);
+  int ws_writeable(lws *wsi);
+  void reservice_busy();
+
+  // sse_server.cpp
+  int sse_open(lws *wsi, int method);
+  int sse_writeable(lws *wsi);
+
+  // http_server.cpp
+  int http_request(lws *wsi, void *in);
+  int http_status(lws *wsi, unsigned status, const char *why);  // a short answer, then end the transaction
+
+  // publish_endpoint.cpp
+  struct PendingPost {
+    std::string channel, event, id, body;
+    bool binary = false;
+  };
+  bool is_publish_request(int method, const char *path) const;
+  int publish_begin(lws *wsi);
+  int publish_body(lws *wsi, const void *in, size_t len);
+  int publish_done(lws *wsi);
+
+  int bound_port_ = 0;
+  std::unique_ptr<lws_retry_bo> retry_;
+  Hub hub_;
+  std::unordered_map<ConnId, Conn> conns_;  // by value: nodes do not move
+  std::unordered_set<ConnId> sse_conns_;
+  std::unordered_map<lws *, PendingPost> posts_;
+  ConnId next_id_ = 1;
+
+  // Live connection ids, readable from any thread for an early ENOCONN.
+  mutable std::mutex live_mu_;
+  std::unordered_map<ConnId, Proto> live_;
+
+  // Open-event decisions made inside the callback (service thread only).
+  ConnId in_open_ = 0;
+  int open_reject_ = 0;
+  bool open_subscribed_ = false;
+  std::vector<std::string> open_channels_;
+
+  std::vector<ConnId> paused_;  // peers not read until a pull-mode app catches up
+  // Connections with newly queued data, written after the current service
+  // pass: one write carries everything queued for a peer meanwhile.
+  std::vector<ConnId> dirty_;
+  std::vector<uint8_t> scratch_;  // coalesced frames for one write
+  std::vector<ConnId> busy_;      // WebSocket peers that filled lws' read buffer this pass
+};
+
+}  // namespace sw

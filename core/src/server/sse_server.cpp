@@ -1,0 +1,79 @@
+// The server's SSE side: a GET with Accept: text/event-stream becomes a
+// stream (headers, an opening comment, resume), written as messages arrive.
+#include <libwebsockets.h>
+
+#include "engine.h"
+#include "server/server_role.h"
+#include "sse_encoder.h"
+
+namespace sw {
+
+int ServerRole::sse_open(lws *wsi, int method) {
+  if (method != LWSHUMETH_GET)
+    return http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "SSE streams need GET");
+  if (e_.closing()) return http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "server closing");
+  if (conns_.size() >= opts().max_connections)
+    return http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "max_connections reached");
+
+  Conn *c = new_conn(wsi, Proto::Sse);
+  int reject = 0;
+  if (!report_open(c, reject)) {
+    forget(c, 0, "");
+    return http_status(wsi, static_cast<unsigned>(reject), "connection refused");
+  }
+
+  uint8_t buf[LWS_PRE + 1024];
+  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
+                                  end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("cache-control:"),
+                                  reinterpret_cast<const unsigned char *>("no-cache"), 8, &p, end) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("x-accel-buffering:"),
+                                  reinterpret_cast<const unsigned char *>("no"), 2, &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return -1;
+  lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+  // lws 4.1 keeps POLLIN armed on an h1 response in progress but never reads
+  // it, so a client that hangs up would spin the loop. Reads stay off except
+  // while a write is pending (lws skips POLLOUT on a flow-controlled wsi; see
+  // want_write); the tick's hang-up check notices a hang-up in between.
+  lws_rx_flow_control(wsi, 0);
+  // Everything needed from the request is copied: give its header storage
+  // back to the pool, or every stream would pin one (8 KiB each, and the
+  // pool's size would cap how many streams can be open).
+  if (lws_http_headers_detach(wsi)) return -1;
+  sse_conns_.insert(c->id);
+  // An opening comment, so proxies and browsers open the stream at once.
+  std::string hello;
+  sse_comment(hello, "ok");
+  queue_raw(c, std::move(hello));
+  accept_conn(c);
+  return 0;
+}
+
+int ServerRole::sse_writeable(lws *wsi) {
+  Conn *c = conn_of(wsi);
+  if (!c || c->proto != Proto::Sse) return 0;
+  if (!c->q.empty()) {
+    if (write_queued(c) < 0) return -1;
+    c->last_write_us = lws_now_usecs();
+    if (!c->q.empty() || c->closing || lws_partial_buffered(wsi))
+      lws_callback_on_writable(wsi);
+    else
+      lws_rx_flow_control(wsi, 0);  // idle again: reads off (see sse_open)
+    return 0;
+  }
+  if (lws_partial_buffered(wsi)) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (c->closing) {
+    c->close_sent = true;
+    finish(c);
+    return -1;  // ends the stream: SSE has no close frame
+  }
+  lws_rx_flow_control(wsi, 0);
+  return 0;
+}
+
+}  // namespace sw

@@ -1,0 +1,159 @@
+// The server's write path: messages queued per connection (references to
+// shared frames, bounded by the slow-consumer policy), then written once per
+// service pass, coalesced, straight to the socket.
+#include <libwebsockets.h>
+
+#include "engine.h"
+#include "server/server_role.h"
+#include "ws_frame.h"
+
+namespace sw {
+
+namespace {
+// Queued messages coalesced into one write, per protocol (a larger message
+// goes alone): one syscall carries everything a slow-ish peer has pending.
+constexpr size_t kWriteChunk = 64 * 1024;
+}  // namespace
+
+void ServerRole::queue_to(Conn *c, const MessagePtr &m) {
+  if (c->closing) return;
+  if (m->control && c->enc == Encoding::WsPlain) return;  // plain peers get only published bytes
+  switch (c->q.push(m, c->enc)) {
+    case OutQueue::Push::Ok:
+      c->overflow_reported = false;
+      break;
+    case OutQueue::Push::Dropped:
+      if (!c->overflow_reported) {  // once per episode: the app learns, the log does not flood
+        c->overflow_reported = true;
+        report_error(c, SSEWS_ESLOW,
+                     "slow consumer: dropped its oldest queued messages (max_queue_bytes " +
+                         std::to_string(opts().max_queue_bytes) + ")");
+      }
+      break;
+    case OutQueue::Push::Overflow:
+      fail_conn(c, 1008, SSEWS_ESLOW,
+                "slow consumer: outbound queue over max_queue_bytes (" +
+                    std::to_string(opts().max_queue_bytes) + "), connection closed");
+      return;
+  }
+  if (c->established) mark_dirty(c);
+}
+
+size_t ServerRole::fan_out(const MessagePtr &msg) {
+  // Copy: queue_to may close a connection, which edits the subscriber list.
+  std::vector<ConnId> subs = hub_.subscribers(msg->channel);
+  for (ConnId id : subs) {
+    if (Conn *c = find(id)) queue_to(c, msg);
+  }
+  return subs.size();
+}
+
+void ServerRole::queue_raw(Conn *c, std::string bytes) {
+  auto m = std::make_shared<Message>();
+  m->control = true;
+  m->payload = WireBuf(bytes.data(), bytes.size());
+  // Pre-rendered SSE bytes: the encoding is the payload itself.
+  m->sse_enc = std::make_unique<WireBuf>(bytes.data(), bytes.size());
+  queue_to(c, m);
+}
+
+// Asks lws for a writeable callback on c.
+void ServerRole::want_write(Conn *c) {
+  if (c->proto == Proto::Sse) lws_rx_flow_control(c->wsi, 1);
+  lws_callback_on_writable(c->wsi);
+}
+
+void ServerRole::mark_dirty(Conn *c) {
+  if (c->dirty) return;
+  c->dirty = true;
+  dirty_.push_back(c->id);
+}
+
+// Runs after each service pass, outside every lws callback: a connection
+// with nothing in flight is written at once, with everything the pass queued
+// for it in one write, so a delivery costs one send() rather than an epoll
+// round trip per frame. A connection still flushing an earlier write is left
+// to its writeable callback.
+void ServerRole::flush_dirty() {
+  if (dirty_.empty()) return;
+  std::vector<ConnId> list;
+  list.swap(dirty_);
+  int64_t now = lws_now_usecs();
+  for (ConnId id : list) {
+    Conn *c = find(id);
+    if (!c) continue;
+    c->dirty = false;
+    if (!c->established || c->close_sent) continue;
+    if (c->q.empty() && !c->ping_due) {
+      if (c->closing) want_write(c);
+      continue;
+    }
+    // A peer whose frames were read in this pass may have sent a ping whose
+    // pong lws has pending: lws sends that before the writeable callback, so
+    // replies keep their order (pong, then the echo of what followed the ping).
+    if (lws_partial_buffered(c->wsi) ||
+        (c->proto == Proto::Ws && (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
+      want_write(c);  // the writeable callback deals with it, in order
+      continue;
+    }
+    int r = write_queued(c);
+    if (r < 0) {  // the socket failed: lws closes it, and the close reports
+      lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+      continue;
+    }
+    c->last_write_us = now;
+    // More queued, a close to send, or bytes lws holds (a due ping went out above).
+    if (!c->q.empty() || c->closing || lws_partial_buffered(c->wsi)) want_write(c);
+  }
+  if (dirty_.empty()) {
+    list.clear();
+    dirty_.swap(list);  // keep the capacity for the next pass
+  }
+}
+
+// Writes the front of c's queue: one message in place (lws puts a WebSocket
+// frame header in the shared buffer's headroom; only this thread writes, one
+// frame at a time), or several gathered into one buffer and one write:
+// WebSocket frames framed here (with a due ping first), SSE messages as they
+// are. What the socket does not take at once lws keeps and sends before
+// anything else.
+int ServerRole::write_queued(Conn *c) {
+  const bool ws = c->proto == Proto::Ws;
+  if (!c->ping_due) {
+    const Message &first = *c->q.front();
+    const WireBuf &fb = first.encoded(c->q.front_encoding());
+    if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
+      auto kind = !ws ? LWS_WRITE_HTTP : first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
+      int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(), kind);
+      c->q.pop();
+      return n < 0 ? -1 : 0;
+    }
+  }
+  scratch_.resize(LWS_PRE);
+  if (c->ping_due) {
+    // The ping goes first (RFC 6455 5.5.2). Not empty: lws 4.1 hands only a
+    // pong with a payload to the RECEIVE_PONG callback.
+    static const uint8_t ping[] = {0x89, 5, 's', 's', 'e', 'w', 's'};
+    scratch_.insert(scratch_.end(), ping, ping + sizeof ping);
+    c->ping_due = false;
+  }
+  const size_t header_room = ws ? kWsMaxHeader : 0;
+  while (!c->q.empty()) {
+    const Message &m = *c->q.front();
+    const WireBuf &b = m.encoded(c->q.front_encoding());
+    size_t used = scratch_.size() - LWS_PRE;
+    if (used && used + header_room + b.size() > kWriteChunk) break;
+    if (ws) {
+      uint8_t hdr[kWsMaxHeader];
+      size_t h = ws_frame_header(hdr, m.binary, b.size());
+      scratch_.insert(scratch_.end(), hdr, hdr + h);
+    }
+    scratch_.insert(scratch_.end(), b.data(), b.data() + b.size());
+    c->q.pop();
+  }
+  // Complete frames or SSE text: lws passes LWS_WRITE_RAW (= LWS_WRITE_HTTP) through as is.
+  int n = lws_write(c->wsi, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
+  return n < 0 ? -1 : 0;
+}
+
+}  // namespace sw

@@ -1,0 +1,259 @@
+// The server's WebSocket side: the handshake (checked beyond what lws 4.1.6
+// checks), messages in (reassembled, bounded), the close handshake, and
+// writing queued frames when lws says the socket can take them.
+#include <libwebsockets.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+
+#include <cstring>
+
+#include "engine.h"
+#include "lws_util.h"
+#include "server/server_role.h"
+#include "ws_rules.h"
+
+namespace sw {
+
+namespace {
+
+// Bytes from one peer in one pass (payload plus a minimal frame header per
+// piece) that mean lws' read buffer was probably full, and how many more
+// reads such a peer gets in the same pass (see reservice_busy).
+constexpr size_t kRxBusy = 128;
+constexpr uint32_t kWsMinClientHeader = 6;  // 2 bytes + the 4-byte mask
+constexpr int kRxRereads = 64;
+
+// True when a Sec-WebSocket-Protocol list is absent or names one we serve.
+bool offers_known_subprotocol(const std::string &list) {
+  if (list.empty()) return true;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    size_t b = list.find_first_not_of(" \t", start), e = list.find_last_not_of(" \t", comma - 1);
+    if (b != std::string::npos && b < comma && e != std::string::npos && e >= b) {
+      std::string name = list.substr(b, e - b + 1);
+      if (name == "ssews" || name == "ssews.v1") return true;
+    }
+    start = comma + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+// Answers a refused upgrade with a status and a short text; a 426 names the
+// version we speak, as RFC 6455 section 4.4 asks.
+int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why) {
+  uint8_t buf[LWS_PRE + 1024];
+  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  std::string body = why + "\n";
+  if (lws_add_http_header_status(wsi, static_cast<unsigned>(status), &p, end) ||
+      (status == 426 &&
+       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("sec-websocket-version:"),
+                                   reinterpret_cast<const unsigned char *>("13"), 2, &p, end)) ||
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("content-type:"),
+                                  reinterpret_cast<const unsigned char *>("text/plain"), 10, &p, end) ||
+      lws_add_http_header_content_length(wsi, body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return -1;
+  std::vector<uint8_t> out(LWS_PRE + body.size());
+  memcpy(out.data() + LWS_PRE, body.data(), body.size());
+  if (lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+  return 1;  // lws completes the transaction
+}
+
+int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
+  // RFC 6455 4.2.1: the Upgrade value is compared case-insensitively.
+  if (!upgrade || strcasecmp(upgrade, "websocket") != 0) {
+    lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "unsupported upgrade");
+    return 1;
+  }
+  char *uri = nullptr;
+  int uri_len = 0;
+  int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+  const char *method = meth == LWSHUMETH_GET ? "GET" : meth == LWSHUMETH_POST ? "POST" : "OTHER";
+  std::string why;
+  int status =
+      ws_check_handshake(method, lws_header(wsi, WSI_TOKEN_VERSION), lws_header(wsi, WSI_TOKEN_KEY), why);
+  if (!status && e_.closing()) status = 503, why = "server closing";
+  if (!status && conns_.size() >= opts().max_connections)
+    status = 503, why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
+  if (!status && !offers_known_subprotocol(lws_header(wsi, WSI_TOKEN_PROTOCOL)))
+    status = 400, why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
+  if (status) return refuse_upgrade(wsi, status, why);
+  Conn *c = new_conn(wsi, Proto::Ws);
+  int reject = 0;
+  if (!report_open(c, reject)) {
+    forget(c, 0, "");
+    return refuse_upgrade(wsi, reject, "connection refused");
+  }
+  return 0;
+}
+
+int ServerRole::ws_established(lws *wsi) {
+  Conn *c = conn_of(wsi);
+  if (!c) return -1;
+  const lws_protocols *p = lws_get_protocol(wsi);
+  if (p && p->name && !strcmp(p->name, "ssews.v1")) c->enc = Encoding::WsV1;
+  if (c->closing) {  // rejected or closed while the handshake finished
+    c->established = true;
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  accept_conn(c);
+  return 0;
+}
+
+int ServerRole::ws_receive(lws *wsi, void *in, size_t len) {
+  Conn *c = conn_of(wsi);
+  // Data after the peer's close (lws still delivers it): ignore it, so lws
+  // goes on to echo the close instead of dropping the connection.
+  if (!c) return 0;
+  if (c->fail_code) return 0;  // already failing: ignore what is still arriving
+  c->heard(e_.now_ms());
+  if (c->rx_pass != e_.pass()) c->rx_pass = e_.pass(), c->rx_pass_bytes = 0;
+  c->rx_pass_bytes += static_cast<uint32_t>(len) + kWsMinClientHeader;
+  if (c->rx_pass_bytes >= kRxBusy && !c->busy) {
+    c->busy = true;
+    busy_.push_back(c->id);
+  }
+  std::string *partial = c->more_ && !c->more_->rx.empty() ? &c->more_->rx : nullptr;
+  size_t have = partial ? partial->size() : 0;
+  if (!partial && lws_is_first_fragment(wsi)) c->rx_binary = lws_frame_is_binary(wsi);
+  if (have + len > opts().max_message_size) {
+    if (partial) std::string().swap(*partial);
+    fail_conn(
+        c, 1009, SSEWS_ETOOBIG,
+        "incoming message exceeds max_message_size (" + std::to_string(opts().max_message_size) + " bytes)");
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nullptr, 0);
+    finish(c);
+    return -1;
+  }
+  bool complete = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+  if (!complete) {  // more pieces follow: collect them
+    c->more().rx.append(static_cast<const char *>(in), len);
+    return 0;
+  }
+
+  EventPtr ev = make_event(kEvMessage, c->id, Proto::Ws);
+  ev->binary = c->rx_binary;
+  if (partial) {
+    partial->append(static_cast<const char *>(in), len);
+    ev->data = std::move(*partial);
+    *partial = std::string();
+  } else {  // the whole message in one piece, the common case: no staging copy
+    ev->data.assign(static_cast<const char *>(in), len);
+  }
+  bool pull = e_.pull_mode();
+  e_.emit(std::move(ev));
+  // Pull mode and the application is behind: stop reading from this peer
+  // (TCP pushes back) until it catches up, instead of queueing without bound.
+  if (pull && e_.events_waiting() >= opts().max_event_queue && !c->rx_paused) {
+    c->rx_paused = true;
+    paused_.push_back(c->id);
+    e_.events_paused();
+    lws_rx_flow_control(wsi, 0);
+  }
+  return 0;
+}
+
+int ServerRole::ws_peer_close(lws *wsi, void *in, size_t len) {
+  Conn *c = conn_of(wsi);
+  std::string why;
+  std::string_view payload(static_cast<const char *>(in), len);
+  int code = ws_check_close_payload(payload, why);
+  if (code) {
+    if (c) {
+      c->fail_code = static_cast<uint16_t>(code);
+      report_error(c, SSEWS_EPROTO, "peer sent a bad close frame: " + why);
+      finish(c);
+    }
+    if (len >= 2) {
+      // lws echoes the close payload it hands us: answering with our code in
+      // place closes at once, where failing it would wait seconds for an ack.
+      auto *b = static_cast<unsigned char *>(in);
+      b[0] = static_cast<unsigned char>(code >> 8);
+      b[1] = static_cast<unsigned char>(code & 0xff);
+      return 0;
+    }
+    lws_close_reason(wsi, static_cast<enum lws_close_status>(code), nullptr, 0);
+    return -1;
+  }
+  if (c) {
+    if (len >= 2) {
+      c->peer_close_code = static_cast<uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                                 static_cast<unsigned char>(payload[1]));
+      c->more().peer_close_reason.assign(payload.data() + 2, len - 2);
+    } else {
+      c->peer_close_code = 1005;  // no status code present
+    }
+    finish(c);
+  }
+  return 0;  // lws echoes the close frame
+}
+
+int ServerRole::ws_writeable(lws *wsi) {
+  Conn *c = conn_of(wsi);
+  if (!c) return 0;
+  // lws failed the connection itself (bad frame, bad UTF-8) and has sent or
+  // is sending its close: nothing may follow a close frame.
+  if (!c->close_sent && !c->fail_code && lws_get_close_length(wsi) >= 2) {
+    c->q.clear();
+    finish(c);
+    return 0;
+  }
+  if (!c->q.empty() || c->ping_due) {
+    if (write_queued(c) < 0) return -1;
+    c->last_write_us = lws_now_usecs();
+    // More to write, or a close to send once what lws may still hold is out.
+    if (!c->q.empty() || c->closing) lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (lws_partial_buffered(wsi)) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (c->closing) {
+    c->close_sent = true;
+    std::string &why = c->more().close_reason;
+    lws_close_reason(wsi, static_cast<enum lws_close_status>(c->close_code),
+                     reinterpret_cast<unsigned char *>(&why[0]), why.size());
+    finish(c);
+    return -1;
+  }
+  return 0;
+}
+
+// lws reads a WebSocket peer at most rx_buffer_size bytes per poll round
+// (kRxChunk in engine.cpp, small so idle connections stay small). A peer that
+// filled that in this pass, such as a publisher sending fast, is read again
+// now, while it has bytes waiting, up to a budget: busy peers get large reads
+// and idle ones keep small buffers.
+void ServerRole::reservice_busy() {
+  for (int round = 0; round < kRxRereads && !busy_.empty(); round++) {
+    std::vector<ConnId> list;
+    list.swap(busy_);
+    for (ConnId id : list) {
+      Conn *c = find(id);
+      if (!c) continue;
+      c->busy = false;
+      if (c->rx_paused || c->closing || c->fail_code) continue;
+      int fd = lws_get_socket_fd(c->wsi);
+      int pending = 0;
+      if (fd < 0 || ioctl(fd, FIONREAD, &pending) != 0 || pending <= 0) continue;
+      c->rx_pass_bytes = 0;  // a full read again puts it back on the list
+      lws_pollfd pfd;
+      pfd.fd = fd;
+      pfd.events = LWS_POLLIN;
+      pfd.revents = LWS_POLLIN;
+      lws_service_fd(e_.ctx(), &pfd);
+    }
+  }
+  for (ConnId id : busy_) {
+    if (Conn *c = find(id)) c->busy = false;
+  }
+  busy_.clear();
+}
+
+}  // namespace sw
