@@ -9,8 +9,16 @@ constexpr size_t kFirstRing = 4;
 constexpr size_t kKeepRing = 64;  // ring slots kept once empty; larger rings are freed
 }  // namespace
 
+size_t OutQueue::cost(const Message &m, Encoding enc) const {
+  size_t wire = m.wire_size(enc);
+  if (!real_cost_) return wire;
+  // The plain payload exists beside another encoding; names are strings of their own.
+  size_t extra = enc == Encoding::WsPlain ? 0 : m.payload.size();
+  return wire + extra + kItemOverhead + m.channel.size() + m.event.size() + m.id.size();
+}
+
 OutQueue::Push OutQueue::push(MessagePtr msg, Encoding enc) {
-  size_t size = msg->wire_size(enc);
+  size_t size = cost(*msg, enc);
   Push result = Push::Ok;
   if (count_ && bytes_ + size > max_bytes_) {
     if (policy_ == Policy::Close) return Push::Overflow;

@@ -16,7 +16,17 @@ class OutQueue {
   enum class Policy : uint8_t { DropOldest, Close };
   enum class Push { Ok, Dropped, Overflow };
 
-  OutQueue(size_t max_bytes, Policy policy) : max_bytes_(max_bytes), policy_(policy) {}
+  // real_cost: count what a queued message costs in memory (its slot, the
+  // message object, its names), not only its wire bytes, so the bound holds
+  // for messages of any size (six million 1-byte messages would otherwise
+  // fit in a 4 MiB bound). Off only in unit tests of the byte arithmetic.
+  OutQueue(size_t max_bytes, Policy policy, bool real_cost = true)
+      : max_bytes_(max_bytes), policy_(policy), real_cost_(real_cost) {}
+
+  // What a queued message costs besides its wire bytes: its ring slot, the
+  // message object and its shared_ptr control block (heap rounding included).
+  static constexpr size_t kItemOverhead = 48 + 64 + sizeof(Message);
+  size_t cost(const Message &m, Encoding enc) const;
 
   // Queues msg in the given encoding. Ok: queued. Dropped: queued after
   // dropping older messages to make room. Overflow: not queued; with policy
@@ -54,6 +64,7 @@ class OutQueue {
   uint32_t head_ = 0;
   uint32_t count_ = 0;
   Policy policy_;
+  bool real_cost_;
 };
 
 }  // namespace sw

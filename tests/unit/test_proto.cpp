@@ -575,8 +575,35 @@ sw::MessagePtr msg_of_size(size_t n) {
   return mk("", s);
 }
 
+// Issue 15 #11: a never-reading subscriber fed tiny messages. Counting only
+// payload bytes let 4 MiB hold four million 1-byte messages (over 1 GB of
+// message objects); the bound must hold whatever the message size.
+void test_outq_bound_counts_real_cost(void **) {
+  const size_t bound = 4u << 20;
+  for (auto policy : {sw::OutQueue::Policy::DropOldest, sw::OutQueue::Policy::Close}) {
+    sw::OutQueue q(bound, policy);
+    size_t pushed = 0;
+    for (; pushed < 1000000; pushed++) {
+      auto r = q.push(msg_of_size(1), sw::Encoding::WsPlain);
+      if (r != sw::OutQueue::Push::Ok) break;
+    }
+    // Each queued message really costs at least its object and slot.
+    size_t per_msg = sizeof(sw::Message) + 1;
+    assert_true(q.size() * per_msg <= bound);
+    assert_true(q.bytes() <= bound);
+    assert_true(pushed < 1000000);  // the bound was reached long before a million
+  }
+  // Names count too: a message with a long id costs more than one without.
+  sw::OutQueue q(bound, sw::OutQueue::Policy::Close);
+  auto plain = msg_of_size(1);
+  auto named = std::make_shared<sw::Message>();
+  named->id = std::string(500, 'i');
+  named->payload = sw::WireBuf("x", 1);
+  assert_true(q.cost(*named, sw::Encoding::WsPlain) >= q.cost(*plain, sw::Encoding::WsPlain) + 500);
+}
+
 void test_outq_accounting(void **) {
-  sw::OutQueue q(100, sw::OutQueue::Policy::DropOldest);
+  sw::OutQueue q(100, sw::OutQueue::Policy::DropOldest, false);
   assert_true(q.empty());
   assert_int_equal(q.size(), 0);
   assert_int_equal(q.bytes(), 0);
@@ -618,7 +645,7 @@ void test_outq_counts_wire_size(void **) {
   const size_t sse = p->encoded(sw::Encoding::Sse).size();
   const size_t v1 = p->encoded(sw::Encoding::WsV1).size();
   assert_true(sse != 5 && v1 != 5 && sse != v1);
-  sw::OutQueue q(1000, sw::OutQueue::Policy::Close);
+  sw::OutQueue q(1000, sw::OutQueue::Policy::Close, false);
   q.push(p, sw::Encoding::Sse);
   assert_int_equal(q.bytes(), sse);
   assert_true(q.front_encoding() == sw::Encoding::Sse);
@@ -633,12 +660,12 @@ void test_outq_counts_wire_size(void **) {
 }
 
 void test_outq_exact_fit(void **) {
-  sw::OutQueue q(30, sw::OutQueue::Policy::DropOldest);
+  sw::OutQueue q(30, sw::OutQueue::Policy::DropOldest, false);
   for (int i = 0; i < 3; i++)
     assert_true(q.push(msg_of_size(10), sw::Encoding::WsPlain) == sw::OutQueue::Push::Ok);
   assert_int_equal(q.bytes(), 30);  // exactly the bound is fine
   assert_int_equal(q.dropped(), 0);
-  sw::OutQueue q2(30, sw::OutQueue::Policy::Close);
+  sw::OutQueue q2(30, sw::OutQueue::Policy::Close, false);
   assert_true(q2.push(msg_of_size(20), sw::Encoding::WsPlain) == sw::OutQueue::Push::Ok);
   assert_true(q2.push(msg_of_size(10), sw::Encoding::WsPlain) == sw::OutQueue::Push::Ok);
   assert_true(q2.push(msg_of_size(0), sw::Encoding::WsPlain) == sw::OutQueue::Push::Ok);
@@ -646,7 +673,7 @@ void test_outq_exact_fit(void **) {
 }
 
 void test_outq_drop_oldest(void **) {
-  sw::OutQueue q(30, sw::OutQueue::Policy::DropOldest);
+  sw::OutQueue q(30, sw::OutQueue::Policy::DropOldest, false);
   std::vector<sw::MessagePtr> m;
   for (int i = 0; i < 3; i++) {
     m.push_back(msg_of_size(10));
@@ -688,7 +715,7 @@ void test_outq_drop_oldest(void **) {
 }
 
 void test_outq_close_policy(void **) {
-  sw::OutQueue q(30, sw::OutQueue::Policy::Close);
+  sw::OutQueue q(30, sw::OutQueue::Policy::Close, false);
   auto a = msg_of_size(10);
   for (int i = 0; i < 3; i++)
     assert_true(q.push(i == 0 ? a : msg_of_size(10), sw::Encoding::WsPlain) == sw::OutQueue::Push::Ok);
@@ -708,7 +735,7 @@ void test_outq_close_policy(void **) {
 
 void test_outq_oversized_when_empty(void **) {
   {
-    sw::OutQueue q(10, sw::OutQueue::Policy::DropOldest);
+    sw::OutQueue q(10, sw::OutQueue::Policy::DropOldest, false);
     assert_true(q.push(msg_of_size(50), sw::Encoding::WsPlain) == sw::OutQueue::Push::Ok);
     assert_int_equal(q.size(), 1);
     assert_int_equal(q.bytes(), 50);
@@ -724,7 +751,7 @@ void test_outq_oversized_when_empty(void **) {
     assert_int_equal(q.dropped(), 2);
   }
   {
-    sw::OutQueue q(10, sw::OutQueue::Policy::Close);
+    sw::OutQueue q(10, sw::OutQueue::Policy::Close, false);
     assert_true(q.push(msg_of_size(50), sw::Encoding::WsPlain) == sw::OutQueue::Push::Ok);
     assert_int_equal(q.bytes(), 50);
     assert_true(q.push(msg_of_size(1), sw::Encoding::WsPlain) == sw::OutQueue::Push::Overflow);
@@ -743,7 +770,7 @@ void test_outq_oversized_when_empty(void **) {
 // The ring under the queue: FIFO order through wrap-around and growth, and
 // references released as messages leave.
 void test_outq_ring_order(void **) {
-  sw::OutQueue q(1u << 30, sw::OutQueue::Policy::Close);
+  sw::OutQueue q(1u << 30, sw::OutQueue::Policy::Close, false);
   std::vector<sw::MessagePtr> m;
   for (int i = 0; i < 300; i++) m.push_back(msg_of_size(static_cast<size_t>(i % 7)));
   size_t next_in = 0, next_out = 0;
@@ -2364,6 +2391,7 @@ int main(void) {
       cmocka_unit_test(test_hub_replay_future_id),
       cmocka_unit_test(test_hub_epoch_prefix),
       cmocka_unit_test(test_outq_accounting),
+      cmocka_unit_test(test_outq_bound_counts_real_cost),
       cmocka_unit_test(test_outq_counts_wire_size),
       cmocka_unit_test(test_outq_exact_fit),
       cmocka_unit_test(test_outq_ring_order),
