@@ -109,6 +109,7 @@ const std::map<std::string, Opt> &setters() {
       {"ping_interval", {kBoth, uint_opt(&Options::ping_interval, 0, 65535)}},
       {"pong_timeout", {kBoth, uint_opt(&Options::pong_timeout, 1, 65535)}},
       {"max_message_size", {kBoth, uint_opt(&Options::max_message_size, 1, uint64_t(1) << 31)}},
+      {"max_partial_bytes", {kServer, uint_opt(&Options::max_partial_bytes, 1024, uint64_t(1) << 36)}},
       {"max_connections", {kServer, uint_opt(&Options::max_connections, 1, 1000000)}},
       {"max_queue_bytes", {kBoth, uint_opt(&Options::max_queue_bytes, 1024, uint64_t(1) << 34)}},
       {"queue_policy",

@@ -23,6 +23,7 @@ struct Options {
   unsigned ping_interval = 30;               // seconds of silence before a WebSocket ping; 0 = off
   unsigned pong_timeout = 10;                // seconds to wait for the pong
   size_t max_message_size = 16u << 20;       // largest incoming WebSocket message
+  size_t max_partial_bytes = 64u << 20;      // all unfinished incoming messages and publish bodies together
   unsigned max_connections = 10000;          // open connections at once
   size_t max_queue_bytes = 4u << 20;         // per-connection outbound queue
   bool queue_drop_oldest = true;             // queue_policy: drop_oldest | close

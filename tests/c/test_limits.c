@@ -344,8 +344,81 @@ static void test_pull_queue_backpressure(void **state) {
   ssews_close(&ep);
 }
 
+
+/* Issue 15 #12: unfinished messages are bounded endpoint-wide. Peers that each
+ * hold part of a large message cannot together pass max_partial_bytes: the
+ * one that would is closed with 1013 (try again later); the others go on,
+ * and their messages still arrive whole. The same bound covers publish bodies
+ * arriving slowly (503). */
+static void test_partial_messages_bounded(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"max_partial_bytes", "65536", "publish_token", "t", NULL};
+  int port;
+  ssews *ep = start_server(&r, opts, &port);
+  enum { PIECE = 40000 };
+  char *piece = malloc(PIECE);
+  memset(piece, 'a', PIECE);
+  peer *a = ws_connect(port, "/room", NULL, 0);
+  peer *b = ws_connect(port, "/room", NULL, 0);
+  size_t cur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  /* a holds 40000 bytes of an unfinished message. */
+  assert_int_equal(peer_ws_send_frame(a, 0, 0, 1, piece, PIECE, 1), 0);
+  /* b's 40000 would make 80000 > 65536: b is refused with 1013. */
+  assert_int_equal(peer_ws_send_frame(b, 0, 0, 1, piece, PIECE, 1), 0);
+  unsigned char *m = NULL;
+  size_t len = 0;
+  assert_int_equal(peer_ws_read_message(b, &m, &len, WAIT_MS), 8);
+  assert_int_equal(peer_close_code(m, len), 1013);
+  free(m);
+  const rec_event *err = rec_wait(&r, SSEWS_EV_ERROR, &cur, WAIT_MS);
+  assert_non_null(err);
+  assert_int_equal(err->code, SSEWS_EFULL);
+  assert_non_null(strstr(err->reason, "max_partial_bytes"));
+  /* a finishes its message: it arrives whole. */
+  assert_int_equal(peer_ws_send_frame(a, 1, 0, 0, "!", 1, 1), 0);
+  const rec_event *msg = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(msg);
+  assert_int_equal(msg->len, PIECE + 1);
+  /* What a held is given back: a new peer may hold as much again. */
+  peer *c = ws_connect(port, "/room", NULL, 0);
+  assert_int_equal(peer_ws_send_frame(c, 0, 0, 1, piece, PIECE, 1), 0);
+  assert_int_equal(peer_ws_send_frame(c, 1, 0, 0, "", 0, 1), 0);
+  msg = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(msg);
+  assert_int_equal(msg->len, PIECE);
+  /* A publish body arriving while c holds another 40000: 503. */
+  assert_int_equal(peer_ws_send_frame(c, 0, 0, 1, piece, PIECE, 1), 0);
+  assert_int_equal(peer_ws_send_frame(a, 1, 0, 1, "sync", 4, 1), 0); /* a complete message: c's piece was read */
+  assert_non_null(rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS));
+  peer *h = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(h);
+  char head[256];
+  int n = snprintf(head, sizeof head,
+                   "POST /publish?channel=room HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+                   "Content-Length: %d\r\n\r\n",
+                   PIECE);
+  assert_int_equal(peer_write(h, head, (size_t)n), 0);
+  assert_int_equal(peer_write(h, piece, PIECE), 0);
+  char *resp = NULL;
+  assert_true(peer_read_until(h, "\r\n\r\n", &resp, WAIT_MS) > 0);
+  assert_int_equal(atoi(resp + 9), 503);
+  free(resp);
+  peer_free(h);
+  peer_free(a);
+  peer_free(b);
+  peer_free(c);
+  free(piece);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_partial_messages_bounded),
       cmocka_unit_test(test_slow_consumer_drop_oldest),
       cmocka_unit_test(test_slow_consumer_close),
       cmocka_unit_test(test_max_connections),

@@ -204,7 +204,11 @@ void ServerRole::report_error(Conn *c, int err, const std::string &why) {
 void ServerRole::fail_conn(Conn *c, int ws_code, int err, const std::string &why) {
   report_error(c, err, why);
   c->fail_code = static_cast<uint16_t>(ws_code);
-  c->q.clear();  // a failed connection gets no more data, only its close
+  c->q.clear();                             // a failed connection gets no more data, only its close
+  if (c->more_ && !c->more_->rx.empty()) {  // nor will its unfinished message complete
+    release(c->more_->rx.size());
+    std::string().swap(c->more_->rx);
+  }
   c->closing = false;
   start_close(c, ws_code, why.substr(0, 123));
 }
@@ -251,6 +255,7 @@ void ServerRole::finish(Conn *c) {
 
 void ServerRole::forget(Conn *c, int code, const std::string &reason) {
   lws_set_opaque_user_data(c->wsi, nullptr);
+  if (c->more_) release(c->more_->rx.size());  // an unfinished message dies with it
   hub_.remove(c->id);
   sse_conns_.erase(c->id);
   {

@@ -86,8 +86,16 @@ int ServerRole::publish_body(lws *wsi, const void *in, size_t len) {
   auto it = posts_.find(wsi);
   if (it == posts_.end()) return 0;
   if (it->second.body.size() + len > opts().max_message_size) {
+    release(it->second.body.size());
     posts_.erase(it);
     return answer_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body exceeds max_message_size");
+  }
+  if (!hold(len)) {
+    release(it->second.body.size());
+    posts_.erase(it);
+    return answer_error(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+                        "unfinished requests exceed max_partial_bytes (" +
+                            std::to_string(opts().max_partial_bytes) + " bytes); try again later");
   }
   it->second.body.append(static_cast<const char *>(in), len);
   return 0;
@@ -98,6 +106,7 @@ int ServerRole::publish_done(lws *wsi) {
   if (it == posts_.end()) return 0;
   PendingPost post = std::move(it->second);
   posts_.erase(it);
+  release(post.body.size());
   if (!post.binary && !utf8_valid(post.body))
     return answer_error(wsi, HTTP_STATUS_BAD_REQUEST,
                         "body is not valid UTF-8 (send Content-Type: application/octet-stream for binary)");

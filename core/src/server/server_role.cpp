@@ -148,6 +148,12 @@ Status ServerRole::start() {
   return Status::ok();
 }
 
+bool ServerRole::hold(size_t bytes) {
+  if (partial_bytes_ + bytes > opts().max_partial_bytes) return false;
+  partial_bytes_ += bytes;
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // lws callback dispatch
 
@@ -179,9 +185,14 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
-    case LWS_CALLBACK_WSI_DESTROY:
-      posts_.erase(wsi);
+    case LWS_CALLBACK_WSI_DESTROY: {
+      auto it = posts_.find(wsi);
+      if (it != posts_.end()) {
+        release(it->second.body.size());
+        posts_.erase(it);
+      }
       return conn_gone(wsi);
+    }
     default:
       return 0;
   }

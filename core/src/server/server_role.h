@@ -110,6 +110,13 @@ class ServerRole final : public Role {
   int publish_body(lws *wsi, const void *in, size_t len);
   int publish_done(lws *wsi);
 
+  // Bytes held for unfinished incoming messages and publish bodies, all
+  // connections together (max_partial_bytes): charged by hold(), given back
+  // by release() when the message completes or its connection goes.
+  bool hold(size_t bytes);
+  void release(size_t bytes) { partial_bytes_ -= bytes; }
+  size_t partial_bytes_ = 0;
+
   int bound_port_ = 0;
   std::unique_ptr<lws_retry_bo> retry_;
   Hub hub_;

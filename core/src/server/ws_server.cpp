@@ -122,7 +122,10 @@ int ServerRole::ws_receive(lws *wsi, void *in, size_t len) {
   size_t have = partial ? partial->size() : 0;
   if (!partial && lws_is_first_fragment(wsi)) c->rx_binary = lws_frame_is_binary(wsi);
   if (have + len > opts().max_message_size) {
-    if (partial) std::string().swap(*partial);
+    if (partial) {
+      release(partial->size());
+      std::string().swap(*partial);
+    }
     fail_conn(
         c, 1009, SSEWS_ETOOBIG,
         "incoming message exceeds max_message_size (" + std::to_string(opts().max_message_size) + " bytes)");
@@ -131,7 +134,19 @@ int ServerRole::ws_receive(lws *wsi, void *in, size_t len) {
     return -1;
   }
   bool complete = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
-  if (!complete) {  // more pieces follow: collect them
+  if (!complete) {  // more pieces follow: collect them, within the endpoint-wide bound
+    if (!hold(len)) {
+      if (partial) {
+        release(partial->size());
+        std::string().swap(*partial);
+      }
+      fail_conn(c, 1013, SSEWS_EFULL,
+                "unfinished incoming messages exceed max_partial_bytes (" +
+                    std::to_string(opts().max_partial_bytes) + " bytes, all connections); try again later");
+      lws_close_reason(wsi, static_cast<enum lws_close_status>(1013), nullptr, 0);
+      finish(c);
+      return -1;
+    }
     c->more().rx.append(static_cast<const char *>(in), len);
     return 0;
   }
@@ -139,6 +154,7 @@ int ServerRole::ws_receive(lws *wsi, void *in, size_t len) {
   EventPtr ev = make_event(kEvMessage, c->id, Proto::Ws);
   ev->binary = c->rx_binary;
   if (partial) {
+    release(partial->size());
     partial->append(static_cast<const char *>(in), len);
     ev->data = std::move(*partial);
     *partial = std::string();
