@@ -40,6 +40,22 @@ bool offers_known_subprotocol(const std::string &list) {
   return false;
 }
 
+// The one place ssews relies on libwebsockets internals (issue 15 #9): lws
+// 4.1.6 answers a peer's close by echoing the payload buffer it passed to
+// LWS_CALLBACK_WS_PEER_INITIATED_CLOSE, and 4.1 has no public call to answer
+// with another code. Writing our code over the first two bytes makes that
+// echo the right close (1002/1007) at once; failing the connection instead
+// (return -1) would wait seconds for a close acknowledgement. Pinned by
+// test_ws's test_close_invalid_payloads (Autobahn 7.9.x, 7.5.1): each bad
+// close must be answered with the right code within the test's timeout, so
+// an lws that stops echoing the buffer fails that test rather than silently
+// sending the peer's bad code back. docs/conformance.md says the same.
+void answer_bad_close_in_place(void *in, int code) {
+  auto *b = static_cast<unsigned char *>(in);
+  b[0] = static_cast<unsigned char>(code >> 8);
+  b[1] = static_cast<unsigned char>(code & 0xff);
+}
+
 }  // namespace
 
 // Answers a refused upgrade with a status and a short text; a 426 names the
@@ -186,11 +202,7 @@ int ServerRole::ws_peer_close(lws *wsi, void *in, size_t len) {
       finish(c);
     }
     if (len >= 2) {
-      // lws echoes the close payload it hands us: answering with our code in
-      // place closes at once, where failing it would wait seconds for an ack.
-      auto *b = static_cast<unsigned char *>(in);
-      b[0] = static_cast<unsigned char>(code >> 8);
-      b[1] = static_cast<unsigned char>(code & 0xff);
+      answer_bad_close_in_place(in, code);
       return 0;
     }
     lws_close_reason(wsi, static_cast<enum lws_close_status>(code), nullptr, 0);
