@@ -222,6 +222,40 @@ SSEWS_API int ssews_close(ssews **ep);
 SSEWS_API int ssews_port(ssews *ep, int *port);
 
 /* ===================================================================== */
+/* Logging                                                                */
+/* ===================================================================== */
+
+/** Log levels (ssews_log_cb); the log_level option names them. */
+#define SSEWS_LOG_ERROR 1
+#define SSEWS_LOG_WARN 2
+#define SSEWS_LOG_NOTICE 3
+#define SSEWS_LOG_INFO 4
+
+/**
+ * The log callback: one line (no trailing newline) from the endpoint `ep`,
+ * at `level`. Called on the thread that logged it, which is the endpoint's
+ * service thread for everything but ssews_open itself; it must not block.
+ * `message` is valid until the callback returns.
+ */
+typedef void (*ssews_log_cb)(ssews *ep, int level, const char *message, void *user);
+
+/**
+ * ssews_on_log - send this endpoint's log lines (libwebsockets' own among
+ * them) to cb instead of stderr; cb NULL goes back to stderr.
+ *
+ * Each endpoint keeps its own level (the log_level option): lines above it
+ * are dropped, whatever other endpoints in the process chose, and each line
+ * reaches only the endpoint it is about, once. (libwebsockets 4.1 logs per
+ * process: ssews sets it to the most verbose level any open endpoint asked
+ * for and routes each line by the thread that emitted it. Lines from threads
+ * that belong to no endpoint go to stderr.) What ssews_open logs before this
+ * call goes to stderr. Synchronous like ssews_on_event: from another thread
+ * it waits for a log callback in progress. Any thread. Errors: SSEWS_EINVAL,
+ * SSEWS_ECLOSED.
+ */
+SSEWS_API int ssews_on_log(ssews *ep, ssews_log_cb cb, void *user);
+
+/* ===================================================================== */
 /* Events: pull mode                                                      */
 /* ===================================================================== */
 

@@ -1,6 +1,7 @@
 // Endpoint lifecycle and operations of the C ABI.
 #include "capi_handles.h"
 #include "capi_util.h"
+#include "log.h"
 
 using sw::fail_rc;
 using sw::status_to_rc;
@@ -9,6 +10,8 @@ static_assert(sw::kEvOpen == SSEWS_EV_OPEN && sw::kEvMessage == SSEWS_EV_MESSAGE
                   sw::kEvClose == SSEWS_EV_CLOSE && sw::kEvError == SSEWS_EV_ERROR &&
                   sw::kEvReconnecting == SSEWS_EV_RECONNECTING && sw::kEvDone == SSEWS_EV_DONE,
               "core event kinds are the ABI's");
+static_assert(sw::kLogError == SSEWS_LOG_ERROR && sw::kLogInfo == SSEWS_LOG_INFO,
+              "core log levels are the ABI's");
 static_assert(static_cast<int>(sw::Proto::Ws) == SSEWS_PROTO_WS &&
                   static_cast<int>(sw::Proto::Sse) == SSEWS_PROTO_SSE,
               "core protocols are the ABI's");
@@ -21,7 +24,12 @@ void invoke(sw::GenericFn fn, void *owner, const sw::Event *ev, void *user) {
   reinterpret_cast<ssews_event_cb>(fn)(static_cast<ssews *>(owner), sw::to_c(ev), user);
 }
 
-sw::GenericFn erase(ssews_event_cb cb) {
+void invoke_log(sw::GenericFn fn, void *owner, int level, const char *msg, void *user) {
+  reinterpret_cast<ssews_log_cb>(fn)(static_cast<ssews *>(owner), level, msg, user);
+}
+
+template <typename Fn>
+sw::GenericFn erase(Fn cb) {
   return reinterpret_cast<sw::GenericFn>(cb);
 }
 
@@ -57,6 +65,13 @@ SSEWS_API int ssews_on_event(ssews *ep, ssews_event_cb cb, void *user) {
   SSEWS_GUARD_BEGIN
   GET_ENGINE(e, ep);
   return status_to_rc(e->set_callback(erase(cb), user));
+  SSEWS_GUARD_END
+}
+
+SSEWS_API int ssews_on_log(ssews *ep, ssews_log_cb cb, void *user) {
+  SSEWS_GUARD_BEGIN
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->set_log(invoke_log, erase(cb), user));
   SSEWS_GUARD_END
 }
 

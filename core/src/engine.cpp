@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "client/client_role.h"
+#include "log.h"
 #include "lws_util.h"
 #include "server/server_role.h"
 
@@ -45,16 +46,6 @@ const lws_protocols kProtocols[] = {
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
-// lws' log level is process-wide (lws 4.1 has no per-context log): the last
-// endpoint opened sets it for all; docs/options.md says so.
-int log_mask(const std::string &level) {
-  if (level == "none") return 0;
-  if (level == "warn") return LLL_ERR | LLL_WARN;
-  if (level == "notice") return LLL_ERR | LLL_WARN | LLL_NOTICE;
-  if (level == "info") return LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO;
-  return LLL_ERR;
-}
-
 std::unique_ptr<Role> make_role(Engine &e) {
   if (!e.opts().url.empty()) return std::make_unique<ClientRole>(e);
   return std::make_unique<ServerRole>(e);
@@ -73,9 +64,12 @@ Engine::Engine(Options opts, void *owner, Invoker invoke, GenericFn cb, void *us
       cmds_(opts_.max_pending_bytes),
       cb_(cb),
       user_(user),
-      pull_(cb == nullptr) {}
+      pull_(cb == nullptr),
+      log_level_(log_level_named(opts_.log_level)) {}
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  log_unregister(this);
+}
 
 std::shared_ptr<Engine> Engine::open(const char *const *kv, void *owner, Invoker invoke, GenericFn cb,
                                      void *user, Status &st) {
@@ -103,7 +97,8 @@ void Engine::run_thread() {
 }
 
 Status Engine::start() {
-  lws_set_log_level(log_mask(opts_.log_level), nullptr);
+  log_register(this, log_level_);
+  LogScope scope(this);  // what lws says while creating the context is ours
   lws_context_creation_info ci;
   memset(&ci, 0, sizeof ci);
   role_->context_info(ci);
@@ -135,6 +130,7 @@ void Engine::tick_cb(lws_sorted_usec_list_t *sul) {
 
 void Engine::run() {
   service_tid_ = std::this_thread::get_id();
+  LogScope scope(this);
   lws_sul_schedule(ctx_, 0, &tick_->sul, tick_cb, LWS_US_PER_SEC);
   role_->begin();
   while (!stop_loop_.load()) {
@@ -164,6 +160,7 @@ void Engine::run() {
   ctx_ = nullptr;
   drain_remote();  // run what was queued last (nothing can reach a socket now)
   run_local();
+  log_unregister(this);
   // The last event: after it the callback is never called again.
   emit(make_event(kEvDone, 0, Proto{}));
   if (close_from_callback_) thread_.detach();  // nobody joins; our own reference frees the engine
@@ -296,6 +293,24 @@ Status Engine::set_callback(GenericFn cb, void *user) {
     }
     role_->resume_reading();
   });
+}
+
+Status Engine::set_log(LogInvoker invoke, GenericFn cb, void *user) {
+  if (closing()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
+  std::lock_guard<std::recursive_mutex> lk(log_mu_);
+  log_invoke_ = invoke;
+  log_cb_ = cb;
+  log_user_ = user;
+  return Status::ok();
+}
+
+void Engine::log_line(int level, const std::string &msg, int lws_level, const char *raw) {
+  if (level > log_level_) return;
+  std::lock_guard<std::recursive_mutex> lk(log_mu_);
+  if (log_cb_)
+    log_invoke_(log_cb_, owner_, level, msg.c_str(), log_user_);
+  else
+    lwsl_emit_stderr(lws_level, raw);
 }
 
 Status Engine::next_event(const Event **ev) {

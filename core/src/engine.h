@@ -27,6 +27,7 @@ namespace sw {
 // through an invoker that capi/ supplies, so the core never names ABI types.
 using GenericFn = void (*)();
 using Invoker = void (*)(GenericFn fn, void *owner, const Event *ev, void *user);
+using LogInvoker = void (*)(GenericFn fn, void *owner, int level, const char *msg, void *user);
 
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
@@ -48,6 +49,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // Replaces the callback; from another thread it waits for a callback in
   // progress, so the old one is never called after it returns.
   Status set_callback(GenericFn cb, void *user);
+  // The log callback (null: stderr). Like set_callback, synchronous.
+  Status set_log(LogInvoker invoke, GenericFn cb, void *user);
+  // A line for this endpoint (log.cpp routes lws' lines here): dropped above
+  // the endpoint's level, else to the log callback, or stderr as lws prints it.
+  void log_line(int level, const std::string &msg, int lws_level, const char *raw);
   int event_fd() const { return events_.fd(); }
   Status next_event(const Event **ev);
   Role &role() { return *role_; }
@@ -117,6 +123,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
   EventQueue events_;
   EventPtr current_;  // the event last handed out by next_event
   std::atomic<bool> events_paused_{false};
+
+  const int log_level_;
+  std::recursive_mutex log_mu_;  // held while the log callback runs
+  LogInvoker log_invoke_ = nullptr;
+  GenericFn log_cb_ = nullptr;
+  void *log_user_ = nullptr;
 
   uint32_t pass_ = 1;
   // The clock (ms, wraps) when the last pass ended: what callbacks in the next
