@@ -62,10 +62,12 @@ inline constexpr OptionInfo kOptionTable[] = {
      "libwebsockets' log on stderr: `none`, `error`, `warn`, `notice`, `info`"},
     {"capture_headers", kOptServer, "list", "",
      "comma-separated names of request headers libwebsockets does not know by name (e.g. `X-Api-Key`) to copy "
-     "into open events; well-known headers (`Authorization`, `Cookie`, `Origin`, ...) are always there"},
+     "into open events, so pull-mode applications (and the Node binding) see them; well-known headers "
+     "(`Authorization`, `Cookie`, `Origin`, ...) are always there"},
     {"publish_token", kOptServer, "string", "",
      "enables the HTTP publish endpoint: `POST <publish_path>?channel=C[&event=E][&id=I]` with `Authorization: "
-     "Bearer <token>` publishes the body and answers `{\"id\":...,\"subscribers\":N}`"},
+     "Bearer <token>` publishes the body (text; binary with `Content-Type: application/octet-stream`) and "
+     "answers `{\"id\":...,\"subscribers\":N}`"},
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},
