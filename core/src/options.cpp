@@ -167,7 +167,16 @@ const std::map<std::string, Setter> &setters() {
          return true;
        }},
       {"header", header_opt},
-      {"subprotocols", str_opt(&Options::subprotocols, true)},
+      {"subprotocols",
+       [](Options &o, const std::string &v, std::string &why) {
+         // Sent as the Sec-WebSocket-Protocol header: no header injection.
+         if (v.find_first_of("\r\n") != std::string::npos) {
+           why = "contains CR or LF";
+           return false;
+         }
+         o.subprotocols = v;
+         return true;
+       }},
       {"v1", bool_opt(&Options::v1)},
       {"ca_file", str_opt(&Options::ca_file, false)},
       {"insecure", bool_opt(&Options::insecure)},

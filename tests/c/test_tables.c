@@ -164,7 +164,7 @@ static const char *bad_value(const char *key, const char *type) {
   if (!strcmp(key, "publish_path")) return "no-slash";
   if (!strcmp(key, "header")) return "no colon";
   if (!strcmp(key, "last_event_id")) return "a\nb";
-  if (!strcmp(key, "subprotocols")) return NULL; /* any text: "" offers only ssews.v1 */
+  if (!strcmp(key, "subprotocols")) return "a\r\nX-Injected: 1"; /* "" offers only ssews.v1 */
   return "";
 }
 

@@ -2237,6 +2237,14 @@ void test_options_client_values(void **) {
     EXPECT_CONTAINS(err, "last_event_id");
     EXPECT_STR(o.last_event_id, "");
   }
+  // subprotocols: no CR or LF (it becomes the Sec-WebSocket-Protocol line).
+  for (const char *v : {"chat\r\nX-Injected: 1", "a\nb", "x\r"}) {
+    sw::Options o;
+    std::string err;
+    EXPECT_TRUE_FOR(!parse({"subprotocols", v}, o, err, true), std::string(v));
+    EXPECT_CONTAINS(err, "subprotocols");
+    EXPECT_STR(o.subprotocols, "");
+  }
 }
 
 void test_options_unknown_and_odd(void **) {
