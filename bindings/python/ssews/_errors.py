@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from typing import List, Tuple, Union
+from typing import Any, List, Tuple
 
 from . import _core
 
@@ -13,7 +13,7 @@ def _error_codes() -> List[Tuple[str, int]]:
     """(name, value) of every SSEWS_E* code, read from the C library: the
     codes run from SSEWS_OK (0) down without a hole, so count down until
     ssews_err_name no longer knows one (ssews.h, SSEWS_ERRNO_MAP)."""
-    out = []
+    out: List[Tuple[str, int]] = []
     code = 0
     while True:
         name = _core.err_name(code)
@@ -27,10 +27,16 @@ def _error_codes() -> List[Tuple[str, int]]:
 #: Generated from the C library at import, so it always matches it; members
 #: compare equal to the plain ints, so ``err.code == -2`` and ``err.code ==
 #: ErrorCode.EOPTION`` are the same test. ``_core.strerror(code)`` describes one.
-ErrorCode = enum.IntEnum("ErrorCode", _error_codes(), module=__name__, qualname="ErrorCode")
+def _make_error_code() -> Any:
+    # Typed Any here: type checkers read the members from the stub
+    # (__init__.pyi), which tests/python/test_errors.py holds to this enum.
+    return enum.IntEnum("ErrorCode", _error_codes(), module=__name__, qualname="ErrorCode")
 
 
-def _code(code: int) -> Union[ErrorCode, int]:
+ErrorCode: Any = _make_error_code()
+
+
+def _code(code: int) -> int:  # an ErrorCode member when the library knows the code
     try:
         return ErrorCode(code)
     except ValueError:  # a code newer than this package
@@ -45,7 +51,7 @@ class Error(Exception):
     65535``); ``err.code`` is the :class:`ErrorCode` (a negative int).
     """
 
-    code: Union[ErrorCode, int]
+    code: int  # an ErrorCode member (see the stub: Union[ErrorCode, int])
 
     def __init__(self, message: str, code: int = ErrorCode.EINVAL) -> None:
         super().__init__(message)
