@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Generates docs/api.md from the doc comments in capi/include/ssews.h.
+"""Generates docs/api.md from the doc comments in capi/include/ssews.h.in (the
+template CMake configures into the public ssews.h; the version comes from
+project(VERSION) in CMakeLists.txt).
 
     scripts/gen-api-doc.py          write docs/api.md
     scripts/gen-api-doc.py --check  fail if docs/api.md is out of date
@@ -9,7 +11,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ROOT / "capi/include/ssews.h"
+HEADER = ROOT / "capi/include/ssews.h.in"
+CMAKELISTS = ROOT / "CMakeLists.txt"
 OUT = ROOT / "docs/api.md"
 
 
@@ -27,22 +30,42 @@ def clean_comment(c):
     return "\n".join(lines)
 
 
+def configure(src):
+    """What configure_file does to the template: the version from project()."""
+    m = re.search(r"project\(ssews VERSION (\d+)\.(\d+)\.(\d+)", CMAKELISTS.read_text())
+    for part, value in zip(("MAJOR", "MINOR", "PATCH"), m.groups()):
+        src = src.replace("@PROJECT_VERSION_%s@" % part, value)
+    return src
+
+
+def errno_table(text):
+    """The rows of SSEWS_ERRNO_MAP: name, value, ssews_strerror text, meaning."""
+    rows = ["| name | value | `ssews_strerror` | meaning |", "|---|---|---|---|"]
+    for m in re.finditer(r'XX\((\w+), (-?\d+), "([^"]*)"\)(?:\s*/\* (.*?) \*/)?', text):
+        rows.append("| `SSEWS_%s` | `%s` | %s | %s |" % (m.group(1), m.group(2), m.group(3), m.group(4) or m.group(3)))
+    return rows
+
+
 def generate():
-    src = HEADER.read_text()
+    src = configure(HEADER.read_text())
     out = ["# ssews C API reference", "",
-           "Generated from `capi/include/ssews.h` by `scripts/gen-api-doc.py`; the header is the source of truth.",
+           "Generated from `capi/include/ssews.h.in` (configured into `ssews.h`) by `scripts/gen-api-doc.py`; the header is the source of truth.",
            ""]
     head = re.match(r"/\*(.*?)\*/", src, re.S)
     out += [clean_comment(head.group(0)), ""]
     token = re.compile(
-        r"(?P<section>/\* =+ \*/\s*/\* (?P<title>[^*]+?)\s*\*/\s*/\* =+ \*/)"
+        r"(?P<errmap>/\*\n \* SSEWS_ERRNO_MAP(?:(?!\*/).)*\*/\s*#define SSEWS_ERRNO_MAP\(XX\)(?:[^\n]*\\\n)*[^\n]*\n)"
+        r"|(?P<section>/\* =+ \*/\s*/\* (?P<title>[^*]+?)\s*\*/\s*/\* =+ \*/)"
         r"|(?P<doc>/\*\*(?:(?!\*/).)*\*/)\s*(?P<decl>(?:SSEWS_API[^;]*;\s*|typedef[^;]*;\s*)+)"
         r"|(?P<define>#define (?P<dname>SSEWS_[A-Z_0-9]+) +(?P<dval>\\\n[^\n]+|\S+)(?: +/\* (?P<dcomment>.*?) \*/)?)"
         r"|(?P<note>/\*\*(?:(?!\*/).)*\*/)",
         re.S)
     defines = []
     for m in token.finditer(src):
-        if m.group("section"):
+        if m.group("errmap"):
+            prose = re.match(r"/\*.*?\*/", m.group("errmap"), re.S).group(0)
+            out += [clean_comment(prose), ""] + errno_table(m.group("errmap")) + [""]
+        elif m.group("section"):
             if defines:
                 out += ["| name | value | meaning |", "|---|---|---|"] + defines + [""]
                 defines = []

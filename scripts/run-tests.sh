@@ -4,6 +4,8 @@
 #  - the threaded integration tests again under TSan,
 #  - the ssews command against third-party peers (pytest), the demo page in
 #    headless Chromium, and clang-format's check,
+#  - the repeated tables against their one source (docs/options.md, the
+#    bindings' typings, package.json's version: scripts/check-tables.py),
 #  - the install check (find_package, pkg-config, SONAME, exported symbols),
 #  - the ABI check against the committed baseline (abidiff),
 #  - a short libFuzzer run of the SSE parser (clang),
@@ -19,6 +21,9 @@ bash scripts/setup.sh
 
 step "Style (clang-format)"
 bash scripts/check-format.sh || fail=1
+
+step "Tables (one source each: option table, error map, version; scripts/check-tables.py)"
+python3 scripts/check-tables.py || fail=1
 
 step "C tests (ASan + UBSan, -Werror)"
 bash scripts/build.sh build-asan -DSSEWS_SANITIZE=ON -DSSEWS_WERROR=ON

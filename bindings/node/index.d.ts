@@ -62,7 +62,10 @@ export interface ReconnectingEvent {
   delay: number;
 }
 
-/** Error codes by name, e.g. codes.SSEWS_ECONNECT === -13. */
+/**
+ * Error codes by name, e.g. codes.SSEWS_ECONNECT === -13. At run time `codes` comes from the C
+ * library (ssews_err_name); scripts/check-tables.py checks this list against SSEWS_ERRNO_MAP.
+ */
 export type ErrorCode =
   | 'SSEWS_EINVAL'
   | 'SSEWS_EOPTION'
@@ -111,7 +114,10 @@ export type ClientEvent = ServerEvent | ReconnectingEvent;
 
 type OptionValue = string | number | boolean;
 
-/** Server options (docs/options.md); names pass through to the C library. */
+/**
+ * Server options (docs/options.md); names pass through to the C library.
+ * scripts/check-tables.py checks these keys against core/src/option_table.h.
+ */
 export interface ServerOptions {
   host?: string;
   /** 0 (the default) picks a free port: see server.port. */
@@ -124,6 +130,7 @@ export interface ServerOptions {
   ping_interval?: number;
   pong_timeout?: number;
   max_message_size?: number;
+  max_partial_bytes?: number;
   max_connections?: number;
   max_queue_bytes?: number;
   queue_policy?: 'drop_oldest' | 'close';
@@ -132,9 +139,19 @@ export interface ServerOptions {
   max_pending_bytes?: number;
   max_event_queue?: number;
   log_level?: 'none' | 'error' | 'warn' | 'notice' | 'info';
+  /** Custom request headers to copy into open events: comma-separated names. */
+  capture_headers?: string;
+  /** Enables the HTTP publish endpoint (POST publish_path with this bearer token). */
+  publish_token?: string;
+  /** Path of the publish endpoint (default "/publish"). */
+  publish_path?: string;
 }
 
-/** Client options (docs/options.md); names pass through to the C library. */
+/**
+ * Client options (docs/options.md); names pass through to the C library
+ * (`headers` becomes `header` options; the url is the constructor's argument).
+ * scripts/check-tables.py checks these keys against core/src/option_table.h.
+ */
 export interface ClientOptions {
   /** Sent with every (re)connect: one `header` option per entry. */
   headers?: Record<string, string | string[]>;
@@ -153,6 +170,8 @@ export interface ClientOptions {
   pong_timeout?: number;
   max_message_size?: number;
   max_queue_bytes?: number;
+  max_pending_bytes?: number;
+  max_event_queue?: number;
   log_level?: 'none' | 'error' | 'warn' | 'notice' | 'info';
 }
 

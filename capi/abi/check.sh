@@ -8,7 +8,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 lib="$1/capi/libssews.so"
 baseline="$here/libssews.so.0.abi"
-headers="$here/../include"
+# The public header as configured into the build tree (capi/include/ssews.h.in
+# is only its template).
+headers="$1/capi/include"
 if [ "${2:-}" = "--update" ]; then
   abidw --headers-dir "$headers" --drop-private-types --no-show-locs --no-corpus-path "$lib" > "$baseline"
   echo "abi baseline written: $baseline"

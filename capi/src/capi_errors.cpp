@@ -1,4 +1,4 @@
-// ssews_strerror, ssews_last_error, versions.
+// ssews_strerror, ssews_err_name, ssews_last_error, versions.
 #include "capi_util.h"
 
 namespace sw {
@@ -18,60 +18,41 @@ const char *last_error_cstr() {
 
 extern "C" {
 
+#define SSEWS_STR_(x) #x
+#define SSEWS_XSTR_(x) SSEWS_STR_(x)
+
 SSEWS_API const char *ssews_version(void) {
-  return "0.1.0";
+  // The header's macros, which CMake's project(VERSION) fills in.
+  return SSEWS_XSTR_(SSEWS_VERSION_MAJOR) "." SSEWS_XSTR_(SSEWS_VERSION_MINOR) "." SSEWS_XSTR_(
+      SSEWS_VERSION_PATCH);
 }
 
 SSEWS_API unsigned ssews_version_number(void) {
   return SSEWS_VERSION_NUMBER;
 }
 
+// Both generated from SSEWS_ERRNO_MAP (ssews.h).
 SSEWS_API const char *ssews_strerror(int code) {
   switch (code) {
-    case SSEWS_OK:
-      return "success";
-    case SSEWS_EINVAL:
-      return "invalid argument";
-    case SSEWS_EOPTION:
-      return "unknown option or bad option value";
-    case SSEWS_ENOMEM:
-      return "out of memory";
-    case SSEWS_ECLOSED:
-      return "endpoint closed";
-    case SSEWS_ENOCONN:
-      return "no such connection";
-    case SSEWS_EAGAIN:
-      return "nothing pending; try again";
-    case SSEWS_EFULL:
-      return "queue full";
-    case SSEWS_ETOOBIG:
-      return "message too big";
-    case SSEWS_ENOTSUP:
-      return "not supported";
-    case SSEWS_EPROTO:
-      return "protocol error";
-    case SSEWS_ETLS:
-      return "TLS error";
-    case SSEWS_ELISTEN:
-      return "cannot listen";
-    case SSEWS_ECONNECT:
-      return "cannot connect";
-    case SSEWS_ESTATE:
-      return "invalid state";
-    case SSEWS_EHTTP:
-      return "unexpected HTTP response";
-    case SSEWS_ETIMEOUT:
-      return "timed out";
-    case SSEWS_EINTERNAL:
-      return "internal error";
-    case SSEWS_ESLOW:
-      return "slow consumer";
-    case SSEWS_EURL:
-      return "bad URL";
-    case SSEWS_EGAP:
-      return "messages may have been missed";
+#define SSEWS_STRERROR_GEN_(name, value, description) \
+  case SSEWS_##name:                                  \
+    return description;
+    SSEWS_ERRNO_MAP(SSEWS_STRERROR_GEN_)
+#undef SSEWS_STRERROR_GEN_
     default:
       return "unknown error";
+  }
+}
+
+SSEWS_API const char *ssews_err_name(int code) {
+  switch (code) {
+#define SSEWS_ERR_NAME_GEN_(name, value, description) \
+  case SSEWS_##name:                                  \
+    return "SSEWS_" #name;
+    SSEWS_ERRNO_MAP(SSEWS_ERR_NAME_GEN_)
+#undef SSEWS_ERR_NAME_GEN_
+    default:
+      return "SSEWS_EUNKNOWN";
   }
 }
 

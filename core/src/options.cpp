@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include "option_table.h"
+
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -26,12 +28,6 @@ bool parse_uint(const std::string &v, uint64_t lo, uint64_t hi, uint64_t &out) {
 }
 
 using Setter = std::function<bool(Options &, const std::string &, std::string &)>;
-
-enum Role { kServer = 1, kClient = 2, kBoth = 3 };
-struct Opt {
-  Role role;
-  Setter set;
-};
 
 Setter bool_opt(bool Options::*field) {
   return [=](Options &o, const std::string &v, std::string &why) {
@@ -96,103 +92,109 @@ Setter str_opt(std::string Options::*field, bool allow_empty) {
   };
 }
 
-const std::map<std::string, Opt> &setters() {
-  static const std::map<std::string, Opt> m = {
-      {"url", {kClient, str_opt(&Options::url, false)}},
-      {"host", {kServer, str_opt(&Options::host, false)}},
-      {"port", {kServer, uint_opt(&Options::port, 0, 65535)}},
-      {"tls_cert", {kServer, str_opt(&Options::tls_cert, false)}},
-      {"tls_key", {kServer, str_opt(&Options::tls_key, false)}},
-      {"static_dir", {kServer, str_opt(&Options::static_dir, false)}},
-      {"history", {kServer, uint_opt(&Options::history, 0, 1000000)}},
-      {"heartbeat", {kServer, uint_opt(&Options::heartbeat, 0, 86400)}},
-      {"ping_interval", {kBoth, uint_opt(&Options::ping_interval, 0, 65535)}},
-      {"pong_timeout", {kBoth, uint_opt(&Options::pong_timeout, 1, 65535)}},
-      {"max_message_size", {kBoth, uint_opt(&Options::max_message_size, 1, uint64_t(1) << 31)}},
-      {"max_partial_bytes", {kServer, uint_opt(&Options::max_partial_bytes, 1024, uint64_t(1) << 36)}},
-      {"max_connections", {kServer, uint_opt(&Options::max_connections, 1, 1000000)}},
-      {"max_queue_bytes", {kBoth, uint_opt(&Options::max_queue_bytes, 1024, uint64_t(1) << 34)}},
+// One setter per row of kOptionTable (option_table.h), which holds each key's
+// role, type, default and doc; options_table_check() verifies the match.
+const std::map<std::string, Setter> &setters() {
+  static const std::map<std::string, Setter> m = {
+      {"url", str_opt(&Options::url, false)},
+      {"host", str_opt(&Options::host, false)},
+      {"port", uint_opt(&Options::port, 0, 65535)},
+      {"tls_cert", str_opt(&Options::tls_cert, false)},
+      {"tls_key", str_opt(&Options::tls_key, false)},
+      {"static_dir", str_opt(&Options::static_dir, false)},
+      {"history", uint_opt(&Options::history, 0, 1000000)},
+      {"heartbeat", uint_opt(&Options::heartbeat, 0, 86400)},
+      {"ping_interval", uint_opt(&Options::ping_interval, 0, 65535)},
+      {"pong_timeout", uint_opt(&Options::pong_timeout, 1, 65535)},
+      {"max_message_size", uint_opt(&Options::max_message_size, 1, uint64_t(1) << 31)},
+      {"max_partial_bytes", uint_opt(&Options::max_partial_bytes, 1024, uint64_t(1) << 36)},
+      {"max_connections", uint_opt(&Options::max_connections, 1, 1000000)},
+      {"max_queue_bytes", uint_opt(&Options::max_queue_bytes, 1024, uint64_t(1) << 34)},
       {"queue_policy",
-       {kServer,
-        [](Options &o, const std::string &v, std::string &why) {
-          if (v == "drop_oldest")
-            o.queue_drop_oldest = true;
-          else if (v == "close")
-            o.queue_drop_oldest = false;
-          else {
-            why = "must be 'drop_oldest' or 'close'";
-            return false;
-          }
-          return true;
-        }}},
-      {"max_header_size", {kServer, uint_opt(&Options::max_header_size, 256, 65535)}},
-      {"handshake_timeout", {kServer, uint_opt(&Options::handshake_timeout, 1, 3600)}},
-      {"max_pending_bytes", {kBoth, uint_opt(&Options::max_pending_bytes, 1024, uint64_t(1) << 36)}},
-      {"max_event_queue", {kBoth, uint_opt(&Options::max_event_queue, 1, 100000000)}},
+       [](Options &o, const std::string &v, std::string &why) {
+         if (v == "drop_oldest")
+           o.queue_drop_oldest = true;
+         else if (v == "close")
+           o.queue_drop_oldest = false;
+         else {
+           why = "must be 'drop_oldest' or 'close'";
+           return false;
+         }
+         return true;
+       }},
+      {"max_header_size", uint_opt(&Options::max_header_size, 256, 65535)},
+      {"handshake_timeout", uint_opt(&Options::handshake_timeout, 1, 3600)},
+      {"max_pending_bytes", uint_opt(&Options::max_pending_bytes, 1024, uint64_t(1) << 36)},
+      {"max_event_queue", uint_opt(&Options::max_event_queue, 1, 100000000)},
       {"log_level",
-       {kBoth,
-        [](Options &o, const std::string &v, std::string &why) {
-          if (v != "none" && v != "error" && v != "warn" && v != "notice" && v != "info") {
-            why = "must be one of none, error, warn, notice, info";
-            return false;
-          }
-          o.log_level = v;
-          return true;
-        }}},
+       [](Options &o, const std::string &v, std::string &why) {
+         if (v != "none" && v != "error" && v != "warn" && v != "notice" && v != "info") {
+           why = "must be one of none, error, warn, notice, info";
+           return false;
+         }
+         o.log_level = v;
+         return true;
+       }},
       {"capture_headers",
-       {kServer,
-        [](Options &o, const std::string &v, std::string &why) {
-          // Comma-separated header names; stored lower-case.
-          o.capture_headers.clear();
-          size_t start = 0;
-          while (start <= v.size()) {
-            size_t comma = v.find(',', start);
-            if (comma == std::string::npos) comma = v.size();
-            std::string name;
-            for (size_t i = start; i < comma; i++)
-              if (v[i] != ' ' && v[i] != '\t')
-                name += static_cast<char>(tolower(static_cast<unsigned char>(v[i])));
-            for (char c : name)
-              if (!token_char(c)) {
-                why = "has an invalid header name";
-                return false;
-              }
-            if (!name.empty()) o.capture_headers.push_back(name);
-            start = comma + 1;
-          }
-          return true;
-        }}},
-      {"publish_token", {kServer, str_opt(&Options::publish_token, false)}},
+       [](Options &o, const std::string &v, std::string &why) {
+         // Comma-separated header names; stored lower-case.
+         o.capture_headers.clear();
+         size_t start = 0;
+         while (start <= v.size()) {
+           size_t comma = v.find(',', start);
+           if (comma == std::string::npos) comma = v.size();
+           std::string name;
+           for (size_t i = start; i < comma; i++)
+             if (v[i] != ' ' && v[i] != '\t')
+               name += static_cast<char>(tolower(static_cast<unsigned char>(v[i])));
+           for (char c : name)
+             if (!token_char(c)) {
+               why = "has an invalid header name";
+               return false;
+             }
+           if (!name.empty()) o.capture_headers.push_back(name);
+           start = comma + 1;
+         }
+         return true;
+       }},
+      {"publish_token", str_opt(&Options::publish_token, false)},
       {"publish_path",
-       {kServer,
-        [](Options &o, const std::string &v, std::string &why) {
-          if (v.empty() || v[0] != '/' || v.find('?') != std::string::npos) {
-            why = "must be a path starting with '/' and without a query";
-            return false;
-          }
-          o.publish_path = v;
-          return true;
-        }}},
-      {"header", {kClient, header_opt}},
-      {"subprotocols", {kClient, str_opt(&Options::subprotocols, true)}},
-      {"v1", {kClient, bool_opt(&Options::v1)}},
-      {"ca_file", {kClient, str_opt(&Options::ca_file, false)}},
-      {"insecure", {kClient, bool_opt(&Options::insecure)}},
-      {"connect_timeout", {kClient, uint_opt(&Options::connect_timeout, 1, 3600)}},
-      {"reconnect", {kClient, bool_opt(&Options::reconnect)}},
-      {"reconnect_delay_ms", {kClient, uint_opt(&Options::reconnect_delay_ms, 0, 3600000)}},
-      {"reconnect_max_delay_ms", {kClient, uint_opt(&Options::reconnect_max_delay_ms, 0, 86400000)}},
-      {"reconnect_max_attempts", {kClient, uint_opt(&Options::reconnect_max_attempts, 0, 1000000000)}},
+       [](Options &o, const std::string &v, std::string &why) {
+         if (v.empty() || v[0] != '/' || v.find('?') != std::string::npos) {
+           why = "must be a path starting with '/' and without a query";
+           return false;
+         }
+         o.publish_path = v;
+         return true;
+       }},
+      {"header", header_opt},
+      {"subprotocols",
+       [](Options &o, const std::string &v, std::string &why) {
+         // Sent as the Sec-WebSocket-Protocol header: no header injection.
+         if (v.find_first_of("\r\n") != std::string::npos) {
+           why = "contains CR or LF";
+           return false;
+         }
+         o.subprotocols = v;
+         return true;
+       }},
+      {"v1", bool_opt(&Options::v1)},
+      {"ca_file", str_opt(&Options::ca_file, false)},
+      {"insecure", bool_opt(&Options::insecure)},
+      {"connect_timeout", uint_opt(&Options::connect_timeout, 1, 3600)},
+      {"reconnect", bool_opt(&Options::reconnect)},
+      {"reconnect_delay_ms", uint_opt(&Options::reconnect_delay_ms, 0, 3600000)},
+      {"reconnect_max_delay_ms", uint_opt(&Options::reconnect_max_delay_ms, 0, 86400000)},
+      {"reconnect_max_attempts", uint_opt(&Options::reconnect_max_attempts, 0, 1000000000)},
       {"last_event_id",
-       {kClient,
-        [](Options &o, const std::string &v, std::string &why) {
-          if (v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
-            why = "contains CR, LF or NUL";
-            return false;
-          }
-          o.last_event_id = v;
-          return true;
-        }}},
+       [](Options &o, const std::string &v, std::string &why) {
+         if (v.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+           why = "contains CR, LF or NUL";
+           return false;
+         }
+         o.last_event_id = v;
+         return true;
+       }},
   };
   return m;
 }
@@ -202,10 +204,27 @@ const std::map<std::string, Opt> &setters() {
 const std::vector<std::string> &option_keys() {
   static const std::vector<std::string> keys = [] {
     std::vector<std::string> k;
-    for (const auto &e : setters()) k.push_back(e.first);
+    for (const OptionInfo &row : kOptionTable) k.push_back(row.key);
     return k;
   }();
   return keys;
+}
+
+bool options_table_check(std::string &err) {
+  for (const OptionInfo &row : kOptionTable)
+    if (!setters().count(row.key)) {
+      err = std::string("option table row '") + row.key + "' has no setter";
+      return false;
+    }
+  for (const auto &e : setters()) {
+    bool found = false;
+    for (const OptionInfo &row : kOptionTable) found = found || e.first == row.key;
+    if (!found) {
+      err = "setter '" + e.first + "' has no row in the option table";
+      return false;
+    }
+  }
+  return true;
 }
 
 bool parse_options(const char *const *kv, Options &out, std::string &err) {
@@ -232,18 +251,21 @@ bool parse_options(const char *const *kv, Options &out, std::string &err) {
       return false;
     }
     std::string value = kv[i + 1];
+    const OptionInfo *row = nullptr;
+    for (const OptionInfo &r : kOptionTable)
+      if (key == r.key) row = &r;
     auto it = setters().find(key);
-    if (it == setters().end()) {
+    if (!row || it == setters().end()) {
       err = "unknown option '" + key + "'";
       return false;
     }
-    if (!(it->second.role & (client ? kClient : kServer))) {
+    if (!(row->role & (client ? kOptClient : kOptServer))) {
       err = client ? "option '" + key + "' applies to servers only (this endpoint has a 'url': a client)"
                    : "option '" + key + "' applies to clients only (give a 'url' to open a client)";
       return false;
     }
     std::string why;
-    if (!it->second.set(out, value, why)) {
+    if (!it->second(out, value, why)) {
       err = "option '" + key + "': '" + value + "' " + why;
       return false;
     }

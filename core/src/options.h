@@ -54,7 +54,11 @@ struct Options {
 // On error returns false with err naming the key and the problem.
 bool parse_options(const char *const *kv, Options &out, std::string &err);
 
-// The keys parse_options accepts, for documentation and error messages.
+// The keys parse_options accepts (the rows of kOptionTable, option_table.h).
 const std::vector<std::string> &option_keys();
+
+// True when kOptionTable and parse_options' setters list the same keys;
+// otherwise false with err naming the odd one. For the unit tests.
+bool options_table_check(std::string &err);
 
 }  // namespace sw

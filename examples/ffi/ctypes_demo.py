@@ -32,6 +32,20 @@ lib.ssews_event_id.argtypes = [P]
 lib.ssews_event_id.restype = ctypes.c_char_p
 lib.ssews_last_error.restype = ctypes.c_char_p
 lib.ssews_version.restype = ctypes.c_char_p
+lib.ssews_err_name.argtypes = [ctypes.c_int]
+lib.ssews_err_name.restype = ctypes.c_char_p
+lib.ssews_option_at.argtypes = [ctypes.c_int] + [ctypes.POINTER(ctypes.c_char_p)] * 5
+
+
+def option_table():
+    """(key, role, type, default) of every option, from the library itself (static strings)."""
+    rows = []
+    for i in range(lib.ssews_option_count()):
+        fields = [ctypes.c_char_p() for _ in range(5)]  # key, role, type, default, doc
+        if lib.ssews_option_at(i, *[ctypes.byref(f) for f in fields]) != 0:
+            raise RuntimeError(lib.ssews_last_error().decode())
+        rows.append(tuple(f.value.decode() for f in fields[:4]))
+    return rows
 
 
 def open_endpoint(**options):
@@ -39,8 +53,9 @@ def open_endpoint(**options):
     flat = [s.encode() for kv in options.items() for s in (kv[0], str(kv[1]))] + [None]
     arr = (ctypes.c_char_p * len(flat))(*flat)
     ep = P()
-    if lib.ssews_open(ctypes.byref(ep), arr, None, None) != 0:
-        raise RuntimeError(lib.ssews_last_error().decode())
+    rc = lib.ssews_open(ctypes.byref(ep), arr, None, None)
+    if rc != 0:
+        raise RuntimeError(f"{lib.ssews_err_name(rc).decode()}: {lib.ssews_last_error().decode()}")
     return ep
 
 
@@ -57,6 +72,14 @@ def next_event(ep, timeout=10.0):
 
 def main():
     print("ssews", lib.ssews_version().decode())
+    options = option_table()
+    print(f"{len(options)} options, e.g.", ", ".join(f"{k} ({role}, {t}) = {d!r}" for k, role, t, d in options[:3]))
+    assert ("history", "server", "integer", "0") in options
+    try:
+        open_endpoint(port=70000)
+        raise AssertionError("port 70000 opened")
+    except RuntimeError as err:
+        assert str(err).startswith("SSEWS_EOPTION: option 'port'"), err
     server = open_endpoint(host="127.0.0.1", port=0, history=10)
     port = ctypes.c_int()
     lib.ssews_port(server, ctypes.byref(port))

@@ -3,7 +3,9 @@
 // .code and .errno, failures on the wire become 'error' events.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const net = require('node:net');
+const path = require('node:path');
 const { once } = require('node:events');
 const { WebSocketServer } = require('ws');
 const { Server, Client, codes } = require('ssews');
@@ -176,4 +178,18 @@ test("a peer's failure on a server without an 'error' listener does not throw; t
   client.send('more than eight bytes');
   assert.equal((await closed).code, 1009);
   assert.equal(server.listenerCount('error'), 0);
+});
+
+test('codes are the C library\'s: SSEWS_ERRNO_MAP, and the typings list the same names', () => {
+  // The addon builds `codes` from ssews_err_name at load; the map is in the header template.
+  const root = path.join(__dirname, '..', '..');
+  const header = fs.readFileSync(path.join(root, 'capi', 'include', 'ssews.h.in'), 'utf8');
+  const want = {};
+  for (const m of header.matchAll(/XX\((\w+), (-?\d+), "/g)) if (m[1] !== 'OK') want[`SSEWS_${m[1]}`] = Number(m[2]);
+  assert.ok(Object.keys(want).length >= 20);
+  assert.deepEqual({ ...codes }, want);
+  assert.ok(Object.isFrozen(codes));
+  const dts = fs.readFileSync(path.join(root, 'bindings', 'node', 'index.d.ts'), 'utf8');
+  const union = dts.match(/export type ErrorCode =([^;]*);/)[1];
+  assert.deepEqual([...union.matchAll(/'(SSEWS_\w+)'/g)].map((m) => m[1]).sort(), Object.keys(want).sort());
 });

@@ -138,3 +138,25 @@ def test_exceptions_inside_asyncio_code_propagate():
 
     with pytest.raises(KeyError):
         asyncio.run(main())
+
+
+def test_error_codes_are_the_c_librarys():
+    # ErrorCode is built from the C library at import (ssews_err_name); it must
+    # be SSEWS_ERRNO_MAP, in order, and so must the stub's copy for type checkers.
+    import pathlib
+    import re
+
+    from ssews import _core
+    root = pathlib.Path(__file__).resolve().parent.parent.parent
+    header = (root / "capi/include/ssews.h.in").read_text()
+    want = [(name, int(value), text) for name, value, text in re.findall(r'XX\((\w+), (-?\d+), "([^"]*)"\)', header)]
+    assert len(want) >= 21
+    assert [(m.name, m.value) for m in ssews.ErrorCode] == [(n, v) for n, v, _ in want]
+    for name, value, text in want:
+        assert _core.err_name(value) == "SSEWS_" + name
+        assert _core.strerror(value) == text
+    assert _core.err_name(min(ssews.ErrorCode) - 1) == "SSEWS_EUNKNOWN"
+    assert _core.err_name(1) == "SSEWS_EUNKNOWN"
+    stub = (root / "bindings/python/ssews/__init__.pyi").read_text()
+    block = re.search(r"class ErrorCode\(enum.IntEnum\):\n((?:    .*\n)*)", stub).group(1)
+    assert re.findall(r"^    (\w+) = (-?\d+)$", block, re.M) == [(n, str(v)) for n, v, _ in want]

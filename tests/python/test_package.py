@@ -3,6 +3,7 @@ an extension that carries the engine and needs only system libraries."""
 import importlib.metadata
 import os
 import pathlib
+import re
 import subprocess
 import zipfile
 
@@ -12,11 +13,14 @@ import ssews
 from ssews import _core
 
 PKG = pathlib.Path(ssews.__file__).parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+# The one source of the version: CMake's project(VERSION).
+VERSION = re.search(r"project\(ssews VERSION (\d+\.\d+\.\d+)", (ROOT / "CMakeLists.txt").read_text()).group(1)
 
 
 def test_versions_agree():
     assert ssews.__version__ == importlib.metadata.version("ssews") == _core.BINDING_VERSION
-    assert ssews.library_version == "0.1.0"
+    assert ssews.library_version == ssews.__version__ == VERSION
 
 
 def test_installed_package_has_stubs_and_marker():
@@ -43,7 +47,7 @@ def test_extension_exports_only_its_init_function():
 @pytest.mark.skipif("SSEWS_WHEEL" not in os.environ, reason="set by scripts/test-python.sh")
 def test_wheel_holds_the_package_only():
     names = zipfile.ZipFile(os.environ["SSEWS_WHEEL"]).namelist()
-    assert all(n.startswith(("ssews/", "ssews-0.1.0.dist-info/")) for n in names), names
+    assert all(n.startswith(("ssews/", f"ssews-{VERSION}.dist-info/")) for n in names), names
     for want in ("ssews/__init__.py", "ssews/__init__.pyi", "ssews/py.typed", "ssews/_endpoint.py"):
         assert want in names
     assert any(n.startswith("ssews/_core.") and n.endswith(".so") for n in names)

@@ -35,6 +35,7 @@ extern "C" {
 #include "base64.h"
 #include "hub.h"
 #include "message.h"
+#include "option_table.h"
 #include "options.h"
 #include "outq.h"
 #include "static_path.h"
@@ -2263,6 +2264,14 @@ void test_options_client_values(void **) {
     EXPECT_CONTAINS(err, "last_event_id");
     EXPECT_STR(o.last_event_id, "");
   }
+  // subprotocols: no CR or LF (it becomes the Sec-WebSocket-Protocol line).
+  for (const char *v : {"chat\r\nX-Injected: 1", "a\nb", "x\r"}) {
+    sw::Options o;
+    std::string err;
+    EXPECT_TRUE_FOR(!parse({"subprotocols", v}, o, err, true), std::string(v));
+    EXPECT_CONTAINS(err, "subprotocols");
+    EXPECT_STR(o.subprotocols, "");
+  }
 }
 
 void test_options_unknown_and_odd(void **) {
@@ -2367,6 +2376,61 @@ void test_option_keys(void **) {
   }
 }
 
+// The option table (option_table.h) is what parse_options accepts, roles and
+// defaults included: the docs, ssews_option_at and the bindings' checks read it.
+void test_option_table(void **) {
+  std::string err;
+  EXPECT_TRUE_FOR(sw::options_table_check(err), err);
+  std::set<std::string> seen;
+  for (const sw::OptionInfo &row : sw::kOptionTable) {
+    std::string key = row.key;
+    EXPECT_TRUE_FOR(seen.insert(key).second, key);  // no duplicates
+    std::string type = row.type;
+    EXPECT_TRUE_FOR(
+        type == "string" || type == "integer" || type == "boolean" || type == "enum" || type == "list",
+        key + ": type " + type);
+    EXPECT_TRUE_FOR(row.doc && *row.doc && !strchr(row.doc, '\n') && !strchr(row.doc, '|'), key);
+    // The role agrees with this file's own list.
+    for (const KeyInfo &k : kAllKeys)
+      if (key == k.key) {
+        KeyRole want = row.role == sw::kOptServer   ? kServerOnly
+                       : row.role == sw::kOptClient ? kClientOnly
+                                                    : kBothRoles;
+        EXPECT_TRUE_FOR(k.role == want, key);
+      }
+    // A stated default is a value the key accepts, in each role it has.
+    if (*row.default_value && key != "url") {
+      if (row.role & sw::kOptServer) {
+        sw::Options o;
+        std::string e;
+        EXPECT_TRUE_FOR(parse({row.key, row.default_value}, o, e, false), key + ": " + e);
+      }
+      if (row.role & sw::kOptClient) {
+        sw::Options o;
+        std::string e;
+        EXPECT_TRUE_FOR(parse({row.key, row.default_value}, o, e, true), key + ": " + e);
+      }
+    }
+    // And it is what Options starts with.
+    for (const NumKey &k : num_keys())
+      if (key == k.key) EXPECT_TRUE_FOR(std::to_string(k.get(sw::Options{})) == row.default_value, key);
+  }
+  assert_int_equal(seen.size(), sw::kOptionCount);
+  sw::Options d;
+  EXPECT_STR(d.host, "127.0.0.1");
+  for (const sw::OptionInfo &row : sw::kOptionTable) {
+    std::string key = row.key;
+    if (key == "host") EXPECT_STR(d.host, row.default_value);
+    if (key == "log_level") EXPECT_STR(d.log_level, row.default_value);
+    if (key == "publish_path") EXPECT_STR(d.publish_path, row.default_value);
+    if (key == "queue_policy")
+      EXPECT_TRUE_FOR(d.queue_drop_oldest == (std::string(row.default_value) == "drop_oldest"), key);
+    if (key == "v1") EXPECT_TRUE_FOR(d.v1 == (std::string(row.default_value) == "true"), key);
+    if (key == "insecure") EXPECT_TRUE_FOR(d.insecure == (std::string(row.default_value) == "true"), key);
+    if (key == "reconnect") EXPECT_TRUE_FOR(d.reconnect == (std::string(row.default_value) == "true"), key);
+  }
+}
+
 }  // namespace
 
 int main(void) {
@@ -2436,6 +2500,7 @@ int main(void) {
       cmocka_unit_test(test_options_enums),
       cmocka_unit_test(test_options_tls_pair),
       cmocka_unit_test(test_option_keys),
+      cmocka_unit_test(test_option_table),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

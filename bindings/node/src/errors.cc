@@ -5,52 +5,8 @@
 namespace ssews_node {
 
 std::string CodeName(int code) {
-  switch (code) {
-    case SSEWS_OK:
-      return "SSEWS_OK";
-    case SSEWS_EINVAL:
-      return "SSEWS_EINVAL";
-    case SSEWS_EOPTION:
-      return "SSEWS_EOPTION";
-    case SSEWS_ENOMEM:
-      return "SSEWS_ENOMEM";
-    case SSEWS_ECLOSED:
-      return "SSEWS_ECLOSED";
-    case SSEWS_ENOCONN:
-      return "SSEWS_ENOCONN";
-    case SSEWS_EAGAIN:
-      return "SSEWS_EAGAIN";
-    case SSEWS_EFULL:
-      return "SSEWS_EFULL";
-    case SSEWS_ETOOBIG:
-      return "SSEWS_ETOOBIG";
-    case SSEWS_ENOTSUP:
-      return "SSEWS_ENOTSUP";
-    case SSEWS_EPROTO:
-      return "SSEWS_EPROTO";
-    case SSEWS_ETLS:
-      return "SSEWS_ETLS";
-    case SSEWS_ELISTEN:
-      return "SSEWS_ELISTEN";
-    case SSEWS_ECONNECT:
-      return "SSEWS_ECONNECT";
-    case SSEWS_ESTATE:
-      return "SSEWS_ESTATE";
-    case SSEWS_EHTTP:
-      return "SSEWS_EHTTP";
-    case SSEWS_ETIMEOUT:
-      return "SSEWS_ETIMEOUT";
-    case SSEWS_EINTERNAL:
-      return "SSEWS_EINTERNAL";
-    case SSEWS_ESLOW:
-      return "SSEWS_ESLOW";
-    case SSEWS_EURL:
-      return "SSEWS_EURL";
-    case SSEWS_EGAP:
-      return "SSEWS_EGAP";
-    default:
-      return std::to_string(code);
-  }
+  std::string name = ssews_err_name(code);  // generated from SSEWS_ERRNO_MAP
+  return name == "SSEWS_EUNKNOWN" ? std::to_string(code) : name;
 }
 
 Napi::Error MakeError(Napi::Env env, int code, const std::string &message) {

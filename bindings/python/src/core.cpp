@@ -672,6 +672,9 @@ PYBIND11_MODULE(_core, m) {
       "version", [] { return std::string(ssews_version()); }, "The C library's version.");
   m.def(
       "strerror", [](int code) { return std::string(ssews_strerror(code)); }, py::arg("code"));
+  m.def(
+      "err_name", [](int code) { return std::string(ssews_err_name(code)); }, py::arg("code"),
+      "The SSEWS_E* name of a code (\"SSEWS_EUNKNOWN\" if none): ssews._errors builds ErrorCode from it.");
   m.def("_shutdown", &shutdown);
   m.def("report_unraisable", &report_unraisable, py::arg("exc"), py::arg("obj"));
   m.attr("BINDING_VERSION") = SSEWS_PY_VERSION;

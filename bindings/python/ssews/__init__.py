@@ -37,7 +37,8 @@ from ._event import KINDS, Event
 
 __all__ = ["Server", "Client", "Endpoint", "Event", "Error", "ErrorCode", "KINDS", "__version__", "library_version"]
 
-__version__ = "0.1.0"
+#: The package version: CMake's project(VERSION), compiled into _core.
+__version__: str = _core.BINDING_VERSION
 
 # Shown as ssews.X (in help(), reprs and tracebacks) rather than ssews._module.X.
 for _cls in (Server, Client, Endpoint, Event, Error, ErrorCode):

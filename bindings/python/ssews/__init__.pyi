@@ -4,8 +4,8 @@ import enum
 import os
 import sys
 from types import TracebackType
-from typing import (Any, Callable, Dict, Iterable, Iterator, Literal, Mapping, Optional, Tuple, Type, TypeVar,
-                    Union, overload)
+from typing import (Any, Callable, Dict, Iterable, Iterator, Literal, Mapping, Optional, Tuple, Type, TypedDict,
+                    TypeVar, Union, overload)
 
 __all__ = ["Server", "Client", "Endpoint", "Event", "Error", "ErrorCode", "KINDS", "__version__",
            "library_version"]
@@ -22,6 +22,51 @@ _Handler = Callable[["Event"], Any]
 _ExceptionHandler = Callable[[BaseException, "Event"], Any]
 _H = TypeVar("_H", bound=Callable[["Event"], Any])
 _E = TypeVar("_E", bound="Endpoint")
+
+# The options each endpoint takes as keyword arguments (docs/options.md): one
+# key per row of core/src/option_table.h, checked by scripts/check-tables.py.
+# Server's host and port, and Client's url and headers, are parameters.
+class _ServerOptions(TypedDict, total=False):
+    tls_cert: Union[str, "os.PathLike[str]"]
+    tls_key: Union[str, "os.PathLike[str]"]
+    static_dir: Union[str, "os.PathLike[str]"]
+    history: Union[int, str]
+    heartbeat: Union[int, str]
+    ping_interval: Union[int, str]
+    pong_timeout: Union[int, str]
+    max_message_size: Union[int, str]
+    max_partial_bytes: Union[int, str]
+    max_connections: Union[int, str]
+    max_queue_bytes: Union[int, str]
+    queue_policy: Literal["drop_oldest", "close"]
+    max_header_size: Union[int, str]
+    handshake_timeout: Union[int, str]
+    max_pending_bytes: Union[int, str]
+    max_event_queue: Union[int, str]
+    log_level: Literal["none", "error", "warn", "notice", "info"]
+    capture_headers: str
+    publish_token: str
+    publish_path: str
+
+class _ClientOptions(TypedDict, total=False):
+    ping_interval: Union[int, str]
+    pong_timeout: Union[int, str]
+    max_message_size: Union[int, str]
+    max_queue_bytes: Union[int, str]
+    max_pending_bytes: Union[int, str]
+    max_event_queue: Union[int, str]
+    log_level: Literal["none", "error", "warn", "notice", "info"]
+    header: Union[str, Iterable[str]]
+    subprotocols: str
+    v1: Union[bool, str]
+    ca_file: Union[str, "os.PathLike[str]"]
+    insecure: Union[bool, str]
+    connect_timeout: Union[int, str]
+    reconnect: Union[bool, str]
+    reconnect_delay_ms: Union[int, str]
+    reconnect_max_delay_ms: Union[int, str]
+    reconnect_max_attempts: Union[int, str]
+    last_event_id: str
 
 class ErrorCode(enum.IntEnum):
     OK = 0

@@ -2,42 +2,41 @@
 from __future__ import annotations
 
 import enum
-from typing import Union
+from typing import Any, List, Tuple
+
+from . import _core
 
 __all__ = ["Error", "ErrorCode"]
 
 
-class ErrorCode(enum.IntEnum):
-    """The C ABI's error codes (``SSEWS_E*``): append-only, never renumbered.
-
-    Members compare equal to the plain ints, so ``err.code == -2`` and
-    ``err.code == ErrorCode.EOPTION`` are the same test.
-    """
-
-    OK = 0
-    EINVAL = -1       #: a bad argument (unknown connection id aside)
-    EOPTION = -2      #: an unknown option key or a bad option value
-    ENOMEM = -3       #: out of memory
-    ECLOSED = -4      #: the endpoint is closing or closed
-    ENOCONN = -5      #: no such (open) connection
-    EAGAIN = -6       #: nothing to take now
-    EFULL = -7        #: a bounded queue is full; try again later
-    ETOOBIG = -8      #: a message is larger than max_message_size
-    ENOTSUP = -9      #: not supported for this protocol or role
-    EPROTO = -10      #: the peer broke the protocol
-    ETLS = -11        #: TLS set-up or handshake failed
-    ELISTEN = -12     #: could not bind or listen
-    ECONNECT = -13    #: could not connect
-    ESTATE = -14      #: not valid in the current state
-    EHTTP = -15       #: an unexpected HTTP status or content type
-    ETIMEOUT = -16    #: a timeout expired
-    EINTERNAL = -17   #: an internal failure (a bug: please report it)
-    ESLOW = -18       #: a slow consumer lost messages or was closed
-    EURL = -19        #: a malformed or unsupported URL
-    EGAP = -20        #: resumed, but messages may have been missed
+def _error_codes() -> List[Tuple[str, int]]:
+    """(name, value) of every SSEWS_E* code, read from the C library: the
+    codes run from SSEWS_OK (0) down without a hole, so count down until
+    ssews_err_name no longer knows one (ssews.h, SSEWS_ERRNO_MAP)."""
+    out: List[Tuple[str, int]] = []
+    code = 0
+    while True:
+        name = _core.err_name(code)
+        if name == "SSEWS_EUNKNOWN":
+            return out
+        out.append((name[len("SSEWS_"):], code))
+        code -= 1
 
 
-def _code(code: int) -> Union[ErrorCode, int]:
+#: The C ABI's error codes (``SSEWS_E*``): append-only, never renumbered.
+#: Generated from the C library at import, so it always matches it; members
+#: compare equal to the plain ints, so ``err.code == -2`` and ``err.code ==
+#: ErrorCode.EOPTION`` are the same test. ``_core.strerror(code)`` describes one.
+def _make_error_code() -> Any:
+    # Typed Any here: type checkers read the members from the stub
+    # (__init__.pyi), which tests/python/test_errors.py holds to this enum.
+    return enum.IntEnum("ErrorCode", _error_codes(), module=__name__, qualname="ErrorCode")
+
+
+ErrorCode: Any = _make_error_code()
+
+
+def _code(code: int) -> int:  # an ErrorCode member when the library knows the code
     try:
         return ErrorCode(code)
     except ValueError:  # a code newer than this package
@@ -52,7 +51,7 @@ class Error(Exception):
     65535``); ``err.code`` is the :class:`ErrorCode` (a negative int).
     """
 
-    code: Union[ErrorCode, int]
+    code: int  # an ErrorCode member (see the stub: Union[ErrorCode, int])
 
     def __init__(self, message: str, code: int = ErrorCode.EINVAL) -> None:
         super().__init__(message)
