@@ -256,16 +256,18 @@ func parsePayload(b []byte) (seq int, stamp int64, ok bool) {
 	return seq, stamp, i <= len(b)
 }
 
-// tracker records, per message sequence number, how many subscribers have it and when the last did.
+// tracker records, per message sequence number, how many subscribers have it and when the first
+// and the last did.
 type tracker struct {
 	count []int32
+	first []int64
 	last  []int64
 	stamp []int64
 	extra int64 // messages with a sequence number out of range
 }
 
 func newTracker(n int) *tracker {
-	return &tracker{count: make([]int32, n), last: make([]int64, n), stamp: make([]int64, n)}
+	return &tracker{count: make([]int32, n), first: make([]int64, n), last: make([]int64, n), stamp: make([]int64, n)}
 }
 
 func (t *tracker) record(b []byte, now int64) bool {
@@ -278,6 +280,12 @@ func (t *tracker) record(b []byte, now int64) bool {
 		return true
 	}
 	atomic.StoreInt64(&t.stamp[seq], stamp)
+	for {
+		old := atomic.LoadInt64(&t.first[seq])
+		if (old != 0 && now >= old) || atomic.CompareAndSwapInt64(&t.first[seq], old, now) {
+			break
+		}
+	}
 	for {
 		old := atomic.LoadInt64(&t.last[seq])
 		if now <= old || atomic.CompareAndSwapInt64(&t.last[seq], old, now) {
@@ -298,6 +306,11 @@ type latencyStats struct {
 	P99Ms      float64 `json:"p99_ms"`
 	MaxMs      float64 `json:"max_ms"`
 	MeanLastMs float64 `json:"mean_ms"`
+	// Time until the first subscriber has a message: what a publish costs
+	// before any delivery starts (a server that queues to everyone before it
+	// writes to anyone shows it here, not in the time to the last).
+	FirstP50Ms float64 `json:"first_p50_ms"`
+	FirstP99Ms float64 `json:"first_p99_ms"`
 }
 
 // Percentiles and mean cover every message whose send time is known; a message some subscriber
@@ -306,7 +319,7 @@ type latencyStats struct {
 // stats over sequence numbers [lo, hi), each expected by expect(seq) subscribers.
 func (t *tracker) stats(lo, hi int, expect func(int) int) latencyStats {
 	var st latencyStats
-	var lat []int64
+	var lat, firsts []int64
 	var sum int64
 	now := mono()
 	for s := lo; s < hi; s++ {
@@ -316,6 +329,9 @@ func (t *tracker) stats(lo, hi int, expect func(int) int) latencyStats {
 		st.Expected += e
 		st.Delivered += n
 		stamp := atomic.LoadInt64(&t.stamp[s])
+		if f := atomic.LoadInt64(&t.first[s]); n > 0 && f != 0 {
+			firsts = append(firsts, f-stamp)
+		}
 		if n >= e {
 			st.Complete++
 			d := atomic.LoadInt64(&t.last[s]) - stamp
@@ -333,6 +349,8 @@ func (t *tracker) stats(lo, hi int, expect func(int) int) latencyStats {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	st.P50Ms, st.P99Ms = ms(percentile(lat, .50)), ms(percentile(lat, .99))
+	sort.Slice(firsts, func(i, j int) bool { return firsts[i] < firsts[j] })
+	st.FirstP50Ms, st.FirstP99Ms = ms(percentile(firsts, .50)), ms(percentile(firsts, .99))
 	if len(lat) > 0 {
 		st.MaxMs = ms(lat[len(lat)-1])
 		st.MeanLastMs = ms(sum / int64(len(lat)))
