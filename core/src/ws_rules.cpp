@@ -54,4 +54,15 @@ int ws_check_handshake(std::string_view method, std::string_view version, std::s
   return 0;
 }
 
+bool ws_upgrade_is_websocket(std::string_view upgrade) {
+  static constexpr std::string_view kWs = "websocket";
+  if (upgrade.size() != kWs.size()) return false;
+  for (size_t i = 0; i < kWs.size(); i++) {
+    char c = upgrade[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != kWs[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace sw
