@@ -3,6 +3,7 @@
 #include <libwebsockets.h>
 
 #include <string>
+#include <vector>
 
 namespace sw {
 
@@ -15,6 +16,25 @@ inline std::string lws_header(lws *wsi, enum lws_token_indexes t) {
   if (got < 0) return {};
   s.resize(static_cast<size_t>(got));
   return s;
+}
+
+// The URL query as lws hands it over: percent-decoded, one "k=v" per
+// fragment. Each fragment is read at its own length, so an argument of any
+// size the request head may hold (max_header_size) is read whole and none
+// after it is lost (a fixed buffer once dropped every later argument).
+inline std::vector<std::string> lws_query_fragments(lws *wsi) {
+  std::vector<std::string> out;
+  for (int i = 0;; i++) {
+    // lws_hdr_fragment_length says 0 both for an empty fragment and for one
+    // past the end; the copy tells them apart.
+    int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+    std::string s(static_cast<size_t>(len > 0 ? len : 0) + 1, '\0');
+    int n = lws_hdr_copy_fragment(wsi, &s[0], static_cast<int>(s.size()), WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    s.resize(static_cast<size_t>(n));
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 }  // namespace sw

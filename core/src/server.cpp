@@ -33,14 +33,7 @@ constexpr int kRxRereads = 64;
 
 // The URL arguments, decoded by lws, one "k=v" per fragment.
 std::vector<std::string> url_args(lws *wsi) {
-  std::vector<std::string> out;
-  char buf[2048];
-  for (int i = 0;; i++) {
-    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n < 0) break;
-    out.emplace_back(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return lws_query_fragments(wsi);
 }
 
 bool arg_value(const std::string &arg, const char *key, std::string &v) {
@@ -524,7 +517,7 @@ int Engine::on_lws(lws *wsi, int reason, void *in, size_t len) {
   if (is_client()) return client_lws(wsi, reason, in, len);
   switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-      if (in && !strcmp(static_cast<const char *>(in), "websocket")) return confirm_upgrade(wsi);
+      if (in && ws_upgrade_is_websocket(static_cast<const char *>(in))) return confirm_upgrade(wsi);
       lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "unsupported upgrade");
       return 1;
     case LWS_CALLBACK_ESTABLISHED:
