@@ -514,11 +514,12 @@ void Engine::resume_paused() {
 // Public operations: validate here, act on the service thread.
 
 namespace {
+// ssews.v1 carries event and id inside text frames: they must be UTF-8 too.
 Status check_fields(const char *event, const char *id) {
-  if (event && (!sse_field_ok(event) || strlen(event) > kMaxFieldBytes))
-    return fail(SSEWS_EINVAL, "event name must be at most 1024 bytes without CR, LF or NUL");
-  if (id && (!sse_field_ok(id) || strlen(id) > kMaxFieldBytes))
-    return fail(SSEWS_EINVAL, "id must be at most 1024 bytes without CR, LF or NUL");
+  if (event && (!sse_field_ok(event) || strlen(event) > kMaxFieldBytes || !utf8_valid(event)))
+    return fail(SSEWS_EINVAL, "event name must be at most 1024 bytes of UTF-8 without CR, LF or NUL");
+  if (id && (!sse_field_ok(id) || strlen(id) > kMaxFieldBytes || !utf8_valid(id)))
+    return fail(SSEWS_EINVAL, "id must be at most 1024 bytes of UTF-8 without CR, LF or NUL");
   return Status::ok();
 }
 }  // namespace
@@ -568,6 +569,7 @@ Status Engine::publish(const char *channel, const void *data, size_t len, bool b
   if (is_client()) return fail(SSEWS_ENOTSUP, "not supported: publish is for server endpoints");
   if (!channel || !*channel) return fail(SSEWS_EINVAL, "channel must be a non-empty string");
   if (strlen(channel) > kMaxFieldBytes) return fail(SSEWS_EINVAL, "channel name longer than 1024 bytes");
+  if (!utf8_valid(channel)) return fail(SSEWS_EINVAL, "channel name is not valid UTF-8");
   if (!data && len) return fail(SSEWS_EINVAL, "data is NULL but len is not 0");
   if (len > opts_.max_message_size)
     return fail(SSEWS_ETOOBIG, "message of " + std::to_string(len) + " bytes exceeds max_message_size (" +

@@ -32,6 +32,9 @@ PublishVerdict check_publish_request(const std::vector<std::string> &query_fragm
   for (const auto &f : fields) {
     if (query_value(params, f.key, *f.dst) == 2)
       return {400, std::string("query parameter '") + f.key + "' is given more than once"};
+    if (f.dst->size() > kMaxPublishField)
+      return {400, std::string("query parameter '") + f.key + "' is longer than " +
+                       std::to_string(kMaxPublishField) + " bytes"};
   }
   if (req.channel.empty()) return {400, "query parameter 'channel' is required"};
   if (content_length.empty()) return {411, "Content-Length is required"};

@@ -10,6 +10,9 @@
 
 namespace sw {
 
+// The longest channel, event or id, as ssews_publish allows.
+constexpr size_t kMaxPublishField = 1024;
+
 struct PublishRequest {
   std::string channel, event, id;
   uint64_t content_length = 0;

@@ -736,12 +736,18 @@ static void test_http_publish_refuses_bad_input(void **state) {
     assert_non_null(strstr(resp, "{\"error\":"));
     assert_non_null(strstr(resp, bad[i].error));
   }
-  /* A 1,200-byte channel, then event and id: all three are read. */
-  char query[2048], long_ch[1201];
-  memset(long_ch, 'c', 1200);
-  long_ch[1200] = '\0';
-  snprintf(query, sizeof query, "channel=%s&event=e&id=after-long", long_ch);
+  /* A channel longer than ssews_publish allows is named as such. */
+  char query[4096], pad[2001];
+  memset(pad, 'c', 1200);
+  pad[1200] = '\0';
+  snprintf(query, sizeof query, "channel=%s", pad);
   char resp[512];
+  assert_int_equal(publish_raw(port, query, "1", resp, sizeof resp), 400);
+  assert_non_null(strstr(resp, "'channel' is longer than 1024 bytes"));
+  /* A 2,000-byte argument, then channel and id: both are read. */
+  memset(pad, 'p', 2000);
+  pad[2000] = '\0';
+  snprintf(query, sizeof query, "pad=%s&channel=other&id=after-long", pad);
   assert_int_equal(publish_raw(port, query, "1", resp, sizeof resp), 200);
   assert_non_null(strstr(resp, "\"id\":\"after-long\""));
   /* None of the refused ones reached the subscriber: this is its first message. */

@@ -102,12 +102,13 @@ void test_publish_request_ok(void **) {
   assert_string_equal(req.event.c_str(), "warn");
   assert_string_equal(req.id.c_str(), "a\"b");
   assert_int_equal(req.content_length, 9);
-  // A channel longer than any fixed buffer, before the other arguments.
-  std::string ch(1200, 'c');
+  // Fields up to the limit ssews_publish has, and any other argument of any
+  // length before them.
+  std::string ch(1024, 'c');
   sw::PublishRequest r2;
-  v = check({"channel=" + ch, "event=e", "id=i"}, "0", r2);
+  v = check({"pad=" + std::string(5000, 'p'), "channel=" + ch, "event=e", "id=i"}, "0", r2);
   assert_int_equal(v.status, 0);
-  assert_int_equal(r2.channel.size(), 1200);
+  assert_int_equal(r2.channel.size(), 1024);
   assert_string_equal(r2.id.c_str(), "i");
   assert_int_equal(check({"channel=c"}, "1000", req).status, 0);
 }
@@ -129,6 +130,9 @@ void test_publish_request_refused(void **) {
       {{"event=e"}, "1", 400, "'channel' is required"},
       {{"channel=a", "channel=b"}, "1", 400, "'channel' is given more than once"},
       {{"channel=a", "id=1", "id=2"}, "1", 400, "'id' is given more than once"},
+      {{"channel=" + std::string(1200, 'c')}, "1", 400, "'channel' is longer than 1024 bytes"},
+      {{"channel=c", "event=" + std::string(1025, 'e')}, "1", 400, "'event' is longer than 1024 bytes"},
+      {{"channel=c", "id=" + std::string(1025, 'i')}, "1", 400, "'id' is longer than 1024 bytes"},
       {{"channel=c"}, "", 411, "Content-Length is required"},
       {{"channel=c"}, "abc", 400, "Content-Length is not a decimal number"},
       {{"channel=c"}, "1x", 400, "Content-Length is not a decimal number"},

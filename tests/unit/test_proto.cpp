@@ -940,6 +940,12 @@ void test_json_quote(void **) {
   // UTF-8 passes through unchanged: 2, 3 and 4 byte sequences, U+2028.
   EXPECT_STR(quote("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8"),
              "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8\"");
+  // Bytes that are not UTF-8 become U+FFFD, each: the output stays valid JSON.
+  EXPECT_STR(quote("a\xff" "b"), R"("a\ufffdb")");
+  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                        // truncated
+  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                // overlong NUL
+  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");       // a surrogate
+  EXPECT_STR(quote("\xe2\x82\xc3\xa9"), "\"\\ufffd\\ufffd\xc3\xa9\"");  // resyncs
   // Every control character, exactly.
   const char *short_esc[32] = {};
   short_esc[int('\b')] = "\\b";
