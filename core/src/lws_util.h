@@ -37,4 +37,15 @@ inline std::vector<std::string> lws_query_fragments(lws *wsi) {
   return out;
 }
 
+// True when a header lws knows by name held a NUL byte. lws 4.1.6 keeps the
+// byte but leaves it out of the length, so its copy ends with a NUL where the
+// value went on: the only trace of it its public API gives. (A bare CR ends
+// the value there, and the rest of the line is dropped without a trace.)
+inline bool lws_head_has_nul(lws *wsi) {
+  for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+    if (lws_header(wsi, static_cast<enum lws_token_indexes>(t)).find('\0') != std::string::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace sw

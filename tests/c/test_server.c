@@ -676,7 +676,7 @@ static int raw_request(int port, const char *req, size_t len, char *out, size_t 
   free(head);
   char *rest = NULL;
   if (out) out[0] = '\0';
-  if (status > 0 && peer_read_until(p, "}", &rest, WAIT_MS) > 0 && out) snprintf(out, outlen, "%s", rest);
+  if (out && status > 0 && peer_read_until(p, "}", &rest, WAIT_MS) > 0) snprintf(out, outlen, "%s", rest);
   free(rest);
   peer_free(p);
   return status;
@@ -846,6 +846,22 @@ static void test_static_path_decoded_once(void **state) {
   rmdir(dir);
 }
 
+/* Bug 16, the part lws' API can see: a NUL inside a header value it knows
+ * (lws keeps the byte and cuts the value there) is refused, for HTTP and for
+ * WebSocket handshakes, instead of being served with the value cut. */
+static void test_nul_in_header_refused(void **state) {
+  (void)state;
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html\0, text/event-stream\r\n\r\n";
+  assert_int_equal(raw_request(port, http, sizeof http - 1, NULL, 0), 400);
+  static const char ws[] = "GET /c HTTP/1.1\r\nHost: x\r\nOrigin: http://a\0.evil\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n";
+  assert_int_equal(raw_request(port, ws, sizeof ws - 1, NULL, 0), 400);
+  ssews_close(&ep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_close_both_protocols),
@@ -868,6 +884,7 @@ int main(void) {
       cmocka_unit_test(test_long_query_argument_keeps_the_rest),
       cmocka_unit_test(test_upgrade_value_any_case),
       cmocka_unit_test(test_static_path_decoded_once),
+      cmocka_unit_test(test_nul_in_header_refused),
   };
   return cmocka_run_group_tests_name("server", tests, NULL, NULL);
 }
