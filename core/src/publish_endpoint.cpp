@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "ascii.h"
 #include "engine.h"
 #include "lws_util.h"
 #include "publish_request.h"
@@ -53,7 +54,8 @@ bool Engine::is_publish_request(int method, const char *path) const {
 
 int Engine::publish_begin(lws *wsi) {
   std::string auth = lws_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-  if (auth.compare(0, 7, "Bearer ") != 0 || !same_secret(auth.substr(7), opts_.publish_token))
+  // The scheme name is case-insensitive (RFC 9110 11.1); the token is not.
+  if (!starts_with_nocase(auth, "bearer ") || !same_secret(auth.substr(7), opts_.publish_token))
     return answer_error(wsi, HTTP_STATUS_UNAUTHORIZED, "missing or wrong bearer token");
   // lws ends the request line at a CR or LF even when it came percent-encoded
   // (%0D, %0A), which cuts the query there and leaves no HTTP version.
@@ -68,7 +70,7 @@ int Engine::publish_begin(lws *wsi) {
   post.channel = std::move(req.channel);
   post.event = std::move(req.event);
   post.id = std::move(req.id);
-  post.binary = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE).compare(0, 24, "application/octet-stream") == 0;
+  post.binary = starts_with_nocase(lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE), "application/octet-stream");
   posts_[wsi] = std::move(post);
   if (req.content_length == 0) return publish_done(wsi);  // no body callbacks will come
   return 0;

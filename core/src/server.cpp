@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ascii.h"
 #include "engine.h"
 #include "lws_util.h"
 #include "sse_encoder.h"
@@ -44,7 +45,7 @@ bool arg_value(const std::string &arg, const char *key, std::string &v) {
 }
 
 bool accepts_event_stream(const std::string &accept) {
-  return accept.find("text/event-stream") != std::string::npos;
+  return ascii_lower(accept).find("text/event-stream") != std::string::npos;  // media types ignore case
 }
 
 // Request-line and pseudo tokens that are not headers.

@@ -1,5 +1,6 @@
 #include "ws_rules.h"
 
+#include "ascii.h"
 #include "base64.h"
 #include "utf8.h"
 
@@ -55,14 +56,7 @@ int ws_check_handshake(std::string_view method, std::string_view version, std::s
 }
 
 bool ws_upgrade_is_websocket(std::string_view upgrade) {
-  static constexpr std::string_view kWs = "websocket";
-  if (upgrade.size() != kWs.size()) return false;
-  for (size_t i = 0; i < kWs.size(); i++) {
-    char c = upgrade[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != kWs[i]) return false;
-  }
-  return true;
+  return upgrade.size() == 9 && starts_with_nocase(upgrade, "websocket");
 }
 
 }  // namespace sw

@@ -862,6 +862,31 @@ static void test_nul_in_header_refused(void **state) {
   ssews_close(&ep);
 }
 
+/* Bug 3, the other case-insensitive HTTP tokens: the media type in Accept,
+ * the Bearer scheme and the octet-stream media type of a publish. */
+static void test_http_tokens_any_case(void **state) {
+  (void)state;
+  const char *const opts[] = {"publish_token", "s3cret", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  const char *const accept[] = {"Accept: Text/Event-Stream", NULL};
+  peer *sse = open_sse(port, "/?channel=mixed", accept);
+  peer *ws = ws_connect(port, "/mixed", NULL, 0);
+  assert_int_equal(post(port, "/publish?channel=mixed", "bearer s3cret", "Application/Octet-Stream", "\x01" "b", NULL, 0),
+                   200);
+  unsigned char *m = NULL;
+  size_t len;
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 2); /* binary */
+  free(m);
+  assert_int_equal(post(port, "/publish?channel=mixed", "BEARER s3cret", NULL, "text", NULL, 0), 200);
+  char *got = sse_read_until(sse, "data: text\n\n");
+  assert_non_null(got);
+  free(got);
+  peer_free(sse);
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_close_both_protocols),
@@ -885,6 +910,7 @@ int main(void) {
       cmocka_unit_test(test_upgrade_value_any_case),
       cmocka_unit_test(test_static_path_decoded_once),
       cmocka_unit_test(test_nul_in_header_refused),
+      cmocka_unit_test(test_http_tokens_any_case),
   };
   return cmocka_run_group_tests_name("server", tests, NULL, NULL);
 }

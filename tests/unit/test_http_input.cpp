@@ -15,6 +15,7 @@ extern "C" {
 #include <cmocka.h>
 }
 
+#include "ascii.h"
 #include "http_query.h"
 #include "publish_request.h"
 #include "test_util.h"
@@ -163,6 +164,14 @@ void test_content_length(void **) {
   for (const char *s : {"", "+1", "1.0", "0x1", "1 ", "1,1"}) assert_false(sw::parse_content_length(s, v));
 }
 
+void test_ascii_case(void **) {
+  assert_string_equal(sw::ascii_lower("Text/Event-Stream; Q=1").c_str(), "text/event-stream; q=1");
+  assert_string_equal(sw::ascii_lower("\xc3\x89" "A").c_str(), "\xc3\x89" "a");  // ASCII only
+  assert_true(sw::starts_with_nocase("BeArEr x", "bearer "));
+  assert_false(sw::starts_with_nocase("Bear", "bearer "));
+  assert_false(sw::starts_with_nocase("Bearer", "bearer "));
+}
+
 void test_upgrade_value(void **) {
   for (const char *s : {"websocket", "WebSocket", "WEBSOCKET", "webSOCKET"})
     assert_true(sw::ws_upgrade_is_websocket(s));
@@ -177,6 +186,7 @@ int main(void) {
       cmocka_unit_test(test_query_params_split),    cmocka_unit_test(test_query_params_refused),
       cmocka_unit_test(test_publish_request_ok),    cmocka_unit_test(test_publish_request_refused),
       cmocka_unit_test(test_content_length),        cmocka_unit_test(test_upgrade_value),
+      cmocka_unit_test(test_ascii_case),
   };
   return cmocka_run_group_tests_name("http_input", tests, NULL, NULL);
 }
