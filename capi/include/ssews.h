@@ -288,8 +288,9 @@ SSEWS_API int64_t ssews_event_delay_ms(const ssews_event *ev);
  * holding line breaks is framed as several `data:` lines so the receiver
  * gets it back intact. On a client endpoint `conn` is ignored (pass 0).
  *
- * Errors: SSEWS_EINVAL (NULL data with len > 0, event or id containing CR,
- * LF or NUL, binary on SSE, invalid UTF-8 text), SSEWS_ENOCONN,
+ * Errors: SSEWS_EINVAL (NULL data with len > 0, event or id over 1024 bytes,
+ * not UTF-8 or containing CR, LF or NUL, binary on SSE, invalid UTF-8
+ * text), SSEWS_ENOCONN,
  * SSEWS_ETOOBIG, SSEWS_EFULL (max_pending_bytes reached; for a client,
  * max_queue_bytes of unsent data while disconnected), SSEWS_ENOTSUP (an SSE
  * client cannot send), SSEWS_ECLOSED. Any thread; returns at once. A client
@@ -306,8 +307,10 @@ SSEWS_API int ssews_send(ssews *ep, ssews_conn conn, const void *data, size_t le
  * plain WebSocket peer gets the payload as published (text or binary), an
  * ssews.v1 peer gets it with channel, event and id, an SSE peer gets
  * `id:`, `event:` (if any) and `data:` lines. The payload is copied once
- * and shared. `id` NULL assigns the next id ("<epoch>-<seq>"); a given id
- * must not contain CR, LF or NUL. The message is kept in the channel's
+ * and shared. `id` NULL assigns the next id ("<epoch>-<seq>"). Channel,
+ * event and id are UTF-8 of at most 1024 bytes (ssews.v1 carries them in
+ * text frames); event and id must not contain CR, LF or NUL, and a given id
+ * must not be empty. The message is kept in the channel's
  * history when the "history" option is above 0. Binary messages reach SSE
  * subscribers as base64 in `data:` with `event:` defaulting to "binary".
  *
