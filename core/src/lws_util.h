@@ -37,15 +37,21 @@ inline std::vector<std::string> lws_query_fragments(lws *wsi) {
   return out;
 }
 
-// True when a header lws knows by name held a NUL byte. lws 4.1.6 keeps the
-// byte but leaves it out of the length, so its copy ends with a NUL where the
-// value went on: the only trace of it its public API gives. (A bare CR ends
-// the value there, and the rest of the line is dropped without a trace.)
-inline bool lws_head_has_nul(lws *wsi) {
+// Why lws' parse of the request head cannot be trusted, or "" when it can.
+// - A NUL in a header lws knows by name: lws 4.1.6 keeps the byte but leaves
+//   it out of the length, so its copy ends with a NUL where the value went on
+//   (the only trace its public API gives; a bare CR ends the value there and
+//   the rest of the line is dropped without one).
+// - No HTTP version: lws ends the request line at a CR or LF even when it
+//   came percent-encoded (%0D, %0A), which cuts the URL there.
+inline std::string lws_head_problem(lws *wsi) {
   for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
-    if (lws_header(wsi, static_cast<enum lws_token_indexes>(t)).find('\0') != std::string::npos) return true;
+    if (lws_header(wsi, static_cast<enum lws_token_indexes>(t)).find('\0') != std::string::npos)
+      return "a request header holds a NUL byte";
   }
-  return false;
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0)
+    return "the URL holds CR or LF (%0D, %0A), or no HTTP version";
+  return {};
 }
 
 }  // namespace sw

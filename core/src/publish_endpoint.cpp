@@ -57,11 +57,8 @@ int Engine::publish_begin(lws *wsi) {
   // The scheme name is case-insensitive (RFC 9110 11.1); the token is not.
   if (!starts_with_nocase(auth, "bearer ") || !same_secret(auth.substr(7), opts_.publish_token))
     return answer_error(wsi, HTTP_STATUS_UNAUTHORIZED, "missing or wrong bearer token");
-  // lws ends the request line at a CR or LF even when it came percent-encoded
-  // (%0D, %0A), which cuts the query there and leaves no HTTP version.
-  if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0)
-    return answer_error(wsi, HTTP_STATUS_BAD_REQUEST,
-                        "the URL holds CR or LF (%0D, %0A), or no HTTP version");
+  std::string bad = lws_head_problem(wsi);
+  if (!bad.empty()) return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, bad);
   PublishRequest req;
   PublishVerdict v = check_publish_request(
       lws_query_fragments(wsi), lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH), opts_.max_message_size, req);

@@ -602,7 +602,7 @@ int Engine::confirm_upgrade(lws *wsi) {
   std::string why;
   int status =
       ws_check_handshake(method, lws_header(wsi, WSI_TOKEN_VERSION), lws_header(wsi, WSI_TOKEN_KEY), why);
-  if (!status && lws_head_has_nul(wsi)) status = 400, why = "a request header holds a NUL byte";
+  if (!status) why = lws_head_problem(wsi), status = why.empty() ? 0 : 400;
   if (!status && closing_.load()) status = 503, why = "server closing";
   if (!status && conns_.size() >= opts_.max_connections)
     status = 503, why = "max_connections (" + std::to_string(opts_.max_connections) + ") reached";
@@ -772,11 +772,12 @@ int Engine::http_request(lws *wsi, void *in) {
   char *uri = nullptr;
   int uri_len = 0;
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
-  if (lws_head_has_nul(wsi)) {
-    if (lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "a request header holds a NUL byte")) return -1;
+  if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
+  std::string bad = lws_head_problem(wsi);
+  if (!bad.empty()) {
+    if (lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, bad.c_str())) return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
   }
-  if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
   std::string accept = lws_header(wsi, WSI_TOKEN_HTTP_ACCEPT);
   bool sse = accepts_event_stream(accept);
 

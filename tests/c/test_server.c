@@ -848,7 +848,8 @@ static void test_static_path_decoded_once(void **state) {
 
 /* Bug 16, the part lws' API can see: a NUL inside a header value it knows
  * (lws keeps the byte and cuts the value there) is refused, for HTTP and for
- * WebSocket handshakes, instead of being served with the value cut. */
+ * WebSocket handshakes, instead of being served with the value cut; so is a
+ * request line cut by a CR or LF (bug 14's cut, on a subscribe). */
 static void test_nul_in_header_refused(void **state) {
   (void)state;
   int port;
@@ -859,6 +860,10 @@ static void test_nul_in_header_refused(void **state) {
                            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                            "Sec-WebSocket-Version: 13\r\n\r\n";
   assert_int_equal(raw_request(port, ws, sizeof ws - 1, NULL, 0), 400);
+  /* lws ends the request line at a decoded %0D/%0A: the query would be cut
+   * and the stream subscribed to "a" instead of refused. */
+  static const char sse[] = "GET /?channel=a%0D%0Ab HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+  assert_int_equal(raw_request(port, sse, sizeof sse - 1, NULL, 0), 400);
   ssews_close(&ep);
 }
 
