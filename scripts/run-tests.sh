@@ -8,7 +8,7 @@
 #    bindings' typings, package.json's version: scripts/check-tables.py),
 #  - the install check (find_package, pkg-config, SONAME, exported symbols),
 #  - the ABI check against the committed baseline (abidiff),
-#  - a short libFuzzer run of the SSE parser (clang),
+#  - a short libFuzzer run of every decoder (clang),
 #  - the benchmark harness at --quick sizes, so it never rots.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,17 +53,28 @@ bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release -DSSEWS_ABI_DEBUG
 tests/install/check.sh build-release || fail=1
 capi/abi/check.sh build-release || fail=1
 
-step "Fuzz the SSE parser (libFuzzer, 30 s)"
+step "Fuzz every decoder (libFuzzer, 8 s per target)"
+fuzz_targets="fuzz_sse_parser fuzz_v1_decode_text fuzz_v1_decode_binary fuzz_url fuzz_options fuzz_http_query
+  fuzz_publish_request"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSSEWS_FUZZ=ON -DSSEWS_BUILD_TOOLS=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_sse_parser -j "$jobs"
-mkdir -p build-fuzz/corpus
-if build-fuzz/tests/fuzz_sse_parser -max_total_time=30 -print_final_stats=0 build-fuzz/corpus >build-fuzz/fuzz.log 2>&1; then
-  echo "fuzz: 1 passed, 0 failed ($(grep -c . build-fuzz/fuzz.log) log lines, no crash)"
-else
-  tail -40 build-fuzz/fuzz.log
-  echo "fuzz: 0 passed, 1 failed"
-  fail=1
-fi
+# shellcheck disable=SC2086 # one target name per word
+cmake --build build-fuzz -j "$jobs" --target $fuzz_targets
+fuzz_pass=0 fuzz_fail=0
+for t in $fuzz_targets; do
+  # New inputs go to a scratch copy; the committed seeds stay as they are.
+  rm -rf "build-fuzz/corpus/$t" && mkdir -p "build-fuzz/corpus/$t"
+  cp tests/fuzz/corpus/"$t"/* "build-fuzz/corpus/$t/"
+  if "build-fuzz/tests/$t" -max_total_time=8 -print_final_stats=0 -artifact_prefix="build-fuzz/$t-" \
+    "build-fuzz/corpus/$t" >"build-fuzz/$t.log" 2>&1; then
+    fuzz_pass=$((fuzz_pass + 1))
+  else
+    tail -40 "build-fuzz/$t.log"
+    echo "fuzz: $t failed (crash input build-fuzz/$t-crash-*, log build-fuzz/$t.log)"
+    fuzz_fail=$((fuzz_fail + 1))
+  fi
+done
+echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
+[ $fuzz_fail -eq 0 ] || fail=1
 
 step "Benchmark harness (bench/run --quick: runs every scenario small; no pass/fail on timings)"
 bash bench/run --quick || fail=1

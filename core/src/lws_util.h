@@ -3,6 +3,7 @@
 #include <libwebsockets.h>
 
 #include <string>
+#include <vector>
 
 namespace sw {
 
@@ -20,5 +21,41 @@ inline std::string lws_header(lws *wsi, enum lws_token_indexes t) {
 // The protocols every vhost of an endpoint serves, bound to the engine's
 // callback (engine.cpp).
 const lws_protocols *ssews_protocols();
+
+// The URL query as lws hands it over: percent-decoded, one "k=v" per
+// fragment. Each fragment is read at its own length, so an argument of any
+// size the request head may hold (max_header_size) is read whole and none
+// after it is lost (a fixed buffer once dropped every later argument).
+inline std::vector<std::string> lws_query_fragments(lws *wsi) {
+  std::vector<std::string> out;
+  for (int i = 0;; i++) {
+    // lws_hdr_fragment_length says 0 both for an empty fragment and for one
+    // past the end; the copy tells them apart.
+    int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+    std::string s(static_cast<size_t>(len > 0 ? len : 0) + 1, '\0');
+    int n = lws_hdr_copy_fragment(wsi, &s[0], static_cast<int>(s.size()), WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    s.resize(static_cast<size_t>(n));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Why lws' parse of the request head cannot be trusted, or "" when it can.
+// - A NUL in a header lws knows by name: lws 4.1.6 keeps the byte but leaves
+//   it out of the length, so its copy ends with a NUL where the value went on
+//   (the only trace its public API gives; a bare CR ends the value there and
+//   the rest of the line is dropped without one).
+// - No HTTP version: lws ends the request line at a CR or LF even when it
+//   came percent-encoded (%0D, %0A), which cuts the URL there.
+inline std::string lws_head_problem(lws *wsi) {
+  for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+    if (lws_header(wsi, static_cast<enum lws_token_indexes>(t)).find('\0') != std::string::npos)
+      return "a request header holds a NUL byte";
+  }
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0)
+    return "the URL holds CR or LF (%0D, %0A), or no HTTP version";
+  return {};
+}
 
 }  // namespace sw

@@ -73,7 +73,10 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"publish_token", kOptServer, "string", "",
      "enables the HTTP publish endpoint: `POST <publish_path>?channel=C[&event=E][&id=I]` with `Authorization: "
      "Bearer <token>` publishes the body (text; binary with `Content-Type: application/octet-stream`) and "
-     "answers `{\"id\":...,\"subscribers\":N}`"},
+     "answers `{\"id\":...,\"subscribers\":N}`. A refusal answers `{\"error\":\"...\"}` naming the problem: 400 for a "
+     "missing, repeated or over-1024-byte `channel`/`event`/`id`, one holding CR, LF, NUL or another control "
+     "character or not UTF-8, or a `Content-Length` that is not decimal; 411 without `Content-Length`; 413 over "
+     "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token"},
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},

@@ -40,17 +40,19 @@ Status check_text(const void *data, size_t len, bool binary) {
   return Status::ok();
 }
 
+// ssews.v1 carries event and id inside text frames: they must be UTF-8 too.
 Status check_fields(const char *event, const char *id) {
-  if (event && (!sse_field_ok(event) || strlen(event) > kMaxFieldBytes))
-    return fail(SSEWS_EINVAL, "event name must be at most 1024 bytes without CR, LF or NUL");
-  if (id && (!sse_field_ok(id) || strlen(id) > kMaxFieldBytes))
-    return fail(SSEWS_EINVAL, "id must be at most 1024 bytes without CR, LF or NUL");
+  if (event && (!sse_field_ok(event) || strlen(event) > kMaxFieldBytes || !utf8_valid(event)))
+    return fail(SSEWS_EINVAL, "event name must be at most 1024 bytes of UTF-8 without CR, LF or NUL");
+  if (id && (!sse_field_ok(id) || strlen(id) > kMaxFieldBytes || !utf8_valid(id)))
+    return fail(SSEWS_EINVAL, "id must be at most 1024 bytes of UTF-8 without CR, LF or NUL");
   return Status::ok();
 }
 
 Status check_channel(const char *channel) {
   if (!channel || !*channel) return fail(SSEWS_EINVAL, "channel must be a non-empty string");
   if (strlen(channel) > kMaxFieldBytes) return fail(SSEWS_EINVAL, "channel name longer than 1024 bytes");
+  if (!utf8_valid(channel)) return fail(SSEWS_EINVAL, "channel name is not valid UTF-8");
   return Status::ok();
 }
 

@@ -9,33 +9,11 @@
 
 namespace sw {
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool percent_decode(std::string_view in, std::string &out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); i++) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    if (c == '\0') return false;
-    out += c;
-  }
-  return true;
-}
-
 bool static_resolve(const std::string &root, std::string_view url_path, std::string &file) {
-  std::string path;
-  if (url_path.empty() || url_path[0] != '/' || !percent_decode(url_path, path)) return false;
+  // lws has already percent-decoded the path: decoding it again would turn
+  // "/%2541.txt" into "/A.txt" and make "100%.txt" unreachable.
+  if (url_path.empty() || url_path[0] != '/' || url_path.find('\0') != std::string_view::npos) return false;
+  std::string path(url_path);
   // Refuse any ".." segment outright (also backslashes, which some clients treat as '/').
   size_t start = 0;
   while (start <= path.size()) {

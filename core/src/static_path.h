@@ -6,7 +6,8 @@
 
 namespace sw {
 
-// Resolves url_path (no query; may be percent-encoded) under root. Returns
+// Resolves url_path (no query; already percent-decoded, as lws hands it
+// over, so '%' is an ordinary character) under root. Returns
 // false for anything that could escape root (a ".." segment, NUL, a symlink
 // pointing outside) or that is not a regular file. "/" and paths ending in
 // "/" map to index.html.
@@ -14,8 +15,5 @@ bool static_resolve(const std::string &root, std::string_view url_path, std::str
 
 // Content type for a file name by its extension ("application/octet-stream" if unknown).
 const char *mime_type(std::string_view file);
-
-// Decodes %XX escapes; false on a malformed escape or an encoded NUL.
-bool percent_decode(std::string_view in, std::string &out);
 
 }  // namespace sw

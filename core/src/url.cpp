@@ -68,13 +68,17 @@ bool parse_url(std::string_view url, Url &out, std::string &err) {
       }
     }
     out.host = std::string(authority);
+    if (out.host.find(':') != std::string::npos) {  // host_header() could not write it back
+      err = "an IPv6 address needs brackets in '" + std::string(url) + "'";
+      return false;
+    }
   }
   if (out.host.empty()) {
     err = "no host in '" + std::string(url) + "'";
     return false;
   }
   for (char c : out.host) {
-    if (isspace(static_cast<unsigned char>(c)) || c == '/' || c == '\\' ||
+    if (isspace(static_cast<unsigned char>(c)) || c == '/' || c == '\\' || c == '[' || c == ']' ||
         static_cast<unsigned char>(c) < 0x20) {
       err = "invalid character in host '" + out.host + "'";
       return false;

@@ -2,12 +2,23 @@
 
 #include <cstdint>
 
+#include "utf8.h"
+
 namespace sw {
+
+// Length of the UTF-8 sequence that lead byte c starts (0: not a lead byte).
+static size_t utf8_seq_len(unsigned char c) {
+  if (c >= 0xC2 && c <= 0xDF) return 2;
+  if (c >= 0xE0 && c <= 0xEF) return 3;
+  if (c >= 0xF0 && c <= 0xF4) return 4;
+  return 0;
+}
 
 void json_quote(std::string &out, std::string_view s) {
   static const char hex[] = "0123456789abcdef";
   out += '"';
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); i++) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -35,8 +46,18 @@ void json_quote(std::string &out, std::string_view s) {
           out += "\\u00";
           out += hex[c >> 4];
           out += hex[c & 15];
-        } else {
+        } else if (c < 0x80) {
           out += static_cast<char>(c);
+        } else {
+          // JSON text is UTF-8 (RFC 8259 8.1): a byte that does not start a
+          // valid sequence becomes U+FFFD, so the output is always valid JSON.
+          size_t n = utf8_seq_len(c);
+          if (n && i + n <= s.size() && utf8_valid(s.substr(i, n))) {
+            out.append(s.data() + i, n);
+            i += n - 1;
+          } else {
+            out += "\\ufffd";
+          }
         }
     }
   }

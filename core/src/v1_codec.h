@@ -11,7 +11,9 @@ namespace sw {
 
 constexpr unsigned char kV1BinaryMagic = 0xB1;
 
-// Appends s as a JSON string literal (with quotes). s must be valid UTF-8.
+// Appends s as a JSON string literal (with quotes): the one quoting function
+// for every JSON the project writes. Bytes that are not valid UTF-8 become
+// U+FFFD, so the result is valid JSON whatever s holds.
 void json_quote(std::string &out, std::string_view s);
 
 void v1_encode_text(std::string &out, std::string_view channel, std::string_view event, std::string_view id,

@@ -1,5 +1,6 @@
 #include "ws_rules.h"
 
+#include "ascii.h"
 #include "base64.h"
 #include "utf8.h"
 
@@ -52,6 +53,10 @@ int ws_check_handshake(std::string_view method, std::string_view version, std::s
     return 400;
   }
   return 0;
+}
+
+bool ws_upgrade_is_websocket(std::string_view upgrade) {
+  return upgrade.size() == 9 && starts_with_nocase(upgrade, "websocket");
 }
 
 }  // namespace sw

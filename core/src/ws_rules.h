@@ -22,4 +22,9 @@ int ws_check_close_payload(std::string_view payload, std::string &why);
 int ws_check_handshake(std::string_view method, std::string_view version, std::string_view key,
                        std::string &why);
 
+// True when an Upgrade header value asks for WebSocket. RFC 6455 4.2.1: the
+// value "websocket" is matched ASCII case-insensitively ("WebSocket" is what
+// several clients send).
+bool ws_upgrade_is_websocket(std::string_view upgrade);
+
 }  // namespace sw

@@ -112,6 +112,10 @@ static void test_argument_checks(void **state) {
   assert_int_equal(ssews_publish(ep, "c", "\xc3\x28", 2, SSEWS_BINARY, NULL, NULL), SSEWS_OK);
   assert_int_equal(ssews_publish(ep, "c", "x", 1, SSEWS_TEXT, "bad\nname", NULL), SSEWS_EINVAL);
   assert_int_equal(ssews_publish(ep, "c", "x", 1, SSEWS_TEXT, NULL, ""), SSEWS_EINVAL);
+  /* ssews.v1 carries channel, event and id in text frames: UTF-8 only (issue 15, bug 14). */
+  assert_int_equal(ssews_publish(ep, "c", "x", 1, SSEWS_TEXT, "\xff", NULL), SSEWS_EINVAL);
+  assert_int_equal(ssews_publish(ep, "c", "x", 1, SSEWS_TEXT, NULL, "\xc3"), SSEWS_EINVAL);
+  assert_int_equal(ssews_publish(ep, "\xed\xa0\x80", "x", 1, SSEWS_TEXT, NULL, NULL), SSEWS_EINVAL);
   assert_int_equal(ssews_subscribe(ep, 999, "c"), SSEWS_ENOCONN);
   assert_int_equal(ssews_subscribe(ep, 999, ""), SSEWS_EINVAL);
   assert_int_equal(ssews_reject(ep, 999, 200), SSEWS_EINVAL);

@@ -656,6 +656,237 @@ static void test_http_publish_endpoint(void **state) {
   ssews_close(&ep);
 }
 
+/* ------------------------------------------------------------------------ */
+/* What the server takes from a request (issue 15). */
+
+/* Sends req as it is and reads the answer: returns the status, with the
+ * body (up to its closing brace, for the JSON answers) in out. */
+static int raw_request(int port, const char *req, size_t len, char *out, size_t outlen) {
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  assert_int_equal(peer_write(p, req, len), 0);
+  char *head = NULL;
+  int status = -1;
+  if (peer_read_until(p, "\r\n\r\n", &head, WAIT_MS) > 0) status = atoi(head + 9);
+  free(head);
+  char *rest = NULL;
+  if (out) out[0] = '\0';
+  if (out && status > 0 && peer_read_until(p, "}", &rest, WAIT_MS) > 0) snprintf(out, outlen, "%s", rest);
+  free(rest);
+  peer_free(p);
+  return status;
+}
+
+static int publish_raw(int port, const char *query, const char *content_length, char *out, size_t outlen) {
+  char req[8192];
+  int n = snprintf(req, sizeof req,
+                   "POST /publish?%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n"
+                   "Content-Length: %s\r\n\r\nx",
+                   query, content_length);
+  assert_true(n > 0 && (size_t)n < sizeof req);
+  return raw_request(port, req, (size_t)n, out, outlen);
+}
+
+/* Bug 2: the id in the JSON answer is quoted like every other JSON string. */
+static void test_http_publish_answer_quotes_id(void **state) {
+  (void)state;
+  const char *const opts[] = {"publish_token", "s3cret", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  char resp[256];
+  assert_int_equal(publish_raw(port, "channel=c&id=a%22b%5C", "1", resp, sizeof resp), 200);
+  assert_string_equal(resp, "{\"id\":\"a\\\"b\\\\\",\"subscribers\":0}");
+  ssews_close(&ep);
+}
+
+/* Bugs 14 and 15: input the publish endpoint cannot carry is refused with a
+ * 400 naming the problem, and nothing reaches subscribers; a long argument
+ * neither hides the others nor the channel. */
+static void test_http_publish_refuses_bad_input(void **state) {
+  (void)state;
+  const char *const opts[] = {"publish_token", "s3cret", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  const char *const v1[] = {"Sec-WebSocket-Protocol: ssews.v1", NULL};
+  peer *ws = ws_connect(port, "/c", v1, 0);
+  struct {
+    const char *query, *length;
+    int status;
+    const char *error;
+  } bad[] = {
+      {"channel=c%0D%0Ax", "1", 400, "CR or LF"},
+      {"channel=c%0Ax", "1", 400, "CR or LF"},
+      {"channel=c", "abc", 400, "Content-Length is not a decimal number"},
+      {"channel=c&event=%FF", "1", 400, "'event' is not valid UTF-8"},
+      {"channel=c&id=%C3", "1", 400, "'id' is not valid UTF-8"},
+      {"channel=c&id=a%01", "1", 400, "'id' holds a control character"},
+      {"channel=c&channel=d", "1", 400, "'channel' is given more than once"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char resp[512];
+    int st = publish_raw(port, bad[i].query, bad[i].length, resp, sizeof resp);
+    if (st != bad[i].status || !strstr(resp, bad[i].error))
+      fprintf(stderr, "%s (Content-Length %s): %d %s\n", bad[i].query, bad[i].length, st, resp);
+    assert_int_equal(st, bad[i].status);
+    assert_non_null(strstr(resp, "{\"error\":"));
+    assert_non_null(strstr(resp, bad[i].error));
+  }
+  /* A channel longer than ssews_publish allows is named as such. */
+  char query[4096], pad[2001];
+  memset(pad, 'c', 1200);
+  pad[1200] = '\0';
+  snprintf(query, sizeof query, "channel=%s", pad);
+  char resp[512];
+  assert_int_equal(publish_raw(port, query, "1", resp, sizeof resp), 400);
+  assert_non_null(strstr(resp, "'channel' is longer than 1024 bytes"));
+  /* A 2,000-byte argument, then channel and id: both are read. */
+  memset(pad, 'p', 2000);
+  pad[2000] = '\0';
+  snprintf(query, sizeof query, "pad=%s&channel=other&id=after-long", pad);
+  assert_int_equal(publish_raw(port, query, "1", resp, sizeof resp), 200);
+  assert_non_null(strstr(resp, "\"id\":\"after-long\""));
+  /* None of the refused ones reached the subscriber: this is its first message. */
+  assert_int_equal(publish_raw(port, "channel=c&event=ok&id=good", "1", resp, sizeof resp), 200);
+  expect_ws_text(ws, "{\"channel\":\"c\",\"event\":\"ok\",\"id\":\"good\",\"data\":\"x\"}");
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
+/* Bug 15: a query argument longer than any fixed buffer does not drop the
+ * arguments after it (the client would be subscribed to nothing). */
+static void test_long_query_argument_keeps_the_rest(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  static char path[6000];
+  int n = snprintf(path, sizeof path, "/?token=");
+  memset(path + n, 't', 5000);
+  snprintf(path + n + 5000, sizeof path - (size_t)n - 5000, "&channel=long");
+  peer *sse = open_sse(port, path, NULL);
+  size_t cur = 0;
+  const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(o);
+  assert_int_equal(strlen(o->query), 5000 + strlen("token=&channel=long"));
+  assert_int_equal(o->channel_count, 1);
+  assert_int_equal(ssews_publish(ep, "long", "hi", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  char *got = sse_read_until(sse, "data: hi\n\n");
+  assert_non_null(got);
+  free(got);
+  peer_free(sse);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+/* Bug 3: RFC 6455 4.2.1 matches the Upgrade value case-insensitively. */
+static void test_upgrade_value_any_case(void **state) {
+  (void)state;
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  const char *values[] = {"Upgrade: WebSocket", "Upgrade: WEBSOCKET", "Upgrade: websocket"};
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    const char *const h[] = {values[i], "Connection: keep-alive, UPGRADE", NULL};
+    peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+    assert_non_null(p);
+    int st = peer_ws_handshake(p, "/any-case", h, NULL, WAIT_MS);
+    if (st != 0) fprintf(stderr, "%s: %d\n", values[i], st);
+    assert_int_equal(st, 0);
+    peer_free(p);
+  }
+  ssews_close(&ep);
+}
+
+/* Bug 13: lws hands the path over decoded; it is not decoded a second time. */
+static void test_static_path_decoded_once(void **state) {
+  (void)state;
+  char dir[] = "/tmp/ssews-static-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char a[256], pct[256];
+  snprintf(a, sizeof a, "%s/A.txt", dir);
+  write_file(a, "A file");
+  snprintf(pct, sizeof pct, "%s/100%%.txt", dir);
+  write_file(pct, "percent file");
+  const char *const opts[] = {"static_dir", dir, NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  struct {
+    const char *path;
+    int status;
+    const char *body;
+  } cases[] = {
+      {"/%2541.txt", 404, NULL},         /* is "/%41.txt", not "/A.txt" */
+      {"/100%25.txt", 200, "percent file"}, /* is "/100%.txt" */
+      {"/%41.txt", 200, "A file"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+    assert_non_null(p);
+    peer_http resp;
+    memset(&resp, 0, sizeof resp);
+    int st = peer_http_get(p, cases[i].path, NULL, &resp, WAIT_MS);
+    if (st != cases[i].status) fprintf(stderr, "path %s: status %d\n", cases[i].path, st);
+    assert_int_equal(st, cases[i].status);
+    char *body = NULL;
+    size_t blen = 0;
+    assert_int_equal(peer_http_body(p, &resp, &body, &blen, WAIT_MS), 0);
+    if (cases[i].body) assert_string_equal(body, cases[i].body);
+    free(body);
+    peer_http_free(&resp);
+    peer_free(p);
+  }
+  ssews_close(&ep);
+  unlink(a);
+  unlink(pct);
+  rmdir(dir);
+}
+
+/* Bug 16, the part lws' API can see: a NUL inside a header value it knows
+ * (lws keeps the byte and cuts the value there) is refused, for HTTP and for
+ * WebSocket handshakes, instead of being served with the value cut; so is a
+ * request line cut by a CR or LF (bug 14's cut, on a subscribe). */
+static void test_nul_in_header_refused(void **state) {
+  (void)state;
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html\0, text/event-stream\r\n\r\n";
+  assert_int_equal(raw_request(port, http, sizeof http - 1, NULL, 0), 400);
+  static const char ws[] = "GET /c HTTP/1.1\r\nHost: x\r\nOrigin: http://a\0.evil\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n";
+  assert_int_equal(raw_request(port, ws, sizeof ws - 1, NULL, 0), 400);
+  /* lws ends the request line at a decoded %0D/%0A: the query would be cut
+   * and the stream subscribed to "a" instead of refused. */
+  static const char sse[] = "GET /?channel=a%0D%0Ab HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+  assert_int_equal(raw_request(port, sse, sizeof sse - 1, NULL, 0), 400);
+  ssews_close(&ep);
+}
+
+/* Bug 3, the other case-insensitive HTTP tokens: the media type in Accept,
+ * the Bearer scheme and the octet-stream media type of a publish. */
+static void test_http_tokens_any_case(void **state) {
+  (void)state;
+  const char *const opts[] = {"publish_token", "s3cret", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  const char *const accept[] = {"Accept: Text/Event-Stream", NULL};
+  peer *sse = open_sse(port, "/?channel=mixed", accept);
+  peer *ws = ws_connect(port, "/mixed", NULL, 0);
+  assert_int_equal(post(port, "/publish?channel=mixed", "bearer s3cret", "Application/Octet-Stream", "\x01" "b", NULL, 0),
+                   200);
+  unsigned char *m = NULL;
+  size_t len;
+  assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 2); /* binary */
+  free(m);
+  assert_int_equal(post(port, "/publish?channel=mixed", "BEARER s3cret", NULL, "text", NULL, 0), 200);
+  char *got = sse_read_until(sse, "data: text\n\n");
+  assert_non_null(got);
+  free(got);
+  peer_free(sse);
+  peer_free(ws);
+  ssews_close(&ep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_open_close_both_protocols),
@@ -673,6 +904,13 @@ int main(void) {
       cmocka_unit_test(test_pull_mode_captured_headers),
       cmocka_unit_test(test_close_from_callback),
       cmocka_unit_test(test_http_publish_endpoint),
+      cmocka_unit_test(test_http_publish_answer_quotes_id),
+      cmocka_unit_test(test_http_publish_refuses_bad_input),
+      cmocka_unit_test(test_long_query_argument_keeps_the_rest),
+      cmocka_unit_test(test_upgrade_value_any_case),
+      cmocka_unit_test(test_static_path_decoded_once),
+      cmocka_unit_test(test_nul_in_header_refused),
+      cmocka_unit_test(test_http_tokens_any_case),
   };
   return cmocka_run_group_tests_name("server", tests, NULL, NULL);
 }

@@ -284,3 +284,63 @@ def test_connect_bad_url_exits_nonzero():
     assert r.returncode == 1 and "scheme" in r.stderr
     r = subprocess.run([SSEWS, "connect"], capture_output=True, text=True, timeout=TIMEOUT)
     assert r.returncode == 2
+
+
+# --------------------------------------------------------------------------
+# ssews serve: the publish endpoint's answers (issue 15, bugs 2 and 14)
+
+
+def raw_http(port, request: bytes):
+    """Sends request as it is; returns (status, body) once the body is read."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        s.sendall(request)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(65536)
+            assert chunk, "no answer: %r" % buf
+            buf += chunk
+        head, body = buf.split(b"\r\n\r\n", 1)
+        length = next(int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:"))
+        while len(body) < length:
+            chunk = s.recv(65536)
+            assert chunk, "body cut short"
+            body += chunk
+        return int(head.split()[1]), body
+
+
+def publish_raw(port, query, content_length="1", body=b"x"):
+    return raw_http(port, f"POST /publish?{query} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n"
+                          f"Content-Length: {content_length}\r\n\r\n".encode() + body)
+
+
+def test_serve_publish_answers_are_json_naming_the_problem(serve):
+    _, port = serve("--publish-token", "tok")
+    status, body = publish_raw(port, "channel=c&id=a%22b%5C")
+    assert status == 200
+    assert json.loads(body) == {"id": 'a"b\\', "subscribers": 0}
+    for query, length, want in [
+        ("channel=c%0D%0Ax", "1", "CR or LF"),
+        ("channel=c", "abc", "Content-Length is not a decimal number"),
+        ("channel=c&event=%FF", "1", "'event' is not valid UTF-8"),
+        ("channel=c&id=%ED%A0%80", "1", "'id' is not valid UTF-8"),
+        ("channel=" + "c" * 1200, "1", "'channel' is longer than 1024 bytes"),
+    ]:
+        status, body = publish_raw(port, query, length)
+        assert status == 400, (query, body)
+        assert want in json.loads(body)["error"], (query, body)
+    # A long argument before the channel hides nothing.
+    status, body = publish_raw(port, "pad=" + "p" * 3000 + "&channel=c&id=later")
+    assert status == 200 and json.loads(body)["id"] == "later", body
+
+
+def test_serve_upgrade_value_is_case_insensitive(serve):
+    _, port = serve()
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
+        s.sendall(b"GET /c HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(4096)
+            assert chunk, buf
+            buf += chunk
+        assert buf.startswith(b"HTTP/1.1 101 "), buf

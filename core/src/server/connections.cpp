@@ -13,16 +13,9 @@ namespace sw {
 
 namespace {
 
-// The URL arguments, decoded by lws, one "k=v" per fragment.
+// The URL arguments, decoded by lws, one "k=v" per fragment, of any length.
 std::vector<std::string> url_args(lws *wsi) {
-  std::vector<std::string> out;
-  char buf[2048];
-  for (int i = 0;; i++) {
-    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n < 0) break;
-    out.emplace_back(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return lws_query_fragments(wsi);
 }
 
 bool arg_value(const std::string &arg, const char *key, std::string &v) {

@@ -2,6 +2,7 @@
 // stream or a static file, and short status answers.
 #include <libwebsockets.h>
 
+#include "ascii.h"
 #include "engine.h"
 #include "lws_util.h"
 #include "server/server_role.h"
@@ -11,7 +12,7 @@ namespace sw {
 
 namespace {
 bool accepts_event_stream(const std::string &accept) {
-  return accept.find("text/event-stream") != std::string::npos;
+  return ascii_lower(accept).find("text/event-stream") != std::string::npos;  // media types ignore case
 }
 }  // namespace
 
@@ -25,6 +26,8 @@ int ServerRole::http_request(lws *wsi, void *in) {
   int uri_len = 0;
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
   if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
+  std::string bad = lws_head_problem(wsi);
+  if (!bad.empty()) return http_status(wsi, HTTP_STATUS_BAD_REQUEST, bad.c_str());
   if (accepts_event_stream(lws_header(wsi, WSI_TOKEN_HTTP_ACCEPT))) return sse_open(wsi, meth);
 
   if ((meth == LWSHUMETH_GET || meth == LWSHUMETH_HEAD) && !opts().static_dir.empty()) {

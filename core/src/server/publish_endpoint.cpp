@@ -6,9 +6,11 @@
 
 #include <cstring>
 
+#include "ascii.h"
 #include "engine.h"
 #include "server/server_role.h"
 #include "lws_util.h"
+#include "publish_request.h"
 #include "sse_encoder.h"
 #include "utf8.h"
 #include "v1_codec.h"
@@ -53,32 +55,22 @@ bool ServerRole::is_publish_request(int method, const char *path) const {
 
 int ServerRole::publish_begin(lws *wsi) {
   std::string auth = lws_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-  if (auth.compare(0, 7, "Bearer ") != 0 || !same_secret(auth.substr(7), opts().publish_token))
+  // The scheme name is case-insensitive (RFC 9110 11.1); the token is not.
+  if (!starts_with_nocase(auth, "bearer ") || !same_secret(auth.substr(7), opts().publish_token))
     return answer_error(wsi, HTTP_STATUS_UNAUTHORIZED, "missing or wrong bearer token");
+  std::string bad = lws_head_problem(wsi);
+  if (!bad.empty()) return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, bad);
+  PublishRequest req;
+  PublishVerdict v = check_publish_request(
+      lws_query_fragments(wsi), lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH), opts().max_message_size, req);
+  if (v.status) return answer_error(wsi, v.status, v.error);
   PendingPost post;
-  char buf[1100];
-  for (int i = 0;; i++) {
-    int n = lws_hdr_copy_fragment(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n < 0) break;
-    std::string arg(buf, static_cast<size_t>(n));
-    if (arg.compare(0, 8, "channel=") == 0)
-      post.channel = arg.substr(8);
-    else if (arg.compare(0, 6, "event=") == 0)
-      post.event = arg.substr(6);
-    else if (arg.compare(0, 3, "id=") == 0)
-      post.id = arg.substr(3);
-  }
-  if (post.channel.empty())
-    return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, "query parameter 'channel' is required");
-  if (!sse_field_ok(post.event) || !sse_field_ok(post.id))
-    return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, "event and id must not contain CR, LF or NUL");
-  post.binary = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE).compare(0, 24, "application/octet-stream") == 0;
-  std::string len = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-  if (len.empty()) return answer_error(wsi, 411, "Content-Length is required");
-  if (std::strtoull(len.c_str(), nullptr, 10) > opts().max_message_size)
-    return answer_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body exceeds max_message_size");
+  post.channel = std::move(req.channel);
+  post.event = std::move(req.event);
+  post.id = std::move(req.id);
+  post.binary = starts_with_nocase(lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE), "application/octet-stream");
   posts_[wsi] = std::move(post);
-  if (len == "0") return publish_done(wsi);  // no body callbacks will come
+  if (req.content_length == 0) return publish_done(wsi);  // no body callbacks will come
   return 0;
 }
 
@@ -118,7 +110,9 @@ int ServerRole::publish_done(lws *wsi) {
   m->payload = WireBuf(post.body.data(), post.body.size());
   MessagePtr msg = hub_.publish(std::move(m));
   size_t reached = fan_out(msg);
-  std::string json = "{\"id\":\"" + msg->id + "\",\"subscribers\":" + std::to_string(reached) + "}";
+  std::string json = "{\"id\":";
+  json_quote(json, msg->id);
+  json += ",\"subscribers\":" + std::to_string(reached) + "}";
   return answer(wsi, HTTP_STATUS_OK, json);
 }
 

@@ -2,7 +2,6 @@
 // checks), messages in (reassembled, bounded), the close handshake, and
 // writing queued frames when lws says the socket can take them.
 #include <libwebsockets.h>
-#include <strings.h>
 #include <sys/ioctl.h>
 
 #include <cstring>
@@ -81,7 +80,7 @@ int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why) {
 
 int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   // RFC 6455 4.2.1: the Upgrade value is compared case-insensitively.
-  if (!upgrade || strcasecmp(upgrade, "websocket") != 0) {
+  if (!upgrade || !ws_upgrade_is_websocket(upgrade)) {
     lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "unsupported upgrade");
     return 1;
   }
@@ -92,6 +91,7 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   std::string why;
   int status =
       ws_check_handshake(method, lws_header(wsi, WSI_TOKEN_VERSION), lws_header(wsi, WSI_TOKEN_KEY), why);
+  if (!status) why = lws_head_problem(wsi), status = why.empty() ? 0 : 400;
   if (!status && e_.closing()) status = 503, why = "server closing";
   if (!status && conns_.size() >= opts().max_connections)
     status = 503, why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
