@@ -257,16 +257,7 @@ Status ServerRole::send(ConnId conn, const void *data, size_t len, bool binary, 
     return fail(SSEWS_EINVAL, "binary data cannot be sent on an SSE connection (SSE is text)");
   st = check_text(data, len, binary);
   if (st.failed()) return st;
-  auto m = std::make_shared<Message>();
-  m->binary = binary;
-  if (event) m->event = event;
-  if (id) m->id = id;
-  m->payload = WireBuf(data, len);
-  Cmd cmd;
-  cmd.bytes = len;
-  cmd.msg = std::move(m);
-  cmd.to = conn;
-  return e_.enqueue(std::move(cmd));
+  return queue_message(nullptr, conn, data, len, binary, event, id);
 }
 
 Status ServerRole::publish(const char *channel, const void *data, size_t len, bool binary, const char *event,
@@ -280,8 +271,15 @@ Status ServerRole::publish(const char *channel, const void *data, size_t len, bo
   if (id && !*id) return fail(SSEWS_EINVAL, "id must not be empty (pass NULL to assign one)");
   st = check_text(data, len, binary);
   if (st.failed()) return st;
+  return queue_message(channel, 0, data, len, binary, event, id);
+}
+
+// The payload copied once into a shared message, queued for the service
+// thread: to one connection, or (to 0) published on channel.
+Status ServerRole::queue_message(const char *channel, ConnId to, const void *data, size_t len, bool binary,
+                                 const char *event, const char *id) {
   auto m = std::make_shared<Message>();
-  m->channel = channel;
+  if (channel) m->channel = channel;
   m->binary = binary;
   if (event) m->event = event;
   if (id) m->id = id;
@@ -289,6 +287,7 @@ Status ServerRole::publish(const char *channel, const void *data, size_t len, bo
   Cmd cmd;
   cmd.bytes = len;
   cmd.msg = std::move(m);
+  cmd.to = to;
   return e_.enqueue(std::move(cmd));
 }
 

@@ -53,6 +53,8 @@ class ServerRole final : public Role {
  private:
   const Options &opts() const;
   Status check_live(ConnId conn, Proto *proto = nullptr) const;  // ENOCONN, from any thread
+  Status queue_message(const char *channel, ConnId to, const void *data, size_t len, bool binary,
+                       const char *event, const char *id);
 
   // connections.cpp
   Conn *conn_of(lws *wsi);
