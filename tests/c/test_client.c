@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <pthread.h>
 
 #include "harness.h"
@@ -289,6 +291,74 @@ static void test_ws_client_plain_server_selecting_v1(void **state) {
   assert_non_null(strcasestr(raw_request(rs, 0), "sec-websocket-protocol: ssews.v1"));
   ssews_close(&cl);
   raw_stop(rs);
+  rec_free(&r);
+}
+
+/* Node's `ws` with its defaults (it selects the first offered subprotocol),
+ * run from the source tree's node_modules: pid in *pid, port returned, or -1
+ * when node or ws is missing (npm ci not run). */
+static int spawn_node_ws(pid_t *pid) {
+  static const char script[] =
+      "const { WebSocketServer } = require('ws');"
+      "const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });"
+      "wss.on('listening', () => console.log(wss.address().port));"
+      "wss.on('connection', (s) => { s.send('selected ' + s.protocol);"
+      "  s.on('message', (d, bin) => s.send(d, { binary: bin })); });"
+      "process.stdin.on('end', () => process.exit(0)); process.stdin.resume();";
+  int out[2], in[2];
+  if (pipe(out) || pipe(in)) return -1;
+  *pid = fork();
+  if (*pid == 0) {
+    dup2(out[1], 1);
+    dup2(in[0], 0);
+    close(out[0]);
+    close(in[1]);
+    if (chdir(SSEWS_SOURCE_DIR) == 0) execlp("node", "node", "-e", script, (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  close(in[0]);
+  /* in[1] stays open in the test: the server exits when it closes. */
+  char line[32] = "";
+  FILE *f = fdopen(out[0], "r");
+  int port = f && fgets(line, sizeof line, f) ? atoi(line) : -1;
+  if (f) fclose(f);
+  if (port <= 0) {
+    close(in[1]);
+    waitpid(*pid, NULL, 0);
+    return -1;
+  }
+  return port;
+}
+
+static void test_ws_client_default_node_ws_server(void **state) {
+  (void)state;
+  pid_t pid;
+  int port = spawn_node_ws(&pid);
+  if (port < 0) skip(); /* node or the ws package is missing */
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+  recorder r;
+  rec_init(&r);
+  ssews *cl = open_client(&r, url, NULL); /* default options */
+  size_t cur = 0;
+  const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "selected ssews.v1"); /* ws did select it */
+  assert_int_equal(ssews_send(cl, 0, "plain ✓", strlen("plain ✓"), SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_send(cl, 0, "\x00\xff", 2, SSEWS_BINARY, NULL, NULL), SSEWS_OK);
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "plain ✓");
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_int_equal(m->binary, 1);
+  assert_int_equal(m->len, 2);
+  assert_memory_equal(m->data, "\x00\xff", 2);
+  assert_int_equal(rec_count(&r, SSEWS_EV_ERROR, 0), 0);
+  ssews_close(&cl);
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
   rec_free(&r);
 }
 
@@ -828,6 +898,7 @@ int main(void) {
       cmocka_unit_test(test_ws_client_queues_while_disconnected),
       cmocka_unit_test(test_ws_client_ping_timeout),
       cmocka_unit_test(test_ws_client_plain_server_selecting_v1),
+      cmocka_unit_test(test_ws_client_default_node_ws_server),
       cmocka_unit_test(test_ws_client_resends_intact_after_failed_write),
       cmocka_unit_test(test_ws_client_first_retry_is_jittered),
       cmocka_unit_test(test_sse_client_against_server),
