@@ -178,8 +178,10 @@ const char *kind_name(int kind) {
   }
 }
 
+// The same names as the Node binding's, spelled as the C constant
+// (SSEWS_PROTO_WS is WebSocket, not the ws:// scheme: wss:// is one too).
 py::object protocol_name(int protocol) {
-  if (protocol == SSEWS_PROTO_WS) return py::str("ws");
+  if (protocol == SSEWS_PROTO_WS) return py::str("websocket");
   if (protocol == SSEWS_PROTO_SSE) return py::str("sse");
   return py::none();
 }

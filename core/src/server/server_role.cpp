@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "lws_util.h"
+#include "v1_confirm_lws.h"
 
 namespace sw {
 
@@ -161,6 +162,8 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
   switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       return confirm_upgrade(wsi, static_cast<const char *>(in));
+    case LWS_CALLBACK_ADD_HEADERS:  // the 101 confirms ssews.v1 (see v1_confirm.h)
+      return v1_add_confirm_header(wsi, in) ? 0 : -1;
     case LWS_CALLBACK_ESTABLISHED:
       return ws_established(wsi);
     case LWS_CALLBACK_RECEIVE:
