@@ -31,24 +31,32 @@ int level_of_lws(int lll) {
   return kLogInfo;
 }
 
-// The callback gets the message without lws' timestamp (if a build adds one) or newline.
-const char *strip_prefix(const char *line, size_t &len) {
-  const char *p = line;
+// The callback gets the message without lws' timestamp (if a build adds one),
+// on one line. lws 4.1 formats every line into one static buffer for the
+// whole process, so a line being emitted can be overwritten by another
+// thread's: copy it at once (the window shrinks; it cannot close from
+// outside lws), and never hand on a line break from a mixed-up line.
+std::string one_line(const char *line) {
+  char copy[512];
+  size_t n = strnlen(line, sizeof copy - 1);
+  memcpy(copy, line, n);
+  copy[n] = '\0';
+  const char *p = copy;
   if (*p == '[') {
     const char *close = strchr(p, ']');
     if (close && close[1] == ' ' && close[2] && close[3] == ':' && close[4] == ' ') p = close + 5;
   }
-  len = strlen(p);
-  while (len && (p[len - 1] == '\n' || p[len - 1] == '\r')) len--;
-  return p;
+  std::string msg(p);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
+  for (char &c : msg)
+    if (c == '\n' || c == '\r') c = ' ';
+  return msg;
 }
 
 void emit(int lll, const char *line) {
   int level = level_of_lws(lll);
   if (Engine *e = t_engine) {
-    size_t len;
-    const char *msg = strip_prefix(line, len);
-    e->log_line(level, std::string(msg, len), lll, line);
+    e->log_line(level, one_line(line), lll, line);
     return;
   }
   lwsl_emit_stderr(lll, line);  // a thread no endpoint claims: the union's level applies
