@@ -50,8 +50,12 @@ const char *reason_of(unsigned status) {
   switch (status) {
     case 400:
       return "Bad Request";
+    case 408:
+      return "Request Timeout";
     case 431:
       return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
     case 505:
       return "HTTP Version Not Supported";
     default:
@@ -88,6 +92,8 @@ void HeadChecker::byte(unsigned char c) {
   if (cr_) {
     cr_ = false;
     if (c != '\n') return refuse(400, "CR not followed by LF in the request head");
+    crlf_ = true;
+    if (lf_) return refuse(400, "line ends mix CRLF and bare LF in the request head");
     return end_line();
   }
   if (c == '\r') {
@@ -95,7 +101,8 @@ void HeadChecker::byte(unsigned char c) {
     return;
   }
   if (c == '\n') {
-    v_.bare_lf = true;
+    lf_ = true;
+    if (crlf_) return refuse(400, "line ends mix CRLF and bare LF in the request head");
     return end_line();
   }
   line_ += static_cast<char>(c);
@@ -167,18 +174,6 @@ void HeadChecker::header_line() {
   if (longer)
     return refuse(400, "header name " + quoted(name) + " cannot be parsed here (a prefix of '" +
                            longer->substr(0, longer->size() - 1) + "', which libwebsockets 4.1 knows)");
-}
-
-std::string head_for_parser(std::string_view head, const HeadVerdict &v) {
-  std::string_view h = head.substr(v.start, v.head_len - v.start);
-  if (!v.bare_lf) return std::string(h);
-  std::string out;
-  out.reserve(h.size() + 64);
-  for (size_t i = 0; i < h.size(); i++) {
-    if (h[i] == '\n' && (i == 0 || h[i - 1] != '\r')) out += '\r';
-    out += h[i];
-  }
-  return out;
 }
 
 std::string head_refusal(const HeadVerdict &v) {

@@ -7,11 +7,13 @@
 // in its target, without a word; what this checker refuses, it would not
 // have answered. Pure: no I/O, unit-tested and fuzzed alone.
 //
-// Line ends: CRLF, or a bare LF (RFC 9112 2.2 lets a recipient accept one;
-// head_for_parser() turns them into CRLF so lws parses one form only). A CR
-// not followed by LF is refused. Empty lines before the request line are
-// skipped (RFC 9112 2.2 says a server SHOULD ignore at least one); lws 4.1.6
-// closes on them, so head_for_parser() leaves them out.
+// Line ends: CRLF, or bare LF throughout (RFC 9112 2.2 lets a recipient
+// accept LF; lws 4.1.6 parses a head of LF lines). A head that mixes the two
+// is refused: lws reads "\n\r\n" as the start of a header name, not as the
+// end of the head, and waits. A CR not followed by LF is refused. Empty
+// lines before the request line are skipped (RFC 9112 2.2: a server SHOULD
+// ignore at least one); lws 4.1.6 closes on them, so the door drops them
+// (HeadVerdict::start) before lws reads.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -27,11 +29,10 @@ constexpr size_t kMaxHeadHeaders = 100;
 struct HeadVerdict {
   enum Kind { kNeedMore, kOk, kRefuse };
   Kind kind = kNeedMore;
-  size_t head_len = 0;   // kOk: bytes from the first one through the empty line that ends the head
-  size_t start = 0;      // kOk: empty lines before the request line (bytes to leave out)
-  bool bare_lf = false;  // kOk: some line ended with LF alone
-  unsigned status = 0;   // kRefuse: 400, 431 or 505
-  std::string message;   // kRefuse: the problem, one line, no CR or LF
+  size_t head_len = 0;  // kOk: bytes from the first one through the empty line that ends the head
+  size_t start = 0;     // kOk: empty lines before the request line (bytes to leave out)
+  unsigned status = 0;  // kRefuse: 400, 431 or 505 (head_refusal also words 408 and 503)
+  std::string message;  // kRefuse: the problem, one line, no CR or LF
 };
 
 class HeadChecker {
@@ -66,13 +67,11 @@ class HeadChecker {
   size_t pos_ = 0;      // bytes consumed so far
   size_t headers_ = 0;  // header lines so far
   bool saw_request_ = false;
-  bool cr_ = false;   // the last byte was a CR
-  std::string line_;  // the current line, without its end
+  bool cr_ = false;    // the last byte was a CR
+  bool crlf_ = false;  // a line ended with CRLF (empty lines before the request count)
+  bool lf_ = false;    // a line ended with a bare LF
+  std::string line_;   // the current line, without its end
 };
-
-// The bytes lws should parse for a head checker accepted: head[start,
-// head_len) with every bare LF made CRLF. head holds at least head_len bytes.
-std::string head_for_parser(std::string_view head, const HeadVerdict &v);
 
 // The answer to a refused head: status line, Content-Type: text/plain,
 // Content-Length, Connection: close, and the message as a one-line body.

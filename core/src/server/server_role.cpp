@@ -108,8 +108,23 @@ Status ServerRole::start() {
       return fail(SSEWS_EOPTION, "option 'static_dir': '" + o.static_dir + "' is not a directory");
   }
   std::string host = listen_host(o);
-  Status st = check_bind(host, o.port);
-  if (st.failed()) return st;
+  // Plain HTTP on an address: the front door listens and reads each request
+  // head first (front_door.h); lws gets the sockets whose heads are good.
+  if (o.tls_cert.empty() && FrontDoor::can_bind(host)) {
+    FrontDoor::Config dc;
+    dc.host = host;
+    dc.port = o.port;
+    dc.max_header_size = o.max_header_size;
+    dc.handshake_timeout_s = static_cast<int>(o.handshake_timeout);
+    dc.max_pending = o.max_connections;
+    dc.fragile = lws_known_header_names();
+    door_ = std::make_unique<FrontDoor>();
+    Status st = door_->open(dc);
+    if (st.failed()) return st;
+  } else {
+    Status st = check_bind(host, o.port);
+    if (st.failed()) return st;
+  }
 
   // No validity pings from lws on the server: lws 4.1 keeps each
   // connection's timer in one sorted list, so 10k connections pinged in the
@@ -119,7 +134,7 @@ Status ServerRole::start() {
 
   lws_context_creation_info vi;
   memset(&vi, 0, sizeof vi);
-  vi.port = o.port;  // 0: the kernel picks a free port
+  vi.port = door_ ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;  // 0: the kernel picks a free port
   vi.protocols = ssews_protocols();
   vi.vhost_name = "ssews";
   vi.alpn = "http/1.1";  // SSE streams and WebSocket upgrades are served over HTTP/1.1
@@ -144,8 +159,28 @@ Status ServerRole::start() {
                                   o.tls_key + "' (or cannot listen on " + host + ")");
     return fail(SSEWS_ELISTEN, "cannot listen on " + host + " port " + std::to_string(o.port));
   }
-  bound_port_ = lws_get_vhost_listen_port(vh);
+  vhost_ = vh;
+  bound_port_ = door_ ? door_->port() : lws_get_vhost_listen_port(vh);
   return Status::ok();
+}
+
+void ServerRole::begin() {
+  if (door_) door_->start([this](int fd) { return hand_in(fd); });
+}
+
+bool ServerRole::hand_in(int fd) {
+  auto owned = std::make_shared<OwnedFd>(fd);
+  Status st = e_.enqueue(0, [this, owned] {
+    if (e_.closing() || !e_.ctx()) return;  // the endpoint is going: owned closes the socket
+    // lws reads the head (still in the socket) as from a socket it accepted;
+    // on failure it closes the socket itself (lws-adopt.h).
+    lws_adopt_socket_vhost(vhost_, owned->release());
+  });
+  if (st.failed()) {
+    owned->release();  // not queued (closing, or max_pending_bytes): the door answers 503 and closes
+    return false;
+  }
+  return true;
 }
 
 bool ServerRole::hold(size_t bytes) {
@@ -214,6 +249,7 @@ void ServerRole::tick() {
 }
 
 void ServerRole::shutdown() {
+  if (door_) door_->stop();  // no new connections, and heads half read are dropped
   std::vector<Conn *> all;
   for (auto &kv : conns_) all.push_back(&kv.second);
   for (Conn *c : all) start_close(c, 1001, "server closing");

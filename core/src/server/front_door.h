@@ -1,0 +1,102 @@
+// The server's front door (issue 15 #16): for a plain HTTP server, ssews
+// listens itself and reads each new connection's request head before lws
+// sees it. lws 4.1.6 closes a first request it cannot parse without a word
+// (a head over max_header_size, a NUL, a bare CR, %00 in the target) or
+// waits for the handshake timeout (a header name that starts a longer one it
+// knows). The door answers those at once (431 or 400, a one-line text/plain
+// body naming the problem, Connection: close) and hands every socket with a
+// good head to the service thread, which gives it to lws
+// (lws_adopt_socket_vhost).
+//
+// The door reads with MSG_PEEK: a good head stays in the socket, and lws
+// reads it, and whatever follows (a body, the first WebSocket frames), as if
+// it had accepted the socket itself. lws 4.1.6's way of taking bytes already
+// read (lws_adopt_socket_vhost_readbuf) cannot be used: with a request body
+// in the bytes, lws_http_action parses the same buffer again as the body and
+// then spins forever in LRS_DEFERRING_ACTION (seen with a POST to the publish
+// endpoint). Peeking costs a re-read of the head so far at each new segment,
+// at most max_header_size bytes.
+//
+// Why a thread of its own, with epoll, rather than lws' poll loop: lws 4.1
+// closes the descriptor of every wsi it frees (__lws_close_free_wsi_final),
+// so a half-read socket adopted as a raw descriptor could not be handed on
+// without a dup() and a close inside lws callbacks. Here lws never sees a
+// socket until its head is whole; finished heads reach the service thread
+// through the engine's command queue, which wakes it once per batch.
+//
+// Bounds: a connection has handshake_timeout seconds to send its head (408
+// after, if it sent anything); heads being read are at most max_connections
+// (more are answered 503): they are not lws connections yet, so this bound
+// is their own; at most max_header_size + 1 bytes are peeked. TLS servers, and hosts given by name, keep
+// lws listening (the head is encrypted; a name is lws' to resolve), so #16's
+// answers apply to plain HTTP, as behind a TLS-terminating proxy.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "status.h"
+
+namespace sw {
+
+class FrontDoor {
+ public:
+  struct Config {
+    std::string host;  // an IPv4 or IPv6 literal
+    int port = 0;      // 0: the kernel picks one
+    size_t max_header_size = 8192;
+    int handshake_timeout_s = 10;
+    size_t max_pending = 10000;        // heads being read at once
+    std::vector<std::string> fragile;  // see HeadChecker
+  };
+  // Takes a connection whose head is good (unread, in the socket), on the
+  // door's thread. Returns true when it took the descriptor; false: the door
+  // answers 503 and closes it.
+  using Handoff = std::function<bool(int fd)>;
+
+  FrontDoor();
+  ~FrontDoor();  // stop()
+  FrontDoor(const FrontDoor &) = delete;
+  FrontDoor &operator=(const FrontDoor &) = delete;
+
+  // Binds and listens (the error names the address and why).
+  Status open(const Config &cfg);
+  int port() const { return port_; }
+  // Starts the door's thread. Heads wait in the listen backlog until then.
+  void start(Handoff handoff);
+  // Stops listening and closes the heads being read. Idempotent.
+  void stop();
+
+  // True when host is a literal address the door can bind (else lws listens).
+  static bool can_bind(const std::string &host);
+
+ private:
+  struct Loop;
+  std::unique_ptr<Loop> loop_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// A descriptor handed from the door's thread to the service thread in a
+// queued command: closed with the command if the command never runs (the
+// endpoint closed first), unless whoever runs it took it with release().
+class OwnedFd {
+ public:
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd();
+  OwnedFd(const OwnedFd &) = delete;
+  OwnedFd &operator=(const OwnedFd &) = delete;
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace sw
