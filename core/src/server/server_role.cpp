@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <random>
 
 #include "engine.h"
+#include "http_head.h"
 #include "lws_util.h"
 
 namespace sw {
@@ -90,7 +92,13 @@ void ServerRole::context_info(lws_context_creation_info &ci) {
   ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
                LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
   if (!opts().tls_cert.empty()) ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  ci.max_http_header_data = static_cast<unsigned short>(opts().max_header_size);
+  // lws keeps what it parses of a head in this much room: the values, and
+  // each unknown header's name with 8 bytes of its own; so a head the front
+  // door lets through (max_header_size bytes, kMaxHeadHeaders headers) takes
+  // up to 8 bytes a header more than it measures on the wire. Without the
+  // margin lws closed such a head without a word.
+  ci.max_http_header_data =
+      static_cast<unsigned short>(std::min<size_t>(65535, opts().max_header_size + 8 * kMaxHeadHeaders + 64));
   ci.max_http_header_pool = 256;  // requests being parsed at once; streams give theirs back
   ci.timeout_secs = opts().handshake_timeout;
   ci.keepalive_timeout = 30;
