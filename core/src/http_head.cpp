@@ -65,8 +65,8 @@ const char *reason_of(unsigned status) {
 
 }  // namespace
 
-HeadChecker::HeadChecker(size_t max_bytes, size_t max_headers, std::vector<std::string> fragile)
-    : max_bytes_(max_bytes), max_headers_(max_headers), fragile_(std::move(fragile)) {}
+HeadChecker::HeadChecker(size_t max_bytes, size_t max_headers, const std::vector<std::string> *fragile)
+    : max_bytes_(max_bytes), max_headers_(max_headers), fragile_(fragile) {}
 
 const HeadVerdict &HeadChecker::feed(std::string_view bytes) {
   for (size_t i = 0; i < bytes.size() && v_.kind == HeadVerdict::kNeedMore; i++)
@@ -167,7 +167,8 @@ void HeadChecker::header_line() {
   // beside "accept-encoding"); one that only starts a known name is not.
   std::string lower = ascii_lower(name);
   const std::string *longer = nullptr;
-  for (const std::string &f : fragile_) {
+  if (!fragile_) return;
+  for (const std::string &f : *fragile_) {
     if (f.size() == lower.size() + 1 && f.back() == ':' && f.compare(0, lower.size(), lower) == 0) return;
     if (!longer && f.size() > lower.size() && f.compare(0, lower.size(), lower) == 0) longer = &f;
   }

@@ -44,8 +44,9 @@ class HeadChecker {
   // the ':' comes where a longer known name goes on ("X-A:" against
   // "x-auth-token:"), loses the line end and the header after it. Such a name
   // is refused at once rather than left to hang or to swallow the next header.
+  // Not copied (a checker is made per connection): it must outlive the checker.
   explicit HeadChecker(size_t max_bytes, size_t max_headers = kMaxHeadHeaders,
-                       std::vector<std::string> fragile = {});
+                       const std::vector<std::string> *fragile = nullptr);
 
   // Feeds the next bytes of the connection. Returns kNeedMore until the head
   // is complete or refused; after that the same verdict whatever is fed
@@ -62,7 +63,7 @@ class HeadChecker {
 
   const size_t max_bytes_;
   const size_t max_headers_;
-  const std::vector<std::string> fragile_;
+  const std::vector<std::string> *fragile_;
   HeadVerdict v_;
   size_t pos_ = 0;      // bytes consumed so far
   size_t headers_ = 0;  // header lines so far

@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char *>(data) + 1, size - 1);
   size_t cut = data[0] % (in.size() + 1);
-  sw::HeadChecker whole(512, 8, kFragile), split(512, 8, kFragile);
+  sw::HeadChecker whole(512, 8, &kFragile), split(512, 8, &kFragile);
   sw::HeadVerdict v = whole.feed(in);
   split.feed(in.substr(0, cut));
   const sw::HeadVerdict &w = split.feed(in.substr(cut));

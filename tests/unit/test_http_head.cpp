@@ -27,7 +27,7 @@ namespace {
 const std::vector<std::string> kFragile = {"get ", "host:", "x-auth-token:", "accept:", "accept-encoding:"};
 
 HeadChecker make() {
-  return HeadChecker(8192, sw::kMaxHeadHeaders, kFragile);
+  return HeadChecker(8192, sw::kMaxHeadHeaders, &kFragile);
 }
 
 void same_at(const HeadVerdict &a, const HeadVerdict &b, const std::string &input, const char *how, size_t at,

@@ -227,7 +227,7 @@ void FrontDoor::Loop::admit(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as lws sets on what it accepts
   uint64_t id = next_id++;
-  pending.emplace(id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, cfg.fragile)});
+  pending.emplace(id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile)});
   heads_due.push_back({Clock::now() + std::chrono::seconds(cfg.handshake_timeout_s), id});
   // Edge-triggered: peeking leaves the bytes in the socket, so it stays
   // readable; only new bytes (or the peer's end) are news.
