@@ -75,6 +75,7 @@ struct FrontDoor::Loop {
     HeadChecker head;
     size_t seen = 0;         // bytes peeked and fed to head so far
     bool lingering = false;  // answered: reading only to drop what comes
+    bool watched = false;    // in the epoll set
   };
   struct Due {
     Clock::time_point at;
@@ -229,12 +230,16 @@ void FrontDoor::Loop::admit(int fd) {
   uint64_t id = next_id++;
   pending.emplace(id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile)});
   heads_due.push_back({Clock::now() + std::chrono::seconds(cfg.handshake_timeout_s), id});
-  // Edge-triggered: peeking leaves the bytes in the socket, so it stays
-  // readable; only new bytes (or the peer's end) are news.
-  watch(fd, id, EPOLLIN | EPOLLRDHUP | EPOLLET);
-  // A client usually sends its head with the handshake's last ACK: read now
-  // rather than after one more epoll_wait.
+  // A client usually sends its head right behind the TCP handshake: when it
+  // is all there, it is judged now, and the socket never joins the epoll set.
   readable(id);
+  auto it = pending.find(id);
+  if (it == pending.end()) return;
+  // Edge-triggered: peeking leaves the bytes in the socket, so it stays
+  // readable; only new bytes (or the peer's end) are news. Bytes that came
+  // since the peek above make the socket ready when it is added.
+  it->second.watched = true;
+  watch(fd, id, EPOLLIN | EPOLLRDHUP | EPOLLET);
 }
 
 void FrontDoor::Loop::readable(uint64_t id, bool peer_done) {
@@ -280,7 +285,7 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
     }
   }
   int fd = p.fd;
-  epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+  if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
   pending.erase(id);
   if (!handoff(fd)) {
     answer_and_shut(fd, answer(503, "the server is closing"));
