@@ -1,12 +1,11 @@
-// The front door's thread: accept, read each request head, answer a bad one,
-// hand a good one on. See front_door.h for why it exists and its bounds.
+// The front door: accept, read each request head, answer a bad one, hand a
+// good one on. See front_door.h for why it exists, where it runs and its bounds.
 #include "server/front_door.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,10 +27,7 @@ using Clock = std::chrono::steady_clock;
 // its answer, so that closing with unread bytes does not reset the
 // connection before the peer has read the answer.
 constexpr auto kLinger = std::chrono::seconds(1);
-// After accept fails for want of descriptors, the listen socket rests this
-// long (it stays readable, so waiting on it again at once would spin).
-constexpr auto kAcceptRest = std::chrono::milliseconds(100);
-constexpr uint64_t kListenId = 0, kStopId = 1;
+constexpr uint64_t kListenId = 0;
 
 bool parse_addr(const std::string &host, int port, sockaddr_storage &ss, socklen_t &len) {
   memset(&ss, 0, sizeof ss);
@@ -83,23 +79,23 @@ struct FrontDoor::Loop {
   };
 
   Config cfg;
-  Handoff handoff;
-  int listen_fd = -1, epoll_fd = -1, stop_fd = -1;
+  const Handoff *handoff = nullptr;  // during service()
+  int listen_fd = -1, epoll_fd = -1;
   std::unordered_map<uint64_t, Pending> pending;
   // Deadlines in the order they fall: every head gets the same timeout and
   // every linger the same time, so each list is sorted by construction.
   // Entries of connections already gone are skipped when they come up.
   std::deque<Due> heads_due, linger_due;
-  uint64_t next_id = 2;
+  uint64_t next_id = 1;
   std::vector<char> peek_buf;  // max_header_size + 1: one byte more says "too large"
-  Clock::time_point listen_rest_until{};
+  // After accept fails for want of descriptors the listen socket rests until
+  // the next expire() (it stays readable: polling it again at once would spin).
   bool listen_resting = false;
 
   ~Loop() {
     for (auto &kv : pending) close(kv.second.fd);
     if (listen_fd >= 0) close(listen_fd);
     if (epoll_fd >= 0) close(epoll_fd);
-    if (stop_fd >= 0) close(stop_fd);
   }
 
   void watch(int fd, uint64_t id, uint32_t events, int op = EPOLL_CTL_ADD) {
@@ -109,20 +105,15 @@ struct FrontDoor::Loop {
     epoll_ctl(epoll_fd, op, fd, &ev);
   }
 
-  void run();
+  void service();
   void accept_all();
   void admit(int fd);
   void readable(uint64_t id, bool peer_done = false);
   void judge(uint64_t id, Pending &p);
   void refuse(uint64_t id, Pending &p, const HeadVerdict &v);
   void forget(uint64_t id);
-  int timeout_ms(Clock::time_point now) const;
   void expire(Clock::time_point now);
 };
-
-OwnedFd::~OwnedFd() {
-  if (fd_ >= 0) close(fd_);
-}
 
 FrontDoor::FrontDoor() = default;
 
@@ -156,49 +147,46 @@ Status FrontDoor::open(const Config &cfg) {
   port_ = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in *>(&ss)->sin_port
                                         : reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port);
   loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  loop->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (loop->epoll_fd < 0 || loop->stop_fd < 0) return fail(SSEWS_ELISTEN, where() + strerror(errno));
+  if (loop->epoll_fd < 0) return fail(SSEWS_ELISTEN, where() + strerror(errno));
   loop->watch(loop->listen_fd, kListenId, EPOLLIN);
-  loop->watch(loop->stop_fd, kStopId, EPOLLIN);
   loop_ = std::move(loop);
   return Status::ok();
 }
 
-void FrontDoor::start(Handoff handoff) {
-  if (!loop_ || thread_.joinable()) return;
-  loop_->handoff = std::move(handoff);
-  thread_ = std::thread([l = loop_.get()] { l->run(); });
+int FrontDoor::poll_fd() const {
+  return loop_ ? loop_->epoll_fd : -1;
+}
+
+void FrontDoor::service(const Handoff &handoff) {
+  if (!loop_) return;
+  loop_->handoff = &handoff;
+  loop_->service();
+  loop_->handoff = nullptr;
+}
+
+void FrontDoor::expire() {
+  if (loop_) loop_->expire(Clock::now());
 }
 
 void FrontDoor::stop() {
-  if (!loop_) return;
-  if (thread_.joinable()) {
-    uint64_t one = 1;
-    ssize_t n = write(loop_->stop_fd, &one, sizeof one);
-    (void)n;
-    thread_.join();
-  }
   loop_.reset();  // closes the listen socket and the heads being read
 }
 
 // ---------------------------------------------------------------------------
-// The door's thread
+// The door's work, on the service thread
 
-void FrontDoor::Loop::run() {
+void FrontDoor::Loop::service() {
+  // At most one batch a pass: what is left keeps the descriptor readable,
+  // and lws comes back to it after serving its own sockets.
   epoll_event evs[64];
-  for (;;) {
-    int n = epoll_wait(epoll_fd, evs, 64, timeout_ms(Clock::now()));
-    if (n < 0 && errno != EINTR) return;
-    for (int i = 0; i < n; i++) {
-      uint64_t id = evs[i].data.u64;
-      if (id == kStopId) return;
-      if (id == kListenId) {
-        accept_all();
-      } else {
-        readable(id, (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
-      }
+  int n = epoll_wait(epoll_fd, evs, 64, 0);
+  for (int i = 0; i < n; i++) {
+    uint64_t id = evs[i].data.u64;
+    if (id == kListenId) {
+      accept_all();
+    } else {
+      readable(id, (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
     }
-    expire(Clock::now());
   }
 }
 
@@ -213,7 +201,6 @@ void FrontDoor::Loop::accept_all() {
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
       watch(listen_fd, kListenId, 0, EPOLL_CTL_MOD);
       listen_resting = true;
-      listen_rest_until = Clock::now() + kAcceptRest;
     }
     return;  // EAGAIN, or an error of that one connection (ECONNABORTED...)
   }
@@ -287,7 +274,7 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
   int fd = p.fd;
   if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
   pending.erase(id);
-  if (!handoff(fd)) {
+  if (!(*handoff)(fd)) {
     answer_and_shut(fd, answer(503, "the server is closing"));
     close(fd);
   }
@@ -305,18 +292,6 @@ void FrontDoor::Loop::forget(uint64_t id) {
   if (it == pending.end()) return;
   close(it->second.fd);  // also takes it out of the epoll set
   pending.erase(it);
-}
-
-int FrontDoor::Loop::timeout_ms(Clock::time_point now) const {
-  Clock::time_point next = Clock::time_point::max();
-  if (!heads_due.empty()) next = heads_due.front().at;
-  if (!linger_due.empty() && linger_due.front().at < next) next = linger_due.front().at;
-  if (listen_resting && listen_rest_until < next) next = listen_rest_until;
-  if (next == Clock::time_point::max()) return -1;
-  if (next <= now) return 0;
-  // Rounded up: waking a little early would find nothing due and wait again.
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1;
-  return ms > 60000 ? 60000 : static_cast<int>(ms);
 }
 
 void FrontDoor::Loop::expire(Clock::time_point now) {
@@ -339,7 +314,7 @@ void FrontDoor::Loop::expire(Clock::time_point now) {
     forget(linger_due.front().id);
     linger_due.pop_front();
   }
-  if (listen_resting && listen_rest_until <= now) {
+  if (listen_resting) {
     listen_resting = false;
     watch(listen_fd, kListenId, EPOLLIN, EPOLL_CTL_MOD);
   }

@@ -5,8 +5,7 @@
 // waits for the handshake timeout (a header name that starts a longer one it
 // knows). The door answers those at once (431 or 400, a one-line text/plain
 // body naming the problem, Connection: close) and hands every socket with a
-// good head to the service thread, which gives it to lws
-// (lws_adopt_socket_vhost).
+// good head to lws (lws_adopt_socket_vhost).
 //
 // The door reads with MSG_PEEK: a good head stays in the socket, and lws
 // reads it, and whatever follows (a body, the first WebSocket frames), as if
@@ -17,25 +16,29 @@
 // endpoint). Peeking costs a re-read of the head so far at each new segment,
 // at most max_header_size bytes.
 //
-// Why a thread of its own, with epoll, rather than lws' poll loop: lws 4.1
-// closes the descriptor of every wsi it frees (__lws_close_free_wsi_final),
-// so a half-read socket adopted as a raw descriptor could not be handed on
-// without a dup() and a close inside lws callbacks. Here lws never sees a
-// socket until its head is whole; finished heads reach the service thread
-// through the engine's command queue, which wakes it once per batch.
+// Where it runs: on the service thread, inside lws' own poll. The door's
+// sockets (the listen socket, heads being read) sit in an epoll set of its
+// own, and that epoll descriptor (a dup: lws closes what it frees) is given
+// to lws as a raw file descriptor; when it is readable, lws calls the role,
+// which runs one pass of the door (service()), and a good socket is adopted
+// there and then. No thread, no queue, no wake-up between the door and lws:
+// a first version with a thread of its own handing sockets over through the
+// command queue cost handshakes per second on a busy two-core machine.
+// Adopting the half-read sockets themselves as raw descriptors would not do:
+// lws 4.1 closes the descriptor of every wsi it frees
+// (__lws_close_free_wsi_final), so none could be handed on without a dup().
 //
 // Bounds: a connection has handshake_timeout seconds to send its head (408
-// after, if it sent anything); heads being read are at most max_connections
-// (more are answered 503): they are not lws connections yet, so this bound
-// is their own; at most max_header_size + 1 bytes are peeked. TLS servers, and hosts given by name, keep
-// lws listening (the head is encrypted; a name is lws' to resolve), so #16's
-// answers apply to plain HTTP, as behind a TLS-terminating proxy.
+// after, if it sent anything; checked at each expire(), once a second); heads being read are at most
+// max_connections (more are answered 503): they are not lws connections yet, so this bound is their own; at
+// most max_header_size + 1 bytes are peeked. TLS servers, and hosts given by name, keep lws listening (the
+// head is encrypted; a name is lws' to resolve), so #16's answers apply to plain HTTP, as behind a
+// TLS-terminating proxy.
 #pragma once
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "status.h"
@@ -52,9 +55,9 @@ class FrontDoor {
     size_t max_pending = 10000;        // heads being read at once
     std::vector<std::string> fragile;  // see HeadChecker
   };
-  // Takes a connection whose head is good (unread, in the socket), on the
-  // door's thread. Returns true when it took the descriptor; false: the door
-  // answers 503 and closes it.
+  // Takes a connection whose head is good (unread, in the socket), from
+  // inside service(). Returns true when it took the descriptor; false: the
+  // door answers 503 and closes it.
   using Handoff = std::function<bool(int fd)>;
 
   FrontDoor();
@@ -65,8 +68,13 @@ class FrontDoor {
   // Binds and listens (the error names the address and why).
   Status open(const Config &cfg);
   int port() const { return port_; }
-  // Starts the door's thread. Heads wait in the listen backlog until then.
-  void start(Handoff handoff);
+  // Readable when service() has work: the descriptor to poll (-1 after stop()).
+  int poll_fd() const;
+  // One pass without waiting: accepts, reads heads, answers the bad ones,
+  // hands the good ones to handoff.
+  void service(const Handoff &handoff);
+  // Answers heads past handshake_timeout (408) and ends lingering answers.
+  void expire();
   // Stops listening and closes the heads being read. Idempotent.
   void stop();
 
@@ -76,27 +84,7 @@ class FrontDoor {
  private:
   struct Loop;
   std::unique_ptr<Loop> loop_;
-  std::thread thread_;
   int port_ = 0;
-};
-
-// A descriptor handed from the door's thread to the service thread in a
-// queued command: closed with the command if the command never runs (the
-// endpoint closed first), unless whoever runs it took it with release().
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  ~OwnedFd();
-  OwnedFd(const OwnedFd &) = delete;
-  OwnedFd &operator=(const OwnedFd &) = delete;
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
 };
 
 }  // namespace sw

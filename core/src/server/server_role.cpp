@@ -3,6 +3,7 @@
 #include "server/server_role.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -169,26 +170,26 @@ Status ServerRole::start() {
   }
   vhost_ = vh;
   bound_port_ = door_ ? door_->port() : lws_get_vhost_listen_port(vh);
-  return Status::ok();
-}
-
-void ServerRole::begin() {
-  if (door_) door_->start([this](int fd) { return hand_in(fd); });
-}
-
-bool ServerRole::hand_in(int fd) {
-  auto owned = std::make_shared<OwnedFd>(fd);
-  Status st = e_.enqueue(0, [this, owned] {
-    if (e_.closing() || !e_.ctx()) return;  // the endpoint is going: owned closes the socket
-    // lws reads the head (still in the socket) as from a socket it accepted;
-    // on failure it closes the socket itself (lws-adopt.h).
-    lws_adopt_socket_vhost(vhost_, owned->release());
-  });
-  if (st.failed()) {
-    owned->release();  // not queued (closing, or max_pending_bytes): the door answers 503 and closes
-    return false;
+  if (door_) {
+    // lws polls the door's epoll descriptor with its own sockets and calls
+    // on_lws when it is readable. A dup: lws closes the descriptor of what
+    // it frees, and the door closes its own.
+    lws_sock_file_fd_type fd;
+    fd.filefd = fcntl(door_->poll_fd(), F_DUPFD_CLOEXEC, 0);
+    door_wsi_ = fd.filefd < 0 ? nullptr
+                              : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, nullptr, nullptr);
+    if (!door_wsi_) {
+      if (fd.filefd >= 0) close(fd.filefd);
+      return fail(SSEWS_ELISTEN, "cannot poll the listening socket on " + host);
+    }
+    hand_in_ = [vh](int s) {
+      // lws reads the head (still in the socket) as from a socket it
+      // accepted; on failure it closes the socket itself (lws-adopt.h).
+      lws_adopt_socket_vhost(vh, s);
+      return true;
+    };
   }
-  return true;
+  return Status::ok();
 }
 
 bool ServerRole::hold(size_t bytes) {
@@ -226,6 +227,12 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       return sse_writeable(wsi);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
       return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_RAW_RX_FILE:
+      if (door_ && wsi == door_wsi_) door_->service(hand_in_);
+      return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+      if (wsi == door_wsi_) door_wsi_ = nullptr;
+      return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_WSI_DESTROY: {
@@ -251,6 +258,7 @@ void ServerRole::run_message(Cmd &cmd) {
 
 void ServerRole::tick() {
   int64_t now = lws_now_usecs();
+  if (door_) door_->expire();
   check_sse_hangups(now);
   ping_silent_peers(static_cast<uint32_t>(now / 1000));
   sse_heartbeats(now);

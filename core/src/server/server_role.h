@@ -35,7 +35,6 @@ class ServerRole final : public Role {
 
   void context_info(lws_context_creation_info &ci) override;
   Status start() override;
-  void begin() override;
   int on_lws(lws *wsi, int reason, void *in, size_t len) override;
   void run_message(Cmd &cmd) override;
   void pass_reads() override { reservice_busy(); }
@@ -57,8 +56,6 @@ class ServerRole final : public Role {
  private:
   const Options &opts() const;
   Status check_live(ConnId conn, Proto *proto = nullptr) const;  // ENOCONN, from any thread
-  // The front door's thread: queue a connection with a good head for lws.
-  bool hand_in(int fd);
 
   // connections.cpp
   Conn *conn_of(lws *wsi);
@@ -126,6 +123,8 @@ class ServerRole final : public Role {
   int bound_port_ = 0;
   lws_vhost *vhost_ = nullptr;
   std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
+  lws *door_wsi_ = nullptr;          // the door's epoll descriptor, as lws polls it
+  FrontDoor::Handoff hand_in_;       // gives a socket with a good head to lws
   std::unique_ptr<lws_retry_bo> retry_;
   Hub hub_;
   std::unordered_map<ConnId, Conn> conns_;  // by value: nodes do not move
