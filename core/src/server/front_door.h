@@ -29,11 +29,16 @@
 // (__lws_close_free_wsi_final), so none could be handed on without a dup().
 //
 // Bounds: a connection has handshake_timeout seconds to send its head (408
-// after, if it sent anything; checked at each expire(), once a second); heads being read are at most
-// max_connections (more are answered 503): they are not lws connections yet, so this bound is their own; at
-// most max_header_size + 1 bytes are peeked. TLS servers, and hosts given by name, keep lws listening (the
-// head is encrypted; a name is lws' to resolve), so #16's answers apply to plain HTTP, as behind a
-// TLS-terminating proxy.
+// after, if it sent anything; checked at each expire(), once a second).
+// Heads being read are at most max_connections (more are answered 503):
+// they are not lws connections yet, so the bound is their own. At most
+// max_header_size + 1 bytes are peeked. A refused connection is read (and
+// what it sends dropped) for up to a second after its answer, so the close
+// does not reset the connection before the peer has read the answer.
+//
+// TLS servers, and hosts given by name, keep lws listening (the head is
+// encrypted; a name is lws' to resolve), so #16's answers apply to plain
+// HTTP, as behind a TLS-terminating proxy.
 #pragma once
 #include <cstddef>
 #include <functional>
