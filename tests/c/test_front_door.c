@@ -235,6 +235,34 @@ static void test_largest_head_is_served(void **state) {
   ssews_close(&ep);
 }
 
+/* Heads being read count against max_connections on their own: with 2,
+ * a third connection that has sent nothing yet while two others idle is
+ * answered 503 at once; the two still get served when they send. */
+static void test_heads_being_read_are_bounded(void **state) {
+  (void)state;
+  const char *const opts[] = {"max_connections", "2", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  peer *idle[2];
+  for (int i = 0; i < 2; i++) {
+    idle[i] = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+    assert_non_null(idle[i]);
+    assert_int_equal(peer_write(idle[i], "GET /none HTTP/1.1\r\n", 20), 0); /* half a head */
+  }
+  answer a;
+  send_raw(port, "", 0, &a);
+  expect_refusal(&a, 503, "max_connections");
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(peer_write(idle[i], "Host: x\r\n\r\n", 11), 0);
+    char *h = NULL;
+    assert_true(peer_read_until(idle[i], "\r\n\r\n", &h, WAIT_MS) > 0);
+    assert_int_equal(atoi(h + 9), 404);
+    free(h);
+    peer_free(idle[i]);
+  }
+  ssews_close(&ep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_head_over_max_header_size_is_431),
@@ -244,6 +272,7 @@ int main(void) {
       cmocka_unit_test(test_unfinished_head_is_408),
       cmocka_unit_test(test_good_heads_pass_with_what_follows),
       cmocka_unit_test(test_largest_head_is_served),
+      cmocka_unit_test(test_heads_being_read_are_bounded),
   };
   return cmocka_run_group_tests_name("front_door", tests, NULL, NULL);
 }
