@@ -26,7 +26,9 @@ Server-Sent Events with EventSource semantics. Server-only keys on a client (and
 on a server) are errors that say so."""
 
 OUTRO = """Failures that will not get better end the client for good with an error event and a close
-event: TLS verification failures (`SSEWS_ETLS`), an SSE response other than 200 (`SSEWS_EHTTP`),
+event: a server certificate that fails verification (`SSEWS_ETLS`; decided by OpenSSL's verdict,
+so a connection reset or refused during a TLS connect is retried like any other), an SSE
+response other than 200 (`SSEWS_EHTTP`),
 an SSE content type other than `text/event-stream` (`SSEWS_EHTTP`). HTTP 204 ends an SSE client
 normally (close 1000). A WebSocket server's close 1000 ends a WebSocket client; any other end
 (1001 on a restart, a lost connection) is retried."""

@@ -12,7 +12,7 @@
 namespace sw {
 
 // Bytes reserved in front of every wire buffer for the WebSocket frame header
-// that libwebsockets writes in place (LWS_PRE); checked against LWS_PRE in server.cpp.
+// that libwebsockets writes in place (LWS_PRE); checked against LWS_PRE in engine.cpp.
 constexpr size_t kHeadroom = 16;
 
 // A byte buffer with kHeadroom spare bytes in front of its contents.

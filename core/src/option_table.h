@@ -84,7 +84,8 @@ inline constexpr OptionInfo kOptionTable[] = {
      "WebSocket subprotocols to offer besides `ssews.v1` (comma-separated)"},
     {"v1", kOptClient, "boolean", "true",
      "WebSocket: offer `ssews.v1`, so messages carry channel, event name and id and the client can resume with "
-     "`last_event_id`; a server that declines gets a plain client"},
+     "`last_event_id`; used only when the server confirms it (`X-Ssews: v1` on the 101, as ssews servers "
+     "do), else the client is plain"},
     {"ca_file", kOptClient, "string", "",
      "PEM bundle to verify the server's certificate with (default: the system's CAs)"},
     {"insecure", kOptClient, "boolean", "false",
@@ -92,9 +93,11 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"connect_timeout", kOptClient, "integer", "10", "seconds for the TCP, TLS and HTTP/WebSocket handshakes"},
     {"reconnect", kOptClient, "boolean", "true", "reconnect after the connection ends or fails"},
     {"reconnect_delay_ms", kOptClient, "integer", "1000",
-     "first reconnect delay in milliseconds; an SSE `retry:` field replaces it"},
+     "first reconnect delay in milliseconds; an SSE `retry:` field replaces it. Every delay, the first "
+     "too, is spread by +/-20 % so clients dropped together do not return together"},
     {"reconnect_max_delay_ms", kOptClient, "integer", "30000",
-     "cap of the exponential backoff (+/-20 % jitter) across failed attempts, in milliseconds"},
+     "cap of the exponential backoff across failed attempts, in milliseconds (a larger SSE `retry:` is "
+     "obeyed)"},
     {"reconnect_max_attempts", kOptClient, "integer", "0",
      "consecutive failed attempts before giving up (final close); 0 = never"},
     {"last_event_id", kOptClient, "string", "", "resume point for the first connect"},

@@ -36,7 +36,7 @@ async def run_hub(server: ssews.Server) -> None:
         server.publish("notifications", json.dumps(fields), event=kind)
 
     async for ev in server:
-        if ev.kind == "open" and ev.protocol == "ws":
+        if ev.kind == "open" and ev.protocol == "websocket":
             if ev.path != "/chat":
                 server.close_conn(ev.conn, 4004, "chat is at /chat")
                 continue

@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct rawserver {
   char *requests[MAX_REQ];
   int count;
   int stop;
+  int read_request; /* 0: call the handler at once (e.g. for a TLS ClientHello) */
 };
 
 static char *read_head(int fd) {
@@ -58,7 +60,7 @@ static void *serve(void *arg) {
     if (r <= 0) continue;
     int fd = accept(rs->lfd, NULL, NULL);
     if (fd < 0) continue;
-    char *req = read_head(fd);
+    char *req = rs->read_request ? read_head(fd) : calloc(1, 1);
     pthread_mutex_lock(&rs->mu);
     int n = rs->count;
     if (n < MAX_REQ) rs->requests[rs->count++] = req;
@@ -71,8 +73,11 @@ static void *serve(void *arg) {
   return NULL;
 }
 
-rawserver *raw_start(raw_handler handler, void *user) {
+rawserver *raw_start(raw_handler handler, void *user) { return raw_start_ex(handler, user, 0, 1); }
+
+rawserver *raw_start_ex(raw_handler handler, void *user, int port, int read_request) {
   rawserver *rs = calloc(1, sizeof *rs);
+  rs->read_request = read_request;
   rs->handler = handler;
   rs->user = user;
   pthread_mutex_init(&rs->mu, NULL);
@@ -80,7 +85,7 @@ rawserver *raw_start(raw_handler handler, void *user) {
   rs->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(rs->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(rs->lfd, (struct sockaddr *)&a, sizeof a) || listen(rs->lfd, 16)) {
     close(rs->lfd);
@@ -141,7 +146,9 @@ void raw_send(int fd, const char *s) {
   }
 }
 
-void raw_ws_accept(int fd, const char *request) {
+void raw_ws_accept(int fd, const char *request) { raw_ws_accept_proto(fd, request, NULL); }
+
+void raw_ws_accept_proto(int fd, const char *request, const char *protocol) {
   const char *k = strcasestr(request, "sec-websocket-key:");
   char key[64] = "";
   if (k) {
@@ -160,12 +167,95 @@ void raw_ws_accept(int fd, const char *request) {
   SHA1((const unsigned char *)src, strlen(src), sha);
   char b64[64];
   EVP_EncodeBlock((unsigned char *)b64, sha, SHA_DIGEST_LENGTH);
-  char resp[256];
+  char proto[160] = "";
+  if (protocol && *protocol) snprintf(proto, sizeof proto, "Sec-WebSocket-Protocol: %s\r\n", protocol);
+  char resp[512];
   snprintf(resp, sizeof resp,
            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Accept: %s\r\n\r\n",
-           b64);
+           "Sec-WebSocket-Accept: %s\r\n%s\r\n",
+           b64, proto);
   raw_send(fd, resp);
+}
+
+const char *raw_first_offered_protocol(const char *request, char *buf, size_t len) {
+  const char *h = strcasestr(request, "sec-websocket-protocol:");
+  if (!h || len == 0) return NULL;
+  h += strlen("sec-websocket-protocol:");
+  while (*h == ' ') h++;
+  size_t i = 0;
+  while (h[i] && h[i] != ',' && h[i] != ' ' && h[i] != '\r' && i + 1 < len) {
+    buf[i] = h[i];
+    i++;
+  }
+  buf[i] = 0;
+  return i ? buf : NULL;
+}
+
+void raw_ws_send(int fd, int opcode, const void *data, size_t len) {
+  unsigned char head[10];
+  size_t n = 0;
+  head[n++] = (unsigned char)(0x80 | opcode);
+  if (len < 126) {
+    head[n++] = (unsigned char)len;
+  } else if (len < 65536) {
+    head[n++] = 126;
+    head[n++] = (unsigned char)(len >> 8);
+    head[n++] = (unsigned char)len;
+  } else {
+    head[n++] = 127;
+    for (int i = 7; i >= 0; i--) head[n++] = (unsigned char)((uint64_t)len >> (8 * i));
+  }
+  send(fd, head, n, MSG_NOSIGNAL);
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = send(fd, (const char *)data + off, len - off, MSG_NOSIGNAL);
+    if (w <= 0) return;
+    off += (size_t)w;
+  }
+}
+
+/* Reads exactly n bytes or fails. */
+static int read_exact(int fd, void *buf, size_t n, int timeout_ms) {
+  size_t got = 0;
+  while (got < n) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, timeout_ms) <= 0) return -1;
+    ssize_t r = recv(fd, (char *)buf + got, n - got, 0);
+    if (r <= 0) return -1;
+    got += (size_t)r;
+  }
+  return 0;
+}
+
+int raw_ws_read(int fd, int *opcode, unsigned char **out, size_t *len, int timeout_ms) {
+  unsigned char h[2], ext[8], mask[4] = {0, 0, 0, 0};
+  *out = NULL;
+  if (read_exact(fd, h, 2, timeout_ms)) return -1;
+  uint64_t n = h[1] & 0x7f;
+  if (n == 126 || n == 127) {
+    size_t k = n == 126 ? 2 : 8;
+    if (read_exact(fd, ext, k, timeout_ms)) return -1;
+    n = 0;
+    for (size_t i = 0; i < k; i++) n = (n << 8) | ext[i];
+  }
+  if ((h[1] & 0x80) && read_exact(fd, mask, 4, timeout_ms)) return -1;
+  if (n > 64 * 1024 * 1024) return -1;
+  *out = malloc((size_t)n + 1);
+  if (read_exact(fd, *out, (size_t)n, timeout_ms)) {
+    free(*out);
+    *out = NULL;
+    return -1;
+  }
+  for (uint64_t i = 0; i < n; i++) (*out)[i] ^= mask[i % 4];
+  (*out)[n] = 0;
+  *opcode = h[0] & 0x0f;
+  *len = (size_t)n;
+  return 0;
+}
+
+void raw_reset(int fd) {
+  struct linger l = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
 }
 
 void raw_drain(int fd, int timeout_ms) {

@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <pthread.h>
 
 #include "harness.h"
 #include "peer.h"
@@ -250,6 +254,246 @@ static void test_ws_client_ping_timeout(void **state) {
   rec_free(&r);
 }
 
+/* A generic server that, like Node's `ws` by default, selects the first
+ * subprotocol the client offers, then sends plain messages. */
+static void ws_echoes_first_offer(int fd, const char *req, int n, void *user) {
+  (void)n;
+  (void)user;
+  char offered[64];
+  raw_ws_accept_proto(fd, req, raw_first_offered_protocol(req, offered, sizeof offered));
+  raw_ws_send(fd, 1, "plain hello", 11);
+  const unsigned char bin[] = {0, 1, 2, 0xff};
+  raw_ws_send(fd, 2, bin, sizeof bin);
+  raw_drain(fd, 3000);
+}
+
+static void test_ws_client_plain_server_selecting_v1(void **state) {
+  (void)state;
+  rawserver *rs = raw_start(ws_echoes_first_offer, NULL);
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", raw_port(rs));
+  recorder r;
+  rec_init(&r);
+  ssews *cl = open_client(&r, url, NULL); /* default options: v1 offered */
+  size_t cur = 0;
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_int_equal(m->binary, 0);
+  assert_string_equal((char *)m->data, "plain hello");
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_int_equal(m->binary, 1);
+  assert_int_equal(m->len, 4);
+  assert_memory_equal(m->data, "\x00\x01\x02\xff", 4);
+  assert_int_equal(rec_count(&r, SSEWS_EV_ERROR, 0), 0);
+  /* The server did select ssews.v1, so the test shows what it claims. */
+  assert_non_null(strcasestr(raw_request(rs, 0), "sec-websocket-protocol: ssews.v1"));
+  ssews_close(&cl);
+  raw_stop(rs);
+  rec_free(&r);
+}
+
+/* Node's `ws` with its defaults (it selects the first offered subprotocol),
+ * run from the source tree's node_modules: pid in *pid, port returned, or -1
+ * when node or ws is missing (npm ci not run). */
+static int spawn_node_ws(pid_t *pid) {
+  static const char script[] =
+      "const { WebSocketServer } = require('ws');"
+      "const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });"
+      "wss.on('listening', () => console.log(wss.address().port));"
+      "wss.on('connection', (s) => { s.send('selected ' + s.protocol);"
+      "  s.on('message', (d, bin) => s.send(d, { binary: bin })); });"
+      "process.stdin.on('end', () => process.exit(0)); process.stdin.resume();";
+  int out[2], in[2];
+  if (pipe(out) || pipe(in)) return -1;
+  *pid = fork();
+  if (*pid == 0) {
+    dup2(out[1], 1);
+    dup2(in[0], 0);
+    close(out[0]);
+    close(in[1]);
+    if (chdir(SSEWS_SOURCE_DIR) == 0) execlp("node", "node", "-e", script, (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  close(in[0]);
+  /* in[1] stays open in the test: the server exits when it closes. */
+  char line[32] = "";
+  FILE *f = fdopen(out[0], "r");
+  int port = f && fgets(line, sizeof line, f) ? atoi(line) : -1;
+  if (f) fclose(f);
+  if (port <= 0) {
+    close(in[1]);
+    waitpid(*pid, NULL, 0);
+    return -1;
+  }
+  return port;
+}
+
+static void test_ws_client_default_node_ws_server(void **state) {
+  (void)state;
+  pid_t pid;
+  int port = spawn_node_ws(&pid);
+  if (port < 0 && getenv("CI")) fail_msg("node with the ws package is needed (npm ci) and CI is set");
+  if (port < 0) skip(); /* node or the ws package is missing */
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+  recorder r;
+  rec_init(&r);
+  ssews *cl = open_client(&r, url, NULL); /* default options */
+  size_t cur = 0;
+  const rec_event *m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "selected ssews.v1"); /* ws did select it */
+  assert_int_equal(ssews_send(cl, 0, "plain ✓", strlen("plain ✓"), SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_send(cl, 0, "\x00\xff", 2, SSEWS_BINARY, NULL, NULL), SSEWS_OK);
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_string_equal((char *)m->data, "plain ✓");
+  m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_int_equal(m->binary, 1);
+  assert_int_equal(m->len, 2);
+  assert_memory_equal(m->data, "\x00\xff", 2);
+  assert_int_equal(rec_count(&r, SSEWS_EV_ERROR, 0), 0);
+  ssews_close(&cl);
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
+  rec_free(&r);
+}
+
+/* A failed write, made deterministic: the client's OPEN callback (service
+ * thread) waits until the server has reset the connection, so when the
+ * client then writes its queue the reset is already there and the write
+ * fails, instead of racing the reset and losing the messages in flight. */
+struct write_gate {
+  recorder r;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int reset_done;
+};
+
+static void gate_cb(ssews *ep, const ssews_event *ev, void *user) {
+  struct write_gate *g = user;
+  if (ssews_event_kind(ev) == SSEWS_EV_OPEN) {
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += WAIT_MS / 1000;
+    pthread_mutex_lock(&g->mu);
+    while (!g->reset_done && pthread_cond_timedwait(&g->cv, &g->mu, &dl) == 0) {
+    }
+    pthread_mutex_unlock(&g->mu);
+  }
+  rec_cb(ep, ev, &g->r);
+}
+
+/* First connection: a 101, then a reset (RST); later ones echo two messages. */
+static void ws_reset_then_echo(int fd, const char *req, int n, void *user) {
+  struct write_gate *g = user;
+  if (n == 0) {
+    raw_reset(fd);
+    raw_ws_accept(fd, req);
+    /* Reset now (dup2 closes the socket, the server's own close() then
+     * closes /dev/null), and only then let the client go on. */
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    dup2(null_fd, fd);
+    close(null_fd);
+    pthread_mutex_lock(&g->mu);
+    g->reset_done = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    return;
+  }
+  raw_ws_accept(fd, req);
+  for (int i = 0; i < 2; i++) {
+    int op;
+    unsigned char *b;
+    size_t len;
+    if (raw_ws_read(fd, &op, &b, &len, WAIT_MS)) return;
+    raw_ws_send(fd, op, b, len);
+    free(b);
+  }
+  raw_drain(fd, 3000);
+}
+
+static void test_ws_client_resends_intact_after_failed_write(void **state) {
+  (void)state;
+  int port = peer_free_port();
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+  struct write_gate g;
+  rec_init(&g.r);
+  pthread_mutex_init(&g.mu, NULL);
+  pthread_cond_init(&g.cv, NULL);
+  g.reset_done = 0;
+  const char *const opts[] = {"url", url, "reconnect_delay_ms", "50", "v1", "false", NULL};
+  ssews *cl = NULL;
+  assert_int_equal(ssews_open(&cl, opts, gate_cb, &g), SSEWS_OK);
+  size_t cur = 0;
+  assert_non_null(rec_wait(&g.r, SSEWS_EV_RECONNECTING, &cur, WAIT_MS)); /* nobody listens yet */
+  /* Queued while disconnected: written on the first connection, which fails. */
+  const char *text = "queued text, intact";
+  unsigned char bin[300];
+  for (size_t i = 0; i < sizeof bin; i++) bin[i] = (unsigned char)(i * 13);
+  assert_int_equal(ssews_send(cl, 0, text, strlen(text), SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_send(cl, 0, bin, sizeof bin, SSEWS_BINARY, NULL, NULL), SSEWS_OK);
+  rawserver *rs = raw_start_ex(ws_reset_then_echo, &g, port, 1);
+  assert_non_null(rs);
+  /* Both come back through a later connection, byte for byte. */
+  const rec_event *m = rec_wait(&g.r, SSEWS_EV_MESSAGE, &cur, 10000);
+  assert_non_null(m);
+  assert_int_equal(m->binary, 0);
+  assert_string_equal((char *)m->data, text);
+  m = rec_wait(&g.r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
+  assert_non_null(m);
+  assert_int_equal(m->binary, 1);
+  assert_int_equal(m->len, sizeof bin);
+  assert_memory_equal(m->data, bin, sizeof bin);
+  assert_true(rec_count(&g.r, SSEWS_EV_OPEN, 0) >= 2);
+  ssews_close(&cl);
+  raw_stop(rs);
+  rec_free(&g.r);
+  pthread_mutex_destroy(&g.mu);
+  pthread_cond_destroy(&g.cv);
+}
+
+/* Accepts the upgrade, then hangs up: a connection that worked, then dropped. */
+static void ws_accept_then_hang_up(int fd, const char *req, int n, void *user) {
+  (void)n;
+  (void)user;
+  raw_ws_accept(fd, req);
+}
+
+static void test_ws_client_first_retry_is_jittered(void **state) {
+  (void)state;
+  rawserver *rs = raw_start(ws_accept_then_hang_up, NULL);
+  char url[128];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/", raw_port(rs));
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"v1", "false", "reconnect_delay_ms", "100", NULL};
+  ssews *cl = open_client(&r, url, opts);
+  /* Each retry follows a connection that worked: the first retry after the
+   * base delay, spread by +-20% so clients dropped together come back apart. */
+  size_t cur = 0;
+  long long first = -1;
+  int differs = 0;
+  for (int i = 0; i < 8; i++) {
+    assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+    const rec_event *rc = rec_wait(&r, SSEWS_EV_RECONNECTING, &cur, WAIT_MS);
+    assert_non_null(rc);
+    assert_int_equal(rc->code, 1); /* attempt 1 each time */
+    assert_in_range(rc->delay_ms, 80, 120);
+    if (first < 0) first = rc->delay_ms;
+    if (rc->delay_ms != first) differs = 1;
+  }
+  assert_true(differs);
+  ssews_close(&cl);
+  raw_stop(rs);
+  rec_free(&r);
+}
+
 /* ------------------------------------------------------------------------ */
 /* SSE client                                                                */
 
@@ -427,7 +671,7 @@ static void test_sse_client_retry_and_last_event_id(void **state) {
    * the server's retry (100 ms, not the configured 5 s) and resumes from id 2. */
   const rec_event *rc = rec_wait(&r, SSEWS_EV_RECONNECTING, &cur, WAIT_MS);
   assert_non_null(rc);
-  assert_int_equal(rc->delay_ms, 100);
+  assert_in_range(rc->delay_ms, 80, 120); /* jittered like any delay */
   m = rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS);
   assert_non_null(m);
   assert_string_equal((char *)m->data, "resumed");
@@ -479,7 +723,15 @@ static void test_client_no_reconnect_and_max_attempts(void **state) {
   assert_non_null(c);
   assert_non_null(strstr(c->reason, "3 failed attempts"));
   assert_int_equal(rec_count(&r, SSEWS_EV_RECONNECTING, 0), 3);
-  /* Backoff: each announced delay at least the previous one's lower jitter bound. */
+  /* Backoff: the base delay (50 ms here), doubled at each failure, +-20%. */
+  size_t rcur = 0;
+  for (int k = 0; k < 3; k++) {
+    const rec_event *rc = rec_wait(&r, SSEWS_EV_RECONNECTING, &rcur, 10);
+    assert_non_null(rc);
+    assert_int_equal(rc->code, k + 1);
+    long long nominal = 50LL << k;
+    assert_in_range(rc->delay_ms, nominal - nominal / 5, nominal + nominal / 5);
+  }
   ssews_close(&cl);
   rec_free(&r);
 
@@ -590,6 +842,55 @@ static void test_tls_verification(void **state) {
   rec_free(&srv);
 }
 
+/* Takes the TCP connection, then answers the ClientHello with plain HTTP
+ * and hangs up: a TLS endpoint restarting behind a proxy looks like this. lws
+ * reports it as "connect SSL err ...", yet no certificate was judged. */
+static void plain_http_on_tls_port(int fd, const char *req, int n, void *user) {
+  (void)req;
+  (void)n;
+  (void)user;
+  raw_send(fd, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+}
+
+/* Resets the connection before any TLS is spoken. */
+static void reset_at_once(int fd, const char *req, int n, void *user) {
+  (void)req;
+  (void)n;
+  (void)user;
+  raw_reset(fd);
+}
+
+static void expect_retries_over_tls(raw_handler h, const char *says) {
+  rawserver *rs = raw_start_ex(h, NULL, 0, 0);
+  char url[128];
+  snprintf(url, sizeof url, "wss://127.0.0.1:%d/", raw_port(rs));
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"reconnect_max_attempts", "3", NULL};
+  ssews *cl = open_client(&r, url, opts);
+  size_t cur = 0;
+  const rec_event *e = rec_wait(&r, SSEWS_EV_ERROR, &cur, WAIT_MS);
+  assert_non_null(e);
+  if (!strstr(e->reason, says)) fprintf(stderr, "reason '%s' lacks '%s'\n", e->reason, says);
+  assert_non_null(strstr(e->reason, says));
+  /* Not a certificate verdict: a connect failure, retried like any other. */
+  assert_int_equal(e->code, SSEWS_ECONNECT);
+  cur = 0;
+  const rec_event *c = rec_wait(&r, SSEWS_EV_CLOSE, &cur, 10000);
+  assert_non_null(c);
+  assert_non_null(strstr(c->reason, "3 failed attempts"));
+  assert_int_equal(rec_count(&r, SSEWS_EV_RECONNECTING, 0), 3);
+  ssews_close(&cl);
+  rec_free(&r);
+  raw_stop(rs);
+}
+
+static void test_tls_connect_failure_keeps_reconnecting(void **state) {
+  (void)state;
+  expect_retries_over_tls(plain_http_on_tls_port, "SSL");
+  expect_retries_over_tls(reset_at_once, "cannot connect");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ws_client_roundtrip),
@@ -597,6 +898,10 @@ int main(void) {
       cmocka_unit_test(test_ws_client_v1_and_resume_across_restart),
       cmocka_unit_test(test_ws_client_queues_while_disconnected),
       cmocka_unit_test(test_ws_client_ping_timeout),
+      cmocka_unit_test(test_ws_client_plain_server_selecting_v1),
+      cmocka_unit_test(test_ws_client_default_node_ws_server),
+      cmocka_unit_test(test_ws_client_resends_intact_after_failed_write),
+      cmocka_unit_test(test_ws_client_first_retry_is_jittered),
       cmocka_unit_test(test_sse_client_against_server),
       cmocka_unit_test(test_sse_client_204_stops),
       cmocka_unit_test(test_sse_client_500_fails),
@@ -606,6 +911,10 @@ int main(void) {
       cmocka_unit_test(test_client_no_reconnect_and_max_attempts),
       cmocka_unit_test(test_client_bad_urls_and_options),
       cmocka_unit_test(test_tls_verification),
+      cmocka_unit_test(test_tls_connect_failure_keeps_reconnecting),
   };
+  /* SSEWS_TEST_FILTER=test_tls* runs a subset (a failed test can leave a
+   * server thread behind that upsets the ones after it). */
+  if (getenv("SSEWS_TEST_FILTER")) cmocka_set_test_filter(getenv("SSEWS_TEST_FILTER"));
   return cmocka_run_group_tests_name("client", tests, make_cert, remove_cert);
 }

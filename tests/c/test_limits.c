@@ -344,7 +344,6 @@ static void test_pull_queue_backpressure(void **state) {
   ssews_close(&ep);
 }
 
-
 /* Issue 15 #12: unfinished messages are bounded endpoint-wide. Peers that each
  * hold part of a large message cannot together pass max_partial_bytes: the
  * one that would is closed with 1013 (try again later); the others go on,
@@ -392,7 +391,8 @@ static void test_partial_messages_bounded(void **state) {
   assert_int_equal(msg->len, PIECE);
   /* A publish body arriving while c holds another 40000: 503. */
   assert_int_equal(peer_ws_send_frame(c, 0, 0, 1, piece, PIECE, 1), 0);
-  assert_int_equal(peer_ws_send_frame(a, 1, 0, 1, "sync", 4, 1), 0); /* a complete message: c's piece was read */
+  /* a complete message: c's piece was read */
+  assert_int_equal(peer_ws_send_frame(a, 1, 0, 1, "sync", 4, 1), 0);
   assert_non_null(rec_wait(&r, SSEWS_EV_MESSAGE, &cur, WAIT_MS));
   peer *h = peer_connect("127.0.0.1", port, 0, WAIT_MS);
   assert_non_null(h);
@@ -416,8 +416,76 @@ static void test_partial_messages_bounded(void **state) {
   rec_free(&r);
 }
 
+/* Issue 15 #7: max_pending_bytes is one bound for calls from every thread.
+ * While the service thread sits in an event callback nothing drains, so what
+ * other threads queued and what the callback queues add up: once the other
+ * thread has filled the bound, the callback's own publish is refused too. */
+typedef struct pending_probe {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int in_callback, filled, rc_from_callback;
+} pending_probe;
+
+static void pending_cb(ssews *ep, const ssews_event *ev, void *user) {
+  pending_probe *pp = user;
+  if (ssews_event_kind(ev) != SSEWS_EV_OPEN) return;
+  pthread_mutex_lock(&pp->mu);
+  pp->in_callback = 1;
+  pthread_cond_broadcast(&pp->cv);
+  while (!pp->filled) pthread_cond_wait(&pp->cv, &pp->mu);
+  pthread_mutex_unlock(&pp->mu);
+  char buf[1000];
+  memset(buf, 'x', sizeof buf);
+  int rc = ssews_publish(ep, "c", buf, sizeof buf, SSEWS_TEXT, NULL, NULL);
+  pthread_mutex_lock(&pp->mu);
+  pp->rc_from_callback = rc;
+  pp->in_callback = 2;
+  pthread_cond_broadcast(&pp->cv);
+  pthread_mutex_unlock(&pp->mu);
+}
+
+static void test_pending_bound_counts_every_thread(void **state) {
+  (void)state;
+  pending_probe pp;
+  memset(&pp, 0, sizeof pp);
+  pthread_mutex_init(&pp.mu, NULL);
+  pthread_cond_init(&pp.cv, NULL);
+  const char *opts[] = {"port", "0", "max_pending_bytes", "4096", NULL};
+  ssews *ep = NULL;
+  assert_int_equal(ssews_open(&ep, opts, pending_cb, &pp), SSEWS_OK);
+  int port;
+  assert_int_equal(ssews_port(ep, &port), SSEWS_OK);
+  /* The handshake's open event holds the service thread; its answer comes later. */
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  static const char req[] =
+      "GET /c HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  assert_int_equal(peer_write(p, req, sizeof req - 1), 0);
+  pthread_mutex_lock(&pp.mu);
+  while (!pp.in_callback) pthread_cond_wait(&pp.cv, &pp.mu);
+  pthread_mutex_unlock(&pp.mu);
+  /* The service thread is held in the callback: fill the bound from here. */
+  char buf[1000];
+  memset(buf, 'y', sizeof buf);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(ssews_publish(ep, "c", buf, sizeof buf, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_publish(ep, "c", buf, sizeof buf, SSEWS_TEXT, NULL, NULL), SSEWS_EFULL);
+  pthread_mutex_lock(&pp.mu);
+  pp.filled = 1;
+  pthread_cond_broadcast(&pp.cv);
+  while (pp.in_callback != 2) pthread_cond_wait(&pp.cv, &pp.mu);
+  pthread_mutex_unlock(&pp.mu);
+  assert_int_equal(pp.rc_from_callback, SSEWS_EFULL); /* not a second budget of its own */
+  peer_free(p);
+  ssews_close(&ep);
+  pthread_mutex_destroy(&pp.mu);
+  pthread_cond_destroy(&pp.cv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_pending_bound_counts_every_thread),
       cmocka_unit_test(test_partial_messages_bounded),
       cmocka_unit_test(test_slow_consumer_drop_oldest),
       cmocka_unit_test(test_slow_consumer_close),

@@ -218,7 +218,8 @@ def test_connect_json_sse_lines_and_reconnect():
     assert p.json_event("open") == {"type": "open"}
     assert p.json_event("message") == {"type": "message", "event": "price", "data": "1.5\n2", "id": "7"}
     rec = p.json_event("reconnecting")
-    assert rec == {"type": "reconnecting", "attempt": 1, "delay_ms": 100}
+    # The server's retry (100 ms), jittered by +-20% like every delay.
+    assert rec["type"] == "reconnecting" and rec["attempt"] == 1 and 80 <= rec["delay_ms"] <= 120
     assert p.json_event("message") == {"type": "message", "event": "message", "data": "again", "id": "7"}
     close = p.json_event("close")
     assert close["type"] == "close" and isinstance(close["code"], int) and "204" in close["reason"]
@@ -246,19 +247,25 @@ def test_connect_no_reconnect_exits_at_stream_end():
     srv.close()
 
 
-def test_connect_json_against_websockets_server():
+# A server that declines every subprotocol, and one that selects ssews.v1
+# when offered (as any server accepting the first offer does) without
+# speaking it: either way `ssews connect` prints the plain messages.
+@pytest.mark.parametrize("subprotocols", [None, ["ssews.v1"]], ids=["declines", "selects-ssews.v1"])
+def test_connect_json_against_websockets_server(subprotocols):
     port = free_port()
     ready = threading.Event()
     stop = threading.Event()
+    selected = []
 
     async def handler(ws):
+        selected.append(ws.subprotocol)
         async for msg in ws:
             await ws.send(msg)  # echo
             await ws.send(b"\x00\xffbin")
 
     def server():
         async def main():
-            async with websockets.serve(handler, "127.0.0.1", port):
+            async with websockets.serve(handler, "127.0.0.1", port, subprotocols=subprotocols):
                 ready.set()
                 while not stop.is_set():
                     await asyncio.sleep(0.05)
@@ -274,10 +281,101 @@ def test_connect_json_against_websockets_server():
     p.p.stdin.flush()
     assert p.json_event("message") == {"type": "message", "event": "message", "data": "hello \"world\"", "id": ""}
     assert p.json_event("message") == {"type": "message", "event": "message", "data_base64": "AP9iaW4=", "id": ""}
+    assert selected == [subprotocols[0] if subprotocols else None]
     stop.set()
     t.join(TIMEOUT)
     p.json_event("reconnecting")  # the server went away (1001): the client retries
     assert p.stop(signal.SIGINT) == 0
+
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+
+# Node's `ws` with its defaults: it selects the first subprotocol offered.
+NODE_WS_ECHO = """
+const { WebSocketServer } = require('ws');
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+wss.on('listening', () => console.log(wss.address().port));
+wss.on('connection', (sock) => {
+  sock.send('selected ' + sock.protocol);
+  sock.on('message', (data, isBinary) => sock.send(data, { binary: isBinary }));
+});
+"""
+
+
+def node_with_ws():
+    try:
+        r = subprocess.run(["node", "-e", "require.resolve('ws')"], cwd=ROOT, capture_output=True, timeout=TIMEOUT)
+    except FileNotFoundError:
+        return False
+    return r.returncode == 0
+
+
+def wait_listening(port):
+    """Until the port accepts a TCP connection (a child server has no other
+    way to say it is ready)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def connect_and_echo(url, greeting=None):
+    p = Proc("connect", "--json", url, stdin=subprocess.PIPE)
+    try:
+        assert p.json_event("open") == {"type": "open"}
+        if greeting:
+            assert p.json_event("message")["data"] == greeting
+        p.p.stdin.write("echo me\n")
+        p.p.stdin.flush()
+        assert p.json_event("message")["data"] == "echo me"
+        return p.stop(signal.SIGINT)
+    finally:
+        if p.p.poll() is None:
+            p.p.kill()
+        p.p.wait(TIMEOUT)
+
+
+@pytest.mark.skipif(not node_with_ws() and not os.environ.get("CI"),
+                    reason="node with the ws package (npm ci) is needed")
+def test_connect_against_default_node_ws_server():
+    srv = subprocess.Popen(["node", "-e", NODE_WS_ECHO], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(srv.stdout.readline())
+        # ws selected ssews.v1; the client still reads its plain messages.
+        assert connect_and_echo(f"ws://127.0.0.1:{port}/", greeting="selected ssews.v1") == 0
+    finally:
+        srv.kill()
+        srv.wait(TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def gorilla(tmp_path_factory):
+    """bench/peers/go_gorilla built for the test (go fetches gorilla/websocket
+    through the module proxy unless it is cached)."""
+    out = str(tmp_path_factory.mktemp("gorilla") / "go_gorilla")
+    try:
+        r = subprocess.run(["go", "build", "-o", out, "."], cwd=os.path.join(ROOT, "bench/peers/go_gorilla"),
+                           capture_output=True, text=True, timeout=300)
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        pytest.skip("go is needed")
+    if r.returncode != 0:
+        pytest.skip("go build failed: " + r.stderr[-300:])
+    return out
+
+
+def test_connect_against_go_gorilla_echo(gorilla):
+    port = free_port()
+    srv = subprocess.Popen([gorilla, "-host", "127.0.0.1", "-port", str(port), "-echo"])
+    try:
+        wait_listening(port)
+        assert connect_and_echo(f"ws://127.0.0.1:{port}/") == 0
+    finally:
+        srv.kill()
+        srv.wait(TIMEOUT)
 
 
 def test_connect_bad_url_exits_nonzero():

@@ -9,7 +9,7 @@ const path = require('node:path');
 const { once } = require('node:events');
 const { WebSocketServer } = require('ws');
 const { Server, Client, codes } = require('ssews');
-const { next, first, closer } = require('./helpers');
+const { next, first, collect, closer } = require('./helpers');
 
 const T = { timeout: 20000 };
 
@@ -104,6 +104,44 @@ test('after close(), calls throw SSEWS_ECLOSED and close() returns the same prom
   await client.close();
   assert.throws(() => client.send('x'), fails('SSEWS_ECLOSED'));
   assert.equal(server.port > 0, true, 'port stays readable');
+});
+
+test('close() from inside its own handler: later calls throw SSEWS_ECLOSED, the close events still come first', T, async (t) => {
+  const keep = closer(t);
+  const server = new Server({ port: 0 });
+  const opens = collect(server, 'open', 3);
+  const clients = [0, 1, 2].map((i) => keep(new Client(`ws://127.0.0.1:${server.port}/${i}`, { reconnect: false })));
+  await Promise.all(clients.map((c) => next(c, 'open')));
+  await opens;
+  const closes = [];
+  server.on('close', (ev) => closes.push(ev));
+  const closing = new Promise((resolve, reject) => {
+    server.on('message', (ev) => {
+      if (ev.data !== 'stop') {
+        // Calls up to the close; messages read before it still come after.
+        if (!server.closed) server.publish('room', ev.data);
+        return;
+      }
+      try {
+        server.publish('room', 'before');
+        const p = server.close();
+        assert.equal(server.close(), p);
+        assert.equal(server.closed, true);
+        assert.throws(() => server.publish('room', 'after'), fails('SSEWS_ECLOSED'));
+        assert.throws(() => server.send(ev.conn, 'after'), fails('SSEWS_ECLOSED'));
+        resolve(p);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+  for (let i = 0; i < 50; i++) clients[1 + (i % 2)].send(`m${i}`);
+  clients[0].send('stop');
+  for (let i = 50; i < 100; i++) clients[1 + (i % 2)].send(`m${i}`);
+  await closing; // adopts close()'s promise: resolves once the endpoint has ended
+  assert.equal(closes.length, 3, 'every close event came before close() resolved');
+  assert.ok(closes.every((ev) => ev.code === 1001));
+  assert.throws(() => server.publish('room', 'later'), fails('SSEWS_ECLOSED'));
 });
 
 test('a client that cannot connect reports error and reconnecting events, then gives up', T, async () => {

@@ -132,6 +132,31 @@ test('a Client talks to a ws server (plain WebSocket)', T, async (t) => {
   assert.equal(client.closed, true);
 });
 
+test('a Client gets plain messages from a default ws server, which selects ssews.v1', T, async (t) => {
+  // ws' default handleProtocols takes the first offered subprotocol, so it
+  // answers ssews.v1 without speaking it. The Client must not decode its
+  // messages as v1 (issue 15, bug 0: 'malformed' errors, and with no 'error'
+  // listener the process died).
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  t.after(() => stopWss(wss));
+  await once(wss, 'listening');
+  const selected = [];
+  wss.on('connection', (sock) => {
+    selected.push(sock.protocol);
+    sock.send('plain from ws');
+    sock.send(Buffer.from([0, 255, 1]));
+  });
+  const keep = closer(t);
+  const client = keep(new Client(`ws://127.0.0.1:${wss.address().port}/`)); // default options
+  const errors = [];
+  client.on('error', (err) => errors.push(err));
+  const [a, b] = await collect(client, 'message', 2);
+  assert.deepEqual([a.data, a.binary, a.channel], ['plain from ws', false, null]);
+  assert.deepEqual([[...b.data], b.binary], [[0, 255, 1], true]);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(selected, ['ssews.v1'], 'ws did select it: the premise holds');
+});
+
 test('a Client reconnects to a ws server that drops it, and says so', T, async (t) => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => false });
   t.after(() => stopWss(wss));

@@ -130,7 +130,7 @@ async def test_ssews_client_talks_to_websockets_server():
         port = wss.sockets[0].getsockname()[1]
         async with ssews.Client(f"ws://127.0.0.1:{port}/echo?x=1", headers={"X-Hello": "there"}) as client:
             opened = await expect(client, "open")
-            assert opened.protocol == "ws" and opened.conn == 1
+            assert opened.protocol == "websocket" and opened.conn == 1
             assert (await expect(client, "message")).data == "welcome"
             client.send("text ✓")
             client.send(b"\x00binary")
@@ -141,6 +141,36 @@ async def test_ssews_client_talks_to_websockets_server():
             assert closed.code == 1000
             assert await client.anext_event() is None
     assert seen == {"header": "there", "path": "/echo?x=1"}
+
+
+async def test_ssews_client_gets_plain_messages_from_a_server_that_selects_ssews_v1():
+    """A generic server that accepts the first subprotocol it is offered picks
+    ssews.v1 without speaking it: the client must still get plain messages
+    intact, with default options (issue 15, bug 0)."""
+    selected = []
+
+    async def handler(ws):
+        selected.append(ws.subprotocol)
+        await ws.send("plain text")
+        await ws.send(b"\x00\xffraw")
+        await ws.wait_closed()
+
+    async with ws_serve(handler, "127.0.0.1", 0, subprotocols=["ssews.v1"]) as wss:
+        port = wss.sockets[0].getsockname()[1]
+        async with ssews.Client(f"ws://127.0.0.1:{port}/") as client:
+            seen = []
+
+            async def three():
+                async for ev in client:
+                    seen.append(ev)
+                    if len(seen) == 3:
+                        return
+
+            await within(three())
+            assert [e.kind for e in seen] == ["open", "message", "message"], seen
+            assert [e.data for e in seen[1:]] == ["plain text", b"\x00\xffraw"]
+            assert seen[1].channel is None  # plain: no ssews.v1 fields
+    assert selected == ["ssews.v1"]  # the server did select it: the premise holds
 
 
 async def test_ssews_client_reconnects_to_websockets_server_and_flushes_queued_sends():

@@ -194,6 +194,60 @@ def test_publishers_racing_with_close():
     assert errors == [ssews.ErrorCode.ECLOSED] * 3
 
 
+
+def test_close_from_its_own_callback_while_other_threads_publish():
+    # The callback closes its server while three threads publish to it: each
+    # gets the closed error (never a crash), so does the callback's own next
+    # call, and a close() from another thread afterwards returns once the
+    # shutdown's close event was delivered.
+    threads = thread_count()
+    rec = Recorder()
+    server = ssews.Server(on_event=rec)
+    after_close = []
+
+    @server.on("message")
+    def stop(ev):
+        if ev.data == "stop":
+            server.close()  # returns at once; the close completes after this callback
+            try:
+                server.publish("race", "after")
+            except ssews.Error as e:
+                after_close.append(e.code)
+
+    errors = []
+    running = [threading.Event() for _ in range(3)]
+
+    def publish(started):
+        while True:
+            try:
+                server.publish("race", "x" * 100)
+                started.set()
+            except ssews.Error as e:
+                if e.code != ssews.ErrorCode.EFULL:  # (a full queue: try again)
+                    errors.append(e.code)
+                    return
+
+    publishers = [threading.Thread(target=publish, args=(ev,)) for ev in running]
+    for t in publishers:
+        t.start()
+    for ev in running:
+        assert ev.wait(TIMEOUT)  # every publisher is in its loop
+    client_rec = Recorder()
+    client = ssews.Client(server.ws_url + "/s", reconnect=False, on_event=client_rec)
+    client_rec.wait_kind("open")
+    client.send("stop")
+    for t in publishers:
+        t.join(TIMEOUT)
+        assert not t.is_alive()
+    assert errors == [ssews.ErrorCode.ECLOSED] * 3
+    server.close()  # a second close, from another thread: waits for the end
+    assert after_close == [ssews.ErrorCode.ECLOSED]
+    assert rec.kinds().count("close") == 1
+    closed = client_rec.wait_kind("close")[0]
+    assert "1001" in closed.reason or closed.code == 1001
+    client.close()
+    wait_until(lambda: thread_count() == threads, what="the server's threads to end")
+
 def test_the_gil_is_released_while_blocked():
     server = ssews.Server()
     started = threading.Event()

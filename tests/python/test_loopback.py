@@ -380,7 +380,7 @@ async def test_events_are_frozen_dataclasses():
         with pytest.raises(dataclasses.FrozenInstanceError):
             ev.kind = "close"
         d = dataclasses.asdict(ev)
-        assert d["kind"] == "open" and d["protocol"] == "ws" and d["path"] == "/d"
+        assert d["kind"] == "open" and d["protocol"] == "websocket" and d["path"] == "/d"
         assert "kind='open'" in repr(ev)
         await expect(client, "open")
         client.send('{"a": [1, 2]}')

@@ -19,6 +19,9 @@ void CloseWorker::Start() {
 }
 
 void CloseWorker::Collect(ssews *, const ssews_event *ev, void *user) {
+  // SSEWS_EV_DONE, the endpoint's last callback, is no event for JavaScript:
+  // Execute's join tells the same, and OnOK resolves the promise.
+  if (ssews_event_kind(ev) == SSEWS_EV_DONE) return;
   auto *self = static_cast<CloseWorker *>(user);
   std::lock_guard<std::mutex> lk(self->mu_);
   self->events_.emplace_back(ev);

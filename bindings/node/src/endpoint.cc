@@ -95,7 +95,9 @@ void Endpoint::Drain() {
   for (int i = 0; i < kBatch && ep_; i++) {  // a handler may close the endpoint
     const ssews_event *ev = nullptr;
     if (ssews_next_event(ep_, &ev) != SSEWS_OK) break;
-    if (ssews_event_kind(ev) == SSEWS_EV_DONE) break;  // the close promise tells JS
+    // close() switches to callback mode first, so DONE reaches the pull queue
+    // only if the service thread ended by itself: nothing JavaScript hears of.
+    if (ssews_event_kind(ev) == SSEWS_EV_DONE) break;
     Deliver(env, ViewOf(ev));
   }
 }

@@ -15,8 +15,14 @@
 //    hook (_shutdown) closes every endpoint and waits for closes in progress
 //    before finalization, and the trampoline checks a flag before taking the
 //    GIL.
-//  - An endpoint closed from inside its own callback (possibly by a finalizer)
-//    is closed by a helper thread, which can join the service thread.
+//  - Calls take no lock against close(): the handle is an id, so a call
+//    racing ssews_close, or made after it, gets SSEWS_ECLOSED (raised as the
+//    closed error). Only a pulled event needs care, as it lives until
+//    ssews_close: the GIL orders next_event and close() (see next_event).
+//  - The Link (callback mode's `user`) lives until the endpoint's last
+//    callback, SSEWS_EV_DONE. An endpoint closed from its own callback (maybe
+//    by a finalizer) calls ssews_close right there, which returns at once;
+//    its close events follow, and the Link outlives the Core until DONE.
 #include <poll.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -33,9 +39,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -174,8 +178,10 @@ const char *kind_name(int kind) {
   }
 }
 
+// The same names as the Node binding's, spelled as the C constant
+// (SSEWS_PROTO_WS is WebSocket, not the ws:// scheme: wss:// is one too).
 py::object protocol_name(int protocol) {
-  if (protocol == SSEWS_PROTO_WS) return py::str("ws");
+  if (protocol == SSEWS_PROTO_WS) return py::str("websocket");
   if (protocol == SSEWS_PROTO_SSE) return py::str("sse");
   return py::none();
 }
@@ -217,11 +223,18 @@ struct HeaderLookup {
 // ---------------------------------------------------------------------------
 // Callback mode
 
-// The `user` pointer of callback mode. Shared by the Core and, while an
-// endpoint closed from its own callback shuts down, by the helper thread, so
-// it outlives every call of the trampoline. Holds borrowed Python pointers,
-// used only with the GIL held and `active` set (the Core clears `active`,
-// with the GIL held, before it drops them).
+class Core;
+std::mutex g_mu;               // guards g_live and g_closing
+std::condition_variable g_cv;  // signalled when g_closing drops
+std::set<Core *> g_live;       // open endpoints, for _shutdown
+int g_closing = 0;             // closes in progress (some end on service threads)
+
+// The `user` pointer of callback mode, shared by the Core and the library:
+// the library's reference (lib_ref) lasts until the endpoint's last
+// callback, so the Link outlives a Core freed before its endpoint ended
+// (closed from its own callback). Holds borrowed Python pointers, used only
+// with the GIL held and `active` set (the Core clears `active`, with the GIL
+// held, before it drops them).
 struct Link {
   std::mutex mu;
   std::condition_variable cv;
@@ -229,6 +242,9 @@ struct Link {
   std::atomic<bool> active{true};  // Python may be called
   PyObject *dispatch = nullptr;    // borrowed from Core::dispatch_
   PyObject *event_cls = nullptr;   // borrowed from Core::event_cls_
+  std::shared_ptr<Link> lib_ref;   // the library's reference: dropped by end()
+  bool ended = false;              // no callback runs any more
+  bool counted = false;            // close() counted it in g_closing
 
   // Waits (without the GIL) until the Python side is ready. False: detached.
   bool wait_ready() {
@@ -247,42 +263,58 @@ struct Link {
     cv.notify_all();
   }
 
-  // The endpoint's ssews_close has returned (its service thread is gone).
-  bool closed_done = false;
-  void mark_closed() {
+  // A close is in progress: _shutdown waits until end() (unless it ended).
+  void count_close() {
     std::lock_guard<std::mutex> lk(mu);
-    closed_done = true;
-    cv.notify_all();
+    if (ended) return;
+    counted = true;
+    std::lock_guard<std::mutex> glk(g_mu);
+    g_closing++;
   }
-  bool is_closed() {
+
+  // The endpoint's last callback has run (SSEWS_EV_DONE), or ssews_close
+  // returned in pull mode (where no callback sees DONE). Wakes the closes
+  // waiting for it. Returns the library's reference (null after the first
+  // call): whoever holds it may be the Link's last owner.
+  std::shared_ptr<Link> end() {
+    std::shared_ptr<Link> ref;
+    bool uncount;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      if (ended) return nullptr;
+      ended = true;
+      uncount = counted;
+      ref = std::move(lib_ref);
+      cv.notify_all();
+    }
+    if (uncount) {
+      std::lock_guard<std::mutex> lk(g_mu);
+      g_closing--;
+      g_cv.notify_all();
+    }
+    return ref;
+  }
+  bool has_ended() {
     std::lock_guard<std::mutex> lk(mu);
-    return closed_done;
+    return ended;
   }
-  void wait_closed() {
+  void wait_ended() {
     std::unique_lock<std::mutex> lk(mu);
-    cv.wait(lk, [this] { return closed_done; });
+    cv.wait(lk, [this] { return ended; });
   }
 };
 
 std::atomic<bool> g_exiting{false};    // _shutdown ran: Python is off limits to callbacks
 thread_local Link *tl_link = nullptr;  // the endpoint whose callback this thread is running
 
-class Core;
-std::mutex g_mu;               // guards g_live and g_closing
-std::condition_variable g_cv;  // signalled when g_closing drops
-std::set<Core *> g_live;       // open endpoints, for _shutdown
-int g_closing = 0;             // closes in progress (some on helper threads)
-
-void close_finished(Link &link) {
-  link.mark_closed();
-  std::lock_guard<std::mutex> lk(g_mu);
-  g_closing--;
-  g_cv.notify_all();
-}
-
 void trampoline(ssews *, const ssews_event *ev, void *user) {
-  if (ssews_event_kind(ev) == SSEWS_EV_DONE) return;  // the close itself tells Python
   auto *link = static_cast<Link *>(user);
+  if (ssews_event_kind(ev) == SSEWS_EV_DONE) {
+    // The last callback (Python hears of the end from close()): the Link
+    // may be freed when `last` goes, if the Core is gone already.
+    std::shared_ptr<Link> last = link->end();
+    return;
+  }
   if (!link->wait_ready()) return;
   if (g_exiting.load() || SSEWS_PY_FINALIZING()) return;
   py::gil_scoped_acquire gil;
@@ -363,6 +395,7 @@ class Core {
   Core(const std::vector<std::string> &options, py::object dispatch) {
     event_cls_ = py::module_::import("ssews._event").attr("Event");
     link_ = std::make_shared<Link>();
+    link_->lib_ref = link_;  // before ssews_open: its service thread may end at once
     link_->event_cls = event_cls_.ptr();
     set_dispatch_ptr(std::move(dispatch));
     wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -381,6 +414,7 @@ class Core {
     });
     if (rc != SSEWS_OK) {
       link_->deactivate();
+      link_->end();  // no endpoint, no callback: the library holds nothing
       ::close(wake_fd_);
       wake_fd_ = -1;
       raise_error(rc, err);
@@ -430,43 +464,33 @@ class Core {
     return fd;
   }
 
-  // The next pending event (pull mode), or None.
+  // The next pending event (pull mode), or None. Runs with the GIL held
+  // throughout, and close() marks the endpoint closed with the GIL held
+  // before it releases it to call ssews_close: so the event taken here (valid
+  // until the next pull or ssews_close) is copied before a racing close can
+  // free it, and no pull starts after. (The GIL also keeps pulls to one
+  // thread at a time, as ssews_next_event asks.)
   py::object next_event() {
-    EventCopy c;
-    int rc;
-    std::string err;
-    {
-      std::shared_lock<std::shared_mutex> lk(
-          mu_);  // close() holds it exclusively only briefly, without the GIL
-      if (!ep_) {
-        rc = SSEWS_ECLOSED;
-        err = "the endpoint is closed";
-      } else {
-        const ssews_event *ev = nullptr;
-        rc = ssews_next_event(ep_, &ev);
-        if (rc == SSEWS_OK && ssews_event_kind(ev) == SSEWS_EV_DONE) rc = SSEWS_EAGAIN;  // nothing to tell
-        if (rc == SSEWS_OK)
-          copy_event(ev, c);
-        else if (rc != SSEWS_EAGAIN)
-          err = last_error();
-      }
-    }
+    if (closed_.load()) raise_error(SSEWS_ECLOSED, "the endpoint is closed");
+    const ssews_event *ev = nullptr;
+    int rc = ssews_next_event(ep_, &ev);
+    if (rc == SSEWS_OK && ssews_event_kind(ev) == SSEWS_EV_DONE) rc = SSEWS_EAGAIN;  // close() tells Python
     if (rc == SSEWS_EAGAIN) return py::none();
-    if (rc != SSEWS_OK) raise_error(rc, err);
+    if (rc != SSEWS_OK) raise_error(rc, last_error());
+    EventCopy c;
+    copy_event(ev, c);
     return to_python(c, event_cls_);
   }
 
   // Waits until an event may be pending, the endpoint is closed, or the
   // timeout (seconds; None: no limit) expires. True unless it timed out.
   bool wait(std::optional<double> timeout) {
+    if (closed_.load()) return true;
+    // A close racing this leaves efd -1 (SSEWS_ECLOSED; poll skips it), and
+    // close() signals wake_fd_ before ssews_close, so the wait returns at once
+    // even if efd is already gone.
     int efd = -1;
-    {
-      std::shared_lock<std::shared_mutex> lk(mu_);
-      if (!ep_) return true;
-      ssews_event_fd(ep_, &efd);
-    }
-    // close() signals wake_fd_ before it detaches the endpoint, so a wait that
-    // raced with it returns at once even if efd is already gone.
+    ssews_event_fd(ep_, &efd);
     using clock = std::chrono::steady_clock;
     const bool forever = !timeout;
     const clock::time_point deadline =
@@ -525,49 +549,39 @@ class Core {
   }
 
   // Closes the endpoint (ssews_close). From any thread but the endpoint's
-  // own callback it returns once the service thread has ended (a second
-  // caller waits for the first); from its own callback the close completes
-  // after the callback returns (a helper thread waits for it).
+  // own callback it returns once the endpoint's last callback has run (a
+  // second caller waits for the first); from its own callback ssews_close
+  // returns at once and the close completes after the callback returns.
   void close() {
     if (closed_.exchange(true)) {
-      if (tl_link != link_.get() && !link_->is_closed())
-        without_gil([this]() noexcept { link_->wait_closed(); });
+      if (tl_link != link_.get() && !link_->has_ended())
+        without_gil([this]() noexcept { link_->wait_ended(); });
       return;
     }
+    // closed_ is set with the GIL held: see next_event.
     uint64_t one = 1;
     ssize_t w = ::write(wake_fd_, &one, sizeof one);  // wakes threads in wait()
     (void)w;
     {
       std::lock_guard<std::mutex> lk(g_mu);
       g_live.erase(this);
-      g_closing++;
     }
-    ssews *ep = nullptr;
-    without_gil([&]() noexcept {
-      std::unique_lock<std::shared_mutex> lk(mu_);  // waits for calls in flight
-      ep = ep_;
-      ep_ = nullptr;
-    });
-    if (!ep || getpid() != pid_) {
-      // (In a forked child the service thread does not exist: leave it.)
-      close_finished(*link_);
+    link_->count_close();
+    ssews *ep = ep_;
+    if (getpid() != pid_) {
+      // In a forked child the service thread does not exist: leave it.
+      link_->end();
       return;
     }
     if (tl_link == link_.get()) {
-      // Inside our own callback: the service thread is this thread. Let a
-      // helper join it once the callback has returned; it keeps the link
-      // alive for the callbacks of the shutdown (close events).
-      std::thread([ep, keep = link_]() mutable {
-        ssews_close(&ep);
-        close_finished(*keep);
-      }).detach();
+      // Inside our own callback: returns at once; the close events and
+      // SSEWS_EV_DONE (which ends the Link) follow once the callback returns.
+      ssews_close(&ep);
       return;
     }
     // Without the GIL: the service thread may need it to finish a callback.
-    without_gil([&]() noexcept {
-      ssews_close(&ep);
-      close_finished(*link_);
-    });
+    without_gil([&]() noexcept { ssews_close(&ep); });
+    link_->end();  // callback mode: DONE did it already; pull mode: nobody reads DONE
   }
 
  private:
@@ -576,28 +590,24 @@ class Core {
     link_->dispatch = dispatch_.is_none() ? nullptr : dispatch_.ptr();
   }
 
-  // Calls fn(ep) without the GIL (the endpoint kept alive by a shared lock)
-  // and raises ssews.Error when it fails.
+  // Calls fn(ep) without the GIL and raises ssews.Error when it fails. No
+  // lock: a call racing close() gets SSEWS_ECLOSED from the library. Once
+  // close() has begun the call is not made (in a forked child the library's
+  // endpoint is never closed), with the message it always had.
   template <typename Fn>
   void call(const char *what, Fn &&fn) {
+    if (closed_.load())
+      raise_error(SSEWS_ECLOSED, std::string("cannot ") + what + ": the endpoint is closed");
     int rc = SSEWS_OK;
-    bool closed = false;
     std::string err;
     without_gil([&]() noexcept {
-      std::shared_lock<std::shared_mutex> lk(mu_);
-      if (!ep_) {
-        closed = true;
-      } else {
-        rc = fn(ep_);
-        if (rc != SSEWS_OK) copy_last_error(err);
-      }
+      rc = fn(ep_);
+      if (rc != SSEWS_OK) copy_last_error(err);
     });
-    if (closed) raise_error(SSEWS_ECLOSED, std::string("cannot ") + what + ": the endpoint is closed");
     if (rc != SSEWS_OK) raise_error(rc, err);
   }
 
-  ssews *ep_ = nullptr;
-  std::shared_mutex mu_;  // shared: a call in flight; exclusive: close detaches ep_
+  ssews *ep_ = nullptr;  // set once by the constructor: a handle, safe to use after close
   std::atomic<bool> closed_{false};
   std::shared_ptr<Link> link_;
   py::object dispatch_;

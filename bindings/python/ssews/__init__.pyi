@@ -102,7 +102,7 @@ class Event:
                       "headers", "channels", "code", "reason", "delay_ms")
     kind: _Kind
     conn: int
-    protocol: Optional[Literal["ws", "sse"]]
+    protocol: Optional[Literal["websocket", "sse"]]
     data: Union[str, bytes, None]
     event: Optional[str]
     id: Optional[str]
@@ -115,7 +115,7 @@ class Event:
     code: int
     reason: str
     delay_ms: int
-    def __init__(self, kind: _Kind, conn: int = ..., protocol: Optional[Literal["ws", "sse"]] = ...,
+    def __init__(self, kind: _Kind, conn: int = ..., protocol: Optional[Literal["websocket", "sse"]] = ...,
                  data: Union[str, bytes, None] = ..., event: Optional[str] = ..., id: Optional[str] = ...,
                  channel: Optional[str] = ..., path: Optional[str] = ..., query: Optional[str] = ...,
                  peer: Optional[str] = ..., headers: Dict[str, str] = ..., channels: Tuple[str, ...] = ...,

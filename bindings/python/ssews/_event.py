@@ -36,13 +36,14 @@ class Event:
         A client will reconnect: ``code`` is the attempt number (1, 2, ...),
         ``delay_ms`` the delay before it.
 
+    ``protocol`` is ``"websocket"`` or ``"sse"`` (as in the Node binding).
     ``conn`` is the connection id: a server's peers have their own ids; a
     client's one connection is always 1.
     """
 
     kind: str
     conn: int = 0
-    protocol: Optional[str] = None  # "ws" | "sse" | None
+    protocol: Optional[str] = None  # "websocket" | "sse" | None
     data: Union[str, bytes, None] = None
     event: Optional[str] = None
     id: Optional[str] = None

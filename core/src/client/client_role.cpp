@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "lws_util.h"
+#include "reconnect_policy.h"
 #include "utf8.h"
 
 namespace sw {
@@ -117,6 +118,7 @@ void ClientRole::connect() {
   http_status_ = 0;
   v1_ = false;
   close_sent_ = false;
+  cert_rejected_ = false;
   peer_close_code_ = 0;
   rx_.clear();
   std::string path = url_.path;
@@ -180,16 +182,11 @@ void ClientRole::dropped(int err, const std::string &why, bool failed) {
     final_close(1006, "gave up after " + std::to_string(o.reconnect_max_attempts) + " failed attempts");
     return;
   }
-  // Exponential backoff from the base delay, capped, with +-20% jitter so a
-  // crowd of clients does not reconnect in step after a server restart.
-  uint64_t delay = retry_ms_;
-  for (unsigned i = 1; i < attempt_ && delay < o.reconnect_max_delay_ms; i++) delay *= 2;
-  if (delay > o.reconnect_max_delay_ms && !retry_from_server_) delay = o.reconnect_max_delay_ms;
-  if (attempt_ > 1 && delay > 0) {
-    std::uniform_int_distribution<int64_t> jitter(-static_cast<int64_t>(delay / 5),
-                                                  static_cast<int64_t>(delay / 5));
-    delay = static_cast<uint64_t>(static_cast<int64_t>(delay) + jitter(rng_));
-  }
+  ReconnectPolicy policy;
+  policy.base_ms = retry_ms_;
+  policy.max_ms = o.reconnect_max_delay_ms;
+  policy.base_from_server = retry_from_server_;
+  uint64_t delay = policy.delay(attempt_, rng_);
   EventPtr ev = make_event(kEvReconnecting, kClientConn, proto());
   ev->code = static_cast<int>(attempt_);
   ev->delay_ms = static_cast<int64_t>(delay);
@@ -337,9 +334,7 @@ int ClientRole::connection_error(void *in) {
   std::string why =
       in ? std::string(static_cast<const char *>(in), strnlen(static_cast<const char *>(in), 256))
          : "connection failed";
-  bool tls = why.find("cert") != std::string::npos || why.find("SSL") != std::string::npos ||
-             why.find("ssl") != std::string::npos || why.find("tls") != std::string::npos;
-  if (tls) {
+  if (cert_rejected_) {
     // A certificate that does not verify will not verify next time either.
     wsi_ = nullptr;
     connected_ = false;
@@ -358,6 +353,11 @@ int ClientRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       return handshake_headers(wsi, in, len);
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
       return connection_error(in);
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+      // len is OpenSSL's preverify_ok. With `insecure`, lws itself overrules
+      // the checks it was told to skip, so a failure here is not final.
+      if (!len && !opts().insecure) cert_rejected_ = true;
+      return 0;
 
     // --- WebSocket ---
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:

@@ -15,6 +15,7 @@
 #include "message.h"
 #include "role.h"
 #include "sse_parser.h"
+#include "client/tx_scratch.h"
 #include "url.h"
 
 struct lws;
@@ -75,6 +76,10 @@ class ClientRole final : public Role {
   bool closing_ = false;    // the application closes
   bool v1_ = false;         // the server accepted ssews.v1
   bool close_sent_ = false;
+  // This attempt's server certificate failed verification (seen by OpenSSL's
+  // verify callback, not guessed from error text): it will fail again, so the
+  // client stops instead of retrying.
+  bool cert_rejected_ = false;
   int close_code_ = 1000;  // what the application closes with
   std::string close_reason_ = "closed by application";
   int peer_close_code_ = 0;
@@ -86,8 +91,9 @@ class ClientRole final : public Role {
   SseParser parser_;
   std::string rx_;
   bool rx_binary_ = false;
-  std::string last_id_;  // WebSocket (ssews.v1) resume point
-  std::deque<MessagePtr> sendq_;
+  std::string last_id_;           // WebSocket (ssews.v1) resume point
+  std::deque<MessagePtr> sendq_;  // never mutated: frames are written from tx_
+  TxScratch tx_;
   std::unique_ptr<Timer> timer_;
   std::string subprotocols_;  // offered
   std::mt19937 rng_{std::random_device{}()};

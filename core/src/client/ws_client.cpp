@@ -7,11 +7,13 @@
 #include "engine.h"
 #include "lws_util.h"
 #include "v1_codec.h"
+#include "v1_confirm_lws.h"
 
 namespace sw {
 
 void ClientRole::ws_filter(lws *wsi) {
-  v1_ = lws_header(wsi, WSI_TOKEN_PROTOCOL) == "ssews.v1";
+  // Selected is not enough: a generic server may echo the first offer.
+  v1_ = v1_server_confirmed(wsi);
 }
 
 int ClientRole::ws_receive(lws *wsi, void *in, size_t len) {
@@ -71,7 +73,9 @@ void ClientRole::ws_peer_close(void *in, size_t len) {
 int ClientRole::ws_writeable(lws *wsi) {
   while (!sendq_.empty()) {
     const Message &m = *sendq_.front();
-    auto *p = const_cast<uint8_t *>(m.payload.data());
+    // lws masks what it writes in place: write a copy, keep the message intact
+    // for the retry after a reconnect (tx_scratch.h).
+    uint8_t *p = tx_.stage(m.payload.data(), m.payload.size());
     int n = lws_write(wsi, p, m.payload.size(), m.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     if (n < 0) return -1;
     queued_.fetch_sub(m.payload.size());
@@ -81,6 +85,7 @@ int ClientRole::ws_writeable(lws *wsi) {
       return 0;
     }
   }
+  tx_.trim();
   if (closing_) {
     close_sent_ = true;
     lws_close_reason(wsi, static_cast<enum lws_close_status>(close_code_),

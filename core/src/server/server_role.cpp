@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "http_head.h"
 #include "lws_util.h"
+#include "v1_confirm_lws.h"
 
 namespace sw {
 
@@ -205,6 +206,8 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
   switch (reason) {
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       return confirm_upgrade(wsi, static_cast<const char *>(in));
+    case LWS_CALLBACK_ADD_HEADERS:  // the 101 confirms ssews.v1 (see v1_confirm.h)
+      return v1_add_confirm_header(wsi, in) ? 0 : -1;
     case LWS_CALLBACK_ESTABLISHED:
       return ws_established(wsi);
     case LWS_CALLBACK_RECEIVE:
@@ -309,16 +312,7 @@ Status ServerRole::send(ConnId conn, const void *data, size_t len, bool binary, 
     return fail(SSEWS_EINVAL, "binary data cannot be sent on an SSE connection (SSE is text)");
   st = check_text(data, len, binary);
   if (st.failed()) return st;
-  auto m = std::make_shared<Message>();
-  m->binary = binary;
-  if (event) m->event = event;
-  if (id) m->id = id;
-  m->payload = WireBuf(data, len);
-  Cmd cmd;
-  cmd.bytes = len;
-  cmd.msg = std::move(m);
-  cmd.to = conn;
-  return e_.enqueue(std::move(cmd));
+  return queue_message(nullptr, conn, data, len, binary, event, id);
 }
 
 Status ServerRole::publish(const char *channel, const void *data, size_t len, bool binary, const char *event,
@@ -332,8 +326,15 @@ Status ServerRole::publish(const char *channel, const void *data, size_t len, bo
   if (id && !*id) return fail(SSEWS_EINVAL, "id must not be empty (pass NULL to assign one)");
   st = check_text(data, len, binary);
   if (st.failed()) return st;
+  return queue_message(channel, 0, data, len, binary, event, id);
+}
+
+// The payload copied once into a shared message, queued for the service
+// thread: to one connection, or (to 0) published on channel.
+Status ServerRole::queue_message(const char *channel, ConnId to, const void *data, size_t len, bool binary,
+                                 const char *event, const char *id) {
   auto m = std::make_shared<Message>();
-  m->channel = channel;
+  if (channel) m->channel = channel;
   m->binary = binary;
   if (event) m->event = event;
   if (id) m->id = id;
@@ -341,6 +342,7 @@ Status ServerRole::publish(const char *channel, const void *data, size_t len, bo
   Cmd cmd;
   cmd.bytes = len;
   cmd.msg = std::move(m);
+  cmd.to = to;
   return e_.enqueue(std::move(cmd));
 }
 

@@ -56,6 +56,8 @@ class ServerRole final : public Role {
  private:
   const Options &opts() const;
   Status check_live(ConnId conn, Proto *proto = nullptr) const;  // ENOCONN, from any thread
+  Status queue_message(const char *channel, ConnId to, const void *data, size_t len, bool binary,
+                       const char *event, const char *id);
 
   // connections.cpp
   Conn *conn_of(lws *wsi);
@@ -80,6 +82,8 @@ class ServerRole final : public Role {
   void mark_dirty(Conn *c);
   void flush_dirty();         // writes what the pass queued, outside any lws callback
   int write_queued(Conn *c);  // writes queued messages (and a due ping); <0: the connection failed
+  enum class Drain { Failed, Busy, Idle, Close };
+  Drain drain(Conn *c);  // a writeable callback's writing; Close: all out, time to close
 
   // liveness.cpp
   void ping_silent_peers(uint32_t now_ms);

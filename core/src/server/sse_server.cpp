@@ -54,26 +54,20 @@ int ServerRole::sse_open(lws *wsi, int method) {
 int ServerRole::sse_writeable(lws *wsi) {
   Conn *c = conn_of(wsi);
   if (!c || c->proto != Proto::Sse) return 0;
-  if (!c->q.empty()) {
-    if (write_queued(c) < 0) return -1;
-    c->last_write_us = lws_now_usecs();
-    if (!c->q.empty() || c->closing || lws_partial_buffered(wsi))
-      lws_callback_on_writable(wsi);
-    else
+  switch (drain(c)) {
+    case Drain::Failed:
+      return -1;
+    case Drain::Busy:
+      return 0;
+    case Drain::Idle:
       lws_rx_flow_control(wsi, 0);  // idle again: reads off (see sse_open)
-    return 0;
+      return 0;
+    case Drain::Close:
+      break;
   }
-  if (lws_partial_buffered(wsi)) {
-    lws_callback_on_writable(wsi);
-    return 0;
-  }
-  if (c->closing) {
-    c->close_sent = true;
-    finish(c);
-    return -1;  // ends the stream: SSE has no close frame
-  }
-  lws_rx_flow_control(wsi, 0);
-  return 0;
+  c->close_sent = true;
+  finish(c);
+  return -1;  // ends the stream: SSE has no close frame
 }
 
 }  // namespace sw

@@ -111,6 +111,23 @@ void ServerRole::flush_dirty() {
   }
 }
 
+// What a writeable callback does for either protocol: write what is queued
+// (and a due ping), and ask again while more waits or lws still holds bytes.
+ServerRole::Drain ServerRole::drain(Conn *c) {
+  if (!c->q.empty() || c->ping_due) {
+    if (write_queued(c) < 0) return Drain::Failed;
+    c->last_write_us = lws_now_usecs();
+    if (c->q.empty() && !c->closing && !lws_partial_buffered(c->wsi)) return Drain::Idle;
+    lws_callback_on_writable(c->wsi);  // more to write, or a close once what lws holds is out
+    return Drain::Busy;
+  }
+  if (lws_partial_buffered(c->wsi)) {
+    lws_callback_on_writable(c->wsi);
+    return Drain::Busy;
+  }
+  return c->closing ? Drain::Close : Drain::Idle;
+}
+
 // Writes the front of c's queue: one message in place (lws puts a WebSocket
 // frame header in the shared buffer's headroom; only this thread writes, one
 // frame at a time), or several gathered into one buffer and one write:

@@ -231,26 +231,21 @@ int ServerRole::ws_writeable(lws *wsi) {
     finish(c);
     return 0;
   }
-  if (!c->q.empty() || c->ping_due) {
-    if (write_queued(c) < 0) return -1;
-    c->last_write_us = lws_now_usecs();
-    // More to write, or a close to send once what lws may still hold is out.
-    if (!c->q.empty() || c->closing) lws_callback_on_writable(wsi);
-    return 0;
+  switch (drain(c)) {
+    case Drain::Failed:
+      return -1;
+    case Drain::Busy:
+    case Drain::Idle:
+      return 0;
+    case Drain::Close:
+      break;
   }
-  if (lws_partial_buffered(wsi)) {
-    lws_callback_on_writable(wsi);
-    return 0;
-  }
-  if (c->closing) {
-    c->close_sent = true;
-    std::string &why = c->more().close_reason;
-    lws_close_reason(wsi, static_cast<enum lws_close_status>(c->close_code),
-                     reinterpret_cast<unsigned char *>(&why[0]), why.size());
-    finish(c);
-    return -1;
-  }
-  return 0;
+  c->close_sent = true;
+  std::string &why = c->more().close_reason;
+  lws_close_reason(wsi, static_cast<enum lws_close_status>(c->close_code),
+                   reinterpret_cast<unsigned char *>(&why[0]), why.size());
+  finish(c);
+  return -1;
 }
 
 // lws reads a WebSocket peer at most rx_buffer_size bytes per poll round
