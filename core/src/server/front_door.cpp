@@ -140,6 +140,12 @@ Status FrontDoor::open(const Config &cfg) {
   loop->listen_fd = fd;
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // The kernel hands over a connection once its first bytes are there (or
+  // after this long), so the peek at accept usually finds the whole head and
+  // the socket never joins the epoll set; one that never speaks costs no
+  // descriptor meanwhile.
+  int defer = cfg.handshake_timeout_s;
+  setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
   if (bind(fd, reinterpret_cast<sockaddr *>(&ss), slen) != 0 || listen(fd, SOMAXCONN) != 0)
     return fail(SSEWS_ELISTEN, where() + strerror(errno));
   if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &slen) != 0)

@@ -30,6 +30,9 @@
 //
 // Bounds: a connection has handshake_timeout seconds to send its head (408
 // after, if it sent anything; checked at each expire(), once a second).
+// A connection that has sent nothing is not handed over by the kernel until
+// its first bytes come, or handshake_timeout has passed (TCP_DEFER_ACCEPT):
+// an idle connection costs no descriptor and no entry here meanwhile.
 // Heads being read are at most max_connections (more are answered 503):
 // they are not lws connections yet, so the bound is their own. At most
 // max_header_size + 1 bytes are peeked. A refused connection is read (and
