@@ -6,6 +6,7 @@ Run: SSEWS_BIN=build/tools/ssews python -m pytest tests/cli
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -442,3 +443,35 @@ def test_serve_upgrade_value_is_case_insensitive(serve):
             assert chunk, buf
             buf += chunk
         assert buf.startswith(b"HTTP/1.1 101 "), buf
+
+
+# --------------------------------------------------------------------------
+# ssews serve: request heads lws 4.1.6 dropped without a word (issue 15 #16)
+
+
+@pytest.mark.parametrize("head, status, want", [
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 431, b"max_header_size (8192 bytes)"),
+    (b"GET / HTTP/1.1\r\n" + b"Zz: b\r\n" * 10000 + b"\r\n", 431, b"more than 100 header lines"),
+    (b"GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400, b"%00 in the request target"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Thing: a\x00b\r\n\r\n", 400, b"NUL byte"),
+    (b"GET / HTTP/1.1\r\nHost: x\rInjected: 1\r\n\r\n", 400, b"CR not followed by LF"),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n", 400, b"'X-A'"),
+])
+def test_serve_answers_bad_request_heads_at_once(serve, head, status, want):
+    _, port = serve()
+    start = time.monotonic()
+    got, body = raw_http(port, head)
+    assert (got, want in body) == (status, True), body
+    assert body.count(b"\n") == 1 and body.endswith(b"\n"), body
+    assert time.monotonic() - start < 2  # handshake_timeout is 10 s
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="no curl")
+def test_serve_big_head_is_431_for_curl(serve):
+    _, port = serve()
+    r = subprocess.run(["curl", "-sS", "--max-time", "5", "-o", "-", "-w", "%{http_code}", "-H",
+                        "X-Big: " + "a" * 9000, f"http://127.0.0.1:{port}/"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr  # curl said "Empty reply from server" before
+    assert r.stdout.endswith("431"), r.stdout
+    assert "max_header_size" in r.stdout

@@ -3,18 +3,21 @@
 #include "server/server_role.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <random>
 
 #include "engine.h"
+#include "http_head.h"
 #include "lws_util.h"
 #include "v1_confirm_lws.h"
 
@@ -91,7 +94,13 @@ void ServerRole::context_info(lws_context_creation_info &ci) {
   ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 |
                LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
   if (!opts().tls_cert.empty()) ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  ci.max_http_header_data = static_cast<unsigned short>(opts().max_header_size);
+  // lws keeps what it parses of a head in this much room: the values, and
+  // each unknown header's name with 8 bytes of its own; so a head the front
+  // door lets through (max_header_size bytes, kMaxHeadHeaders headers) takes
+  // up to 8 bytes a header more than it measures on the wire. Without the
+  // margin lws closed such a head without a word.
+  ci.max_http_header_data =
+      static_cast<unsigned short>(std::min<size_t>(65535, opts().max_header_size + 8 * kMaxHeadHeaders + 64));
   ci.max_http_header_pool = 256;  // requests being parsed at once; streams give theirs back
   ci.timeout_secs = opts().handshake_timeout;
   ci.keepalive_timeout = 30;
@@ -109,8 +118,23 @@ Status ServerRole::start() {
       return fail(SSEWS_EOPTION, "option 'static_dir': '" + o.static_dir + "' is not a directory");
   }
   std::string host = listen_host(o);
-  Status st = check_bind(host, o.port);
-  if (st.failed()) return st;
+  // Plain HTTP on an address: the front door listens and reads each request
+  // head first (front_door.h); lws gets the sockets whose heads are good.
+  if (o.tls_cert.empty() && FrontDoor::can_bind(host)) {
+    FrontDoor::Config dc;
+    dc.host = host;
+    dc.port = o.port;
+    dc.max_header_size = o.max_header_size;
+    dc.handshake_timeout_s = static_cast<int>(o.handshake_timeout);
+    dc.max_pending = o.max_connections;
+    dc.fragile = lws_known_header_names();
+    door_ = std::make_unique<FrontDoor>();
+    Status st = door_->open(dc);
+    if (st.failed()) return st;
+  } else {
+    Status st = check_bind(host, o.port);
+    if (st.failed()) return st;
+  }
 
   // No validity pings from lws on the server: lws 4.1 keeps each
   // connection's timer in one sorted list, so 10k connections pinged in the
@@ -120,7 +144,7 @@ Status ServerRole::start() {
 
   lws_context_creation_info vi;
   memset(&vi, 0, sizeof vi);
-  vi.port = o.port;  // 0: the kernel picks a free port
+  vi.port = door_ ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;  // 0: the kernel picks a free port
   vi.protocols = ssews_protocols();
   vi.vhost_name = "ssews";
   vi.alpn = "http/1.1";  // SSE streams and WebSocket upgrades are served over HTTP/1.1
@@ -145,7 +169,27 @@ Status ServerRole::start() {
                                   o.tls_key + "' (or cannot listen on " + host + ")");
     return fail(SSEWS_ELISTEN, "cannot listen on " + host + " port " + std::to_string(o.port));
   }
-  bound_port_ = lws_get_vhost_listen_port(vh);
+  vhost_ = vh;
+  bound_port_ = door_ ? door_->port() : lws_get_vhost_listen_port(vh);
+  if (door_) {
+    // lws polls the door's epoll descriptor with its own sockets and calls
+    // on_lws when it is readable. A dup: lws closes the descriptor of what
+    // it frees, and the door closes its own.
+    lws_sock_file_fd_type fd;
+    fd.filefd = fcntl(door_->poll_fd(), F_DUPFD_CLOEXEC, 0);
+    door_wsi_ = fd.filefd < 0 ? nullptr
+                              : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, nullptr, nullptr);
+    if (!door_wsi_) {
+      if (fd.filefd >= 0) close(fd.filefd);
+      return fail(SSEWS_ELISTEN, "cannot poll the listening socket on " + host);
+    }
+    hand_in_ = [vh](int s) {
+      // lws reads the head (still in the socket) as from a socket it
+      // accepted; on failure it closes the socket itself (lws-adopt.h).
+      lws_adopt_socket_vhost(vh, s);
+      return true;
+    };
+  }
   return Status::ok();
 }
 
@@ -186,6 +230,12 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       return sse_writeable(wsi);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
       return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_RAW_RX_FILE:
+      if (door_ && wsi == door_wsi_) door_->service(hand_in_);
+      return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+      if (wsi == door_wsi_) door_wsi_ = nullptr;
+      return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_WSI_DESTROY: {
@@ -211,12 +261,14 @@ void ServerRole::run_message(Cmd &cmd) {
 
 void ServerRole::tick() {
   int64_t now = lws_now_usecs();
+  if (door_) door_->expire();
   check_sse_hangups(now);
   ping_silent_peers(static_cast<uint32_t>(now / 1000));
   sse_heartbeats(now);
 }
 
 void ServerRole::shutdown() {
+  if (door_) door_->stop();  // no new connections, and heads half read are dropped
   std::vector<Conn *> all;
   for (auto &kv : conns_) all.push_back(&kv.second);
   for (Conn *c : all) start_close(c, 1001, "server closing");

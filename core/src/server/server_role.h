@@ -2,6 +2,7 @@
 // files and the HTTP publish endpoint, all fed by one hub of channels. Its
 // jobs live in files named for them:
 //   server_role.cpp     listening, lws dispatch, the public operations
+//   front_door.cpp      plain HTTP: accept and read request heads before lws
 //   connections.cpp     connection bookkeeping: open, accept, close, forget
 //   write_path.cpp      queueing to peers and writing, coalesced, per pass
 //   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings
@@ -20,8 +21,10 @@
 #include "hub.h"
 #include "role.h"
 #include "server/conn.h"
+#include "server/front_door.h"
 
 struct lws_retry_bo;
+struct lws_vhost;
 
 namespace sw {
 
@@ -122,6 +125,10 @@ class ServerRole final : public Role {
   size_t partial_bytes_ = 0;
 
   int bound_port_ = 0;
+  lws_vhost *vhost_ = nullptr;
+  std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
+  lws *door_wsi_ = nullptr;          // the door's epoll descriptor, as lws polls it
+  FrontDoor::Handoff hand_in_;       // gives a socket with a good head to lws
   std::unique_ptr<lws_retry_bo> retry_;
   Hub hub_;
   std::unordered_map<ConnId, Conn> conns_;  // by value: nodes do not move

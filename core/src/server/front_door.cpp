@@ -1,0 +1,329 @@
+// The front door: accept, read each request head, answer a bad one, hand a
+// good one on. See front_door.h for why it exists, where it runs and its bounds.
+#include "server/front_door.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+
+#include "http_head.h"
+
+namespace sw {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a refused connection is read (and what it sends dropped) after
+// its answer, so that closing with unread bytes does not reset the
+// connection before the peer has read the answer.
+constexpr auto kLinger = std::chrono::seconds(1);
+constexpr uint64_t kListenId = 0;
+
+bool parse_addr(const std::string &host, int port, sockaddr_storage &ss, socklen_t &len) {
+  memset(&ss, 0, sizeof ss);
+  auto *v4 = reinterpret_cast<sockaddr_in *>(&ss);
+  auto *v6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v4;
+    return true;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v6;
+    return true;
+  }
+  return false;
+}
+
+// A status and a one-line message as the door answers them.
+std::string answer(unsigned status, std::string message) {
+  HeadVerdict v;
+  v.status = status;
+  v.message = std::move(message);
+  return head_refusal(v);
+}
+
+void answer_and_shut(int fd, const std::string &answer) {
+  // A few hundred bytes into a new connection's empty send buffer: one send.
+  ssize_t n = send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)n;
+  shutdown(fd, SHUT_WR);
+}
+
+}  // namespace
+
+struct FrontDoor::Loop {
+  struct Pending {
+    int fd;
+    HeadChecker head;
+    size_t seen = 0;         // bytes peeked and fed to head so far
+    bool lingering = false;  // answered: reading only to drop what comes
+    bool watched = false;    // in the epoll set
+  };
+  struct Due {
+    Clock::time_point at;
+    uint64_t id;
+  };
+
+  Config cfg;
+  const Handoff *handoff = nullptr;  // during service()
+  int listen_fd = -1, epoll_fd = -1;
+  std::unordered_map<uint64_t, Pending> pending;
+  // Deadlines in the order they fall: every head gets the same timeout and
+  // every linger the same time, so each list is sorted by construction.
+  // Entries of connections already gone are skipped when they come up.
+  std::deque<Due> heads_due, linger_due;
+  uint64_t next_id = 1;
+  std::vector<char> peek_buf;  // max_header_size + 1: one byte more says "too large"
+  // After accept fails for want of descriptors the listen socket rests until
+  // the next expire() (it stays readable: polling it again at once would spin).
+  bool listen_resting = false;
+
+  ~Loop() {
+    for (auto &kv : pending) close(kv.second.fd);
+    if (listen_fd >= 0) close(listen_fd);
+    if (epoll_fd >= 0) close(epoll_fd);
+  }
+
+  void watch(int fd, uint64_t id, uint32_t events, int op = EPOLL_CTL_ADD) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = id;
+    epoll_ctl(epoll_fd, op, fd, &ev);
+  }
+
+  void service();
+  void accept_all();
+  void admit(int fd);
+  void readable(uint64_t id, bool peer_done = false);
+  void judge(uint64_t id, Pending &p);
+  void refuse(uint64_t id, Pending &p, const HeadVerdict &v);
+  void forget(uint64_t id);
+  void expire(Clock::time_point now);
+};
+
+FrontDoor::FrontDoor() = default;
+
+FrontDoor::~FrontDoor() {
+  stop();
+}
+
+bool FrontDoor::can_bind(const std::string &host) {
+  sockaddr_storage ss;
+  socklen_t len;
+  return parse_addr(host, 0, ss, len);
+}
+
+Status FrontDoor::open(const Config &cfg) {
+  auto where = [&] { return "cannot listen on " + cfg.host + " port " + std::to_string(cfg.port) + ": "; };
+  sockaddr_storage ss;
+  socklen_t slen;
+  if (!parse_addr(cfg.host, cfg.port, ss, slen)) return fail(SSEWS_ELISTEN, where() + "not an address");
+  auto loop = std::make_unique<Loop>();
+  loop->cfg = cfg;
+  loop->peek_buf.resize(cfg.max_header_size + 1);
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(SSEWS_ELISTEN, where() + strerror(errno));
+  loop->listen_fd = fd;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // The kernel hands over a connection once its first bytes are there (or
+  // after this long), so the peek at accept usually finds the whole head and
+  // the socket never joins the epoll set; one that never speaks costs no
+  // descriptor meanwhile.
+  int defer = cfg.handshake_timeout_s;
+  setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
+  if (bind(fd, reinterpret_cast<sockaddr *>(&ss), slen) != 0 || listen(fd, SOMAXCONN) != 0)
+    return fail(SSEWS_ELISTEN, where() + strerror(errno));
+  if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &slen) != 0)
+    return fail(SSEWS_ELISTEN, where() + strerror(errno));
+  port_ = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in *>(&ss)->sin_port
+                                        : reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port);
+  loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (loop->epoll_fd < 0) return fail(SSEWS_ELISTEN, where() + strerror(errno));
+  loop->watch(loop->listen_fd, kListenId, EPOLLIN);
+  loop_ = std::move(loop);
+  return Status::ok();
+}
+
+int FrontDoor::poll_fd() const {
+  return loop_ ? loop_->epoll_fd : -1;
+}
+
+void FrontDoor::service(const Handoff &handoff) {
+  if (!loop_) return;
+  loop_->handoff = &handoff;
+  loop_->service();
+  loop_->handoff = nullptr;
+}
+
+void FrontDoor::expire() {
+  if (loop_) loop_->expire(Clock::now());
+}
+
+void FrontDoor::stop() {
+  loop_.reset();  // closes the listen socket and the heads being read
+}
+
+// ---------------------------------------------------------------------------
+// The door's work, on the service thread
+
+void FrontDoor::Loop::service() {
+  // At most one batch a pass: what is left keeps the descriptor readable,
+  // and lws comes back to it after serving its own sockets.
+  epoll_event evs[64];
+  int n = epoll_wait(epoll_fd, evs, 64, 0);
+  for (int i = 0; i < n; i++) {
+    uint64_t id = evs[i].data.u64;
+    if (id == kListenId) {
+      accept_all();
+    } else {
+      readable(id, (evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+    }
+  }
+}
+
+void FrontDoor::Loop::accept_all() {
+  // A bounded batch, so heads already accepted are read between batches.
+  for (int i = 0; i < 64; i++) {
+    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      admit(fd);
+      continue;
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+      watch(listen_fd, kListenId, 0, EPOLL_CTL_MOD);
+      listen_resting = true;
+    }
+    return;  // EAGAIN, or an error of that one connection (ECONNABORTED...)
+  }
+}
+
+void FrontDoor::Loop::admit(int fd) {
+  if (pending.size() >= cfg.max_pending) {
+    answer_and_shut(fd, answer(503, "too many request heads being read at once (max_connections)"));
+    close(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as lws sets on what it accepts
+  uint64_t id = next_id++;
+  pending.emplace(id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile)});
+  heads_due.push_back({Clock::now() + std::chrono::seconds(cfg.handshake_timeout_s), id});
+  // A client usually sends its head right behind the TCP handshake: when it
+  // is all there, it is judged now, and the socket never joins the epoll set.
+  readable(id);
+  auto it = pending.find(id);
+  if (it == pending.end()) return;
+  // Edge-triggered: peeking leaves the bytes in the socket, so it stays
+  // readable; only new bytes (or the peer's end) are news. Bytes that came
+  // since the peek above make the socket ready when it is added.
+  it->second.watched = true;
+  watch(fd, id, EPOLLIN | EPOLLRDHUP | EPOLLET);
+}
+
+void FrontDoor::Loop::readable(uint64_t id, bool peer_done) {
+  auto it = pending.find(id);
+  if (it == pending.end()) return;
+  Pending &p = it->second;
+  if (p.lingering) {
+    // Answered: drop what comes until the peer closes (edge-triggered, so
+    // to the end of what is there).
+    for (;;) {
+      char buf[16 * 1024];
+      ssize_t n = recv(p.fd, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n <= 0) return forget(id);
+    }
+  }
+  ssize_t n;
+  do {
+    n = recv(p.fd, peek_buf.data(), peek_buf.size(), MSG_PEEK);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+  if (n <= 0) return forget(id);  // the peer went (or reset) before its head was whole
+  if (static_cast<size_t>(n) > p.seen) {
+    p.head.feed(std::string_view(peek_buf.data() + p.seen, static_cast<size_t>(n) - p.seen));
+    p.seen = static_cast<size_t>(n);
+  }
+  if (p.head.verdict().kind != HeadVerdict::kNeedMore) return judge(id, p);
+  if (peer_done) forget(id);  // it sent all it will, and that is no whole head
+}
+
+void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
+  const HeadVerdict &v = p.head.verdict();
+  if (v.kind == HeadVerdict::kRefuse) return refuse(id, p, v);
+  // Empty lines before the request line, which lws 4.1.6 closes on: read
+  // (they were peeked, so they are there) and dropped.
+  if (v.start) {
+    char buf[256];
+    for (size_t left = v.start; left;) {
+      ssize_t n = recv(p.fd, buf, std::min(left, sizeof buf), 0);
+      if (n <= 0) return forget(id);
+      left -= static_cast<size_t>(n);
+    }
+  }
+  int fd = p.fd;
+  if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+  pending.erase(id);
+  if (!(*handoff)(fd)) {
+    answer_and_shut(fd, answer(503, "the server is closing"));
+    close(fd);
+  }
+}
+
+void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
+  answer_and_shut(p.fd, head_refusal(v));
+  p.lingering = true;
+  linger_due.push_back({Clock::now() + kLinger, id});
+  readable(id);  // drops what is there already; EOF closes at once
+}
+
+void FrontDoor::Loop::forget(uint64_t id) {
+  auto it = pending.find(id);
+  if (it == pending.end()) return;
+  close(it->second.fd);  // also takes it out of the epoll set
+  pending.erase(it);
+}
+
+void FrontDoor::Loop::expire(Clock::time_point now) {
+  while (!heads_due.empty() && heads_due.front().at <= now) {
+    uint64_t id = heads_due.front().id;
+    heads_due.pop_front();
+    auto it = pending.find(id);
+    if (it == pending.end() || it->second.lingering) continue;
+    if (it->second.seen == 0) {
+      forget(id);  // nothing sent (a browser's preconnect): nothing to answer
+      continue;
+    }
+    HeadVerdict late;
+    late.status = 408;
+    late.message = "request head not complete within handshake_timeout (" +
+                   std::to_string(cfg.handshake_timeout_s) + " s)";
+    refuse(id, it->second, late);
+  }
+  while (!linger_due.empty() && linger_due.front().at <= now) {
+    forget(linger_due.front().id);
+    linger_due.pop_front();
+  }
+  if (listen_resting) {
+    listen_resting = false;
+    watch(listen_fd, kListenId, EPOLLIN, EPOLL_CTL_MOD);
+  }
+}
+
+}  // namespace sw

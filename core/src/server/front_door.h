@@ -1,0 +1,98 @@
+// The server's front door (issue 15 #16): for a plain HTTP server, ssews
+// listens itself and reads each new connection's request head before lws
+// sees it. lws 4.1.6 closes a first request it cannot parse without a word
+// (a head over max_header_size, a NUL, a bare CR, %00 in the target) or
+// waits for the handshake timeout (a header name that starts a longer one it
+// knows). The door answers those at once (431 or 400, a one-line text/plain
+// body naming the problem, Connection: close) and hands every socket with a
+// good head to lws (lws_adopt_socket_vhost).
+//
+// The door reads with MSG_PEEK: a good head stays in the socket, and lws
+// reads it, and whatever follows (a body, the first WebSocket frames), as if
+// it had accepted the socket itself. lws 4.1.6's way of taking bytes already
+// read (lws_adopt_socket_vhost_readbuf) cannot be used: with a request body
+// in the bytes, lws_http_action parses the same buffer again as the body and
+// then spins forever in LRS_DEFERRING_ACTION (seen with a POST to the publish
+// endpoint). Peeking costs a re-read of the head so far at each new segment,
+// at most max_header_size bytes.
+//
+// Where it runs: on the service thread, inside lws' own poll. The door's
+// sockets (the listen socket, heads being read) sit in an epoll set of its
+// own, and that epoll descriptor (a dup: lws closes what it frees) is given
+// to lws as a raw file descriptor; when it is readable, lws calls the role,
+// which runs one pass of the door (service()), and a good socket is adopted
+// there and then. No thread, no queue, no wake-up between the door and lws:
+// a first version with a thread of its own handing sockets over through the
+// command queue cost handshakes per second on a busy two-core machine.
+// Adopting the half-read sockets themselves as raw descriptors would not do:
+// lws 4.1 closes the descriptor of every wsi it frees
+// (__lws_close_free_wsi_final), so none could be handed on without a dup().
+//
+// Bounds: a connection has handshake_timeout seconds to send its head (408
+// after, if it sent anything; checked at each expire(), once a second).
+// A connection that has sent nothing is not handed over by the kernel until
+// its first bytes come, or handshake_timeout has passed (TCP_DEFER_ACCEPT):
+// an idle connection costs no descriptor and no entry here meanwhile.
+// Heads being read are at most max_connections (more are answered 503):
+// they are not lws connections yet, so the bound is their own. At most
+// max_header_size + 1 bytes are peeked. A refused connection is read (and
+// what it sends dropped) for up to a second after its answer, so the close
+// does not reset the connection before the peer has read the answer.
+//
+// TLS servers, and hosts given by name, keep lws listening (the head is
+// encrypted; a name is lws' to resolve), so #16's answers apply to plain
+// HTTP, as behind a TLS-terminating proxy.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+namespace sw {
+
+class FrontDoor {
+ public:
+  struct Config {
+    std::string host;  // an IPv4 or IPv6 literal
+    int port = 0;      // 0: the kernel picks one
+    size_t max_header_size = 8192;
+    int handshake_timeout_s = 10;
+    size_t max_pending = 10000;        // heads being read at once
+    std::vector<std::string> fragile;  // see HeadChecker
+  };
+  // Takes a connection whose head is good (unread, in the socket), from
+  // inside service(). Returns true when it took the descriptor; false: the
+  // door answers 503 and closes it.
+  using Handoff = std::function<bool(int fd)>;
+
+  FrontDoor();
+  ~FrontDoor();  // stop()
+  FrontDoor(const FrontDoor &) = delete;
+  FrontDoor &operator=(const FrontDoor &) = delete;
+
+  // Binds and listens (the error names the address and why).
+  Status open(const Config &cfg);
+  int port() const { return port_; }
+  // Readable when service() has work: the descriptor to poll (-1 after stop()).
+  int poll_fd() const;
+  // One pass without waiting: accepts, reads heads, answers the bad ones,
+  // hands the good ones to handoff.
+  void service(const Handoff &handoff);
+  // Answers heads past handshake_timeout (408) and ends lingering answers.
+  void expire();
+  // Stops listening and closes the heads being read. Idempotent.
+  void stop();
+
+  // True when host is a literal address the door can bind (else lws listens).
+  static bool can_bind(const std::string &host);
+
+ private:
+  struct Loop;
+  std::unique_ptr<Loop> loop_;
+  int port_ = 0;
+};
+
+}  // namespace sw

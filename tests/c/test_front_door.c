@@ -1,0 +1,280 @@
+/* The front door (issue 15 #16): request heads lws 4.1.6 closed without a
+ * word, or held until the handshake timeout, are answered at once with 431
+ * or 400, a text/plain body naming the problem and Connection: close; good
+ * heads, and every byte sent after them, still reach lws. Each case sends
+ * raw bytes over loopback and times the answer against the handshake
+ * timeout (10 s by default): "at once" is under 2 s. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct answer {
+  int status; /* -1: no answer (closed, or nothing within WAIT_MS) */
+  char head[1024];
+  char body[1024];
+  long long ms; /* from the last byte sent to the end of the connection */
+  int closed;   /* the server closed after answering */
+} answer;
+
+/* Sends req as it is, reads the answer to the end of the stream. */
+static void send_raw(int port, const char *req, size_t len, answer *a) {
+  memset(a, 0, sizeof *a);
+  a->status = -1;
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  /* A refusal may come before the last byte is sent: a failed write is fine. */
+  (void)peer_write(p, req, len);
+  long long t0 = now_ms();
+  char *head = NULL;
+  if (peer_read_until(p, "\r\n\r\n", &head, WAIT_MS) > 0) {
+    a->status = atoi(head + 9);
+    snprintf(a->head, sizeof a->head, "%s", head);
+  }
+  free(head);
+  size_t n = 0;
+  for (;;) {
+    char buf[512];
+    int r = peer_read(p, buf, sizeof buf, WAIT_MS);
+    if (r <= 0) {
+      a->closed = r == 0;
+      break;
+    }
+    size_t take = (size_t)r < sizeof a->body - 1 - n ? (size_t)r : sizeof a->body - 1 - n;
+    memcpy(a->body + n, buf, take);
+    n += take;
+  }
+  a->body[n] = '\0';
+  a->ms = now_ms() - t0;
+  peer_free(p);
+}
+
+/* The answer is status, with a one-line text/plain body holding words, and
+ * the connection closed, all well before the handshake timeout. */
+static void expect_refusal(const answer *a, int status, const char *words) {
+  if (a->status != status || !strstr(a->body, words))
+    fprintf(stderr, "status %d, body \"%s\" (want %d with \"%s\")\n", a->status, a->body, status, words);
+  assert_int_equal(a->status, status);
+  assert_non_null(strstr(a->head, "Content-Type: text/plain"));
+  assert_non_null(strstr(a->head, "Connection: close"));
+  assert_non_null(strstr(a->body, words));
+  assert_ptr_equal(strchr(a->body, '\n'), a->body + strlen(a->body) - 1); /* one line */
+  assert_true(a->closed);
+  assert_true(a->ms < 2000);
+}
+
+static void test_head_over_max_header_size_is_431(void **state) {
+  (void)state;
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  /* 9,000 bytes of head against the default max_header_size of 8192. */
+  char req[9100];
+  int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: ");
+  memset(req + n, 'a', 9000 - (size_t)n - 4);
+  memcpy(req + 9000 - 4, "\r\n\r\n", 4);
+  answer a;
+  send_raw(port, req, 9000, &a);
+  expect_refusal(&a, 431, "max_header_size (8192 bytes)");
+  ssews_close(&ep);
+}
+
+static void test_ten_thousand_headers_is_431(void **state) {
+  (void)state;
+  const char *const opts[] = {"max_header_size", "65535", NULL}; /* the count, not the size, refuses */
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  size_t cap = 16 + 10000 * 7 + 3, n = 0;
+  char *req = malloc(cap);
+  assert_non_null(req);
+  n += (size_t)sprintf(req, "GET / HTTP/1.1\r\n");
+  for (int i = 0; i < 10000; i++) n += (size_t)sprintf(req + n, "Zz: b\r\n");
+  n += (size_t)sprintf(req + n, "\r\n");
+  answer a;
+  send_raw(port, req, n, &a);
+  expect_refusal(&a, 431, "more than 100 header lines");
+  free(req);
+  ssews_close(&ep);
+}
+
+static void test_bad_bytes_are_400(void **state) {
+  (void)state;
+  static const struct {
+    const char *req;
+    size_t len;
+    const char *words;
+  } cases[] = {
+#define REQ(s) s, sizeof s - 1
+      {REQ("GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n"), "%00 in the request target"},
+      {REQ("GET /?channel=a%00b HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"), "%00"},
+      /* A NUL in a header lws does not know (a known one was caught after
+       * parsing already), and in the request line. */
+      {REQ("GET / HTTP/1.1\r\nHost: x\r\nX-Thing: a\0b\r\n\r\n"), "NUL byte"},
+      {REQ("GET /a\0b HTTP/1.1\r\nHost: x\r\n\r\n"), "NUL byte"},
+      {REQ("GET / HTTP/1.1\r\nHost: x\rInjected: 1\r\n\r\n"), "CR not followed by LF"},
+      {REQ("GET / HTTP/1.1\r\nHost: x\r\nZz: a\r\n b\r\n\r\n"), "obs-fold"},
+      {REQ("GET /\r\n\r\n"), "malformed request line"},
+#undef REQ
+  };
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    answer a;
+    send_raw(port, cases[i].req, cases[i].len, &a);
+    expect_refusal(&a, 400, cases[i].words);
+  }
+  ssews_close(&ep);
+}
+
+/* lws 4.1.6 matched "X-A" against "x-auth-token", lost the line end and
+ * waited for the handshake timeout. */
+static void test_prefix_of_known_name_answered_at_once(void **state) {
+  (void)state;
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n";
+  answer a;
+  send_raw(port, req, sizeof req - 1, &a);
+  expect_refusal(&a, 400, "'X-A'");
+  ssews_close(&ep);
+}
+
+/* A head that never ends gets 408 at the handshake timeout. */
+static void test_unfinished_head_is_408(void **state) {
+  (void)state;
+  const char *const opts[] = {"handshake_timeout", "1", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n";
+  answer a;
+  send_raw(port, req, sizeof req - 1, &a);
+  assert_int_equal(a.status, 408);
+  assert_non_null(strstr(a.body, "handshake_timeout (1 s)"));
+  assert_true(a.closed);
+  assert_true(a.ms >= 900 && a.ms < 3000);
+  ssews_close(&ep);
+}
+
+/* Good heads reach lws with what followed them in the same write: a frame
+ * right behind a WebSocket handshake, a bare-LF head, a leading empty line. */
+static void test_good_heads_pass_with_what_follows(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  r.echo = 1;
+  int port;
+  ssews *ep = start_server(&r, NULL, &port);
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  static const char hs[] = "GET /c HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                           /* a masked text frame "hi" (mask 0) */
+                           "\x81\x82\0\0\0\0hi";
+  assert_int_equal(peer_write(p, hs, sizeof hs - 1), 0);
+  char *head = NULL;
+  assert_true(peer_read_until(p, "\r\n\r\n", &head, WAIT_MS) > 0);
+  assert_int_equal(atoi(head + 9), 101);
+  free(head);
+  unsigned char *m = NULL;
+  size_t len = 0;
+  assert_int_equal(peer_ws_read_message(p, &m, &len, WAIT_MS), 1);
+  assert_int_equal(len, 2);
+  assert_memory_equal(m, "hi", 2);
+  free(m);
+  peer_free(p);
+
+  static const char *const others[] = {"GET /none HTTP/1.1\nHost: x\n\n", "\r\nGET /none HTTP/1.1\r\nHost: x\r\n\r\n"};
+  for (size_t i = 0; i < 2; i++) {
+    peer *q = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+    assert_non_null(q);
+    assert_int_equal(peer_write(q, others[i], strlen(others[i])), 0);
+    char *h = NULL;
+    assert_true(peer_read_until(q, "\r\n\r\n", &h, WAIT_MS) > 0);
+    assert_int_equal(atoi(h + 9), 404); /* no static_dir: lws' answer, so lws parsed it */
+    free(h);
+    peer_free(q);
+  }
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+/* The largest head the door lets through (max_header_size bytes, 100
+ * headers, all unknown to lws, which keeps 8 bytes more for each) is
+ * parsed by lws rather than closed for want of room. */
+static void test_largest_head_is_served(void **state) {
+  (void)state;
+  int port;
+  ssews *ep = start_server(NULL, NULL, &port);
+  char req[8192 + 1];
+  size_t n = (size_t)sprintf(req, "GET /none HTTP/1.1\r\n");
+  for (int i = 0; i < 99; i++) n += (size_t)sprintf(req + n, "Zq: 1\r\n");
+  n += (size_t)sprintf(req + n, "Zr: ");
+  memset(req + n, 'v', 8192 - 4 - n);
+  memcpy(req + 8192 - 4, "\r\n\r\n", 4);
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  assert_int_equal(peer_write(p, req, 8192), 0);
+  char *head = NULL;
+  assert_true(peer_read_until(p, "\r\n\r\n", &head, WAIT_MS) > 0);
+  assert_int_equal(atoi(head + 9), 404); /* lws' own answer: it parsed the head */
+  free(head);
+  peer_free(p);
+  ssews_close(&ep);
+}
+
+/* Heads being read count against max_connections on their own: with 2,
+ * a third connection that has begun its head while two others are halfway
+ * through theirs is answered 503 at once; the two still get served when
+ * they finish. (A connection that has sent nothing is not handed over by
+ * the kernel yet: TCP_DEFER_ACCEPT.) */
+static void test_heads_being_read_are_bounded(void **state) {
+  (void)state;
+  const char *const opts[] = {"max_connections", "2", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  peer *idle[2];
+  for (int i = 0; i < 2; i++) {
+    idle[i] = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+    assert_non_null(idle[i]);
+    assert_int_equal(peer_write(idle[i], "GET /none HTTP/1.1\r\n", 20), 0); /* half a head */
+  }
+  answer a;
+  send_raw(port, "G", 1, &a);
+  expect_refusal(&a, 503, "max_connections");
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(peer_write(idle[i], "Host: x\r\n\r\n", 11), 0);
+    char *h = NULL;
+    assert_true(peer_read_until(idle[i], "\r\n\r\n", &h, WAIT_MS) > 0);
+    assert_int_equal(atoi(h + 9), 404);
+    free(h);
+    peer_free(idle[i]);
+  }
+  ssews_close(&ep);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_head_over_max_header_size_is_431),
+      cmocka_unit_test(test_ten_thousand_headers_is_431),
+      cmocka_unit_test(test_bad_bytes_are_400),
+      cmocka_unit_test(test_prefix_of_known_name_answered_at_once),
+      cmocka_unit_test(test_unfinished_head_is_408),
+      cmocka_unit_test(test_good_heads_pass_with_what_follows),
+      cmocka_unit_test(test_largest_head_is_served),
+      cmocka_unit_test(test_heads_being_read_are_bounded),
+  };
+  return cmocka_run_group_tests_name("front_door", tests, NULL, NULL);
+}
