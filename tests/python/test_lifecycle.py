@@ -167,10 +167,12 @@ def test_concurrent_closes_all_return_after_the_end():
         c.close()
 
 
-def test_publishers_racing_with_close():
-    server = ssews.Server()
+def start_publishers(server, n=3):
+    """n threads publishing as fast as they can until a call fails with anything
+    but EFULL; returns them once each is in its loop, and the list their
+    errors go to."""
     errors = []
-    running = [threading.Event() for _ in range(3)]
+    running = [threading.Event() for _ in range(n)]
 
     def publish(started):
         while True:
@@ -187,6 +189,12 @@ def test_publishers_racing_with_close():
         t.start()
     for ev in running:
         assert ev.wait(TIMEOUT)  # every publisher is in its loop
+    return threads, errors
+
+
+def test_publishers_racing_with_close():
+    server = ssews.Server()
+    threads, errors = start_publishers(server)
     server.close()
     for t in threads:
         t.join(TIMEOUT)
@@ -214,24 +222,7 @@ def test_close_from_its_own_callback_while_other_threads_publish():
             except ssews.Error as e:
                 after_close.append(e.code)
 
-    errors = []
-    running = [threading.Event() for _ in range(3)]
-
-    def publish(started):
-        while True:
-            try:
-                server.publish("race", "x" * 100)
-                started.set()
-            except ssews.Error as e:
-                if e.code != ssews.ErrorCode.EFULL:  # (a full queue: try again)
-                    errors.append(e.code)
-                    return
-
-    publishers = [threading.Thread(target=publish, args=(ev,)) for ev in running]
-    for t in publishers:
-        t.start()
-    for ev in running:
-        assert ev.wait(TIMEOUT)  # every publisher is in its loop
+    publishers, errors = start_publishers(server)
     client_rec = Recorder()
     client = ssews.Client(server.ws_url + "/s", reconnect=False, on_event=client_rec)
     client_rec.wait_kind("open")
