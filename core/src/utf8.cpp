@@ -47,3 +47,57 @@ bool utf8_valid(std::string_view s) {
 }
 
 }  // namespace sw
+
+namespace sw {
+
+bool Utf8Stream::feed(std::string_view piece) {
+  const auto *p = reinterpret_cast<const unsigned char *>(piece.data());
+  size_t n = piece.size(), i = 0;
+  // Finish a character the last piece left open, byte by byte.
+  while (need_ && i < n) {
+    unsigned char c = p[i++];
+    if (c < lo_ || c > hi_) return false;
+    lo_ = 0x80, hi_ = 0xBF;
+    need_--;
+  }
+  if (i == n) return true;
+  // Whole characters: the fast check, up to the last character start.
+  size_t tail = n;  // where an unfinished character begins, if any
+  for (size_t k = n; k > i && n - k < 4;) {
+    k--;
+    unsigned char c = p[k];
+    if ((c & 0xC0) != 0x80) {  // a character starts here
+      size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      if (c >= 0x80 && k + len > n) tail = k;
+      break;
+    }
+  }
+  if (!utf8_valid(piece.substr(i, tail - i))) return false;
+  // The unfinished character: check its lead and what came of it.
+  for (size_t k = tail; k < n; k++) {
+    unsigned char c = p[k];
+    if (k == tail) {
+      lo_ = 0x80, hi_ = 0xBF;
+      if (c >= 0xC2 && c <= 0xDF) {
+        need_ = 1;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        need_ = 2;
+        if (c == 0xE0) lo_ = 0xA0;
+        if (c == 0xED) hi_ = 0x9F;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        need_ = 3;
+        if (c == 0xF0) lo_ = 0x90;
+        if (c == 0xF4) hi_ = 0x8F;
+      } else {
+        return false;
+      }
+      continue;
+    }
+    if (c < lo_ || c > hi_) return false;
+    lo_ = 0x80, hi_ = 0xBF;
+    need_--;
+  }
+  return true;
+}
+
+}  // namespace sw

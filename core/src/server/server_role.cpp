@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "http_head.h"
+#include "http_request.h"
 #include "lws_util.h"
 #include "v1_confirm_lws.h"
 
@@ -104,6 +105,9 @@ void ServerRole::context_info(lws_context_creation_info &ci) {
   ci.max_http_header_pool = 256;  // requests being parsed at once; streams give theirs back
   ci.timeout_secs = opts().handshake_timeout;
   ci.keepalive_timeout = 30;
+  // The one read buffer of the service thread: what a raw socket (the
+  // WebSocket connections ssews frames) is read into, per read.
+  ci.pt_serv_buf_size = kServBuf;
 }
 
 Status ServerRole::start() {
@@ -183,11 +187,16 @@ Status ServerRole::start() {
       if (fd.filefd >= 0) close(fd.filefd);
       return fail(SSEWS_ELISTEN, "cannot poll the listening socket on " + host);
     }
-    hand_in_ = [vh](int s) {
-      // lws reads the head (still in the socket) as from a socket it
-      // accepted; on failure it closes the socket itself (lws-adopt.h).
+    hand_in_ = [this, vh](int s, std::string_view head) -> std::string {
+      // A WebSocket upgrade: ssews answers and frames it (ws_tcp_server.cpp).
+      HttpRequest req;
+      std::string err;
+      if (parse_http_request(head, req, err) && req.header_has_token("upgrade", "websocket"))
+        return ws_tcp_take(s, head.size(), std::move(req));
+      // Anything else: lws reads the head (still in the socket) as from a
+      // socket it accepted; on failure it closes the socket itself (lws-adopt.h).
       lws_adopt_socket_vhost(vh, s);
-      return true;
+      return "";
     };
   }
   return Status::ok();
@@ -230,6 +239,12 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       return sse_writeable(wsi);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
       return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_RAW_RX:
+      return ws_tcp_receive(wsi, in, len);
+    case LWS_CALLBACK_RAW_WRITEABLE:
+      return ws_tcp_writeable(wsi);
+    case LWS_CALLBACK_RAW_CLOSE:
+      return conn_gone(wsi);
     case LWS_CALLBACK_RAW_RX_FILE:
       if (door_ && wsi == door_wsi_) door_->service(hand_in_);
       return 0;

@@ -18,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http_request.h"
 #include "hub.h"
 #include "role.h"
 #include "server/conn.h"
@@ -30,6 +31,7 @@ namespace sw {
 
 class ServerRole final : public Role {
  public:
+  static constexpr unsigned kServBuf = 32 * 1024;
   explicit ServerRole(Engine &e);
   ~ServerRole() override;
 
@@ -60,11 +62,25 @@ class ServerRole final : public Role {
                        const char *event, const char *id);
 
   // connections.cpp
+  // What the open event tells of a request, whoever parsed it (lws, or
+  // ssews for the WebSocket connections it frames itself).
+  struct RequestView {
+    std::string path, peer, last_event_id_header;
+    std::vector<std::string> query;                            // decoded "k=v" fragments
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+    std::unique_ptr<LiveRequest> live;                         // every header, while the open callback runs
+  };
   Conn *conn_of(lws *wsi);
   Conn *find(ConnId id);
   Conn *new_conn(lws *wsi, Proto proto);
-  void fill_request(lws *wsi, Event &ev, std::string &path);
+  void attach(Conn *c, lws *wsi);
+  RequestView lws_request(lws *wsi);
+  // The headers an open event carries: those lws knows by name and those
+  // asked for (capture_headers), whoever parsed the request.
+  bool carried_header(const std::string &lower_name);
+  std::unordered_set<std::string> carried_;
   bool report_open(Conn *c, int &reject_status);
+  bool report_open(Conn *c, RequestView req, int &reject_status);
   void accept_conn(Conn *c);
   void start_close(Conn *c, int code, const std::string &reason);
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
@@ -79,6 +95,7 @@ class ServerRole final : public Role {
   size_t fan_out(const MessagePtr &msg);  // to every subscriber; returns how many
   void queue_raw(Conn *c, std::string bytes);
   void want_write(Conn *c);
+  static bool has_ctl(const Conn *c) { return c->more_ && !c->more_->ctl_out.empty(); }
   void mark_dirty(Conn *c);
   void flush_dirty();         // writes what the pass queued, outside any lws callback
   int write_queued(Conn *c);  // writes queued messages (and a due ping); <0: the connection failed
@@ -90,7 +107,15 @@ class ServerRole final : public Role {
   void check_sse_hangups(int64_t now_us);
   void sse_heartbeats(int64_t now_us);
 
-  // ws_server.cpp
+  // ws_tcp_server.cpp: WebSocket over plain TCP, framed by ssews
+  struct WsTcpSink;
+  // The front door's handoff of an upgrade: "" when taken, else the answer.
+  std::string ws_tcp_take(int fd, size_t head_len, HttpRequest req);
+  int ws_tcp_receive(lws *wsi, void *in, size_t len);
+  int ws_tcp_writeable(lws *wsi);
+  void ws_tcp_linger(lws *wsi);
+
+  // ws_server.cpp: WebSocket through lws (TLS, or a host given by name)
   int confirm_upgrade(lws *wsi, const char *upgrade);
   int refuse_upgrade(lws *wsi, int status, const std::string &why);
   int ws_established(lws *wsi);

@@ -7,6 +7,8 @@
 #include "server/server_role.h"
 #include "ws_frame.h"
 
+#include <cstring>
+
 namespace sw {
 
 namespace {
@@ -84,15 +86,16 @@ void ServerRole::flush_dirty() {
     if (!c) continue;
     c->dirty = false;
     if (!c->established || c->close_sent) continue;
-    if (c->q.empty() && !c->ping_due) {
+    if (c->q.empty() && !c->ping_due && !has_ctl(c)) {
       if (c->closing) want_write(c);
       continue;
     }
-    // A peer whose frames were read in this pass may have sent a ping whose
+    // A peer whose frames lws read in this pass may have sent a ping whose
     // pong lws has pending: lws sends that before the writeable callback, so
     // replies keep their order (pong, then the echo of what followed the ping).
-    if (lws_partial_buffered(c->wsi) ||
-        (c->proto == Proto::Ws && (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
+    // ssews' own frames queue their pongs in order themselves (ctl_out).
+    if (lws_partial_buffered(c->wsi) || (c->proto == Proto::Ws && !c->own_ws &&
+                                         (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
       want_write(c);  // the writeable callback deals with it, in order
       continue;
     }
@@ -114,7 +117,7 @@ void ServerRole::flush_dirty() {
 // What a writeable callback does for either protocol: write what is queued
 // (and a due ping), and ask again while more waits or lws still holds bytes.
 ServerRole::Drain ServerRole::drain(Conn *c) {
-  if (!c->q.empty() || c->ping_due) {
+  if (!c->q.empty() || c->ping_due || has_ctl(c)) {
     if (write_queued(c) < 0) return Drain::Failed;
     c->last_write_us = lws_now_usecs();
     if (c->q.empty() && !c->closing && !lws_partial_buffered(c->wsi)) return Drain::Idle;
@@ -136,17 +139,33 @@ ServerRole::Drain ServerRole::drain(Conn *c) {
 // anything else.
 int ServerRole::write_queued(Conn *c) {
   const bool ws = c->proto == Proto::Ws;
-  if (!c->ping_due) {
+  if (!c->ping_due && !has_ctl(c) && !c->q.empty()) {
     const Message &first = *c->q.front();
     const WireBuf &fb = first.encoded(c->q.front_encoding());
     if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
+      uint8_t *start = const_cast<uint8_t *>(fb.data());
+      size_t len = fb.size();
       auto kind = !ws ? LWS_WRITE_HTTP : first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-      int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(), kind);
+      if (c->own_ws) {  // the frame header goes in the headroom (this thread alone writes it)
+        uint8_t hdr[kWsMaxHeader];
+        size_t h = ws_frame_header(hdr, first.binary, len);
+        start -= h;
+        len += h;
+        memcpy(start, hdr, h);
+        kind = LWS_WRITE_RAW;
+      }
+      int n = lws_write(c->wsi, start, len, kind);
       c->q.pop();
       return n < 0 ? -1 : 0;
     }
   }
   scratch_.resize(LWS_PRE);
+  if (has_ctl(c)) {  // the 101, pongs owed: before anything queued after them
+    std::string &ctl = c->more_->ctl_out;
+    scratch_.insert(scratch_.end(), ctl.begin(), ctl.end());
+    std::string().swap(ctl);
+    c->trim_more();
+  }
   if (c->ping_due) {
     // The ping goes first (RFC 6455 5.5.2). Not empty: lws 4.1 hands only a
     // pong with a payload to the RECEIVE_PONG callback.
