@@ -34,7 +34,7 @@ size_t header_size(const uint8_t *h) {
 
 }  // namespace
 
-void WsFrameReader::fail(Sink &sink, int code, const std::string &why) {
+void WsFrameReader::fail_with(Sink &sink, int code, const std::string &why) {
   state_ = State::Done;
   sink.on_fail(code, why);
 }
@@ -71,7 +71,7 @@ size_t WsFrameReader::feed(uint8_t *p, size_t n, Sink &sink) {
     bool last = fin_ && left_ == 0;
     std::string_view v(reinterpret_cast<const char *>(piece), take);
     if (!binary_ && (!utf8_.feed(v) || (last && !utf8_.complete()))) {
-      fail(sink, 1007, "text message is not valid UTF-8");
+      fail_with(sink, 1007, "text message is not valid UTF-8");
       return i;
     }
     if (left_ == 0) {
@@ -93,11 +93,11 @@ bool WsFrameReader::header_complete(Sink &sink) {
   opcode_ = b0 & 0x0f;
   masked_ = (b1 & 0x80) != 0;
   if (b0 & 0x70) {
-    fail(sink, 1002, "reserved bits set in a frame (no extension was negotiated)");
+    fail_with(sink, 1002, "reserved bits set in a frame (no extension was negotiated)");
     return false;
   }
   if (masked_ != expect_masked_) {
-    fail(sink, 1002, expect_masked_ ? "unmasked frame from a client" : "masked frame from a server");
+    fail_with(sink, 1002, expect_masked_ ? "unmasked frame from a client" : "masked frame from a server");
     return false;
   }
   uint64_t len = b1 & 0x7f;
@@ -110,7 +110,7 @@ bool WsFrameReader::header_complete(Sink &sink) {
     for (int k = 0; k < 8; k++) len = (len << 8) | q[k];
     q += 8;
     if (len >> 63) {
-      fail(sink, 1002, "frame length has its most significant bit set");
+      fail_with(sink, 1002, "frame length has its most significant bit set");
       return false;
     }
   }
@@ -120,15 +120,15 @@ bool WsFrameReader::header_complete(Sink &sink) {
 
   if (opcode_ >= kClose) {
     if (opcode_ != kClose && opcode_ != kPing && opcode_ != kPong) {
-      fail(sink, 1002, "reserved control opcode " + std::to_string(opcode_));
+      fail_with(sink, 1002, "reserved control opcode " + std::to_string(opcode_));
       return false;
     }
     if (!fin_) {
-      fail(sink, 1002, "fragmented control frame");
+      fail_with(sink, 1002, "fragmented control frame");
       return false;
     }
     if (len > 125) {
-      fail(sink, 1002, "control frame payload over 125 bytes");
+      fail_with(sink, 1002, "control frame payload over 125 bytes");
       return false;
     }
     control_.clear();
@@ -138,16 +138,16 @@ bool WsFrameReader::header_complete(Sink &sink) {
   }
 
   if (opcode_ != kCont && opcode_ != kText && opcode_ != kBinary) {
-    fail(sink, 1002, "reserved data opcode " + std::to_string(opcode_));
+    fail_with(sink, 1002, "reserved data opcode " + std::to_string(opcode_));
     return false;
   }
   if (opcode_ == kCont && !in_message_) {
-    fail(sink, 1002, "continuation frame with no message in progress");
+    fail_with(sink, 1002, "continuation frame with no message in progress");
     return false;
   }
   if (opcode_ != kCont) {
     if (in_message_) {
-      fail(sink, 1002, "new data frame while a fragmented message is in progress");
+      fail_with(sink, 1002, "new data frame while a fragmented message is in progress");
       return false;
     }
     in_message_ = true;
@@ -158,7 +158,7 @@ bool WsFrameReader::header_complete(Sink &sink) {
   }
   message_bytes_ += len;
   if (max_message_ && message_bytes_ > max_message_) {
-    fail(sink, 1009, "message exceeds max_message_size (" + std::to_string(max_message_) + " bytes)");
+    fail_with(sink, 1009, "message exceeds max_message_size (" + std::to_string(max_message_) + " bytes)");
     return false;
   }
   if (len > 0) {
@@ -169,7 +169,7 @@ bool WsFrameReader::header_complete(Sink &sink) {
   if (!fin_) return true;
   in_message_ = false;
   if (!binary_ && !utf8_.complete()) {
-    fail(sink, 1007, "text message is not valid UTF-8");
+    fail_with(sink, 1007, "text message is not valid UTF-8");
     return false;
   }
   bool first = first_piece_;

@@ -63,7 +63,7 @@ class WsFrameReader {
   enum class State : uint8_t { Header, Payload, Done };
   bool header_complete(Sink &sink);
   bool control_frame(Sink &sink);
-  void fail(Sink &sink, int code, const std::string &why);
+  void fail_with(Sink &sink, int code, const std::string &why);
 
   const bool expect_masked_;
   const uint64_t max_message_;

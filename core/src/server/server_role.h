@@ -6,7 +6,9 @@
 //   connections.cpp     connection bookkeeping: open, accept, close, forget
 //   write_path.cpp      queueing to peers and writing, coalesced, per pass
 //   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings
-//   ws_server.cpp       the WebSocket handshake, frames in, close handshake
+//   ws_tcp_server.cpp   WebSocket over plain TCP, framed by ssews (handshake,
+//                       frames in through WsFrameReader, close handshake)
+//   ws_server.cpp       WebSocket through lws (TLS, a host given by name)
 //   sse_server.cpp      SSE streams
 //   http_server.cpp     request routing and static files
 //   publish_endpoint.cpp  POST publish_path

@@ -214,6 +214,12 @@ int ServerRole::ws_tcp_receive(lws *wsi, void *in, size_t len) {
   Conn *c = conn_of(wsi);
   if (!c || !c->reader || c->reader->done()) return 0;  // closed or lingering: dropped
   c->heard(e_.now_ms());
+  // A read that filled the buffer: the peer (a publisher sending fast) has
+  // more waiting; read it again in this pass (reservice_busy).
+  if (len >= kServBuf - LWS_PRE && !c->busy) {
+    c->busy = true;
+    busy_.push_back(c->id);
+  }
   WsTcpSink sink(*this, c);
   c->reader->feed(static_cast<uint8_t *>(in), len, sink);
   if (sink.peer_closed) {
