@@ -23,12 +23,14 @@ struct ConnMore {
   std::string peer_close_reason;
   std::string last_event_id;                  // resume point asked for in the request (until accepted)
   std::vector<std::string> initial_channels;  // subscriptions to make once accepted
-  std::string ctl_out;  // framed by ssews: the 101, pongs owed, written before queued messages
+  std::string ctl_out;   // framed by ssews: the 101, pongs owed, written before queued messages
+  std::string out_rest;  // own socket: what a write left, written before anything else
 };
 
 struct Conn {
   ConnId id = 0;
-  lws *wsi = nullptr;
+  lws *wsi = nullptr;  // polled by lws; or
+  int fd = -1;         // polled by ssews (socket_set.h)
   OutQueue q;
   int64_t last_write_us = 0;
   std::unique_ptr<ConnMore> more_;
@@ -54,6 +56,7 @@ struct Conn {
   bool ping_due : 1;  // a ping to write before anything else
   bool ping_out : 1;  // pinged; no frame from the peer since
   bool own_ws : 1;    // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
+  bool want_out : 1;  // own socket: a writeable turn asked for
 
   ConnMore &more() {
     if (!more_) more_.reset(new ConnMore);
@@ -61,8 +64,8 @@ struct Conn {
   }
   // Frees the rarely used part once nothing in it is needed.
   void trim_more() {
-    if (more_ && !closing && more_->rx.empty() && more_->ctl_out.empty() && more_->initial_channels.empty() &&
-        more_->last_event_id.empty() && more_->peer_close_reason.empty())
+    if (more_ && !closing && more_->rx.empty() && more_->ctl_out.empty() && more_->out_rest.empty() &&
+        more_->initial_channels.empty() && more_->last_event_id.empty() && more_->peer_close_reason.empty())
       more_.reset();
   }
   // A frame (data or pong) came from the peer: it is alive, no ping is owed.
@@ -83,7 +86,8 @@ struct Conn {
         busy(false),
         ping_due(false),
         ping_out(false),
-        own_ws(false) {}
+        own_ws(false),
+        want_out(false) {}
 };
 
 }  // namespace sw

@@ -214,12 +214,13 @@ void ServerRole::start_close(Conn *c, int code, const std::string &reason) {
   c->close_code = static_cast<uint16_t>(code);
   c->more().close_reason = reason;
   if (!c->established) {  // nothing to flush; the handshake never completed
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    close_within(c, 0);
     return;
   }
   want_write(c);
-  // A peer that never reads must not hold the close up for ever.
-  lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+  // A peer that never reads must not hold the close up for ever (one that
+  // broke the rules or fell behind, not for long).
+  close_within(c, c->fail_code ? 2 : 5);
 }
 
 void ServerRole::report_error(Conn *c, int err, const std::string &why) {
@@ -245,6 +246,7 @@ void ServerRole::fail_conn(Conn *c, int ws_code, int err, const std::string &why
 // Reports c closed now and has lws drop its socket without a goodbye (a
 // hung-up SSE stream, a silent WebSocket peer).
 void ServerRole::drop(Conn *c) {
+  if (!c->wsi) return end_socket(c, false);
   lws *wsi = c->wsi;
   finish(c);
   lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);

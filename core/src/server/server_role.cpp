@@ -85,7 +85,10 @@ std::string listen_host(const Options &o) {
 
 ServerRole::ServerRole(Engine &e) : Role(e), hub_(e.opts().history, make_epoch()) {}
 
-ServerRole::~ServerRole() = default;
+ServerRole::~ServerRole() {
+  for (auto &kv : conns_)
+    if (kv.second.fd >= 0) close(kv.second.fd);  // own sockets (lws closes its own)
+}
 
 const Options &ServerRole::opts() const {
   return e_.opts();
@@ -187,6 +190,18 @@ Status ServerRole::start() {
       if (fd.filefd >= 0) close(fd.filefd);
       return fail(SSEWS_ELISTEN, "cannot poll the listening socket on " + host);
     }
+    // The plain-TCP WebSocket connections' own set, polled the same way.
+    Status sst = sockets_.open();
+    if (sst.failed()) return sst;
+    lws_sock_file_fd_type sfd;
+    sfd.filefd = fcntl(sockets_.poll_fd(), F_DUPFD_CLOEXEC, 0);
+    sockets_wsi_ = sfd.filefd < 0
+                       ? nullptr
+                       : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, sfd, nullptr, nullptr);
+    if (!sockets_wsi_) {
+      if (sfd.filefd >= 0) close(sfd.filefd);
+      return fail(SSEWS_ELISTEN, "cannot poll the WebSocket connections' socket set");
+    }
     hand_in_ = [this, vh](int s, std::string_view head) -> std::string {
       // A WebSocket upgrade: ssews answers and frames it (ws_tcp_server.cpp).
       HttpRequest req;
@@ -239,17 +254,13 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       return sse_writeable(wsi);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
       return lws_http_transaction_completed(wsi) ? -1 : 0;
-    case LWS_CALLBACK_RAW_RX:
-      return ws_tcp_receive(wsi, in, len);
-    case LWS_CALLBACK_RAW_WRITEABLE:
-      return ws_tcp_writeable(wsi);
-    case LWS_CALLBACK_RAW_CLOSE:
-      return conn_gone(wsi);
     case LWS_CALLBACK_RAW_RX_FILE:
       if (door_ && wsi == door_wsi_) door_->service(hand_in_);
+      if (wsi == sockets_wsi_) ws_tcp_service();
       return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
       if (wsi == door_wsi_) door_wsi_ = nullptr;
+      if (wsi == sockets_wsi_) sockets_wsi_ = nullptr;
       return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -277,6 +288,7 @@ void ServerRole::run_message(Cmd &cmd) {
 void ServerRole::tick() {
   int64_t now = lws_now_usecs();
   if (door_) door_->expire();
+  expire_own(now);
   check_sse_hangups(now);
   ping_silent_peers(static_cast<uint32_t>(now / 1000));
   sse_heartbeats(now);
@@ -295,7 +307,7 @@ void ServerRole::resume_reading() {
     Conn *c = find(id);
     if (c && c->rx_paused) {
       c->rx_paused = false;
-      lws_rx_flow_control(c->wsi, 1);
+      rx_enable(c, true);
     }
   }
   paused_.clear();

@@ -13,6 +13,7 @@
 //   http_server.cpp     request routing and static files
 //   publish_endpoint.cpp  POST publish_path
 #pragma once
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,7 @@
 #include "role.h"
 #include "server/conn.h"
 #include "server/front_door.h"
+#include "server/socket_set.h"
 
 struct lws_retry_bo;
 struct lws_vhost;
@@ -113,9 +115,18 @@ class ServerRole final : public Role {
   struct WsTcpSink;
   // The front door's handoff of an upgrade: "" when taken, else the answer.
   std::string ws_tcp_take(int fd, size_t head_len, HttpRequest req);
-  int ws_tcp_receive(lws *wsi, void *in, size_t len);
-  int ws_tcp_writeable(lws *wsi);
-  void ws_tcp_linger(lws *wsi);
+  void ws_tcp_service();  // the own sockets that are ready
+  void ws_tcp_receive(Conn *c, uint8_t *in, size_t len);
+  void ws_tcp_writeable(Conn *c);
+  void end_socket(Conn *c, bool linger);
+
+  // conn_io.cpp: a connection's socket, polled by lws or by ssews
+  bool out_pending(const Conn *c) const;
+  int conn_write(Conn *c, uint8_t *p, size_t n, int lws_kind);
+  int flush_rest(Conn *c);
+  void rx_enable(Conn *c, bool on);
+  void close_within(Conn *c, int seconds);
+  void expire_own(int64_t now_us);
 
   // ws_server.cpp: WebSocket through lws (TLS, or a host given by name)
   int confirm_upgrade(lws *wsi, const char *upgrade);
@@ -179,6 +190,14 @@ class ServerRole final : public Role {
   std::vector<ConnId> dirty_;
   std::vector<uint8_t> scratch_;  // coalesced frames for one write
   std::vector<ConnId> busy_;      // WebSocket peers that filled lws' read buffer this pass
+  SocketSet sockets_;             // the plain-TCP WebSocket connections (ws_tcp_server.cpp)
+  lws *sockets_wsi_ = nullptr;    // their epoll descriptor, as lws polls it
+  std::vector<uint8_t> rx_buf_;   // what an own socket is read into
+  struct Due {
+    int64_t at;
+    ConnId id;
+  };
+  std::deque<Due> close_due_;  // own sockets: closes that must be over by then
 };
 
 }  // namespace sw

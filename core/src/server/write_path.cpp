@@ -59,12 +59,6 @@ void ServerRole::queue_raw(Conn *c, std::string bytes) {
   queue_to(c, m);
 }
 
-// Asks lws for a writeable callback on c.
-void ServerRole::want_write(Conn *c) {
-  if (c->proto == Proto::Sse) lws_rx_flow_control(c->wsi, 1);
-  lws_callback_on_writable(c->wsi);
-}
-
 void ServerRole::mark_dirty(Conn *c) {
   if (c->dirty) return;
   c->dirty = true;
@@ -94,19 +88,19 @@ void ServerRole::flush_dirty() {
     // pong lws has pending: lws sends that before the writeable callback, so
     // replies keep their order (pong, then the echo of what followed the ping).
     // ssews' own frames queue their pongs in order themselves (ctl_out).
-    if (lws_partial_buffered(c->wsi) || (c->proto == Proto::Ws && !c->own_ws &&
-                                         (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
+    if (out_pending(c) || (c->proto == Proto::Ws && !c->own_ws &&
+                           (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
       want_write(c);  // the writeable callback deals with it, in order
       continue;
     }
     int r = write_queued(c);
-    if (r < 0) {  // the socket failed: lws closes it, and the close reports
-      lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    if (r < 0) {  // the socket failed: it is closed, and the close reports
+      close_within(c, 0);
       continue;
     }
     c->last_write_us = now;
     // More queued, a close to send, or bytes lws holds (a due ping went out above).
-    if (!c->q.empty() || c->closing || lws_partial_buffered(c->wsi)) want_write(c);
+    if (!c->q.empty() || c->closing || out_pending(c)) want_write(c);
   }
   if (dirty_.empty()) {
     list.clear();
@@ -120,12 +114,12 @@ ServerRole::Drain ServerRole::drain(Conn *c) {
   if (!c->q.empty() || c->ping_due || has_ctl(c)) {
     if (write_queued(c) < 0) return Drain::Failed;
     c->last_write_us = lws_now_usecs();
-    if (c->q.empty() && !c->closing && !lws_partial_buffered(c->wsi)) return Drain::Idle;
-    lws_callback_on_writable(c->wsi);  // more to write, or a close once what lws holds is out
+    if (c->q.empty() && !c->closing && !out_pending(c)) return Drain::Idle;
+    want_write(c);  // more to write, or a close once what is held is out
     return Drain::Busy;
   }
-  if (lws_partial_buffered(c->wsi)) {
-    lws_callback_on_writable(c->wsi);
+  if (out_pending(c)) {
+    want_write(c);
     return Drain::Busy;
   }
   return c->closing ? Drain::Close : Drain::Idle;
@@ -154,9 +148,9 @@ int ServerRole::write_queued(Conn *c) {
         memcpy(start, hdr, h);
         kind = LWS_WRITE_RAW;
       }
-      int n = lws_write(c->wsi, start, len, kind);
+      int n = conn_write(c, start, len, kind);
       c->q.pop();
-      return n < 0 ? -1 : 0;
+      return n;
     }
   }
   scratch_.resize(LWS_PRE);
@@ -188,8 +182,7 @@ int ServerRole::write_queued(Conn *c) {
     c->q.pop();
   }
   // Complete frames or SSE text: lws passes LWS_WRITE_RAW (= LWS_WRITE_HTTP) through as is.
-  int n = lws_write(c->wsi, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
-  return n < 0 ? -1 : 0;
+  return conn_write(c, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
 }
 
 }  // namespace sw

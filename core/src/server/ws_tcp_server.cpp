@@ -1,14 +1,15 @@
 // WebSocket over plain TCP, framed by ssews. The front door hands over every
 // request that asks for a WebSocket upgrade; ssews answers the handshake
-// itself (ws_handshake.h), adopts the socket into lws as a raw socket (lws
-// still polls it and buffers what a write leaves), reads frames with its own
-// reader (ws_frame_reader.h) and writes frames it builds. This is what lets
+// itself (ws_handshake.h), keeps the socket on an epoll set of its own that
+// lws polls as one descriptor (socket_set.h), reads frames with its own
+// reader (ws_frame_reader.h) and writes the frames it builds. This is what lets
 // every ping get its own pong, in order (lws 4.1.6 keeps one), unmasked and
 // oversized control frames be refused, a failed connection be closed at once
 // after its close frame (lws waits seconds for an acknowledgement), and
 // replies be written in the pass that read the request (through lws, a reply
 // to a peer that has just sent waited for the writeable callback, behind the
-// pong lws might owe).
+// pong lws might owe), and a fan-out to 10,000 such connections start without
+// lws' poll() scanning all of them first.
 //
 // TLS connections and servers on a host given by name keep lws' WebSocket
 // (ws_server.cpp): their handshake arrives through lws.
@@ -26,6 +27,10 @@
 #include "ws_frame.h"
 #include "ws_handshake.h"
 
+#include <unistd.h>
+
+#include <cstring>
+
 namespace sw {
 
 namespace {
@@ -34,8 +39,6 @@ namespace {
 // what comes dropped) so that closing it does not reset the connection before
 // the peer has read the close.
 constexpr int kLingerS = 1;
-// How long the peer has to answer a close ssews started.
-constexpr int kCloseAckS = 5;
 
 std::string peer_of(int fd) {
   sockaddr_storage ss{};
@@ -119,7 +122,7 @@ struct ServerRole::WsTcpSink final : WsFrameReader::Sink {
       c->rx_paused = true;
       s.paused_.push_back(c->id);
       s.e_.events_paused();
-      lws_rx_flow_control(c->wsi, 0);
+      s.rx_enable(c, false);
     }
     return true;
   }
@@ -185,14 +188,12 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
     }
     left -= static_cast<size_t>(n);
   }
-  lws_sock_file_fd_type sfd;
-  sfd.sockfd = fd;
-  lws *wsi = lws_adopt_descriptor_vhost(vhost_, LWS_ADOPT_SOCKET, sfd, nullptr, nullptr);
-  if (!wsi) {  // lws closed the descriptor
-    forget(c, 1006, "cannot adopt the connection (out of memory?)");
+  if (!sockets_.add(fd, c->id)) {
+    forget(c, 1006, std::string("cannot watch the connection: ") + strerror(errno));
+    close(fd);
     return "";
   }
-  attach(c, wsi);
+  c->fd = fd;
   c->reader.reset(new WsFrameReader(true, opts().max_message_size));
   std::string extra;
   if (v.protocol == kV1Protocol) {
@@ -200,86 +201,111 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
     extra = "X-Ssews: v1\r\n";
   }
   c->more().ctl_out = ws_switching_response(key, v.protocol, extra);
-  lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-  if (c->closing) {  // closed from the open callback: the 101, then the close
-    c->established = true;
-    want_write(c);
-    return "";
-  }
   accept_conn(c);
   return "";
 }
 
-int ServerRole::ws_tcp_receive(lws *wsi, void *in, size_t len) {
-  Conn *c = conn_of(wsi);
-  if (!c || !c->reader || c->reader->done()) return 0;  // closed or lingering: dropped
-  c->heard(e_.now_ms());
-  // A read that filled the buffer: the peer (a publisher sending fast) has
-  // more waiting; read it again in this pass (reservice_busy).
-  if (len >= kServBuf - LWS_PRE && !c->busy) {
-    c->busy = true;
-    busy_.push_back(c->id);
+// One pass over the sockets that are ready: reads (several times while a read
+// fills the buffer, so a fast sender is not held to one buffer a pass) and
+// writes lws' loop would otherwise have called back for.
+void ServerRole::ws_tcp_service() {
+  SocketSet::Ready ready[256];
+  size_t n = sockets_.ready(ready, 256);
+  if (rx_buf_.empty()) rx_buf_.resize(kServBuf);
+  for (size_t i = 0; i < n; i++) {
+    ConnId id = ready[i].id;
+    if (ready[i].in) {
+      for (int round = 0; round < 16; round++) {
+        Conn *c = find(id);
+        if (!c || c->fd < 0 || c->rx_paused) break;
+        ssize_t got = recv(c->fd, rx_buf_.data(), rx_buf_.size(), 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (got <= 0) {  // the peer left (or reset) without a close handshake
+          end_socket(c, false);
+          break;
+        }
+        ws_tcp_receive(c, rx_buf_.data(), static_cast<size_t>(got));
+        if (static_cast<size_t>(got) < rx_buf_.size()) break;
+      }
+    }
+    if (ready[i].out) {
+      Conn *c = find(id);
+      if (!c || c->fd < 0) continue;
+      if (flush_rest(c) < 0) {
+        end_socket(c, false);
+        continue;
+      }
+      if (out_pending(c) || !c->want_out) continue;
+      c->want_out = false;
+      sockets_.watch(c->fd, c->id, !c->rx_paused, false);
+      ws_tcp_writeable(c);
+    }
   }
+}
+
+void ServerRole::ws_tcp_receive(Conn *c, uint8_t *in, size_t len) {
+  if (!c->reader || c->reader->done()) return;  // after a close: dropped
+  c->heard(e_.now_ms());
   WsTcpSink sink(*this, c);
-  c->reader->feed(static_cast<uint8_t *>(in), len, sink);
+  c->reader->feed(in, len, sink);
   if (sink.peer_closed) {
     if (c->close_sent) {  // the answer to our close: done
-      finish(c);
-      ws_tcp_linger(wsi);
-      return 0;
+      end_socket(c, true);
+      return;
     }
     // Answer with the same code, after nothing more: queued data is dropped.
     c->q.clear();
     c->closing = false;
     start_close(c, c->peer_close_code, "");
   }
-  return 0;
 }
 
-int ServerRole::ws_tcp_writeable(lws *wsi) {
-  Conn *c = conn_of(wsi);
-  if (!c) return 0;
-  if (c->close_sent) {  // our close is written (what lws still holds first)
-    if (lws_partial_buffered(wsi)) {
-      lws_callback_on_writable(wsi);
-      return 0;
-    }
-    if (c->fail_code || c->peer_close_code) {
-      finish(c);
-      ws_tcp_linger(wsi);
-    }
-    return 0;
+void ServerRole::ws_tcp_writeable(Conn *c) {
+  if (c->close_sent) {  // our close is out once what is left is written
+    if (out_pending(c))
+      want_write(c);
+    else
+      end_socket(c, true);
+    return;
   }
   switch (drain(c)) {
     case Drain::Failed:
-      return -1;
+      end_socket(c, false);
+      return;
     case Drain::Busy:
     case Drain::Idle:
-      return 0;
+      return;
     case Drain::Close:
       break;
   }
   c->close_sent = true;
   std::string f = close_frame(c->close_code, c->more().close_reason);
-  if (lws_write(wsi, reinterpret_cast<unsigned char *>(&f[0]), f.size(), LWS_WRITE_RAW) < 0) return -1;
-  if (c->fail_code || c->peer_close_code) {
-    if (lws_partial_buffered(wsi)) {
-      lws_callback_on_writable(wsi);
-      return 0;
-    }
-    finish(c);
-    ws_tcp_linger(wsi);
-    return 0;
+  if (conn_write(c, reinterpret_cast<uint8_t *>(&f[0]), f.size(), LWS_WRITE_RAW) < 0) {
+    end_socket(c, false);
+    return;
   }
-  lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, kCloseAckS);  // the peer's close is due
-  return 0;
+  // Written: the close is certain (as through lws, reported now). Our side
+  // ends; the peer's close, due now, is read and dropped while lingering.
+  if (out_pending(c))
+    want_write(c);
+  else
+    end_socket(c, true);
 }
 
-// The last close is out: end our side, read and drop what still comes until
-// the peer closes (lws then frees the socket) or kLingerS has passed.
-void ServerRole::ws_tcp_linger(lws *wsi) {
-  ::shutdown(lws_get_socket_fd(wsi), SHUT_WR);
-  lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, kLingerS);
+// The connection is over: report its close and let its socket go, lingering
+// when our last bytes are written (see SocketSet::linger), at once otherwise.
+void ServerRole::end_socket(Conn *c, bool linger) {
+  int fd = c->fd;
+  c->fd = -1;
+  finish(c);
+  if (fd < 0) return;
+  if (linger) {
+    sockets_.linger(fd, kLingerS);
+  } else {
+    sockets_.remove(fd);
+    close(fd);
+  }
 }
 
 }  // namespace sw
