@@ -101,7 +101,9 @@ class ServerRole final : public Role {
   void want_write(Conn *c);
   static bool has_ctl(const Conn *c) { return c->more_ && !c->more_->ctl_out.empty(); }
   void mark_dirty(Conn *c);
-  void flush_dirty();         // writes what the pass queued, outside any lws callback
+  // Writes what the pass queued, outside any lws callback; own_only: only the
+  // own sockets (safe inside a callback), the rest stays for after the pass.
+  void flush_dirty(bool own_only = false);
   int write_queued(Conn *c);  // writes queued messages (and a due ping); <0: the connection failed
   enum class Drain { Failed, Busy, Idle, Close };
   Drain drain(Conn *c);  // a writeable callback's writing; Close: all out, time to close

@@ -15,6 +15,8 @@ namespace {
 // Queued messages coalesced into one write, per protocol (a larger message
 // goes alone): one syscall carries everything a slow-ish peer has pending.
 constexpr size_t kWriteChunk = 64 * 1024;
+// Subscribers queued to before a fan-out starts writing (see fan_out).
+constexpr size_t kFanOutBatch = 128;
 }  // namespace
 
 void ServerRole::queue_to(Conn *c, const MessagePtr &m) {
@@ -44,8 +46,13 @@ void ServerRole::queue_to(Conn *c, const MessagePtr &m) {
 size_t ServerRole::fan_out(const MessagePtr &msg) {
   // Copy: queue_to may close a connection, which edits the subscriber list.
   std::vector<ConnId> subs = hub_.subscribers(msg->channel);
+  size_t n = 0;
   for (ConnId id : subs) {
     if (Conn *c = find(id)) queue_to(c, msg);
+    // Writing starts while the rest is still being queued: the first of
+    // 10,000 subscribers need not wait for the last to be queued. Only own
+    // sockets (lws' are written after the pass, outside its callbacks).
+    if (++n % kFanOutBatch == 0) flush_dirty(true);
   }
   return subs.size();
 }
@@ -70,7 +77,7 @@ void ServerRole::mark_dirty(Conn *c) {
 // for it in one write, so a delivery costs one send() rather than an epoll
 // round trip per frame. A connection still flushing an earlier write is left
 // to its writeable callback.
-void ServerRole::flush_dirty() {
+void ServerRole::flush_dirty(bool own_only) {
   if (dirty_.empty()) return;
   std::vector<ConnId> list;
   list.swap(dirty_);
@@ -78,6 +85,10 @@ void ServerRole::flush_dirty() {
   for (ConnId id : list) {
     Conn *c = find(id);
     if (!c) continue;
+    if (own_only && c->wsi) {
+      dirty_.push_back(id);  // still dirty: written after the pass
+      continue;
+    }
     c->dirty = false;
     if (!c->established || c->close_sent) continue;
     if (c->q.empty() && !c->ping_due && !has_ctl(c)) {
