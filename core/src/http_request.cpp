@@ -13,6 +13,13 @@ int hex(char c) {
   return -1;
 }
 
+// The byte of a %XX escape at s[i] (i at the '%'); false when malformed.
+bool percent_byte(std::string_view s, size_t i, char &out) {
+  if (i + 2 >= s.size() || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0) return false;
+  out = static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+  return true;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -52,11 +59,11 @@ bool decode_query(std::string_view q, std::vector<std::string> &out, std::string
   for (size_t i = 0; i < q.size(); i++) {
     char c = q[i];
     if (c == '%') {
-      if (i + 2 >= q.size() || hex(q[i + 1]) < 0 || hex(q[i + 2]) < 0) {
+      char d;
+      if (!percent_byte(q, i, d)) {
         err = "bad percent-encoding in the URL query";
         return false;
       }
-      char d = static_cast<char>(hex(q[i + 1]) * 16 + hex(q[i + 2]));
       i += 2;
       if (d == '=' && !seen_equal) d = '_';
       cur += d;
@@ -80,11 +87,11 @@ bool decode_path(std::string_view p, std::string &out, std::string &err) {
   for (size_t i = 0; i < p.size(); i++) {
     char c = p[i];
     if (c == '%') {
-      if (i + 2 >= p.size() || hex(p[i + 1]) < 0 || hex(p[i + 2]) < 0) {
+      char v;
+      if (!percent_byte(p, i, v)) {
         err = "bad percent-encoding in the URL path";
         return false;
       }
-      char v = static_cast<char>(hex(p[i + 1]) * 16 + hex(p[i + 2]));
       if (v == '\0') {
         err = "the URL path holds %00";
         return false;
