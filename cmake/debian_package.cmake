@@ -15,5 +15,5 @@ set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 # libwebsockets in Requires.private (pkg-config fails without its .pc) and
 # libssews.a needs both at link time.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libwebsockets-dev (>= 4.1.6), libssl-dev")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libwebsockets-dev (>= 4.1.6), libssl-dev, zlib1g-dev")
 include(CPack)

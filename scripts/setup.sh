@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential cmake ninja-build pkg-config git
-  libwebsockets-dev libssl-dev openssl     # the engine
+  libwebsockets-dev libssl-dev openssl zlib1g-dev  # the engine (zlib: permessage-deflate)
   libcmocka-dev                             # C tests
   clang libclang-rt-14-dev clang-format abigail-tools  # fuzzing (libFuzzer, sanitizer runtimes), style, ABI check
   curl python3 python3-venv python3-pip     # tools and bindings

@@ -134,6 +134,10 @@ export interface ServerOptions {
   max_connections?: number;
   max_queue_bytes?: number;
   queue_policy?: 'drop_oldest' | 'close';
+  compression?: 'on' | 'off';
+  compression_window_bits?: number;
+  compression_level?: number;
+  compression_min_size?: number;
   max_header_size?: number;
   handshake_timeout?: number;
   max_pending_bytes?: number;

@@ -33,4 +33,19 @@ const WireBuf &Message::encoded(Encoding e) const {
   return *sse_enc;
 }
 
+const WireBuf *Message::deflated_for(Encoding e, PmdCompressor &z, size_t min_size) const {
+  const WireBuf &plain = encoded(e);
+  int bits = z.window_bits();
+  if (plain.size() < min_size || e == Encoding::Sse || bits < 9 || bits > 15) return nullptr;
+  if (!deflated) deflated = std::make_unique<Deflated>();
+  int k = e == Encoding::WsV1 ? 1 : 0, w = bits - 9;
+  if (!deflated->tried[k][w]) {
+    deflated->tried[k][w] = true;
+    std::string out;
+    if (z.compress(plain.view(), out) && out.size() < plain.size())
+      deflated->by[k][w] = std::make_unique<WireBuf>(out.data(), out.size());
+  }
+  return deflated->by[k][w].get();
+}
+
 }  // namespace sw

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "permessage_deflate.h"
+
 namespace sw {
 
 // Bytes reserved in front of every wire buffer for the WebSocket frame header
@@ -53,8 +55,20 @@ struct Message {
   mutable std::unique_ptr<WireBuf> v1_enc;
   mutable std::unique_ptr<WireBuf> sse_enc;
 
+  // permessage-deflate payloads of the WebSocket encodings, by window bits
+  // (9-15), made once on first use: one compression per broadcast.
+  struct Deflated {
+    std::unique_ptr<WireBuf> by[2][7];
+    bool tried[2][7] = {};
+  };
+  mutable std::unique_ptr<Deflated> deflated;
+
   // The bytes to put on the wire for a receiver of the given encoding.
   const WireBuf &encoded(Encoding e) const;
+  // The compressed payload for a WebSocket receiver that negotiated
+  // permessage-deflate with z's window, or nullptr when it is not worth it
+  // (smaller than min_size, or compression does not shrink it).
+  const WireBuf *deflated_for(Encoding e, PmdCompressor &z, size_t min_size) const;
   size_t wire_size(Encoding e) const { return encoded(e).size(); }
 };
 

@@ -122,6 +122,18 @@ const std::map<std::string, Setter> &setters() {
          }
          return true;
        }},
+      {"compression",
+       [](Options &o, const std::string &v, std::string &why) {
+         if (v != "on" && v != "off") {
+           why = "must be 'on' or 'off'";
+           return false;
+         }
+         o.compression = v == "on";
+         return true;
+       }},
+      {"compression_window_bits", uint_opt(&Options::compression_window_bits, 9, 15)},
+      {"compression_level", uint_opt(&Options::compression_level, 1, 9)},
+      {"compression_min_size", uint_opt(&Options::compression_min_size, 0, uint64_t(1) << 31)},
       {"max_header_size", uint_opt(&Options::max_header_size, 256, 65535)},
       {"handshake_timeout", uint_opt(&Options::handshake_timeout, 1, 3600)},
       {"max_pending_bytes", uint_opt(&Options::max_pending_bytes, 1024, uint64_t(1) << 36)},

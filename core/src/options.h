@@ -18,15 +18,19 @@ struct Options {
   int port = 0;
   std::string tls_cert, tls_key;
   std::string static_dir;
-  size_t history = 0;                        // messages kept per channel
-  unsigned heartbeat = 15;                   // seconds between SSE comments; 0 = off
-  unsigned ping_interval = 30;               // seconds of silence before a WebSocket ping; 0 = off
-  unsigned pong_timeout = 10;                // seconds to wait for the pong
-  size_t max_message_size = 16u << 20;       // largest incoming WebSocket message
-  size_t max_partial_bytes = 64u << 20;      // all unfinished incoming messages and publish bodies together
-  unsigned max_connections = 10000;          // open connections at once
-  size_t max_queue_bytes = 4u << 20;         // per-connection outbound queue
-  bool queue_drop_oldest = true;             // queue_policy: drop_oldest | close
+  size_t history = 0;                    // messages kept per channel
+  unsigned heartbeat = 15;               // seconds between SSE comments; 0 = off
+  unsigned ping_interval = 30;           // seconds of silence before a WebSocket ping; 0 = off
+  unsigned pong_timeout = 10;            // seconds to wait for the pong
+  size_t max_message_size = 16u << 20;   // largest incoming WebSocket message
+  size_t max_partial_bytes = 64u << 20;  // all unfinished incoming messages and publish bodies together
+  unsigned max_connections = 10000;      // open connections at once
+  size_t max_queue_bytes = 4u << 20;     // per-connection outbound queue
+  bool queue_drop_oldest = true;         // queue_policy: drop_oldest | close
+  bool compression = false;              // permessage-deflate: on | off
+  unsigned compression_window_bits = 15;
+  unsigned compression_level = 6;
+  size_t compression_min_size = 64;
   size_t max_header_size = 8192;             // request head (all headers)
   unsigned handshake_timeout = 10;           // seconds to complete a request/handshake
   size_t max_pending_bytes = 64u << 20;      // bytes of sends queued to the service thread

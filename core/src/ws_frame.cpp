@@ -2,8 +2,8 @@
 
 namespace sw {
 
-size_t ws_frame_header(uint8_t *out, bool binary, uint64_t len) {
-  out[0] = static_cast<uint8_t>(0x80 | (binary ? 0x2 : 0x1));
+size_t ws_frame_header(uint8_t *out, bool binary, uint64_t len, bool compressed) {
+  out[0] = static_cast<uint8_t>(0x80 | (compressed ? 0x40 : 0) | (binary ? 0x2 : 0x1));
   if (len < 126) {
     out[1] = static_cast<uint8_t>(len);
     return 2;

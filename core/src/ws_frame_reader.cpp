@@ -34,9 +34,48 @@ size_t header_size(const uint8_t *h) {
 
 }  // namespace
 
+WsFrameReader::~WsFrameReader() {
+  give_back();
+}
+
+void WsFrameReader::give_back() {
+  if (inflater_) pool_->give(inflater_);
+  inflater_ = nullptr;
+}
+
 void WsFrameReader::fail_with(Sink &sink, int code, const std::string &why) {
   state_ = State::Done;
+  give_back();
   sink.on_fail(code, why);
+}
+
+// A piece of the current message as it arrived: inflated first when the
+// message is compressed, then checked (UTF-8 of text) and handed on.
+bool WsFrameReader::deliver(Sink &sink, bool last, std::string_view v) {
+  if (inflater_) {
+    inflated_.clear();
+    switch (inflater_->inflate(v, last, inflated_, max_message_)) {
+      case PmdInflater::Result::Ok:
+        break;
+      case PmdInflater::Result::Corrupt:
+        fail_with(sink, 1007, "compressed message does not inflate (permessage-deflate)");
+        return false;
+      case PmdInflater::Result::TooBig:
+        fail_with(
+            sink, 1009,
+            "message exceeds max_message_size (" + std::to_string(max_message_) + " bytes) once inflated");
+        return false;
+    }
+    v = inflated_;
+    if (last) give_back();
+  }
+  if (!binary_ && (!utf8_.feed(v) || (last && !utf8_.complete()))) {
+    fail_with(sink, 1007, "text message is not valid UTF-8");
+    return false;
+  }
+  bool first = first_piece_;
+  first_piece_ = false;
+  return sink.on_data(binary_, first, last, v);
 }
 
 size_t WsFrameReader::feed(uint8_t *p, size_t n, Sink &sink) {
@@ -69,18 +108,11 @@ size_t WsFrameReader::feed(uint8_t *p, size_t n, Sink &sink) {
       continue;
     }
     bool last = fin_ && left_ == 0;
-    std::string_view v(reinterpret_cast<const char *>(piece), take);
-    if (!binary_ && (!utf8_.feed(v) || (last && !utf8_.complete()))) {
-      fail_with(sink, 1007, "text message is not valid UTF-8");
-      return i;
-    }
     if (left_ == 0) {
       state_ = State::Header;
       if (last) in_message_ = false;
     }
-    bool first = first_piece_;
-    first_piece_ = false;
-    if (!sink.on_data(binary_, first, last, v)) return i;
+    if (!deliver(sink, last, std::string_view(reinterpret_cast<const char *>(piece), take))) return i;
   }
   return i;
 }
@@ -92,8 +124,13 @@ bool WsFrameReader::header_complete(Sink &sink) {
   fin_ = (b0 & 0x80) != 0;
   opcode_ = b0 & 0x0f;
   masked_ = (b1 & 0x80) != 0;
-  if (b0 & 0x70) {
-    fail_with(sink, 1002, "reserved bits set in a frame (no extension was negotiated)");
+  // RSV1 marks a compressed message, on its first frame only, when
+  // permessage-deflate was negotiated; any other reserved bit is an error.
+  const bool rsv1 = (b0 & 0x40) != 0;
+  if ((b0 & 0x30) || (rsv1 && (!pool_ || (b0 & 0x0f) == kCont || (b0 & 0x0f) >= kClose))) {
+    fail_with(sink, 1002,
+              pool_ ? "reserved bits set in a frame (RSV1 is for a compressed message's first frame)"
+                    : "reserved bits set in a frame (no extension was negotiated)");
     return false;
   }
   if (masked_ != expect_masked_) {
@@ -155,6 +192,14 @@ bool WsFrameReader::header_complete(Sink &sink) {
     first_piece_ = true;
     message_bytes_ = 0;
     utf8_.reset();
+    if (rsv1) {
+      inflater_ = pool_->take();
+      if (!inflater_) {
+        fail_with(sink, 1013,
+                  "too many compressed messages arriving at once (max_partial_bytes); try again later");
+        return false;
+      }
+    }
   }
   message_bytes_ += len;
   if (max_message_ && message_bytes_ > max_message_) {
@@ -168,13 +213,7 @@ bool WsFrameReader::header_complete(Sink &sink) {
   // An empty frame: only an empty final frame carries news (the message's end).
   if (!fin_) return true;
   in_message_ = false;
-  if (!binary_ && !utf8_.complete()) {
-    fail_with(sink, 1007, "text message is not valid UTF-8");
-    return false;
-  }
-  bool first = first_piece_;
-  first_piece_ = false;
-  return sink.on_data(binary_, first, true, std::string_view());
+  return deliver(sink, true, std::string_view());
 }
 
 bool WsFrameReader::control_frame(Sink &sink) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "permessage_deflate.h"
 #include "utf8.h"
 
 namespace sw {
@@ -48,6 +49,16 @@ class WsFrameReader {
   // max_message: the largest message in bytes (0: no limit).
   WsFrameReader(bool expect_masked, uint64_t max_message)
       : expect_masked_(expect_masked), max_message_(max_message) {}
+  ~WsFrameReader();
+  WsFrameReader(const WsFrameReader &) = delete;
+  WsFrameReader &operator=(const WsFrameReader &) = delete;
+
+  // permessage-deflate was negotiated: a data message whose first frame has
+  // RSV1 set is compressed; it is inflated with an inflater borrowed from
+  // pool for that message (none: 1013), and its pieces reach on_data
+  // inflated. max_message then bounds the inflated size (a decompression
+  // bomb fails with 1009 as soon as it passes it).
+  void enable_deflate(InflaterPool *pool) { pool_ = pool; }
 
   // Reads bytes (unmasking them in place). Returns how many were consumed:
   // all of them unless a sink call stopped the reader, or a close or a
@@ -64,6 +75,8 @@ class WsFrameReader {
   bool header_complete(Sink &sink);
   bool control_frame(Sink &sink);
   void fail_with(Sink &sink, int code, const std::string &why);
+  bool deliver(Sink &sink, bool last, std::string_view v);
+  void give_back();
 
   const bool expect_masked_;
   const uint64_t max_message_;
@@ -81,7 +94,10 @@ class WsFrameReader {
   bool first_piece_ = false;    // the next piece delivered is the message's first
   uint64_t message_bytes_ = 0;  // its payload so far, with the current frame's whole length
   Utf8Stream utf8_;
-  std::string control_;  // a control frame's payload (at most 125 bytes)
+  std::string control_;              // a control frame's payload (at most 125 bytes)
+  InflaterPool *pool_ = nullptr;     // set when permessage-deflate was negotiated
+  PmdInflater *inflater_ = nullptr;  // borrowed while a compressed message arrives
+  std::string inflated_;             // a compressed piece, inflated
 };
 
 }  // namespace sw

@@ -1,14 +1,16 @@
 // libFuzzer target for sw::WsFrameReader (the frames a WebSocket client
 // sends to an ssews server over plain TCP).
 //
-// Input: the first byte picks where the rest is cut in two, the second bit of
-// it whether the reader is a server's (masked frames) or a client's; the rest
-// is what the peer sends. max_message is 300 bytes, so the limit is hit.
+// Input: the first byte's top bit says whether the reader is a server's
+// (masked frames) or a client's, the next whether permessage-deflate was
+// negotiated, and the rest of it where the input is cut in two; the rest is
+// what the peer sends. max_message is 300 bytes (inflated, for compressed
+// messages), so the limit is hit.
 //
 // Invariants (abort() on violation): feeding in two pieces finds what feeding
 // whole finds; a text message is valid UTF-8; a control payload is at most
-// 125 bytes; a message is at most max_message bytes; a failure is 1002, 1007
-// or 1009 and ends the stream; nothing is found after a close or a failure.
+// 125 bytes; a message is at most max_message bytes; a failure is 1002, 1007,
+// 1009 or 1013 and ends the stream; nothing is found after a close or a failure.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -53,14 +55,16 @@ struct Log final : sw::WsFrameReader::Sink {
     found.push_back("close:" + std::to_string(code) + std::string(reason));
   }
   void on_fail(int code, const std::string &why) override {
-    fuzz::check(!ended && (code == 1002 || code == 1007 || code == 1009) && !why.empty());
+    fuzz::check(!ended && (code == 1002 || code == 1007 || code == 1009 || code == 1013) && !why.empty());
     ended = true;
     found.push_back("fail:" + std::to_string(code));
   }
 };
 
-std::vector<std::string> run(std::string in, size_t cut, bool server) {
+std::vector<std::string> run(std::string in, size_t cut, bool server, bool deflate) {
+  sw::SimpleInflaterPool pool;
   sw::WsFrameReader r(server, kMax);
+  if (deflate) r.enable_deflate(&pool);
   Log log;
   auto *p = reinterpret_cast<uint8_t *>(&in[0]);
   size_t used = r.feed(p, cut, log);
@@ -75,8 +79,8 @@ std::vector<std::string> run(std::string in, size_t cut, bool server) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) return 0;
   std::string in(reinterpret_cast<const char *>(data) + 1, size - 1);
-  bool server = (data[0] & 0x80) == 0;
-  size_t cut = (data[0] & 0x7f) % (in.size() + 1);
-  fuzz::check(run(in, in.size(), server) == run(in, cut, server));
+  bool server = (data[0] & 0x80) == 0, deflate = (data[0] & 0x40) != 0;
+  size_t cut = (data[0] & 0x3f) % (in.size() + 1);
+  fuzz::check(run(in, in.size(), server, deflate) == run(in, cut, server, deflate));
   return 0;
 }

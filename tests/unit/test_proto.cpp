@@ -969,10 +969,12 @@ void test_json_quote(void **) {
   EXPECT_STR(quote("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8"),
              "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8\"");
   // Bytes that are not UTF-8 become U+FFFD, each: the output stays valid JSON.
-  EXPECT_STR(quote("a\xff" "b"), R"("a\ufffdb")");
-  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                        // truncated
-  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                // overlong NUL
-  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");       // a surrogate
+  EXPECT_STR(quote("a\xff"
+                   "b"),
+             R"("a\ufffdb")");
+  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                             // truncated
+  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                   // overlong NUL
+  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");         // a surrogate
   EXPECT_STR(quote("\xe2\x82\xc3\xa9"), "\"\\ufffd\\ufffd\xc3\xa9\"");  // resyncs
   // Every control character, exactly.
   const char *short_esc[32] = {};
@@ -1634,8 +1636,9 @@ int static_setup(void **state) {
   if (!ok) return -1;
   ok = write_file(r + "/index.html", "root index") && write_file(r + "/a.txt", "a") &&
        write_file(r + "/sub/index.html", "sub index") && write_file(r + "/sub/deep/file.css", "css") &&
-       write_file(r + "/noindex/x.txt", "x") && write_file(r + "/sp ace.txt", "space") && write_file(r + "/100%.txt", "pct") &&
-       write_file(out + "/secret.txt", "secret") && write_file(out2 + "/secret.txt", "secret2") &&
+       write_file(r + "/noindex/x.txt", "x") && write_file(r + "/sp ace.txt", "space") &&
+       write_file(r + "/100%.txt", "pct") && write_file(out + "/secret.txt", "secret") &&
+       write_file(out2 + "/secret.txt", "secret2") &&
        symlink((out + "/secret.txt").c_str(), (r + "/link_out").c_str()) == 0 &&
        symlink("../outside/secret.txt", (r + "/link_out_rel").c_str()) == 0 &&
        symlink(out.c_str(), (r + "/link_dir_out").c_str()) == 0 &&
@@ -1812,6 +1815,11 @@ const std::vector<NumKey> &num_keys() {
        [](const O &o) { return uint64_t(o.max_partial_bytes); }},
       {"max_queue_bytes", kBothRoles, 1024, uint64_t(1) << 34,
        [](const O &o) { return uint64_t(o.max_queue_bytes); }},
+      {"compression_window_bits", kServerOnly, 9, 15,
+       [](const O &o) { return uint64_t(o.compression_window_bits); }},
+      {"compression_level", kServerOnly, 1, 9, [](const O &o) { return uint64_t(o.compression_level); }},
+      {"compression_min_size", kServerOnly, 0, uint64_t(1) << 31,
+       [](const O &o) { return uint64_t(o.compression_min_size); }},
       {"max_header_size", kServerOnly, 256, 65535, [](const O &o) { return uint64_t(o.max_header_size); }},
       {"handshake_timeout", kServerOnly, 1, 3600, [](const O &o) { return uint64_t(o.handshake_timeout); }},
       {"max_pending_bytes", kBothRoles, 1024, uint64_t(1) << 36,
@@ -1850,6 +1858,10 @@ const std::vector<KeyInfo> kAllKeys = {
     {"max_partial_bytes", kServerOnly, "4096"},
     {"max_queue_bytes", kBothRoles, "2048"},
     {"queue_policy", kServerOnly, "close"},
+    {"compression", kServerOnly, "on"},
+    {"compression_window_bits", kServerOnly, "10"},
+    {"compression_level", kServerOnly, "1"},
+    {"compression_min_size", kServerOnly, "100"},
     {"max_header_size", kServerOnly, "512"},
     {"handshake_timeout", kServerOnly, "11"},
     {"max_pending_bytes", kBothRoles, "4096"},

@@ -15,6 +15,7 @@ extern "C" {
 #include <vector>
 
 #include "http_request.h"
+#include "permessage_deflate.h"
 #include "utf8.h"
 #include "ws_frame_reader.h"
 #include "ws_handshake.h"
@@ -94,7 +95,74 @@ void expect(const std::string &bytes, const std::string &want, uint64_t max = 0,
   assert_string_equal(join(log.lines).c_str(), want.c_str());
 }
 
+// As expect, with permessage-deflate negotiated.
+void expect_z(const std::string &bytes, const std::string &want, uint64_t max = 0) {
+  for (size_t cut = 0; cut <= bytes.size(); cut++) {
+    std::string b = bytes;
+    sw::SimpleInflaterPool pool;
+    sw::WsFrameReader r(true, max);
+    r.enable_deflate(&pool);
+    Log log;
+    size_t used = r.feed(reinterpret_cast<uint8_t *>(&b[0]), cut, log);
+    if (used == cut && !r.done()) r.feed(reinterpret_cast<uint8_t *>(&b[cut]), b.size() - cut, log);
+    std::string got = join(log.lines);
+    if (got != want) fail_msg("cut at %zu: got %s, want %s", cut, got.c_str(), want.c_str());
+  }
+}
+
+std::string deflated(const std::string &s, int bits = 15) {
+  sw::PmdCompressor z(bits, 6);
+  std::string out;
+  assert_true(z.compress(s, out));
+  return out;
+}
+
 }  // namespace
+
+static void test_compressed_messages(void **) {
+  std::string json = "{\"a\":1,\"b\":[1,2,3],\"c\":\"hello hello hello hello\"}";
+  std::string z = deflated(json);
+  expect_z(frame(1, z, true, true, 4), "text:" + json + "|");
+  // In fragments: RSV1 on the first only; a ping in between.
+  expect_z(frame(1, z.substr(0, 5), false, true, 4) + frame(9, "p") + frame(0, z.substr(5)),
+           "ping:p|text:" + json + "|");
+  // Uncompressed messages still pass on a connection that negotiated it.
+  expect_z(frame(2, "raw"), "binary:raw|");
+  // RSV1 on a continuation or a control frame, or without negotiation: 1002.
+  expect_z(frame(1, z.substr(0, 5), false, true, 4) + frame(0, z.substr(5), true, true, 4), "fail:1002|");
+  expect_z(frame(9, "p", true, true, 4), "fail:1002|");
+  expect(frame(1, z, true, true, 4), "fail:1002|");
+  // Data that does not inflate, and text that inflates to bad UTF-8: 1007.
+  expect_z(frame(2, "\xff\xff\xff\xff", true, true, 4), "fail:1007|");
+  expect_z(frame(1, deflated("ok\xff"), true, true, 4), "fail:1007|");
+  // A bomb: 1 MB of zeros in about a kilobyte fails at 1009 once inflated past the limit.
+  std::string bomb = deflated(std::string(1000000, '\0'));
+  assert_true(bomb.size() < 2000);
+  expect_z(frame(2, bomb, true, true, 4), "fail:1009|", 100000);
+  // Every window the server may be asked for round-trips.
+  for (int bits = 9; bits <= 15; bits++)
+    expect_z(frame(1, deflated(json, bits), true, true, 4), "text:" + json + "|");
+}
+
+static void test_negotiation(void **) {
+  auto neg = [](std::vector<std::string_view> offers, int max = 15) {
+    return sw::pmd_negotiate(offers, max);
+  };
+  const std::string base = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+  assert_string_equal(neg({"permessage-deflate"}).response.c_str(), base.c_str());
+  assert_int_equal(neg({"permessage-deflate"}).server_window_bits, 15);
+  assert_int_equal(neg({"permessage-deflate"}, 12).server_window_bits, 12);
+  auto a = neg({"permessage-deflate; server_max_window_bits=14"}, 12);
+  assert_int_equal(a.server_window_bits, 12);
+  assert_string_equal(a.response.c_str(), (base + "; server_max_window_bits=12").c_str());
+  assert_false(neg({"permessage-deflate; server_max_window_bits=8"}).on);
+  assert_false(neg({"permessage-deflate; client_max_window_bits=16"}).on);
+  assert_false(neg({"permessage-deflate; client_no_context_takeover=x"}).on);
+  assert_false(neg({"permessage-deflate;"}).on);
+  assert_false(neg({"deflate-frame"}).on);
+  assert_true(neg({"permessage-deflate; client_max_window_bits=9; server_no_context_takeover"}).on);
+  assert_true(neg({"a, b; c=1", "PERMESSAGE-DEFLATE"}).on);
+}
 
 static void test_messages_of_every_length_class(void **) {
   expect(frame(1, "hello"), "text:hello|");
@@ -269,6 +337,8 @@ int main(void) {
       cmocka_unit_test(test_utf8_stream_agrees_with_whole_check),
       cmocka_unit_test(test_request_parse_decodes_like_lws),
       cmocka_unit_test(test_handshake),
+      cmocka_unit_test(test_compressed_messages),
+      cmocka_unit_test(test_negotiation),
   };
   return cmocka_run_group_tests_name("ws_frame_reader", tests, nullptr, nullptr);
 }

@@ -41,6 +41,7 @@ struct Conn {
   uint16_t close_code = 1000;             // what we send when closing
   uint16_t peer_close_code = 0;           // what the peer sent (0: none)
   uint16_t fail_code = 0;                 // a protocol error we closed for
+  uint8_t deflate_bits = 0;               // permessage-deflate negotiated: our window bits (0: not)
   Proto proto = Proto::Ws;
   Encoding enc = Encoding::WsPlain;
   // Flags as bits: thousands of idle connections each carry them.

@@ -104,6 +104,7 @@ class ServerRole final : public Role {
   // Writes what the pass queued, outside any lws callback; own_only: only the
   // own sockets (safe inside a callback), the rest stays for after the pass.
   void flush_dirty(bool own_only = false);
+  const WireBuf *deflated(const Conn *c, const Message &m, Encoding e);
   int write_queued(Conn *c);  // writes queued messages (and a due ping); <0: the connection failed
   enum class Drain { Failed, Busy, Idle, Close };
   Drain drain(Conn *c);  // a writeable callback's writing; Close: all out, time to close
@@ -171,6 +172,12 @@ class ServerRole final : public Role {
   FrontDoor::Handoff hand_in_;       // gives a socket with a good head to lws
   std::unique_ptr<lws_retry_bo> retry_;
   Hub hub_;
+  // permessage-deflate: one compressor per window size in use (shared by
+  // every connection), inflaters lent per compressed message. Before conns_:
+  // their readers give inflaters back when they go.
+  std::unique_ptr<PmdCompressor> compressors_[7];
+  PmdCompressor &compressor(int bits);
+  SimpleInflaterPool inflaters_;
   std::unordered_map<ConnId, Conn> conns_;  // by value: nodes do not move
   std::unordered_set<ConnId> sse_conns_;
   std::unordered_map<lws *, PendingPost> posts_;

@@ -146,14 +146,15 @@ int ServerRole::write_queued(Conn *c) {
   const bool ws = c->proto == Proto::Ws;
   if (!c->ping_due && !has_ctl(c) && !c->q.empty()) {
     const Message &first = *c->q.front();
-    const WireBuf &fb = first.encoded(c->q.front_encoding());
+    const WireBuf *z = deflated(c, first, c->q.front_encoding());
+    const WireBuf &fb = z ? *z : first.encoded(c->q.front_encoding());
     if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
       uint8_t *start = const_cast<uint8_t *>(fb.data());
       size_t len = fb.size();
       auto kind = !ws ? LWS_WRITE_HTTP : first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
       if (c->own_ws) {  // the frame header goes in the headroom (this thread alone writes it)
         uint8_t hdr[kWsMaxHeader];
-        size_t h = ws_frame_header(hdr, first.binary, len);
+        size_t h = ws_frame_header(hdr, first.binary, len, z != nullptr);
         start -= h;
         len += h;
         memcpy(start, hdr, h);
@@ -181,12 +182,13 @@ int ServerRole::write_queued(Conn *c) {
   const size_t header_room = ws ? kWsMaxHeader : 0;
   while (!c->q.empty()) {
     const Message &m = *c->q.front();
-    const WireBuf &b = m.encoded(c->q.front_encoding());
+    const WireBuf *z = deflated(c, m, c->q.front_encoding());
+    const WireBuf &b = z ? *z : m.encoded(c->q.front_encoding());
     size_t used = scratch_.size() - LWS_PRE;
     if (used && used + header_room + b.size() > kWriteChunk) break;
     if (ws) {
       uint8_t hdr[kWsMaxHeader];
-      size_t h = ws_frame_header(hdr, m.binary, b.size());
+      size_t h = ws_frame_header(hdr, m.binary, b.size(), z != nullptr);
       scratch_.insert(scratch_.end(), hdr, hdr + h);
     }
     scratch_.insert(scratch_.end(), b.data(), b.data() + b.size());
@@ -194,6 +196,19 @@ int ServerRole::write_queued(Conn *c) {
   }
   // Complete frames or SSE text: lws passes LWS_WRITE_RAW (= LWS_WRITE_HTTP) through as is.
   return conn_write(c, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
+}
+
+// The compressed payload of m for c, when c negotiated permessage-deflate
+// and compressing m pays (made once per message and window, shared).
+const WireBuf *ServerRole::deflated(const Conn *c, const Message &m, Encoding e) {
+  if (!c->deflate_bits) return nullptr;
+  return m.deflated_for(e, compressor(c->deflate_bits), opts().compression_min_size);
+}
+
+PmdCompressor &ServerRole::compressor(int bits) {
+  auto &z = compressors_[bits - 9];
+  if (!z) z.reset(new PmdCompressor(bits, static_cast<int>(opts().compression_level)));
+  return *z;
 }
 
 }  // namespace sw

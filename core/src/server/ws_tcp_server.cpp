@@ -167,6 +167,10 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   rv.peer = peer_of(fd);
   if (const std::string *id = req.header("last-event-id")) rv.last_event_id_header = *id;
   std::string key = *req.header("sec-websocket-key");
+  std::vector<std::string> ext_values;  // every Sec-WebSocket-Extensions line
+  for (const auto &h : req.headers)
+    if (h.first == "sec-websocket-extensions") ext_values.push_back(h.second);
+  std::vector<std::string_view> extension_offers(ext_values.begin(), ext_values.end());
   for (const auto &h : req.headers)
     if (carried_header(h.first)) rv.headers.push_back(h);
   rv.live.reset(new ParsedLiveRequest(std::move(req.headers)));
@@ -199,6 +203,15 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   if (v.protocol == kV1Protocol) {
     c->enc = Encoding::WsV1;
     extra = "X-Ssews: v1\r\n";
+  }
+  if (opts().compression) {
+    PmdAgreement pmd = pmd_negotiate(extension_offers, static_cast<int>(opts().compression_window_bits));
+    if (pmd.on) {
+      c->deflate_bits = static_cast<uint8_t>(pmd.server_window_bits);
+      inflaters_.set_cap(opts().max_partial_bytes / SimpleInflaterPool::kCost + 1);
+      c->reader->enable_deflate(&inflaters_);
+      extra += "Sec-WebSocket-Extensions: " + pmd.response + "\r\n";
+    }
   }
   c->more().ctl_out = ws_switching_response(key, v.protocol, extra);
   accept_conn(c);
