@@ -26,6 +26,12 @@ export interface OpenEvent {
   headers: Record<string, string>;
   /** Channels the connection is subscribed to unless the handler changes them. */
   channels: string[];
+  /**
+   * WebSocket: the subprotocol ("" for none). A client: the one the server
+   * selected; a server: the one answered (ssews.v1, ssews or the
+   * `subprotocols` option, the first the client offered).
+   */
+  subprotocol?: string;
 }
 
 export interface MessageEvent {
@@ -135,6 +141,7 @@ export interface ServerOptions {
   max_queue_bytes?: number;
   queue_policy?: 'drop_oldest' | 'close';
   compression?: 'on' | 'off';
+  subprotocols?: string;
   compression_window_bits?: number;
   compression_level?: number;
   compression_min_size?: number;

@@ -136,6 +136,13 @@ SSEWS_API int ssews_reject(ssews *ep, ssews_conn conn, int http_status) {
   SSEWS_GUARD_END
 }
 
+SSEWS_API int ssews_accept_subprotocol(ssews *ep, ssews_conn conn, const char *name) {
+  SSEWS_GUARD_BEGIN
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->role().accept_subprotocol(conn, name));
+  SSEWS_GUARD_END
+}
+
 SSEWS_API int ssews_conn_close(ssews *ep, ssews_conn conn, int code, const char *reason) {
   SSEWS_GUARD_BEGIN
   GET_ENGINE(e, ep);

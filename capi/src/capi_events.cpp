@@ -94,5 +94,8 @@ SSEWS_API const char *ssews_event_reason(const ssews_event *ev) {
 SSEWS_API int64_t ssews_event_delay_ms(const ssews_event *ev) {
   return ev ? sw::from_c(ev)->delay_ms : 0;
 }
+SSEWS_API const char *ssews_event_subprotocol(const ssews_event *ev) {
+  return ev ? sw::from_c(ev)->subprotocol.c_str() : nullptr;
+}
 
 }  // extern "C"

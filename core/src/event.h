@@ -38,6 +38,7 @@ struct Event {
   bool has_name = false, has_id = false, has_channel = false;
   std::string name, id, channel;
   std::string path, query, peer;
+  std::string subprotocol;                                   // WebSocket open: the one chosen ("" for none)
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::vector<std::string> channels;                         // open: the default subscriptions
   int code = 0;

@@ -88,8 +88,10 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},
-    {"subprotocols", kOptClient, "string", "",
-     "WebSocket subprotocols to offer besides `ssews.v1` (comma-separated)"},
+    {"subprotocols", kOptBoth, "string", "",
+     "WebSocket subprotocols (comma-separated): a client offers them besides `ssews.v1`; a server accepts "
+     "them besides `ssews.v1` and `ssews`, the first a client offers winning unless the open callback "
+     "chooses (`ssews_accept_subprotocol`); an offer of none of them gets no subprotocol, not a refusal"},
     {"v1", kOptClient, "boolean", "true",
      "WebSocket: offer `ssews.v1`, so messages carry channel, event name and id and the client can resume with "
      "`last_event_id`; used only when the server confirms it (`X-Ssews: v1` on the 101, as ssews servers "

@@ -22,6 +22,9 @@ Status Role::subscribe(ConnId, const char *, bool) {
 Status Role::reject(ConnId, int) {
   return fail(SSEWS_ENOTSUP, "not supported: reject is for server endpoints");
 }
+Status Role::accept_subprotocol(ConnId, const char *) {
+  return fail(SSEWS_ENOTSUP, "not supported: accept_subprotocol is for server endpoints");
+}
 Status Role::port(int &) const {
   return fail(SSEWS_ENOTSUP, "not supported: a client does not listen");
 }

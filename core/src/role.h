@@ -56,6 +56,7 @@ class Role {
                          const char *id);
   virtual Status subscribe(ConnId conn, const char *channel, bool on);
   virtual Status reject(ConnId conn, int status);
+  virtual Status accept_subprotocol(ConnId conn, const char *name);
   virtual Status conn_close(ConnId conn, int code, const char *reason) = 0;
   virtual Status port(int &out) const;
 

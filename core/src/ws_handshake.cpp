@@ -9,11 +9,9 @@ namespace sw {
 
 namespace {
 
-// The first offered subprotocol ssews serves, "" when none was offered;
-// false when some were offered and none is served.
-bool choose_protocol(const HttpRequest &req, std::string &chosen) {
-  chosen.clear();
-  bool offered = false;
+// The subprotocols offered, in order, over every Sec-WebSocket-Protocol line.
+std::vector<std::string> offered_protocols(const HttpRequest &req) {
+  std::vector<std::string> out;
   for (const auto &h : req.headers) {
     if (h.first != "sec-websocket-protocol") continue;
     std::string_view v = h.second;
@@ -22,23 +20,17 @@ bool choose_protocol(const HttpRequest &req, std::string &chosen) {
       std::string_view item = v.substr(0, comma);
       while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
       while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-      if (!item.empty()) {
-        offered = true;
-        if (item == "ssews.v1" || item == "ssews") {
-          chosen = std::string(item);
-          return true;
-        }
-      }
+      if (!item.empty()) out.emplace_back(item);
       if (comma == std::string_view::npos) break;
       v.remove_prefix(comma + 1);
     }
   }
-  return !offered;
+  return out;
 }
 
 }  // namespace
 
-WsUpgradeVerdict ws_check_upgrade(const HttpRequest &req) {
+WsUpgradeVerdict ws_check_upgrade(const HttpRequest &req, const std::vector<std::string> &accepted) {
   WsUpgradeVerdict v;
   const std::string *upgrade = req.header("upgrade");
   if (!upgrade || !req.header_has_token("upgrade", "websocket")) {
@@ -60,9 +52,16 @@ WsUpgradeVerdict ws_check_upgrade(const HttpRequest &req) {
   } else if (!req.header_has_token("connection", "upgrade")) {
     v.status = 400;
     v.why = "Connection header does not list upgrade";
-  } else if (!choose_protocol(req, v.protocol)) {
-    v.status = 400;
-    v.why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
+  }
+  if (v.status) return v;
+  v.offered = offered_protocols(req);
+  for (const auto &p : v.offered) {
+    bool ok = p == "ssews.v1" || p == "ssews";
+    for (const auto &a : accepted) ok = ok || p == a;
+    if (ok) {
+      v.protocol = p;
+      break;
+    }
   }
   return v;
 }

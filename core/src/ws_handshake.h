@@ -4,22 +4,24 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http_request.h"
 
 namespace sw {
 
 struct WsUpgradeVerdict {
-  unsigned status = 0;   // 0: acceptable; else the HTTP status to refuse with
-  std::string why;       // the problem, one line
-  std::string protocol;  // the subprotocol chosen ("" for none)
+  unsigned status = 0;               // 0: acceptable; else the HTTP status to refuse with
+  std::string why;                   // the problem, one line
+  std::vector<std::string> offered;  // the subprotocols offered, in order
+  std::string protocol;              // the one chosen by default ("" for none)
 };
 
 // Checks an upgrade request (method, HTTP version, Host, Upgrade,
 // Connection, Sec-WebSocket-Version and -Key) and chooses a subprotocol: the
-// first offered that ssews serves ("ssews.v1" or "ssews"); an offer of only
-// others is refused (400), as before.
-WsUpgradeVerdict ws_check_upgrade(const HttpRequest &req);
+// first offered that is "ssews.v1", "ssews" or one of `accepted`; none when
+// none is (never a refusal: RFC 6455 4.2.2 lets the server answer without one).
+WsUpgradeVerdict ws_check_upgrade(const HttpRequest &req, const std::vector<std::string> &accepted = {});
 
 // Sec-WebSocket-Accept for a request's key: base64(SHA-1(key + GUID)).
 std::string ws_accept_key(std::string_view key);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -1373,6 +1374,114 @@ static void test_handshake_subprotocol(void **state) {
 /* Limits: max_message_size                                                  */
 /* ======================================================================== */
 
+/* The application chooses the subprotocol in the open callback (any name
+ * the client offered); without a choice, the subprotocols option or none. */
+typedef struct {
+  const char *choose;         /* the name to accept, or NULL */
+  int rc_choose, rc_unoffered, rc_outside;
+  char dflt[64];              /* ssews_event_subprotocol at open */
+  ssews_conn conn;
+} sp_ctx;
+
+static void sp_cb(ssews *ep, const ssews_event *ev, void *user) {
+  sp_ctx *x = user;
+  if (ssews_event_kind(ev) != SSEWS_EV_OPEN) return;
+  x->conn = ssews_event_conn(ev);
+  snprintf(x->dflt, sizeof x->dflt, "%s", ssews_event_subprotocol(ev));
+  x->rc_unoffered = ssews_accept_subprotocol(ep, x->conn, "never-offered");
+  if (x->choose) x->rc_choose = ssews_accept_subprotocol(ep, x->conn, x->choose);
+}
+
+static const char *handshake_protocol(int port, const char *offer, char *v, size_t n) {
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  const char *const h[] = {offer, NULL};
+  peer_http resp;
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_ws_handshake(p, "/sub", h, &resp, WAIT_MS), 0);
+  const char *got = peer_http_header(&resp, "Sec-WebSocket-Protocol", v, n);
+  peer_http_free(&resp);
+  peer_free(p);
+  return got;
+}
+
+static void test_subprotocol_chosen_by_the_application(void **state) {
+  (void)state;
+  char v[128];
+  for (int round = 0; round < 3; round++) {
+    sp_ctx x;
+    memset(&x, 0, sizeof x);
+    x.choose = round == 0 ? "superchat" : round == 1 ? "ssews.v1" : NULL;
+    const char *const opts[] = {"host", "127.0.0.1", "port", "0", "subprotocols", "chat", NULL};
+    ssews *ep = NULL;
+    assert_int_equal(ssews_open(&ep, opts, sp_cb, &x), SSEWS_OK);
+    int port = 0;
+    assert_int_equal(ssews_port(ep, &port), SSEWS_OK);
+    const char *got = handshake_protocol(port, "Sec-WebSocket-Protocol: chat, superchat, ssews.v1", v, sizeof v);
+    assert_string_equal(x.dflt, "chat"); /* the option's name, offered first */
+    assert_int_equal(x.rc_unoffered, SSEWS_EINVAL);
+    assert_non_null(got);
+    if (x.choose) {
+      assert_int_equal(x.rc_choose, SSEWS_OK);
+      assert_string_equal(got, x.choose);
+    } else {
+      assert_string_equal(got, "chat");
+    }
+    /* After the callback: too late to choose. */
+    assert_int_equal(ssews_accept_subprotocol(ep, x.conn, "chat"), SSEWS_EINVAL);
+    /* Only unknown names: answered without one, never refused. */
+    assert_null(handshake_protocol(port, "Sec-WebSocket-Protocol: mqtt, wamp", v, sizeof v));
+    ssews_close(&ep);
+  }
+}
+
+/* A client reports the subprotocol the server selected in its open event. */
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int opened;
+  char protocol[64];
+} client_open;
+
+static void client_open_cb(ssews *ep, const ssews_event *ev, void *user) {
+  (void)ep;
+  client_open *o = user;
+  if (ssews_event_kind(ev) != SSEWS_EV_OPEN) return;
+  pthread_mutex_lock(&o->mu);
+  snprintf(o->protocol, sizeof o->protocol, "%s", ssews_event_subprotocol(ev));
+  o->opened = 1;
+  pthread_cond_broadcast(&o->cv);
+  pthread_mutex_unlock(&o->mu);
+}
+
+static void test_client_reports_subprotocol(void **state) {
+  (void)state;
+  const char *const sopts[] = {"host", "127.0.0.1", "port", "0", "subprotocols", "chat", NULL};
+  ssews *srv_ep = NULL;
+  assert_int_equal(ssews_open(&srv_ep, sopts, NULL, NULL), SSEWS_OK);
+  int port = 0;
+  assert_int_equal(ssews_port(srv_ep, &port), SSEWS_OK);
+  char url[64];
+  snprintf(url, sizeof url, "ws://127.0.0.1:%d/c", port);
+  for (int v1 = 0; v1 < 2; v1++) {
+    client_open o = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, ""};
+    const char *const copts[] = {"url", url, "subprotocols", "chat", "v1", v1 ? "true" : "false", NULL};
+    ssews *cl = NULL;
+    assert_int_equal(ssews_open(&cl, copts, client_open_cb, &o), SSEWS_OK);
+    pthread_mutex_lock(&o.mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += WAIT_MS / 1000;
+    while (!o.opened && pthread_cond_timedwait(&o.cv, &o.mu, &until) == 0) {
+    }
+    pthread_mutex_unlock(&o.mu);
+    assert_true(o.opened);
+    assert_string_equal(o.protocol, v1 ? "ssews.v1" : "chat");
+    ssews_close(&cl);
+  }
+  ssews_close(&srv_ep);
+}
+
 static void test_max_message_size(void **state) {
   srv *s = *state;
   const char *const opts[] = {"max_message_size", "1000", NULL};
@@ -1623,6 +1732,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_handshake_refusals, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_handshake_426_names_supported_version, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_handshake_subprotocol, srv_setup, srv_teardown),
+      cmocka_unit_test(test_subprotocol_chosen_by_the_application),
+      cmocka_unit_test(test_client_reports_subprotocol),
       cmocka_unit_test_setup_teardown(test_max_message_size, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_liveness_silent_peer_is_dropped, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_liveness_answering_peer_stays, srv_setup, srv_teardown),

@@ -240,3 +240,34 @@ test('eventsource resumes with Last-Event-ID after the stream ends', { timeout: 
   await until(4);
   assert.deepEqual(received, ['one', 'two', 'three', 'four'], 'nothing missed, nothing twice');
 });
+
+test('the subprotocols option answers a ws client that offers one; unknown offers get none', T, async (t) => {
+  const keep = closer(t);
+  const server = keep(new Server({ port: 0, subprotocols: 'chat' }));
+  const opened = next(server, 'open');
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/room`, ['mqtt', 'chat']);
+  await once(ws, 'open');
+  assert.equal(ws.protocol, 'chat');
+  assert.equal((await opened).subprotocol, 'chat');
+  ws.close();
+  // Only unknown offers: answered 101 without a subprotocol (RFC 6455 4.2.2),
+  // which ws, strict, then fails itself; a refusal would be "Unexpected server response: 400".
+  const other = new WebSocket(`ws://127.0.0.1:${server.port}/room`, ['mqtt']);
+  const [err] = await once(other, 'error');
+  assert.equal(err.message, 'Server sent no subprotocol');
+});
+
+test('compression on: a default ws client negotiates permessage-deflate and gets broadcasts', T, async (t) => {
+  const keep = closer(t);
+  const server = keep(new Server({ port: 0, compression: 'on' }));
+  const opened = next(server, 'open');
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/?channel=feed`);
+  await once(ws, 'open');
+  await opened;
+  assert.match(ws.extensions, /permessage-deflate/);
+  const big = JSON.stringify({ rows: Array.from({ length: 50 }, (_, i) => ({ i, name: `row ${i}` })) });
+  const got = wsMessages(ws, 1);
+  server.publish('feed', big);
+  assert.equal((await got)[0][0], big);
+  ws.close();
+});

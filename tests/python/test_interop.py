@@ -269,3 +269,34 @@ async def test_ssews_sse_client_resumes_from_a_raw_server_with_last_event_id():
             assert (second.data, second.event, second.id) == ("three", "message", "a2")
     assert "last-event-id: a1" in requests[1].lower()
     assert "accept: text/event-stream" in requests[0].lower()
+
+
+async def test_server_chooses_the_subprotocol_in_the_open_callback():
+    # Any name the websockets client offers may be chosen; without a choice,
+    # an offer of unknown names is answered with none (never refused).
+    server = ssews.Server()
+    seen = []
+
+    @server.on("open")
+    def choose(ev):
+        seen.append(ev.subprotocol)
+        if "graphql-ws" in (ev.header("sec-websocket-protocol") or ""):
+            server.accept_subprotocol(ev.conn, "graphql-ws")
+        with pytest.raises(ssews.Error) as e:
+            server.accept_subprotocol(ev.conn, "never-offered")
+        assert e.value.code == ssews.ErrorCode.EINVAL and "not offered" in str(e.value)
+
+    async with server:
+        async with ws_connect(server.ws_url + "/q", subprotocols=["mqtt", "graphql-ws"]) as ws:
+            assert ws.subprotocol == "graphql-ws"
+        async with ws_connect(server.ws_url + "/q", subprotocols=["mqtt"]) as ws:
+            assert ws.subprotocol is None
+    assert seen == ["", ""]
+
+
+async def test_ssews_client_reports_the_subprotocol_the_server_selected():
+    async with ssews.Server(subprotocols="chat") as server:
+        client = ssews.Client(server.ws_url + "/c", subprotocols="chat", v1=False, reconnect=False)
+        async with client:
+            opened = await within(anext(aiter(client)))
+            assert opened.kind == "open" and opened.subprotocol == "chat"

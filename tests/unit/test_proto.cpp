@@ -1871,7 +1871,7 @@ const std::vector<KeyInfo> kAllKeys = {
     {"capture_headers", kServerOnly, "x-api-key, X-Trace"},
     {"publish_path", kServerOnly, "/pub"},
     {"header", kClientOnly, "X-Token: abc"},
-    {"subprotocols", kClientOnly, "chat,superchat"},
+    {"subprotocols", kBothRoles, "chat,superchat"},
     {"v1", kClientOnly, "false"},
     {"ca_file", kClientOnly, "/ca.pem"},
     {"insecure", kClientOnly, "yes"},

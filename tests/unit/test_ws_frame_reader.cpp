@@ -304,7 +304,17 @@ static void test_handshake(void **) {
   auto v1 = check((std::string(good) + "Sec-WebSocket-Protocol: chat, ssews.v1\r\n\r\n").c_str());
   assert_int_equal(v1.status, 0);
   assert_string_equal(v1.protocol.c_str(), "ssews.v1");
-  assert_int_equal(check((std::string(good) + "Sec-WebSocket-Protocol: chat\r\n\r\n").c_str()).status, 400);
+  // Unknown offers are not refused: no subprotocol, unless the server accepts one.
+  auto chat = check((std::string(good) + "Sec-WebSocket-Protocol: chat\r\n\r\n").c_str());
+  assert_int_equal(chat.status, 0);
+  assert_string_equal(chat.protocol.c_str(), "");
+  assert_int_equal(chat.offered.size(), 1);
+  {
+    sw::HttpRequest r;
+    std::string err;
+    assert_true(sw::parse_http_request(std::string(good) + "Sec-WebSocket-Protocol: a, chat\r\n\r\n", r, err));
+    assert_string_equal(sw::ws_check_upgrade(r, {"chat"}).protocol.c_str(), "chat");
+  }
   assert_int_equal(check("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n")
                        .status,

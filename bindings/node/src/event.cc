@@ -48,6 +48,7 @@ EventView ViewOf(const ssews_event *ev) {
       v.path = Str(ssews_event_path(ev));
       v.query = Str(ssews_event_query(ev));
       v.peer = Str(ssews_event_peer(ev));
+      v.subprotocol = Str(ssews_event_subprotocol(ev));
       size_t n = ssews_event_header_count(ev);
       v.headers.reserve(n);
       for (size_t i = 0; i < n; i++) {
@@ -93,6 +94,7 @@ OwnedEvent::OwnedEvent(const ssews_event *ev) {
   path_ = v.path;
   query_ = v.query;
   peer_ = v.peer;
+  subprotocol_ = v.subprotocol;
   reason_ = v.reason;
   for (auto &h : v.headers) headers_.emplace_back(h.first, h.second);
   for (auto *c : v.channels) channels_.emplace_back(c);
@@ -113,6 +115,7 @@ EventView OwnedEvent::View() const {
   v.path = path_.c_str();
   v.query = query_.c_str();
   v.peer = peer_.c_str();
+  v.subprotocol = subprotocol_.c_str();
   for (auto &h : headers_) v.headers.emplace_back(h.first.c_str(), h.second.c_str());
   for (auto &c : channels_) v.channels.push_back(c.c_str());
   v.code = code_;
@@ -136,6 +139,7 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
       o.Set("path", Napi::String::New(env, ev.path));
       o.Set("query", Napi::String::New(env, ev.query));
       o.Set("peer", Napi::String::New(env, ev.peer));
+      if (ev.protocol == SSEWS_PROTO_WS) o.Set("subprotocol", Napi::String::New(env, ev.subprotocol));
       Napi::Object headers = Napi::Object::New(env);
       for (auto &h : ev.headers) headers.Set(h.first, Napi::String::New(env, h.second));
       o.Set("headers", headers);

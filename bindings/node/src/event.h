@@ -21,7 +21,7 @@ struct EventView {
   const char *name = nullptr;     // may be null
   const char *id = nullptr;       // may be null
   const char *channel = nullptr;  // may be null
-  const char *path = "", *query = "", *peer = "";
+  const char *path = "", *query = "", *peer = "", *subprotocol = "";
   std::vector<std::pair<const char *, const char *>> headers;
   std::vector<const char *> channels;
   int code = 0;
@@ -42,14 +42,15 @@ class OwnedEvent {
   int kind_, protocol_, code_;
   ssews_conn conn_;
   bool binary_, has_name_, has_id_, has_channel_;
-  std::string data_, name_, id_, channel_, path_, query_, peer_, reason_;
+  std::string data_, name_, id_, channel_, path_, query_, peer_, subprotocol_, reason_;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::vector<std::string> channels_;
   int64_t delay_ms_;
 };
 
 // The event object handed to JavaScript:
-//   open:         {type, conn, protocol, path, query, peer, headers, channels}
+//   open:         {type, conn, protocol, path, query, peer, headers, channels,
+//                  subprotocol (WebSocket)}
 //   message:      {type, conn, protocol, data, binary, event, id, channel}
 //   close:        {type, conn, protocol, code, reason}
 //   reconnecting: {type, conn, protocol, attempt, delay}

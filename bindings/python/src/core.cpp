@@ -104,7 +104,7 @@ struct EventCopy {
   std::string data;
   bool binary = false;
   std::optional<std::string> name, id, channel;
-  std::string path, query, peer;
+  std::string path, query, peer, subprotocol;
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::string> channels;
   int code = 0;
@@ -137,6 +137,7 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
     if (const char *s = ssews_event_path(ev)) c.path = s;
     if (const char *s = ssews_event_query(ev)) c.query = s;
     if (const char *s = ssews_event_peer(ev)) c.peer = s;
+    if (const char *s = ssews_event_subprotocol(ev)) c.subprotocol = s;
     size_t n = ssews_event_header_count(ev);
     for (size_t i = 0; i < n; i++) {
       const char *name = nullptr, *value = nullptr;
@@ -187,24 +188,25 @@ py::object protocol_name(int protocol) {
 }
 
 // ssews.Event(kind, conn, protocol, data, event, id, channel, path, query,
-// peer, headers, channels, code, reason, delay_ms).
+// peer, headers, channels, code, reason, delay_ms, subprotocol).
 py::object to_python(const EventCopy &c, const py::object &event_cls) {
   py::object data = py::none();
   if (c.kind == SSEWS_EV_MESSAGE) data = c.binary ? py::object(py::bytes(c.data)) : text(c.data);
   py::dict headers;
-  py::object path = py::none(), query = py::none(), peer = py::none();
+  py::object path = py::none(), query = py::none(), peer = py::none(), subprotocol = py::none();
   py::tuple channels(c.channels.size());
   if (c.kind == SSEWS_EV_OPEN) {
     path = text(c.path, "surrogateescape");
     query = text(c.query, "surrogateescape");
     peer = text(c.peer);
+    if (c.protocol == SSEWS_PROTO_WS) subprotocol = text(c.subprotocol);
     for (const auto &h : c.headers)
       headers[text(h.first, "surrogateescape")] = text(h.second, "surrogateescape");
     for (size_t i = 0; i < c.channels.size(); i++) channels[i] = text(c.channels[i], "surrogateescape");
   }
   return event_cls(py::str(kind_name(c.kind)), py::int_(c.conn), protocol_name(c.protocol), data,
                    opt_text(c.name), opt_text(c.id), opt_text(c.channel), path, query, peer, headers,
-                   channels, py::int_(c.code), text(c.reason), py::int_(c.delay_ms));
+                   channels, py::int_(c.code), text(c.reason), py::int_(c.delay_ms), subprotocol);
 }
 
 // Looks up any request header of an open event while its callback runs
@@ -543,6 +545,9 @@ class Core {
   void reject(uint64_t conn, int status) {
     call("reject", [&](ssews *ep) { return ssews_reject(ep, conn, status); });
   }
+  void accept_subprotocol(uint64_t conn, const std::string &name) {
+    call("accept_subprotocol", [&](ssews *ep) { return ssews_accept_subprotocol(ep, conn, name.c_str()); });
+  }
 
   void conn_close(uint64_t conn, int code, const std::string &reason) {
     call("close the connection", [&](ssews *ep) { return ssews_conn_close(ep, conn, code, reason.c_str()); });
@@ -675,6 +680,7 @@ PYBIND11_MODULE(_core, m) {
       .def("subscribe", &Core::subscribe, py::arg("conn"), py::arg("channel"))
       .def("unsubscribe", &Core::unsubscribe, py::arg("conn"), py::arg("channel"))
       .def("reject", &Core::reject, py::arg("conn"), py::arg("status"))
+      .def("accept_subprotocol", &Core::accept_subprotocol, py::arg("conn"), py::arg("name"))
       .def("conn_close", &Core::conn_close, py::arg("conn"), py::arg("code"), py::arg("reason"))
       .def("close", &Core::close);
 

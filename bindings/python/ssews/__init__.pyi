@@ -43,6 +43,7 @@ class _ServerOptions(TypedDict, total=False):
     max_queue_bytes: Union[int, str]
     queue_policy: Literal["drop_oldest", "close"]
     compression: Literal["on", "off"]
+    subprotocols: str
     compression_window_bits: Union[int, str]
     compression_level: Union[int, str]
     compression_min_size: Union[int, str]
@@ -106,7 +107,7 @@ class Error(Exception):
 
 class Event:
     __match_args__ = ("kind", "conn", "protocol", "data", "event", "id", "channel", "path", "query", "peer",
-                      "headers", "channels", "code", "reason", "delay_ms")
+                      "headers", "channels", "code", "reason", "delay_ms", "subprotocol")
     kind: _Kind
     conn: int
     protocol: Optional[Literal["websocket", "sse"]]
@@ -122,11 +123,13 @@ class Event:
     code: int
     reason: str
     delay_ms: int
+    subprotocol: Optional[str]
     def __init__(self, kind: _Kind, conn: int = ..., protocol: Optional[Literal["websocket", "sse"]] = ...,
                  data: Union[str, bytes, None] = ..., event: Optional[str] = ..., id: Optional[str] = ...,
                  channel: Optional[str] = ..., path: Optional[str] = ..., query: Optional[str] = ...,
                  peer: Optional[str] = ..., headers: Dict[str, str] = ..., channels: Tuple[str, ...] = ...,
-                 code: int = ..., reason: str = ..., delay_ms: int = ...) -> None: ...
+                 code: int = ..., reason: str = ..., delay_ms: int = ...,
+                 subprotocol: Optional[str] = ...) -> None: ...
     @property
     def binary(self) -> bool: ...
     @overload
@@ -174,6 +177,7 @@ class Server(Endpoint):
     def subscribe(self, conn: int, channel: str) -> None: ...
     def unsubscribe(self, conn: int, channel: str) -> None: ...
     def reject(self, conn: int, status: int = ...) -> None: ...
+    def accept_subprotocol(self, conn: int, name: str) -> None: ...
     def close_conn(self, conn: int, code: int = ..., reason: str = ...) -> None: ...
 
 class Client(Endpoint):

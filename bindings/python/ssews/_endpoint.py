@@ -504,6 +504,14 @@ class Server(Endpoint):
         later it closes the connection (WebSocket close 1008)."""
         self._core.reject(conn, status)
 
+    def accept_subprotocol(self, conn: int, name: str) -> None:
+        """Inside a WebSocket connection's ``open`` callback, answer its
+        handshake with ``name``, one of the subprotocols the client offered
+        (``event.header("sec-websocket-protocol")``). Without it the default
+        (``event.subprotocol``: ssews.v1, ssews or the ``subprotocols``
+        option, else none) is used."""
+        self._core.accept_subprotocol(conn, name)
+
     def close_conn(self, conn: int, code: int = 1000, reason: str = "") -> None:
         """Close one connection: a WebSocket close frame with ``code`` (1000 or
         3000-4999) and ``reason`` (at most 123 bytes of UTF-8); an SSE stream

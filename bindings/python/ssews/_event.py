@@ -56,6 +56,7 @@ class Event:
     code: int = 0
     reason: str = ""
     delay_ms: int = 0
+    subprotocol: Optional[str] = None  # WebSocket open: the subprotocol ("" for none)
 
     @property
     def binary(self) -> bool:
@@ -93,7 +94,7 @@ class Event:
         parts = [f"kind={self.kind!r}"]
         if self.conn:
             parts.append(f"conn={self.conn}")
-        for name in ("protocol", "data", "event", "id", "channel", "path", "query", "peer"):
+        for name in ("protocol", "data", "event", "id", "channel", "path", "query", "peer", "subprotocol"):
             value = getattr(self, name)
             if value is not None and (value != "" or name == "data"):
                 if isinstance(value, str) and len(value) > 80:

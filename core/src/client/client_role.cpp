@@ -220,6 +220,7 @@ void ClientRole::opened() {
   ev->path = url_.path.substr(0, q);
   ev->query = q == std::string::npos ? "" : url_.path.substr(q + 1);
   ev->peer = url_.host;
+  if (proto() == Proto::Ws) ev->subprotocol = subprotocol_;
   e_.emit(std::move(ev));
   if (!sendq_.empty() && wsi_) lws_callback_on_writable(wsi_);
 }

@@ -96,6 +96,7 @@ class ClientRole final : public Role {
   TxScratch tx_;
   std::unique_ptr<Timer> timer_;
   std::string subprotocols_;  // offered
+  std::string subprotocol_;   // the server's selection (last handshake)
   std::mt19937 rng_{std::random_device{}()};
   std::unique_ptr<lws_retry_bo> retry_policy_;  // WebSocket ping / pong timeout
   std::atomic<size_t> queued_{0};               // bytes held for sending, from any thread

@@ -14,6 +14,7 @@ namespace sw {
 void ClientRole::ws_filter(lws *wsi) {
   // Selected is not enough: a generic server may echo the first offer.
   v1_ = v1_server_confirmed(wsi);
+  subprotocol_ = lws_header(wsi, WSI_TOKEN_PROTOCOL);  // the head is gone by the open event
 }
 
 int ClientRole::ws_receive(lws *wsi, void *in, size_t len) {

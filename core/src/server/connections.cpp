@@ -128,6 +128,20 @@ ServerRole::RequestView ServerRole::lws_request(lws *wsi) {
   }
   custom_header(wsi, "last-event-id", r.last_event_id_header);
   r.live.reset(new LwsLiveRequest(wsi));
+  // lws answers with the first offered of the protocols it serves.
+  std::string offered = lws_header(wsi, WSI_TOKEN_PROTOCOL);
+  for (size_t i = 0; i < offered.size();) {
+    size_t comma = std::min(offered.find(',', i), offered.size());
+    size_t b = offered.find_first_not_of(" \t", i), e = offered.find_last_not_of(" \t", comma - 1);
+    if (b < comma && e != std::string::npos && e >= b)
+      r.offered_protocols.push_back(offered.substr(b, e - b + 1));
+    i = comma + 1;
+  }
+  for (const auto &p : r.offered_protocols)
+    if (p == "ssews.v1" || p == "ssews") {
+      r.subprotocol = p;
+      break;
+    }
   return r;
 }
 
@@ -147,6 +161,10 @@ bool ServerRole::report_open(Conn *c, RequestView req, int &reject_status) {
   ev->peer = std::move(req.peer);
   ev->headers = std::move(req.headers);
   ev->live_request = req.live.get();
+  ev->subprotocol = req.subprotocol;
+  open_offered_ = std::move(req.offered_protocols);
+  open_protocol_ = std::move(req.subprotocol);
+  open_any_protocol_ = req.any_subprotocol;
 
   // Resume point: Last-Event-ID header (EventSource), or a query parameter
   // (WebSocket clients, and EventSource polyfills).

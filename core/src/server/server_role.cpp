@@ -125,6 +125,13 @@ Status ServerRole::start() {
       return fail(SSEWS_EOPTION, "option 'static_dir': '" + o.static_dir + "' is not a directory");
   }
   std::string host = listen_host(o);
+  for (size_t i = 0; i < o.subprotocols.size();) {
+    size_t comma = std::min(o.subprotocols.find(',', i), o.subprotocols.size());
+    std::string p = o.subprotocols.substr(i, comma - i);
+    size_t b = p.find_first_not_of(" \t"), e = p.find_last_not_of(" \t");
+    if (b != std::string::npos) accepted_protocols_.push_back(p.substr(b, e - b + 1));
+    i = comma + 1;
+  }
   // Plain HTTP on an address: the front door listens and reads each request
   // head first (front_door.h); lws gets the sockets whose heads are good.
   if (o.tls_cert.empty() && FrontDoor::can_bind(host)) {
@@ -416,6 +423,36 @@ Status ServerRole::reject(ConnId conn, int status) {
   return e_.enqueue(0, [this, conn] {
     if (Conn *c = find(conn)) start_close(c, 1008, "rejected");
   });
+}
+
+Status ServerRole::accept_subprotocol(ConnId conn, const char *name) {
+  if (!name || !*name) return fail(SSEWS_EINVAL, "subprotocol name is empty");
+  Proto proto;
+  Status st = check_live(conn, &proto);
+  if (st.failed()) return st;
+  if (proto != Proto::Ws) return fail(SSEWS_ENOTSUP, "not supported: an SSE stream has no subprotocol");
+  if (!e_.on_service_thread() || in_open_ != conn)
+    return fail(
+        SSEWS_EINVAL,
+        "a subprotocol is chosen inside the connection's open event callback (its handshake is answered "
+        "when the callback returns; in pull mode the subprotocols option chooses)");
+  std::string offered;
+  bool found = false;
+  for (const auto &p : open_offered_) {
+    found = found || p == name;
+    offered += (offered.empty() ? "" : ", ") + p;
+  }
+  if (!found)
+    return fail(SSEWS_EINVAL, std::string("subprotocol '") + name +
+                                  "' was not offered by the client (offered: " +
+                                  (offered.empty() ? "none" : offered) + ")");
+  if (!open_any_protocol_ && strcmp(name, "ssews.v1") && strcmp(name, "ssews"))
+    return fail(
+        SSEWS_ENOTSUP,
+        "not supported: on a TLS server (libwebsockets reads its WebSocket handshakes) only 'ssews' or "
+        "'ssews.v1' can be chosen");
+  open_protocol_ = name;
+  return Status::ok();
 }
 
 Status ServerRole::conn_close(ConnId conn, int code, const char *reason) {

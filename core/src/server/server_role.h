@@ -56,6 +56,7 @@ class ServerRole final : public Role {
                  const char *id) override;
   Status subscribe(ConnId conn, const char *channel, bool on) override;
   Status reject(ConnId conn, int status) override;
+  Status accept_subprotocol(ConnId conn, const char *name) override;
   Status conn_close(ConnId conn, int code, const char *reason) override;
   Status port(int &out) const override;
 
@@ -73,6 +74,9 @@ class ServerRole final : public Role {
     std::vector<std::string> query;                            // decoded "k=v" fragments
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
     std::unique_ptr<LiveRequest> live;                         // every header, while the open callback runs
+    std::vector<std::string> offered_protocols;                // WebSocket: Sec-WebSocket-Protocol, in order
+    std::string subprotocol;       // WebSocket: chosen unless the callback chooses
+    bool any_subprotocol = false;  // the callback may choose any offered name
   };
   Conn *conn_of(lws *wsi);
   Conn *find(ConnId id);
@@ -192,6 +196,10 @@ class ServerRole final : public Role {
   int open_reject_ = 0;
   bool open_subscribed_ = false;
   std::vector<std::string> open_channels_;
+  std::vector<std::string> open_offered_;        // the subprotocols the connection offered
+  std::string open_protocol_;                    // its subprotocol: the default, or the callback's choice
+  bool open_any_protocol_ = false;               // any offered name may be chosen (ssews frames it)
+  std::vector<std::string> accepted_protocols_;  // the subprotocols option
 
   std::vector<ConnId> paused_;  // peers not read until a pull-mode app catches up
   // Connections with newly queued data, written after the current service

@@ -153,7 +153,7 @@ struct ServerRole::WsTcpSink final : WsFrameReader::Sink {
 };
 
 std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
-  WsUpgradeVerdict v = ws_check_upgrade(req);
+  WsUpgradeVerdict v = ws_check_upgrade(req, accepted_protocols_);
   if (!v.status && e_.closing()) v.status = 503, v.why = "server closing";
   if (!v.status && conns_.size() >= opts().max_connections)
     v.status = 503, v.why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
@@ -174,11 +174,15 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   for (const auto &h : req.headers)
     if (carried_header(h.first)) rv.headers.push_back(h);
   rv.live.reset(new ParsedLiveRequest(std::move(req.headers)));
+  rv.offered_protocols = v.offered;
+  rv.subprotocol = v.protocol;
+  rv.any_subprotocol = true;
   int reject = 0;
   if (!report_open(c, std::move(rv), reject)) {
     forget(c, 0, "");
     return ws_refusal(static_cast<unsigned>(reject), "connection refused");
   }
+  v.protocol = open_protocol_;  // the callback's choice, or the default
 
   // The head was only peeked: read it off, so the reader starts at the first frame.
   for (size_t left = head_len; left;) {
