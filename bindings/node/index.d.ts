@@ -169,6 +169,8 @@ export interface ClientOptions {
   /** Extra WebSocket subprotocols to offer besides ssews.v1. */
   subprotocols?: string | string[];
   v1?: boolean;
+  /** 'on': offer permessage-deflate (WebSocket). */
+  compression?: 'on' | 'off';
   ca_file?: string;
   insecure?: boolean;
   connect_timeout?: number;

@@ -57,9 +57,10 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"queue_policy", kOptServer, "enum", "drop_oldest",
      "`drop_oldest` (oldest queued messages dropped, one error event per episode) or `close` (WebSocket close "
      "1008, SSE stream ended)"},
-    {"compression", kOptServer, "enum", "off",
-     "`on`: answer a WebSocket client's permessage-deflate offer (RFC 7692; plain-TCP servers), always with "
-     "no context takeover either way, so a broadcast is compressed once and shared; `off`: decline it"},
+    {"compression", kOptBoth, "enum", "off",
+     "`on`: a server answers a WebSocket client's permessage-deflate offer (RFC 7692; plain-TCP servers), "
+     "always with no context takeover either way, so a broadcast is compressed once and shared; a WebSocket "
+     "client offers it; `off`: neither"},
     {"compression_window_bits", kOptServer, "integer", "15",
      "largest deflate window (9-15) ssews compresses with; a client's server_max_window_bits may lower it"},
     {"compression_level", kOptServer, "integer", "6", "zlib compression level (1 fastest - 9 smallest)"},

@@ -186,3 +186,22 @@ def test_compressed_frames_are_smaller_on_the_wire(serve):
         payload = buf[2:2 + n] if n < 126 else buf[4:4 + int.from_bytes(buf[2:4], "big")]
         assert len(payload) < len(JSON_2K) // 2
         assert zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff").decode() == JSON_2K
+
+
+def test_ssews_client_and_server_both_compress(serve):
+    """ssews connect with compression=on against ssews serve with it on: the
+    client (libwebsockets' permessage-deflate) and the server (ssews') agree."""
+    from test_cli import Proc
+    import signal
+    _, port = serve("--echo", "--option", "compression=on")
+    p = Proc("connect", "--json", "--option", "compression=on", f"ws://127.0.0.1:{port}/z", stdin=subprocess.PIPE)
+    try:
+        p.json_event("open")
+        p.p.stdin.write(JSON_2K + "\n")
+        p.p.stdin.flush()
+        assert p.json_event("message")["data"] == JSON_2K
+        assert p.stop(signal.SIGINT) == 0
+    finally:
+        if p.p.poll() is None:
+            p.p.kill()
+        p.p.wait(TIMEOUT)

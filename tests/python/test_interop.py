@@ -300,3 +300,27 @@ async def test_ssews_client_reports_the_subprotocol_the_server_selected():
         async with client:
             opened = await within(anext(aiter(client)))
             assert opened.kind == "open" and opened.subprotocol == "chat"
+
+
+async def test_ssews_client_with_compression_talks_to_a_default_websockets_server():
+    # websockets' server accepts permessage-deflate by default; the ssews
+    # client offers it with compression="on" and inflates, within max_message_size.
+    negotiated = []
+    big = json.dumps([{"row": i, "text": "the same words again"} for i in range(200)])
+
+    async def handler(ws):
+        negotiated.append([type(e).__name__ for e in ws.protocol.extensions])
+        msg = await ws.recv()
+        await ws.send(msg)
+        await ws.send(b"\x00" * 300_000)  # compresses to a few hundred bytes; over the client's limit
+
+    async with ws_serve(handler, "127.0.0.1", 0) as wss:
+        port = wss.sockets[0].getsockname()[1]
+        async with ssews.Client(f"ws://127.0.0.1:{port}/", compression="on", max_message_size=100_000,
+                                reconnect=False) as client:
+            await expect(client, "open")
+            client.send(big)
+            assert (await expect(client, "message")).data == big
+            err = await expect(client, "error")
+            assert err.code == ssews.ErrorCode.ETOOBIG
+    assert negotiated == [["PerMessageDeflate"]]

@@ -1858,7 +1858,7 @@ const std::vector<KeyInfo> kAllKeys = {
     {"max_partial_bytes", kServerOnly, "4096"},
     {"max_queue_bytes", kBothRoles, "2048"},
     {"queue_policy", kServerOnly, "close"},
-    {"compression", kServerOnly, "on"},
+    {"compression", kBothRoles, "on"},
     {"compression_window_bits", kServerOnly, "10"},
     {"compression_level", kServerOnly, "1"},
     {"compression_min_size", kServerOnly, "100"},

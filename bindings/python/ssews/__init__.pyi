@@ -57,6 +57,7 @@ class _ServerOptions(TypedDict, total=False):
     publish_path: str
 
 class _ClientOptions(TypedDict, total=False):
+    compression: Literal["on", "off"]
     ping_interval: Union[int, str]
     pong_timeout: Union[int, str]
     max_message_size: Union[int, str]

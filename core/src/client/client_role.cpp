@@ -94,6 +94,15 @@ Status ClientRole::start() {
   vi.timeout_secs = o.connect_timeout;
   vi.connect_timeout_secs = o.connect_timeout;
   if (!o.ca_file.empty()) vi.client_ssl_ca_filepath = o.ca_file.c_str();
+  // compression=on: offer permessage-deflate (lws' own extension compresses
+  // what the client sends and inflates what it receives; a message inflated
+  // past max_message_size still fails with 1009 in ws_receive).
+  static const lws_extension kDeflate[] = {
+      {"permessage-deflate", lws_extension_callback_pm_deflate,
+       "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+      {nullptr, nullptr, nullptr},
+  };
+  if (o.compression && url_.websocket) vi.extensions = kDeflate;
   vhost_ = lws_create_vhost(e_.ctx(), &vi);
   if (!vhost_) return fail(SSEWS_ETLS, "cannot set up the client (TLS with ca_file '" + o.ca_file + "')");
   return Status::ok();
