@@ -52,6 +52,8 @@ const char *reason_of(unsigned status) {
       return "Bad Request";
     case 408:
       return "Request Timeout";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 503:
@@ -181,6 +183,7 @@ std::string head_refusal(const HeadVerdict &v) {
   std::string body = v.message + "\n";
   return "HTTP/1.1 " + std::to_string(v.status) + " " + reason_of(v.status) +
          "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
+         (v.retry_after ? "\r\nRetry-After: " + std::to_string(v.retry_after) : std::string()) +
          "\r\nConnection: close\r\n\r\n" + body;
 }
 

@@ -179,10 +179,11 @@ static void test_good_heads_pass_with_what_follows(void **state) {
   ssews *ep = start_server(&r, NULL, &port);
   peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
   assert_non_null(p);
-  static const char hs[] = "GET /c HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-                           /* a masked text frame "hi" (mask 0) */
-                           "\x81\x82\0\0\0\0hi";
+  static const char hs[] =
+      "GET /c HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+      /* a masked text frame "hi" (mask 0) */
+      "\x81\x82\0\0\0\0hi";
   assert_int_equal(peer_write(p, hs, sizeof hs - 1), 0);
   char *head = NULL;
   assert_true(peer_read_until(p, "\r\n\r\n", &head, WAIT_MS) > 0);
@@ -196,7 +197,8 @@ static void test_good_heads_pass_with_what_follows(void **state) {
   free(m);
   peer_free(p);
 
-  static const char *const others[] = {"GET /none HTTP/1.1\nHost: x\n\n", "\r\nGET /none HTTP/1.1\r\nHost: x\r\n\r\n"};
+  static const char *const others[] = {"GET /none HTTP/1.1\nHost: x\n\n",
+                                       "\r\nGET /none HTTP/1.1\r\nHost: x\r\n\r\n"};
   for (size_t i = 0; i < 2; i++) {
     peer *q = peer_connect("127.0.0.1", port, 0, WAIT_MS);
     assert_non_null(q);
@@ -242,7 +244,7 @@ static void test_largest_head_is_served(void **state) {
  * the kernel yet: TCP_DEFER_ACCEPT.) */
 static void test_heads_being_read_are_bounded(void **state) {
   (void)state;
-  const char *const opts[] = {"max_connections", "2", NULL};
+  const char *const opts[] = {"max_pending_heads", "2", NULL};
   int port;
   ssews *ep = start_server(NULL, opts, &port);
   peer *idle[2];
@@ -253,7 +255,7 @@ static void test_heads_being_read_are_bounded(void **state) {
   }
   answer a;
   send_raw(port, "G", 1, &a);
-  expect_refusal(&a, 503, "max_connections");
+  expect_refusal(&a, 503, "max_pending_heads 2");
   for (int i = 0; i < 2; i++) {
     assert_int_equal(peer_write(idle[i], "Host: x\r\n\r\n", 11), 0);
     char *h = NULL;

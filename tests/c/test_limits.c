@@ -16,7 +16,9 @@
 #include "harness.h"
 #include "peer.h"
 
-static int message_number(const unsigned char *m) { return atoi((const char *)m); }
+static int message_number(const unsigned char *m) {
+  return atoi((const char *)m);
+}
 
 static void slow_consumer(const char *policy) {
   enum { COUNT = 96, SIZE = 256 * 1024 }; /* 24 MiB: more than the kernel buffers hold */
@@ -128,8 +130,10 @@ static void test_max_connections(void **state) {
 static void test_many_sse_streams_leave_room(void **state) {
   (void)state;
   enum { STREAMS = 300 };
+  /* All from 127.0.0.1: more than one address may open by default. */
+  const char *const opts[] = {"max_connections_per_ip", "0", "handshake_rate_per_ip", "0", NULL};
   int port;
-  ssews *ep = start_server(NULL, NULL, &port);
+  ssews *ep = start_server(NULL, opts, &port);
   static peer *streams[STREAMS];
   const char *const h[] = {"Accept: text/event-stream", NULL};
   for (int i = 0; i < STREAMS; i++) {
@@ -170,9 +174,11 @@ static void *publisher(void *arg) {
     int n = snprintf(buf, sizeof buf, "%d:%d", a->thread, i);
     int rc;
     if (a->conn) {
-      while ((rc = ssews_send(a->ep, a->conn, buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL) usleep(100);
+      while ((rc = ssews_send(a->ep, a->conn, buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL)
+        usleep(100);
     } else {
-      while ((rc = ssews_publish(a->ep, "mt", buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL) usleep(100);
+      while ((rc = ssews_publish(a->ep, "mt", buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL)
+        usleep(100);
     }
     if (rc != SSEWS_OK) return (void *)1;
   }
@@ -300,7 +306,8 @@ static void test_tls_wss_and_https_sse(void **state) {
 static void test_bad_tls_files(void **state) {
   (void)state;
   /* Files that exist but hold no certificate: a TLS error, not a crash. */
-  const char *opts[] = {"host", "127.0.0.1", "port", "0", "tls_cert", "/etc/hostname", "tls_key", "/etc/hostname", NULL};
+  const char *opts[] = {"host",          "127.0.0.1", "port",          "0", "tls_cert",
+                        "/etc/hostname", "tls_key",   "/etc/hostname", NULL};
   ssews *ep = NULL;
   int rc = ssews_open(&ep, opts, NULL, NULL);
   assert_int_equal(rc, SSEWS_ETLS);

@@ -969,10 +969,12 @@ void test_json_quote(void **) {
   EXPECT_STR(quote("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8"),
              "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8\"");
   // Bytes that are not UTF-8 become U+FFFD, each: the output stays valid JSON.
-  EXPECT_STR(quote("a\xff" "b"), R"("a\ufffdb")");
-  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                        // truncated
-  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                // overlong NUL
-  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");       // a surrogate
+  EXPECT_STR(quote("a\xff"
+                   "b"),
+             R"("a\ufffdb")");
+  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                             // truncated
+  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                   // overlong NUL
+  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");         // a surrogate
   EXPECT_STR(quote("\xe2\x82\xc3\xa9"), "\"\\ufffd\\ufffd\xc3\xa9\"");  // resyncs
   // Every control character, exactly.
   const char *short_esc[32] = {};
@@ -1634,8 +1636,9 @@ int static_setup(void **state) {
   if (!ok) return -1;
   ok = write_file(r + "/index.html", "root index") && write_file(r + "/a.txt", "a") &&
        write_file(r + "/sub/index.html", "sub index") && write_file(r + "/sub/deep/file.css", "css") &&
-       write_file(r + "/noindex/x.txt", "x") && write_file(r + "/sp ace.txt", "space") && write_file(r + "/100%.txt", "pct") &&
-       write_file(out + "/secret.txt", "secret") && write_file(out2 + "/secret.txt", "secret2") &&
+       write_file(r + "/noindex/x.txt", "x") && write_file(r + "/sp ace.txt", "space") &&
+       write_file(r + "/100%.txt", "pct") && write_file(out + "/secret.txt", "secret") &&
+       write_file(out2 + "/secret.txt", "secret2") &&
        symlink((out + "/secret.txt").c_str(), (r + "/link_out").c_str()) == 0 &&
        symlink("../outside/secret.txt", (r + "/link_out_rel").c_str()) == 0 &&
        symlink(out.c_str(), (r + "/link_dir_out").c_str()) == 0 &&
@@ -1814,6 +1817,17 @@ const std::vector<NumKey> &num_keys() {
        [](const O &o) { return uint64_t(o.max_queue_bytes); }},
       {"max_header_size", kServerOnly, 256, 65535, [](const O &o) { return uint64_t(o.max_header_size); }},
       {"handshake_timeout", kServerOnly, 1, 3600, [](const O &o) { return uint64_t(o.handshake_timeout); }},
+      {"head_timeout", kServerOnly, 1, 3600, [](const O &o) { return uint64_t(o.head_timeout); }},
+      {"max_pending_heads", kServerOnly, 1, 1000000,
+       [](const O &o) { return uint64_t(o.max_pending_heads); }},
+      {"max_pending_heads_per_ip", kServerOnly, 0, 1000000,
+       [](const O &o) { return uint64_t(o.max_pending_heads_per_ip); }},
+      {"max_connections_per_ip", kServerOnly, 0, 1000000,
+       [](const O &o) { return uint64_t(o.max_connections_per_ip); }},
+      {"handshake_rate_per_ip", kServerOnly, 0, 1000000,
+       [](const O &o) { return uint64_t(o.handshake_rate_per_ip); }},
+      {"handshake_burst_per_ip", kServerOnly, 1, 1000000,
+       [](const O &o) { return uint64_t(o.handshake_burst_per_ip); }},
       {"max_pending_bytes", kBothRoles, 1024, uint64_t(1) << 36,
        [](const O &o) { return uint64_t(o.max_pending_bytes); }},
       {"max_event_queue", kBothRoles, 1, 100000000, [](const O &o) { return uint64_t(o.max_event_queue); }},
@@ -1852,6 +1866,12 @@ const std::vector<KeyInfo> kAllKeys = {
     {"queue_policy", kServerOnly, "close"},
     {"max_header_size", kServerOnly, "512"},
     {"handshake_timeout", kServerOnly, "11"},
+    {"head_timeout", kServerOnly, "4"},
+    {"max_pending_heads", kServerOnly, "20"},
+    {"max_pending_heads_per_ip", kServerOnly, "21"},
+    {"max_connections_per_ip", kServerOnly, "22"},
+    {"handshake_rate_per_ip", kServerOnly, "23"},
+    {"handshake_burst_per_ip", kServerOnly, "24"},
     {"max_pending_bytes", kBothRoles, "4096"},
     {"max_event_queue", kBothRoles, "13"},
     {"log_level", kBothRoles, "info"},
@@ -1901,6 +1921,12 @@ void test_options_defaults(void **) {
   assert_true(o.queue_drop_oldest);
   assert_int_equal(o.max_header_size, 8192);
   assert_int_equal(o.handshake_timeout, 10);
+  assert_int_equal(o.head_timeout, 5);
+  assert_int_equal(o.max_pending_heads, 1024);
+  assert_int_equal(o.max_pending_heads_per_ip, 32);
+  assert_int_equal(o.max_connections_per_ip, 256);
+  assert_int_equal(o.handshake_rate_per_ip, 100);
+  assert_int_equal(o.handshake_burst_per_ip, 200);
   assert_int_equal(o.max_pending_bytes, 64u << 20);
   assert_int_equal(o.max_event_queue, 100000);
   EXPECT_STR(o.log_level, "error");

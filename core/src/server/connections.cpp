@@ -2,6 +2,7 @@
 // the application's decision, acceptance (subscriptions, resume), closing,
 // and the one close event each opened connection is owed.
 #include <libwebsockets.h>
+#include <sys/socket.h>
 
 #include <cstring>
 
@@ -47,6 +48,13 @@ bool is_pseudo_token(int t) {
     default:
       return false;
   }
+}
+
+IpKey peer_key(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0) return IpKey();
+  return ip_key(reinterpret_cast<sockaddr *>(&ss));
 }
 
 }  // namespace
@@ -215,8 +223,29 @@ void ServerRole::drop(Conn *c) {
 }
 
 int ServerRole::conn_gone(lws *wsi) {
+  auto ip = ip_of_.find(wsi);  // the first of the callbacks that end a wsi uncounts it
+  if (ip != ip_of_.end()) {
+    limits_.conn_closed(ip->second);
+    ip_of_.erase(ip);
+  }
   if (Conn *c = conn_of(wsi)) finish(c);
   return 0;
+}
+
+// Per-address limits where lws listens itself (TLS): checked as lws accepts,
+// before the TLS handshake. Nothing can be answered before it, so a refused
+// socket is closed (the front door answers 429 on plain HTTP).
+int ServerRole::filter_connection(int fd) {
+  return limits_.admit(peer_key(fd), steady_ms(), false) ? -1 : 0;
+}
+
+// Every server connection lws holds, whoever accepted it, counts against
+// its address until it ends (conn_gone).
+void ServerRole::count_conn(lws *wsi) {
+  IpKey key = peer_key(lws_get_socket_fd(wsi));
+  if (key.empty()) return;  // the door's own descriptor, not a peer
+  limits_.conn_open(key);
+  ip_of_[wsi] = std::move(key);
 }
 
 // Reports the close with the best code we know and forgets the connection.

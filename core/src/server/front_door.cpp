@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "http_head.h"
+#include "per_ip_limits.h"
 
 namespace sw {
 
@@ -49,10 +50,11 @@ bool parse_addr(const std::string &host, int port, sockaddr_storage &ss, socklen
 }
 
 // A status and a one-line message as the door answers them.
-std::string answer(unsigned status, std::string message) {
+std::string answer(unsigned status, std::string message, unsigned retry_after = 0) {
   HeadVerdict v;
   v.status = status;
   v.message = std::move(message);
+  v.retry_after = retry_after;
   return head_refusal(v);
 }
 
@@ -63,12 +65,25 @@ void answer_and_shut(int fd, const std::string &answer) {
   shutdown(fd, SHUT_WR);
 }
 
+// Answers a connection refused as it comes, without an entry of its own (a
+// lingering one would take a place in the pool the refusal protects): what
+// it sent so far is read first, so the close is no reset that could beat
+// the answer to the peer.
+void answer_and_close(int fd, const std::string &answer) {
+  char buf[16 * 1024];
+  ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  (void)n;
+  answer_and_shut(fd, answer);
+  close(fd);
+}
+
 }  // namespace
 
 struct FrontDoor::Loop {
   struct Pending {
     int fd;
     HeadChecker head;
+    IpKey ip;                // counted in limits' heads until the head is done
     size_t seen = 0;         // bytes peeked and fed to head so far
     bool lingering = false;  // answered: reading only to drop what comes
     bool watched = false;    // in the epoll set
@@ -107,7 +122,9 @@ struct FrontDoor::Loop {
 
   void service();
   void accept_all();
-  void admit(int fd);
+  void admit(int fd, const sockaddr *peer);
+  void head_done(Pending &p);
+  int head_timeout_s() const { return std::min(cfg.head_timeout_s, cfg.handshake_timeout_s); }
   void readable(uint64_t id, bool peer_done = false);
   void judge(uint64_t id, Pending &p);
   void refuse(uint64_t id, Pending &p, const HeadVerdict &v);
@@ -199,9 +216,11 @@ void FrontDoor::Loop::service() {
 void FrontDoor::Loop::accept_all() {
   // A bounded batch, so heads already accepted are read between batches.
   for (int i = 0; i < 64; i++) {
-    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(listen_fd, reinterpret_cast<sockaddr *>(&peer), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      admit(fd);
+      admit(fd, reinterpret_cast<sockaddr *>(&peer));
       continue;
     }
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -212,17 +231,28 @@ void FrontDoor::Loop::accept_all() {
   }
 }
 
-void FrontDoor::Loop::admit(int fd) {
+void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
+  IpKey ip = cfg.limits ? ip_key(peer) : IpKey();
+  if (cfg.limits) {
+    // Per address first: one address at its limit is told so (429), and
+    // does not learn how full the pool is.
+    IpRefusal r = cfg.limits->admit(ip, steady_ms(), true);
+    if (r) return answer_and_close(fd, answer(r.status, r.message, r.retry_after));
+  }
   if (pending.size() >= cfg.max_pending) {
-    answer_and_shut(fd, answer(503, "too many request heads being read at once (max_connections)"));
-    close(fd);
-    return;
+    if (cfg.limits) cfg.limits->head_done(ip);
+    return answer_and_close(
+        fd, answer(503,
+                   "too many request heads being read at once (" + cfg.max_pending_option + " " +
+                       std::to_string(cfg.max_pending) + ")",
+                   1));
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as lws sets on what it accepts
   uint64_t id = next_id++;
-  pending.emplace(id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile)});
-  heads_due.push_back({Clock::now() + std::chrono::seconds(cfg.handshake_timeout_s), id});
+  pending.emplace(
+      id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile), std::move(ip)});
+  heads_due.push_back({Clock::now() + std::chrono::seconds(head_timeout_s()), id});
   // A client usually sends its head right behind the TCP handshake: when it
   // is all there, it is judged now, and the socket never joins the epoll set.
   readable(id);
@@ -279,6 +309,7 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
   }
   int fd = p.fd;
   if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+  head_done(p);  // lws counts it from here (PerIpLimits::conn_open)
   pending.erase(id);
   if (!(*handoff)(fd)) {
     answer_and_shut(fd, answer(503, "the server is closing"));
@@ -286,7 +317,13 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
   }
 }
 
+void FrontDoor::Loop::head_done(Pending &p) {
+  if (cfg.limits && !p.ip.empty()) cfg.limits->head_done(p.ip);
+  p.ip.clear();
+}
+
 void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
+  head_done(p);  // lingering holds a descriptor, not a head
   answer_and_shut(p.fd, head_refusal(v));
   p.lingering = true;
   linger_due.push_back({Clock::now() + kLinger, id});
@@ -296,6 +333,7 @@ void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
 void FrontDoor::Loop::forget(uint64_t id) {
   auto it = pending.find(id);
   if (it == pending.end()) return;
+  head_done(it->second);
   close(it->second.fd);  // also takes it out of the epoll set
   pending.erase(it);
 }
@@ -312,8 +350,9 @@ void FrontDoor::Loop::expire(Clock::time_point now) {
     }
     HeadVerdict late;
     late.status = 408;
-    late.message = "request head not complete within handshake_timeout (" +
-                   std::to_string(cfg.handshake_timeout_s) + " s)";
+    late.message = std::string("request head not complete within ") +
+                   (cfg.head_timeout_s < cfg.handshake_timeout_s ? "head_timeout" : "handshake_timeout") +
+                   " (" + std::to_string(head_timeout_s()) + " s)";
     refuse(id, it->second, late);
   }
   while (!linger_due.empty() && linger_due.front().at <= now) {

@@ -28,13 +28,19 @@
 // lws 4.1 closes the descriptor of every wsi it frees
 // (__lws_close_free_wsi_final), so none could be handed on without a dup().
 //
-// Bounds: a connection has handshake_timeout seconds to send its head (408
-// after, if it sent anything; checked at each expire(), once a second).
+// Bounds: a connection has head_timeout seconds (at most handshake_timeout)
+// to send its head (408 after, if it sent anything; checked at each
+// expire(), once a second): a slow-loris client, a header byte every few
+// seconds, holds its place that long and no longer.
 // A connection that has sent nothing is not handed over by the kernel until
 // its first bytes come, or handshake_timeout has passed (TCP_DEFER_ACCEPT):
 // an idle connection costs no descriptor and no entry here meanwhile.
-// Heads being read are at most max_connections (more are answered 503):
-// they are not lws connections yet, so the bound is their own. At most
+// Heads being read are at most max_pending_heads (and max_connections; more
+// are answered 503): they are not lws connections yet, so the bound is their
+// own. One address may hold max_pending_heads_per_ip of them, and open
+// connections at handshake_rate_per_ip, with max_connections_per_ip heads
+// and connections together (per_ip_limits.h; 429 with Retry-After beyond),
+// so a few slow or greedy addresses cannot fill the pool for all. At most
 // max_header_size + 1 bytes are peeked. A refused connection is read (and
 // what it sends dropped) for up to a second after its answer, so the close
 // does not reset the connection before the peer has read the answer.
@@ -53,6 +59,8 @@
 
 namespace sw {
 
+class PerIpLimits;
+
 class FrontDoor {
  public:
   struct Config {
@@ -60,8 +68,13 @@ class FrontDoor {
     int port = 0;      // 0: the kernel picks one
     size_t max_header_size = 8192;
     int handshake_timeout_s = 10;
-    size_t max_pending = 10000;        // heads being read at once
-    std::vector<std::string> fragile;  // see HeadChecker
+    int head_timeout_s = 5;      // for a head to arrive whole (at most handshake_timeout_s)
+    size_t max_pending = 10000;  // heads being read at once
+    std::string max_pending_option = "max_pending_heads";  // named in the 503
+    std::vector<std::string> fragile;                      // see HeadChecker
+    // Per-address shares and rates (null: none). Not owned; it outlives
+    // the door. The door counts heads in it; lws' side counts connections.
+    PerIpLimits *limits = nullptr;
   };
   // Takes a connection whose head is good (unread, in the socket), from
   // inside service(). Returns true when it took the descriptor; false: the

@@ -82,7 +82,21 @@ std::string listen_host(const Options &o) {
 
 }  // namespace
 
-ServerRole::ServerRole(Engine &e) : Role(e), hub_(e.opts().history, make_epoch()) {}
+namespace {
+
+PerIpConfig per_ip_config(const Options &o) {
+  PerIpConfig c;
+  c.max_connections = o.max_connections_per_ip;
+  c.max_heads = o.max_pending_heads_per_ip;
+  c.rate = o.handshake_rate_per_ip;
+  c.burst = o.handshake_burst_per_ip;
+  return c;
+}
+
+}  // namespace
+
+ServerRole::ServerRole(Engine &e)
+    : Role(e), limits_(per_ip_config(e.opts())), hub_(e.opts().history, make_epoch()) {}
 
 ServerRole::~ServerRole() = default;
 
@@ -126,7 +140,12 @@ Status ServerRole::start() {
     dc.port = o.port;
     dc.max_header_size = o.max_header_size;
     dc.handshake_timeout_s = static_cast<int>(o.handshake_timeout);
-    dc.max_pending = o.max_connections;
+    dc.head_timeout_s = static_cast<int>(o.head_timeout);
+    // Heads being read are connections too: the smaller bound holds.
+    dc.max_pending = std::min<size_t>(o.max_pending_heads, o.max_connections);
+    dc.max_pending_option =
+        o.max_pending_heads <= o.max_connections ? "max_pending_heads" : "max_connections";
+    dc.limits = &limits_;
     dc.fragile = lws_known_header_names();
     door_ = std::make_unique<FrontDoor>();
     Status st = door_->open(dc);
@@ -204,6 +223,11 @@ bool ServerRole::hold(size_t bytes) {
 
 int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:  // lws listens (TLS): in is the accepted socket
+      return filter_connection(static_cast<int>(reinterpret_cast<intptr_t>(in)));
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+      count_conn(wsi);
+      return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       return confirm_upgrade(wsi, static_cast<const char *>(in));
     case LWS_CALLBACK_ADD_HEADERS:  // the 101 confirms ssews.v1 (see v1_confirm.h)
@@ -262,6 +286,7 @@ void ServerRole::run_message(Cmd &cmd) {
 void ServerRole::tick() {
   int64_t now = lws_now_usecs();
   if (door_) door_->expire();
+  limits_.sweep(steady_ms());
   check_sse_hangups(now);
   ping_silent_peers(static_cast<uint32_t>(now / 1000));
   sse_heartbeats(now);

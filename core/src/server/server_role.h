@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hub.h"
+#include "per_ip_limits.h"
 #include "role.h"
 #include "server/conn.h"
 #include "server/front_door.h"
@@ -70,6 +71,8 @@ class ServerRole final : public Role {
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
   void drop(Conn *c);
   int conn_gone(lws *wsi);
+  int filter_connection(int fd);  // lws accepted a socket (TLS path): per-address check
+  void count_conn(lws *wsi);      // lws holds a new server connection: per-address count
   void finish(Conn *c);
   void forget(Conn *c, int code, const std::string &reason);
   void report_error(Conn *c, int err, const std::string &why);
@@ -126,6 +129,10 @@ class ServerRole final : public Role {
 
   int bound_port_ = 0;
   lws_vhost *vhost_ = nullptr;
+  // Per-address counts and rates (per_ip_limits.h): the door counts heads,
+  // connections.cpp the connections lws holds, by their address (ip_of_).
+  PerIpLimits limits_;
+  std::unordered_map<lws *, IpKey> ip_of_;
   std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
   lws *door_wsi_ = nullptr;          // the door's epoll descriptor, as lws polls it
   FrontDoor::Handoff hand_in_;       // gives a socket with a good head to lws
