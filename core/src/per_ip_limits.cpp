@@ -44,15 +44,17 @@ void PerIpLimits::refill(Entry &e, int64_t now_ms) const {
   }
 }
 
-IpRefusal PerIpLimits::admit(const IpKey &key, int64_t now_ms, bool head) {
+// A new address starts with a full bucket (at_ms 0: nothing to refill).
+PerIpLimits::Entry &PerIpLimits::entry(const IpKey &key) {
+  auto ins = by_ip_.try_emplace(key);
+  if (ins.second) ins.first->second.tokens = cfg_.burst;
+  return ins.first->second;
+}
+
+IpRefusal PerIpLimits::admit(const IpKey &key, int64_t now_ms) {
   IpRefusal r;
   if (key.empty()) return r;
-  auto ins = by_ip_.try_emplace(key);
-  Entry &e = ins.first->second;
-  if (ins.second) {
-    e.tokens = cfg_.burst;
-    e.at_ms = now_ms;
-  }
+  Entry &e = entry(key);
   if (cfg_.rate > 0) {
     refill(e, now_ms);
     if (e.tokens < 1) {
@@ -70,14 +72,22 @@ IpRefusal PerIpLimits::admit(const IpKey &key, int64_t now_ms, bool head) {
     r.retry_after = kCountRetryS;
     r.message = "too many connections from your address: " +
                 limit_text("max_connections_per_ip", cfg_.max_connections);
-  } else if (head && cfg_.max_heads && e.heads >= cfg_.max_heads) {
+  }
+  return r;
+}
+
+IpRefusal PerIpLimits::head_begin(const IpKey &key) {
+  IpRefusal r;
+  if (key.empty()) return r;
+  Entry &e = entry(key);
+  if (cfg_.max_heads && e.heads >= cfg_.max_heads) {
     r.status = 429;
     r.retry_after = kCountRetryS;
     r.message = "too many request heads being read from your address: " +
                 limit_text("max_pending_heads_per_ip", cfg_.max_heads);
-  } else if (head) {
-    e.heads++;
+    return r;
   }
+  e.heads++;
   return r;
 }
 
@@ -90,9 +100,7 @@ void PerIpLimits::head_done(const IpKey &key) {
 
 void PerIpLimits::conn_open(const IpKey &key) {
   if (key.empty()) return;
-  auto ins = by_ip_.try_emplace(key);
-  if (ins.second) ins.first->second.tokens = cfg_.burst;  // at_ms 0: refilled at its next admit
-  ins.first->second.conns++;
+  entry(key).conns++;
 }
 
 void PerIpLimits::conn_closed(const IpKey &key) {

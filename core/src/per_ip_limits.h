@@ -65,13 +65,16 @@ class PerIpLimits {
   explicit PerIpLimits(const PerIpConfig &cfg = PerIpConfig()) : cfg_(cfg) {}
 
   // A new connection from key, now_ms on a monotonic clock: takes a
-  // handshake token, then checks heads + conns (and, for a head, heads).
-  // head: it starts a head at the front door, and is counted in heads when
-  // admitted; else (lws accepted it: TLS) nothing is counted here, and
-  // conn_open() counts it once lws holds it.
-  IpRefusal admit(const IpKey &key, int64_t now_ms, bool head);
-  // A head was read whole (the door hands it to lws: conn_open() follows),
-  // refused or dropped.
+  // handshake token, then checks heads + conns. Counts nothing: the door
+  // counts it with head_begin() while its head is arriving, and
+  // conn_open() once lws holds it.
+  IpRefusal admit(const IpKey &key, int64_t now_ms);
+  // The connection's head did not come whole at once: it takes a place in
+  // the address's share of heads being read, if there is one, until
+  // head_done().
+  IpRefusal head_begin(const IpKey &key);
+  // A head begun was read whole (the door hands it to lws: conn_open()
+  // follows), refused or dropped.
   void head_done(const IpKey &key);
   // lws holds a connection (handed over by the door, or accepted itself),
   // until conn_closed().
@@ -92,6 +95,7 @@ class PerIpLimits {
     double tokens = 0;
     int64_t at_ms = 0;  // when tokens was last brought up to date
   };
+  Entry &entry(const IpKey &key);
   void refill(Entry &e, int64_t now_ms) const;
   bool idle(const Entry &e) const;
   void maybe_drop(const IpKey &key);

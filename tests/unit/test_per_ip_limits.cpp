@@ -38,6 +38,12 @@ IpKey key_of(const char *text) {
   return sw::ip_key(reinterpret_cast<sockaddr *>(&ss));
 }
 
+// A connection whose head comes in pieces, as the door counts it: admit, then head_begin.
+sw::IpRefusal slow_head(PerIpLimits &l, const IpKey &k, int64_t now_ms = 0) {
+  sw::IpRefusal r = l.admit(k, now_ms);
+  return r ? r : l.head_begin(k);
+}
+
 PerIpConfig no_rate(size_t conns, size_t heads) {
   PerIpConfig c;
   c.max_connections = conns;
@@ -63,16 +69,19 @@ void test_keys(void **) {
 void test_head_share(void **) {
   PerIpLimits l(no_rate(10, 2));
   IpKey a = key_of("10.0.0.1"), b = key_of("10.0.0.2");
-  assert_int_equal(l.admit(a, 0, true).status, 0);
-  assert_int_equal(l.admit(a, 0, true).status, 0);
-  sw::IpRefusal r = l.admit(a, 0, true);
+  assert_int_equal(slow_head(l, a, 0).status, 0);
+  assert_int_equal(slow_head(l, a, 0).status, 0);
+  sw::IpRefusal r = slow_head(l, a, 0);
   assert_int_equal(r.status, 429);
   assert_true(r.retry_after > 0);
   assert_non_null(strstr(r.message.c_str(), "max_pending_heads_per_ip (2)"));
   assert_int_equal(l.heads(a), 2);
-  assert_int_equal(l.admit(b, 0, true).status, 0);  // another address has its own share
+  assert_int_equal(slow_head(l, b, 0).status, 0);  // another address has its own share
   l.head_done(a);
-  assert_int_equal(l.admit(a, 0, true).status, 0);
+  assert_int_equal(slow_head(l, a, 0).status, 0);
+  assert_int_equal(l.heads(a), 2);
+  // A head that comes whole at once (admit, no head_begin) needs no place in the share.
+  for (int i = 0; i < 10; i++) assert_int_equal(l.admit(a, 0).status, 0);
   assert_int_equal(l.heads(a), 2);
 }
 
@@ -81,19 +90,19 @@ void test_connection_cap(void **) {
   PerIpLimits l(no_rate(3, 0));
   IpKey a = key_of("10.0.0.1");
   for (int i = 0; i < 3; i++) {
-    assert_int_equal(l.admit(a, 0, true).status, 0);
+    assert_int_equal(slow_head(l, a, 0).status, 0);
     l.head_done(a);  // handed to lws...
     l.conn_open(a);  // ...which counts it
   }
   assert_int_equal(l.conns(a), 3);
-  sw::IpRefusal r = l.admit(a, 0, true);
+  sw::IpRefusal r = slow_head(l, a, 0);
   assert_int_equal(r.status, 429);
   assert_non_null(strstr(r.message.c_str(), "max_connections_per_ip (3)"));
-  assert_int_equal(l.admit(a, 0, false).status, 429);  // the lws path checks the same count
+  assert_int_equal(l.admit(a, 0).status, 429);  // the lws path checks the same count
   l.conn_closed(a);
-  assert_int_equal(l.admit(a, 0, false).status, 0);
+  assert_int_equal(l.admit(a, 0).status, 0);
   l.conn_open(a);
-  assert_int_equal(l.admit(a, 0, true).status, 429);
+  assert_int_equal(slow_head(l, a, 0).status, 429);
 }
 
 // burst at once, then rate a second; Retry-After says when the next token comes.
@@ -105,24 +114,23 @@ void test_token_bucket(void **) {
   c.burst = 5;
   PerIpLimits l(c);
   IpKey a = key_of("10.0.0.1");
-  for (int i = 0; i < 5; i++) assert_int_equal(l.admit(a, 1000, false).status, 0);
-  sw::IpRefusal r = l.admit(a, 1000, false);
+  for (int i = 0; i < 5; i++) assert_int_equal(l.admit(a, 1000).status, 0);
+  sw::IpRefusal r = l.admit(a, 1000);
   assert_int_equal(r.status, 429);
   assert_int_equal(r.retry_after, 1);
   assert_non_null(strstr(r.message.c_str(), "handshake_rate_per_ip (2/s, burst 5)"));
-  assert_int_equal(l.admit(a, 1400, false).status, 429);  // 0.8 of a token
-  assert_int_equal(l.admit(a, 1500, false).status, 0);    // 1 token at 0.5 s
-  assert_int_equal(l.admit(a, 1500, false).status, 429);
-  assert_int_equal(l.admit(key_of("10.0.0.2"), 1500, false).status, 0);  // each address has its own bucket
-  for (int i = 0; i < 5; i++)
-    assert_int_equal(l.admit(a, 100000, false).status, 0);  // refilled to burst, no more
-  assert_int_equal(l.admit(a, 100000, false).status, 429);
+  assert_int_equal(l.admit(a, 1400).status, 429);  // 0.8 of a token
+  assert_int_equal(l.admit(a, 1500).status, 0);    // 1 token at 0.5 s
+  assert_int_equal(l.admit(a, 1500).status, 429);
+  assert_int_equal(l.admit(key_of("10.0.0.2"), 1500).status, 0);  // each address has its own bucket
+  for (int i = 0; i < 5; i++) assert_int_equal(l.admit(a, 100000).status, 0);  // refilled to burst, no more
+  assert_int_equal(l.admit(a, 100000).status, 429);
   // A slow rate: Retry-After rounds up to whole seconds.
   c.rate = 0.25;
   c.burst = 1;
   PerIpLimits slow(c);
-  assert_int_equal(slow.admit(a, 0, false).status, 0);
-  assert_int_equal(slow.admit(a, 0, false).retry_after, 4);
+  assert_int_equal(slow.admit(a, 0).status, 0);
+  assert_int_equal(slow.admit(a, 0).retry_after, 4);
 }
 
 // Refused connections take a token: hammering while refused is no way around the rate.
@@ -133,10 +141,10 @@ void test_refused_take_tokens(void **) {
   c.burst = 3;
   PerIpLimits l(c);
   IpKey a = key_of("10.0.0.1");
-  assert_int_equal(l.admit(a, 0, true).status, 0);
-  assert_non_null(strstr(l.admit(a, 0, true).message.c_str(), "max_connections_per_ip"));
-  assert_non_null(strstr(l.admit(a, 0, true).message.c_str(), "max_connections_per_ip"));
-  assert_non_null(strstr(l.admit(a, 0, true).message.c_str(), "handshake_rate_per_ip"));
+  assert_int_equal(slow_head(l, a, 0).status, 0);
+  assert_non_null(strstr(slow_head(l, a, 0).message.c_str(), "max_connections_per_ip"));
+  assert_non_null(strstr(slow_head(l, a, 0).message.c_str(), "max_connections_per_ip"));
+  assert_non_null(strstr(slow_head(l, a, 0).message.c_str(), "handshake_rate_per_ip"));
 }
 
 // Entries go once nothing is counted and the bucket is full: memory follows
@@ -148,7 +156,7 @@ void test_entries_go(void **) {
   PerIpLimits l(c);
   for (int i = 0; i < 1000; i++) {
     IpKey k = key_of(("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256)).c_str());
-    assert_int_equal(l.admit(k, 0, true).status, 0);
+    assert_int_equal(slow_head(l, k, 0).status, 0);
     l.head_done(k);
   }
   assert_int_equal(l.entries(), 1000);  // buckets not full yet
@@ -159,7 +167,7 @@ void test_entries_go(void **) {
 
   PerIpLimits off(no_rate(5, 5));  // no rate: gone as soon as nothing is counted
   IpKey a = key_of("10.0.0.1");
-  assert_int_equal(off.admit(a, 0, true).status, 0);
+  assert_int_equal(slow_head(off, a, 0).status, 0);
   assert_int_equal(off.entries(), 1);
   off.head_done(a);
   assert_int_equal(off.entries(), 0);
@@ -168,7 +176,7 @@ void test_entries_go(void **) {
   off.conn_closed(a);  // unbalanced: ignored, no underflow
   off.head_done(a);
   assert_int_equal(off.entries(), 0);
-  assert_int_equal(off.admit(IpKey(), 0, true).status, 0);  // no address (a Unix socket): no limits
+  assert_int_equal(slow_head(off, IpKey()).status, 0);  // no address (a Unix socket): no limits
   assert_int_equal(off.entries(), 0);
 }
 
@@ -176,7 +184,7 @@ void test_entries_go(void **) {
 void test_all_off(void **) {
   PerIpLimits l(no_rate(0, 0));
   IpKey a = key_of("::1");
-  for (int i = 0; i < 100000; i++) assert_int_equal(l.admit(a, 0, true).status, 0);
+  for (int i = 0; i < 100000; i++) assert_int_equal(slow_head(l, a, 0).status, 0);
   assert_int_equal(l.heads(a), 100000);
 }
 

@@ -236,7 +236,7 @@ int ServerRole::conn_gone(lws *wsi) {
 // before the TLS handshake. Nothing can be answered before it, so a refused
 // socket is closed (the front door answers 429 on plain HTTP).
 int ServerRole::filter_connection(int fd) {
-  return limits_.admit(peer_key(fd), steady_ms(), false) ? -1 : 0;
+  return limits_.admit(peer_key(fd), steady_ms()) ? -1 : 0;
 }
 
 // Every server connection lws holds, whoever accepted it, counts against

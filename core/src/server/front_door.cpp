@@ -65,10 +65,9 @@ void answer_and_shut(int fd, const std::string &answer) {
   shutdown(fd, SHUT_WR);
 }
 
-// Answers a connection refused as it comes, without an entry of its own (a
-// lingering one would take a place in the pool the refusal protects): what
-// it sent so far is read first, so the close is no reset that could beat
-// the answer to the peer.
+// Answers a connection refused without a lingering entry (one would take a
+// place the refusal protects): what it sent so far is read first, so the
+// close is no reset that could beat the answer to the peer.
 void answer_and_close(int fd, const std::string &answer) {
   char buf[16 * 1024];
   ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -83,10 +82,11 @@ struct FrontDoor::Loop {
   struct Pending {
     int fd;
     HeadChecker head;
-    IpKey ip;                // counted in limits' heads until the head is done
-    size_t seen = 0;         // bytes peeked and fed to head so far
-    bool lingering = false;  // answered: reading only to drop what comes
-    bool watched = false;    // in the epoll set
+    IpKey ip;                 // the peer's address, for limits
+    bool ip_counted = false;  // in limits' heads (the head did not come whole at once)
+    size_t seen = 0;          // bytes peeked and fed to head so far
+    bool lingering = false;   // answered: reading only to drop what comes
+    bool watched = false;     // in the epoll set
   };
   struct Due {
     Clock::time_point at;
@@ -97,6 +97,7 @@ struct FrontDoor::Loop {
   const Handoff *handoff = nullptr;  // during service()
   int listen_fd = -1, epoll_fd = -1;
   std::unordered_map<uint64_t, Pending> pending;
+  size_t reading = 0;  // entries of pending not lingering: heads being read
   // Deadlines in the order they fall: every head gets the same timeout and
   // every linger the same time, so each list is sorted by construction.
   // Entries of connections already gone are skipped when they come up.
@@ -124,6 +125,7 @@ struct FrontDoor::Loop {
   void accept_all();
   void admit(int fd, const sockaddr *peer);
   void head_done(Pending &p);
+  bool evict_oldest();
   int head_timeout_s() const { return std::min(cfg.head_timeout_s, cfg.handshake_timeout_s); }
   void readable(uint64_t id, bool peer_done = false);
   void judge(uint64_t id, Pending &p);
@@ -236,20 +238,13 @@ void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
   if (cfg.limits) {
     // Per address first: one address at its limit is told so (429), and
     // does not learn how full the pool is.
-    IpRefusal r = cfg.limits->admit(ip, steady_ms(), true);
+    IpRefusal r = cfg.limits->admit(ip, steady_ms());
     if (r) return answer_and_close(fd, answer(r.status, r.message, r.retry_after));
-  }
-  if (pending.size() >= cfg.max_pending) {
-    if (cfg.limits) cfg.limits->head_done(ip);
-    return answer_and_close(
-        fd, answer(503,
-                   "too many request heads being read at once (" + cfg.max_pending_option + " " +
-                       std::to_string(cfg.max_pending) + ")",
-                   1));
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as lws sets on what it accepts
   uint64_t id = next_id++;
+  reading++;
   pending.emplace(
       id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile), std::move(ip)});
   heads_due.push_back({Clock::now() + std::chrono::seconds(head_timeout_s()), id});
@@ -258,6 +253,30 @@ void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
   readable(id);
   auto it = pending.find(id);
   if (it == pending.end()) return;
+  if (!it->second.lingering) {
+    // Its head comes in pieces: it takes a place in its address's share of
+    // the pool of heads being read, and in the pool.
+    HeadVerdict v;
+    IpRefusal r = cfg.limits ? cfg.limits->head_begin(it->second.ip) : IpRefusal();
+    if (r) {
+      v.status = r.status;
+      v.message = r.message;
+      v.retry_after = r.retry_after;
+    } else {
+      it->second.ip_counted = cfg.limits != nullptr;
+      if (reading > cfg.max_pending && !evict_oldest()) {
+        v.status = 503;
+        v.message = "too many request heads being read at once (" + cfg.max_pending_option + " " +
+                    std::to_string(cfg.max_pending) + ")";
+        v.retry_after = 1;
+      }
+    }
+    if (v.status) {
+      refuse(id, it->second, v);
+      it = pending.find(id);
+      if (it == pending.end()) return;
+    }
+  }
   // Edge-triggered: peeking leaves the bytes in the socket, so it stays
   // readable; only new bytes (or the peer's end) are news. Bytes that came
   // since the peek above make the socket ready when it is added.
@@ -317,15 +336,47 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
   }
 }
 
+// p's head is no longer being read (whole, refused or dropped). Called once:
+// a lingering entry's head was done when it began to linger.
 void FrontDoor::Loop::head_done(Pending &p) {
-  if (cfg.limits && !p.ip.empty()) cfg.limits->head_done(p.ip);
-  p.ip.clear();
+  if (p.lingering) return;
+  reading--;
+  if (p.ip_counted) cfg.limits->head_done(p.ip);
+  p.ip_counted = false;
+}
+
+// The pool is full: rather than refuse the newcomer, the head that has been
+// arriving longest gives way (408). A client sends its head in one piece
+// behind the TCP handshake, so the oldest unfinished head is the likeliest
+// to be a slow-loris one, and a newcomer always gets its chance: slow
+// clients from many addresses cannot keep everyone out for head_timeout.
+bool FrontDoor::Loop::evict_oldest() {
+  while (!heads_due.empty()) {
+    uint64_t id = heads_due.front().id;
+    heads_due.pop_front();
+    auto it = pending.find(id);
+    if (it == pending.end() || it->second.lingering) continue;
+    HeadVerdict v;
+    v.status = 408;
+    v.message = "request head not complete while the pool of heads being read was full (" +
+                cfg.max_pending_option + " " + std::to_string(cfg.max_pending) + "): the oldest gives way";
+    refuse(id, it->second, v);
+    return true;
+  }
+  return false;
 }
 
 void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
   head_done(p);  // lingering holds a descriptor, not a head
-  answer_and_shut(p.fd, head_refusal(v));
   p.lingering = true;
+  if (pending.size() - reading > cfg.max_pending) {
+    // Lingering answers are bounded too (a flood of refusals): beyond the
+    // pool's size they close at once.
+    answer_and_close(p.fd, head_refusal(v));
+    pending.erase(id);
+    return;
+  }
+  answer_and_shut(p.fd, head_refusal(v));
   linger_due.push_back({Clock::now() + kLinger, id});
   readable(id);  // drops what is there already; EOF closes at once
 }

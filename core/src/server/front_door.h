@@ -35,14 +35,14 @@
 // A connection that has sent nothing is not handed over by the kernel until
 // its first bytes come, or handshake_timeout has passed (TCP_DEFER_ACCEPT):
 // an idle connection costs no descriptor and no entry here meanwhile.
-// Heads being read are at most max_pending_heads (and max_connections; more
-// are answered 503): they are not lws connections yet, so the bound is their
-// own. One address may hold max_pending_heads_per_ip of them, and open
-// connections at handshake_rate_per_ip, with max_connections_per_ip heads
-// and connections together (per_ip_limits.h; 429 with Retry-After beyond),
-// so a few slow or greedy addresses cannot fill the pool for all. At most
-// max_header_size + 1 bytes are peeked. A refused connection is read (and
-// what it sends dropped) for up to a second after its answer, so the close
+// Heads being read are at most max_pending_heads (and max_connections):
+// they are not lws connections yet, so the bound is their own. When it is
+// reached, the head that has been arriving longest is answered 408 and the
+// newcomer takes its place (a 503 only if none is left to give way). One address may hold
+// max_pending_heads_per_ip of them, and open connections at handshake_rate_per_ip, with
+// max_connections_per_ip heads and connections together (per_ip_limits.h; 429 with Retry-After beyond), so a
+// few slow or greedy addresses cannot fill the pool for all. At most max_header_size + 1 bytes are peeked. A
+// refused connection is read (and what it sends dropped) for up to a second after its answer, so the close
 // does not reset the connection before the peer has read the answer.
 //
 // TLS servers, and hosts given by name, keep lws listening (the head is
