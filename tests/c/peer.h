@@ -34,12 +34,12 @@ extern "C" {
 
 /* WebSocket opcodes (RFC 6455 §5.2). */
 enum {
-  PEER_WS_CONT = 0x0,
-  PEER_WS_TEXT = 0x1,
-  PEER_WS_BINARY = 0x2,
-  PEER_WS_CLOSE = 0x8,
-  PEER_WS_PING = 0x9,
-  PEER_WS_PONG = 0xA
+    PEER_WS_CONT = 0x0,
+    PEER_WS_TEXT = 0x1,
+    PEER_WS_BINARY = 0x2,
+    PEER_WS_CLOSE = 0x8,
+    PEER_WS_PING = 0x9,
+    PEER_WS_PONG = 0xA
 };
 
 typedef struct peer peer; /* opaque: socket (+ TLS state), read buffer */
@@ -89,19 +89,21 @@ int peer_wait_eof(peer *p, int timeout_ms);
 /* ---------------------------------------------------------------------- */
 
 typedef struct {
-  int status; /* e.g. 200 */
-  char *head; /* whole head incl. status line and final CRLFCRLF, malloc'd */
+    int status;  /* e.g. 200 */
+    char *head;  /* whole head incl. status line and final CRLFCRLF, malloc'd */
 } peer_http;
 
 /* Send "GET path HTTP/1.1" with a Host header and the extra header lines
  * (each "Name: value", NULL-terminated array, may be NULL; a Host line given
  * there replaces the default one), then read the response head into *resp.
  * Returns the status code (> 0) or < 0 on error (resp->head is then NULL). */
-int peer_http_get(peer *p, const char *path, const char *const *headers, peer_http *resp, int timeout_ms);
+int peer_http_get(peer *p, const char *path, const char *const *headers,
+                  peer_http *resp, int timeout_ms);
 
 /* Value of the first header `name` (case-insensitive), trimmed and copied
  * into buf (truncated to buflen-1). Returns buf, or NULL if absent. */
-const char *peer_http_header(const peer_http *r, const char *name, char *buf, size_t buflen);
+const char *peer_http_header(const peer_http *r, const char *name, char *buf,
+                             size_t buflen);
 
 /* Free r->head; safe on a zeroed or already freed struct. */
 void peer_http_free(peer_http *r);
@@ -109,7 +111,8 @@ void peer_http_free(peer_http *r);
 /* Read the whole body of the response whose head is r: Content-Length bytes,
  * or a decoded chunked body, or everything until end of stream. *body is
  * malloc'd and NUL-terminated. Returns 0 or < 0. */
-int peer_http_body(peer *p, const peer_http *r, char **body, size_t *len, int timeout_ms);
+int peer_http_body(peer *p, const peer_http *r, char **body, size_t *len,
+                   int timeout_ms);
 
 /* ---------------------------------------------------------------------- */
 /* WebSocket                                                               */
@@ -122,12 +125,14 @@ int peer_http_body(peer *p, const peer_http *r, char **body, size_t *len, int ti
  * Returns 0 on a valid 101, the status (> 0) when the server answered
  * otherwise, < 0 on error or an invalid 101. resp may be NULL; otherwise it
  * is filled whenever a head was read and the caller frees it. */
-int peer_ws_handshake(peer *p, const char *path, const char *const *headers, peer_http *resp, int timeout_ms);
+int peer_ws_handshake(peer *p, const char *path, const char *const *headers,
+                      peer_http *resp, int timeout_ms);
 
 /* Send one frame exactly as described. mask=1 for a normal client frame
  * (random key), 0 for an (invalid) unmasked one; rsv holds the 3 RSV bits.
  * Uses the minimal 7/16/64-bit length encoding. */
-int peer_ws_send_frame(peer *p, int fin, int rsv, int opcode, const void *payload, size_t len, int mask);
+int peer_ws_send_frame(peer *p, int fin, int rsv, int opcode,
+                       const void *payload, size_t len, int mask);
 
 /* One masked, final frame: text/binary message, ping, ... */
 int peer_ws_send(peer *p, int opcode, const void *payload, size_t len);
@@ -137,9 +142,9 @@ int peer_ws_send(peer *p, int opcode, const void *payload, size_t len);
 int peer_ws_send_close(peer *p, int code, const char *reason);
 
 typedef struct {
-  int fin, rsv, opcode, masked;
-  unsigned char *payload; /* unmasked, NUL-terminated, malloc'd */
-  size_t len;
+    int fin, rsv, opcode, masked;
+    unsigned char *payload; /* unmasked, NUL-terminated, malloc'd */
+    size_t len;
 } peer_frame;
 
 /* Read one frame as sent (no ping answering, no reassembly). Returns 0, or
@@ -151,7 +156,8 @@ void peer_frame_free(peer_frame *f);
  * with pongs, skips pongs. Returns the opcode (1 text, 2 binary, 8 close)
  * with a malloc'd, NUL-terminated payload in *out and *len (close: 2-byte code
  * + reason), or < 0 on error/timeout/end of stream/fragmentation error. */
-int peer_ws_read_message(peer *p, unsigned char **out, size_t *len, int timeout_ms);
+int peer_ws_read_message(peer *p, unsigned char **out, size_t *len,
+                         int timeout_ms);
 
 /* Close code of a close payload, -1 if it has none (len < 2). */
 int peer_close_code(const unsigned char *payload, size_t len);

@@ -16,9 +16,7 @@
 #include "harness.h"
 #include "peer.h"
 
-static int message_number(const unsigned char *m) {
-  return atoi((const char *)m);
-}
+static int message_number(const unsigned char *m) { return atoi((const char *)m); }
 
 static void slow_consumer(const char *policy) {
   enum { COUNT = 96, SIZE = 256 * 1024 }; /* 24 MiB: more than the kernel buffers hold */
@@ -174,11 +172,9 @@ static void *publisher(void *arg) {
     int n = snprintf(buf, sizeof buf, "%d:%d", a->thread, i);
     int rc;
     if (a->conn) {
-      while ((rc = ssews_send(a->ep, a->conn, buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL)
-        usleep(100);
+      while ((rc = ssews_send(a->ep, a->conn, buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL) usleep(100);
     } else {
-      while ((rc = ssews_publish(a->ep, "mt", buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL)
-        usleep(100);
+      while ((rc = ssews_publish(a->ep, "mt", buf, (size_t)n, SSEWS_TEXT, NULL, NULL)) == SSEWS_EFULL) usleep(100);
     }
     if (rc != SSEWS_OK) return (void *)1;
   }
@@ -306,8 +302,7 @@ static void test_tls_wss_and_https_sse(void **state) {
 static void test_bad_tls_files(void **state) {
   (void)state;
   /* Files that exist but hold no certificate: a TLS error, not a crash. */
-  const char *opts[] = {"host",          "127.0.0.1", "port",          "0", "tls_cert",
-                        "/etc/hostname", "tls_key",   "/etc/hostname", NULL};
+  const char *opts[] = {"host", "127.0.0.1", "port", "0", "tls_cert", "/etc/hostname", "tls_key", "/etc/hostname", NULL};
   ssews *ep = NULL;
   int rc = ssews_open(&ep, opts, NULL, NULL);
   assert_int_equal(rc, SSEWS_ETLS);
@@ -499,6 +494,36 @@ static void test_pending_bound_counts_every_thread(void **state) {
   pthread_cond_destroy(&pp.cv);
 }
 
+/* Where lws listens (TLS), max_connections_per_ip counts too: one more
+ * connection from that address is closed at accept (nothing can be
+ * answered before the TLS handshake), and a closed one makes room again. */
+static void test_tls_connections_per_address_capped(void **state) {
+  (void)state;
+  char cert[128], key[128];
+  snprintf(cert, sizeof cert, "%s/cert.pem", g_tls_dir);
+  snprintf(key, sizeof key, "%s/key.pem", g_tls_dir);
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"tls_cert", cert, "tls_key", key, "max_connections_per_ip", "2", NULL};
+  int port;
+  ssews *ep = start_server(&r, opts, &port);
+  peer *ws[2];
+  for (int i = 0; i < 2; i++) ws[i] = ws_connect(port, "/cap", NULL, 1);
+  peer *third = peer_connect("127.0.0.1", port, 1, WAIT_MS);
+  assert_null(third); /* the TLS handshake meets a closed socket */
+  size_t cur = 0;
+  const rec_event *open0 = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(open0);
+  ssews_conn first = open0->conn;
+  peer_free(ws[0]);
+  cur = 0;
+  assert_non_null(rec_wait_conn(&r, SSEWS_EV_CLOSE, first, &cur, WAIT_MS));
+  ws[0] = ws_connect(port, "/cap", NULL, 1);
+  for (int i = 0; i < 2; i++) peer_free(ws[i]);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pending_bound_counts_every_thread),
@@ -510,6 +535,7 @@ int main(void) {
       cmocka_unit_test(test_pull_queue_backpressure),
       cmocka_unit_test(test_send_and_publish_from_threads),
       cmocka_unit_test(test_tls_wss_and_https_sse),
+      cmocka_unit_test(test_tls_connections_per_address_capped),
       cmocka_unit_test(test_bad_tls_files),
   };
   return cmocka_run_group_tests_name("limits", tests, make_cert, remove_cert);

@@ -969,12 +969,10 @@ void test_json_quote(void **) {
   EXPECT_STR(quote("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8"),
              "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8\"");
   // Bytes that are not UTF-8 become U+FFFD, each: the output stays valid JSON.
-  EXPECT_STR(quote("a\xff"
-                   "b"),
-             R"("a\ufffdb")");
-  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                             // truncated
-  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                   // overlong NUL
-  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");         // a surrogate
+  EXPECT_STR(quote("a\xff" "b"), R"("a\ufffdb")");
+  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                        // truncated
+  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                // overlong NUL
+  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");       // a surrogate
   EXPECT_STR(quote("\xe2\x82\xc3\xa9"), "\"\\ufffd\\ufffd\xc3\xa9\"");  // resyncs
   // Every control character, exactly.
   const char *short_esc[32] = {};
@@ -1636,9 +1634,8 @@ int static_setup(void **state) {
   if (!ok) return -1;
   ok = write_file(r + "/index.html", "root index") && write_file(r + "/a.txt", "a") &&
        write_file(r + "/sub/index.html", "sub index") && write_file(r + "/sub/deep/file.css", "css") &&
-       write_file(r + "/noindex/x.txt", "x") && write_file(r + "/sp ace.txt", "space") &&
-       write_file(r + "/100%.txt", "pct") && write_file(out + "/secret.txt", "secret") &&
-       write_file(out2 + "/secret.txt", "secret2") &&
+       write_file(r + "/noindex/x.txt", "x") && write_file(r + "/sp ace.txt", "space") && write_file(r + "/100%.txt", "pct") &&
+       write_file(out + "/secret.txt", "secret") && write_file(out2 + "/secret.txt", "secret2") &&
        symlink((out + "/secret.txt").c_str(), (r + "/link_out").c_str()) == 0 &&
        symlink("../outside/secret.txt", (r + "/link_out_rel").c_str()) == 0 &&
        symlink(out.c_str(), (r + "/link_dir_out").c_str()) == 0 &&
@@ -1818,16 +1815,11 @@ const std::vector<NumKey> &num_keys() {
       {"max_header_size", kServerOnly, 256, 65535, [](const O &o) { return uint64_t(o.max_header_size); }},
       {"handshake_timeout", kServerOnly, 1, 3600, [](const O &o) { return uint64_t(o.handshake_timeout); }},
       {"head_timeout", kServerOnly, 1, 3600, [](const O &o) { return uint64_t(o.head_timeout); }},
-      {"max_pending_heads", kServerOnly, 1, 1000000,
-       [](const O &o) { return uint64_t(o.max_pending_heads); }},
-      {"max_pending_heads_per_ip", kServerOnly, 0, 1000000,
-       [](const O &o) { return uint64_t(o.max_pending_heads_per_ip); }},
-      {"max_connections_per_ip", kServerOnly, 0, 1000000,
-       [](const O &o) { return uint64_t(o.max_connections_per_ip); }},
-      {"handshake_rate_per_ip", kServerOnly, 0, 1000000,
-       [](const O &o) { return uint64_t(o.handshake_rate_per_ip); }},
-      {"handshake_burst_per_ip", kServerOnly, 1, 1000000,
-       [](const O &o) { return uint64_t(o.handshake_burst_per_ip); }},
+      {"max_pending_heads", kServerOnly, 1, 1000000, [](const O &o) { return uint64_t(o.max_pending_heads); }},
+      {"max_pending_heads_per_ip", kServerOnly, 0, 1000000, [](const O &o) { return uint64_t(o.max_pending_heads_per_ip); }},
+      {"max_connections_per_ip", kServerOnly, 0, 1000000, [](const O &o) { return uint64_t(o.max_connections_per_ip); }},
+      {"handshake_rate_per_ip", kServerOnly, 0, 1000000, [](const O &o) { return uint64_t(o.handshake_rate_per_ip); }},
+      {"handshake_burst_per_ip", kServerOnly, 1, 1000000, [](const O &o) { return uint64_t(o.handshake_burst_per_ip); }},
       {"max_pending_bytes", kBothRoles, 1024, uint64_t(1) << 36,
        [](const O &o) { return uint64_t(o.max_pending_bytes); }},
       {"max_event_queue", kBothRoles, 1, 100000000, [](const O &o) { return uint64_t(o.max_event_queue); }},
