@@ -302,22 +302,12 @@ static void test_heads_being_read_are_bounded(void **state) {
   int port;
   ssews *ep = start_server(NULL, opts, &port);
   peer *p[3];
-  for (int i = 0; i < 3; i++) {
-    p[i] = peer_connect("127.0.0.1", port, 0, WAIT_MS);
-    assert_non_null(p[i]);
-    assert_int_equal(peer_write(p[i], "GET /none HTTP/1.1\r\n", 20), 0); /* half a head */
-  }
+  for (int i = 0; i < 3; i++) p[i] = half_head_from("127.0.0.1", port);
   answer a;
   read_answer(p[0], &a);
   expect_refusal(&a, 408, "max_pending_heads 2");
-  for (int i = 1; i < 3; i++) {
-    assert_int_equal(peer_write(p[i], "Host: x\r\n\r\n", 11), 0);
-    char *h = NULL;
-    assert_true(peer_read_until(p[i], "\r\n\r\n", &h, WAIT_MS) > 0);
-    assert_int_equal(atoi(h + 9), 404);
-    free(h);
-  }
-  for (int i = 0; i < 3; i++) peer_free(p[i]);
+  peer_free(p[0]);
+  for (int i = 1; i < 3; i++) finish_head(p[i]);
   ssews_close(&ep);
 }
 
@@ -471,14 +461,7 @@ static void test_connections_per_address_capped(void **state) {
   peer *elsewhere = peer_connect_from("127.0.0.6", "127.0.0.1", port, WAIT_MS);
   assert_non_null(elsewhere);
   assert_int_equal(peer_ws_handshake(elsewhere, "/cap", NULL, NULL, WAIT_MS), 0);
-  /* One goes (its close event says the server saw it): room for one more. */
-  size_t cur = 0;
-  const rec_event *open0 = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
-  assert_non_null(open0);
-  ssews_conn first = open0->conn;
-  peer_free(ws[0]);
-  cur = 0;
-  assert_non_null(rec_wait_conn(&r, SSEWS_EV_CLOSE, first, &cur, WAIT_MS));
+  free_first_and_wait_close(&r, ws[0]); /* one goes: room for one more */
   ws[0] = peer_connect_from("127.0.0.5", "127.0.0.1", port, WAIT_MS);
   assert_non_null(ws[0]);
   assert_int_equal(peer_ws_handshake(ws[0], "/cap", NULL, NULL, WAIT_MS), 0);

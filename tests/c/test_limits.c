@@ -229,6 +229,12 @@ static void test_send_and_publish_from_threads(void **state) {
 /* TLS with a certificate made for the test. */
 static char g_tls_dir[64];
 
+/* Its two files. */
+static void tls_files(char cert[128], char key[128]) {
+  snprintf(cert, 128, "%s/cert.pem", g_tls_dir);
+  snprintf(key, 128, "%s/key.pem", g_tls_dir);
+}
+
 static int make_cert(void **state) {
   (void)state;
   strcpy(g_tls_dir, "/tmp/ssews-tls-XXXXXX");
@@ -251,8 +257,7 @@ static int remove_cert(void **state) {
 static void test_tls_wss_and_https_sse(void **state) {
   (void)state;
   char cert[128], key[128];
-  snprintf(cert, sizeof cert, "%s/cert.pem", g_tls_dir);
-  snprintf(key, sizeof key, "%s/key.pem", g_tls_dir);
+  tls_files(cert, key);
   recorder r;
   rec_init(&r);
   r.echo = 1;
@@ -500,24 +505,17 @@ static void test_pending_bound_counts_every_thread(void **state) {
 static void test_tls_connections_per_address_capped(void **state) {
   (void)state;
   char cert[128], key[128];
-  snprintf(cert, sizeof cert, "%s/cert.pem", g_tls_dir);
-  snprintf(key, sizeof key, "%s/key.pem", g_tls_dir);
+  tls_files(cert, key);
+  const char *const opts[] = {"tls_cert", cert, "tls_key", key, "max_connections_per_ip", "2", NULL};
   recorder r;
   rec_init(&r);
-  const char *const opts[] = {"tls_cert", cert, "tls_key", key, "max_connections_per_ip", "2", NULL};
   int port;
   ssews *ep = start_server(&r, opts, &port);
   peer *ws[2];
   for (int i = 0; i < 2; i++) ws[i] = ws_connect(port, "/cap", NULL, 1);
   peer *third = peer_connect("127.0.0.1", port, 1, WAIT_MS);
   assert_null(third); /* the TLS handshake meets a closed socket */
-  size_t cur = 0;
-  const rec_event *open0 = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
-  assert_non_null(open0);
-  ssews_conn first = open0->conn;
-  peer_free(ws[0]);
-  cur = 0;
-  assert_non_null(rec_wait_conn(&r, SSEWS_EV_CLOSE, first, &cur, WAIT_MS));
+  free_first_and_wait_close(&r, ws[0]); /* one goes: room for one more */
   ws[0] = ws_connect(port, "/cap", NULL, 1);
   for (int i = 0; i < 2; i++) peer_free(ws[i]);
   ssews_close(&ep);
