@@ -38,16 +38,21 @@
 // Heads being read are at most max_pending_heads (and max_connections):
 // they are not lws connections yet, so the bound is their own. When it is
 // reached, the head that has been arriving longest is answered 408 and the
-// newcomer takes its place (a 503 only if none is left to give way). One address may hold
-// max_pending_heads_per_ip of them, and open connections at handshake_rate_per_ip, with
-// max_connections_per_ip heads and connections together (per_ip_limits.h; 429 with Retry-After beyond), so a
-// few slow or greedy addresses cannot fill the pool for all. At most max_header_size + 1 bytes are peeked. A
-// refused connection is read (and what it sends dropped) for up to a second after its answer, so the close
-// does not reset the connection before the peer has read the answer.
+// newcomer takes its place (503 only if none is left to give way). Per
+// address (per_ip_limits.h; 429 with Retry-After beyond): a share of them
+// (max_pending_heads_per_ip), new connections at handshake_rate_per_ip,
+// and max_connections_per_ip heads and connections together, so a few slow
+// or greedy addresses cannot fill the pool for all. A head that comes whole
+// in its first segment, as clients send it, takes no place in the pool or
+// the share. At most max_header_size + 1 bytes are peeked. A refused
+// connection is read (and what it sends dropped) for up to a second after
+// its answer, so the close does not reset the connection before the peer
+// has read the answer.
 //
 // TLS servers, and hosts given by name, keep lws listening (the head is
 // encrypted; a name is lws' to resolve), so #16's answers apply to plain
-// HTTP, as behind a TLS-terminating proxy.
+// HTTP, as behind a TLS-terminating proxy. (The per-address connection cap
+// and rate hold there too, checked as lws accepts: connections.cpp.)
 #pragma once
 #include <cstddef>
 #include <functional>

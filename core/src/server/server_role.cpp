@@ -80,10 +80,6 @@ std::string listen_host(const Options &o) {
   return o.host == "localhost" ? "127.0.0.1" : o.host;
 }
 
-}  // namespace
-
-namespace {
-
 PerIpConfig per_ip_config(const Options &o) {
   PerIpConfig c;
   c.max_connections = o.max_connections_per_ip;
