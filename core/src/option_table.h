@@ -64,8 +64,10 @@ inline constexpr OptionInfo kOptionTable[] = {
      "connection gets 408 and its slot is free, so slow-loris clients (a header byte every few seconds) hold "
      "one only this long"},
     {"max_pending_heads", kOptServer, "integer", "1024",
-     "plain HTTP: request heads being read at once, all clients together (at most `max_connections`); a "
-     "connection beyond it gets 503. A head sent in one piece, as clients do, is read at once and holds none"},
+     "plain HTTP: request heads being read at once, all clients together (at most `max_connections`); when "
+     "full, the head that has been arriving longest gets 408 and gives way to the newcomer. A head sent in one "
+     "piece, as clients do, is read at once and holds none. TLS: the size of libwebsockets' pool of heads being "
+     "parsed (at least 256)"},
     {"max_pending_heads_per_ip", kOptServer, "integer", "32",
      "plain HTTP: one address's share of `max_pending_heads`; beyond it 429 with `Retry-After`. An IPv6 "
      "address counts by its /64; 0 = no share (only the pool bounds)"},
