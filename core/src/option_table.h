@@ -69,8 +69,9 @@ inline constexpr OptionInfo kOptionTable[] = {
      "piece, as clients do, is read at once and holds none. TLS: the size of libwebsockets' pool of heads being "
      "parsed (at least 256)"},
     {"max_pending_heads_per_ip", kOptServer, "integer", "32",
-     "plain HTTP: one address's share of `max_pending_heads`; beyond it 429 with `Retry-After`. An IPv6 "
-     "address counts by its /64; 0 = no share (only the pool bounds)"},
+     "one address's share of `max_pending_heads`; beyond it 429 with `Retry-After` (over TLS, where the TLS "
+     "handshake counts as part of the head: closed at accept). An IPv6 address counts by its /64; 0 = no share "
+     "(only the pool bounds)"},
     {"max_connections_per_ip", kOptServer, "integer", "256",
      "connections from one address at once (heads being read and connections held, TLS too); beyond it 429 "
      "with `Retry-After` (over TLS: closed at accept). Behind a proxy every client has the proxy's address: "

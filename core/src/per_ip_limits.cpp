@@ -76,18 +76,20 @@ IpRefusal PerIpLimits::admit(const IpKey &key, int64_t now_ms) {
   return r;
 }
 
-IpRefusal PerIpLimits::head_begin(const IpKey &key) {
+IpRefusal PerIpLimits::head_check(const IpKey &key) const {
   IpRefusal r;
-  if (key.empty()) return r;
-  Entry &e = entry(key);
-  if (cfg_.max_heads && e.heads >= cfg_.max_heads) {
+  if (cfg_.max_heads && !key.empty() && heads(key) >= cfg_.max_heads) {
     r.status = 429;
     r.retry_after = kCountRetryS;
     r.message = "too many request heads being read from your address: " +
                 limit_text("max_pending_heads_per_ip", cfg_.max_heads);
-    return r;
   }
-  e.heads++;
+  return r;
+}
+
+IpRefusal PerIpLimits::head_begin(const IpKey &key) {
+  IpRefusal r = head_check(key);
+  if (!r && !key.empty()) entry(key).heads++;
   return r;
 }
 

@@ -73,6 +73,8 @@ class PerIpLimits {
   // the address's share of heads being read, if there is one, until
   // head_done().
   IpRefusal head_begin(const IpKey &key);
+  // What head_begin() would say, counting nothing.
+  IpRefusal head_check(const IpKey &key) const;
   // A head begun was read whole (the door hands it to lws: conn_open()
   // follows), refused or dropped.
   void head_done(const IpKey &key);

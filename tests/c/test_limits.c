@@ -522,6 +522,38 @@ static void test_tls_connections_per_address_capped(void **state) {
   rec_free(&r);
 }
 
+/* Where lws listens (TLS), a connection reading its first head (TLS
+ * handshake included) takes a place in its address's share of heads being
+ * read, as at the front door: beyond max_pending_heads_per_ip it is closed
+ * at once, and a head read whole makes room again. */
+static void test_tls_heads_share_per_address(void **state) {
+  (void)state;
+  char cert[128], key[128];
+  tls_files(cert, key);
+  const char *const opts[] = {"tls_cert", cert, "tls_key", key, "max_pending_heads_per_ip", "2", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  peer *slow[2];
+  for (int i = 0; i < 2; i++) {
+    slow[i] = peer_connect("127.0.0.1", port, 1, WAIT_MS);
+    assert_non_null(slow[i]);
+    assert_int_equal(peer_write(slow[i], "GET /none HTTP/1.1\r\n", 20), 0); /* half a head */
+  }
+  assert_null(peer_connect("127.0.0.1", port, 1, WAIT_MS)); /* a third is closed at once */
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(peer_write(slow[i], "Host: x\r\n\r\n", 11), 0);
+    char *h = NULL;
+    assert_true(peer_read_until(slow[i], "\r\n\r\n", &h, WAIT_MS) > 0);
+    assert_int_equal(atoi(h + 9), 404); /* read whole: no longer a head */
+    free(h);
+  }
+  peer *p = peer_connect("127.0.0.1", port, 1, WAIT_MS);
+  assert_non_null(p);
+  peer_free(p);
+  for (int i = 0; i < 2; i++) peer_free(slow[i]);
+  ssews_close(&ep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pending_bound_counts_every_thread),
@@ -534,6 +566,7 @@ int main(void) {
       cmocka_unit_test(test_send_and_publish_from_threads),
       cmocka_unit_test(test_tls_wss_and_https_sse),
       cmocka_unit_test(test_tls_connections_per_address_capped),
+      cmocka_unit_test(test_tls_heads_share_per_address),
       cmocka_unit_test(test_bad_tls_files),
   };
   return cmocka_run_group_tests_name("limits", tests, make_cert, remove_cert);

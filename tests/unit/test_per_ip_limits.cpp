@@ -76,6 +76,9 @@ void test_head_share(void **) {
   assert_true(r.retry_after > 0);
   assert_non_null(strstr(r.message.c_str(), "max_pending_heads_per_ip (2)"));
   assert_int_equal(l.heads(a), 2);
+  assert_int_equal(l.head_check(a).status, 429);  // the same answer, counting nothing
+  assert_int_equal(l.head_check(b).status, 0);
+  assert_int_equal(l.heads(a), 2);
   assert_int_equal(slow_head(l, b, 0).status, 0);  // another address has its own share
   l.head_done(a);
   assert_int_equal(slow_head(l, a, 0).status, 0);

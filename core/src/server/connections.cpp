@@ -225,7 +225,10 @@ void ServerRole::drop(Conn *c) {
 int ServerRole::conn_gone(lws *wsi) {
   auto ip = ip_of_.find(wsi);  // the first of the callbacks that end a wsi uncounts it
   if (ip != ip_of_.end()) {
-    limits_.conn_closed(ip->second);
+    if (ip->second.head)
+      limits_.head_done(ip->second.ip);
+    else
+      limits_.conn_closed(ip->second.ip);
     ip_of_.erase(ip);
   }
   if (Conn *c = conn_of(wsi)) finish(c);
@@ -233,19 +236,39 @@ int ServerRole::conn_gone(lws *wsi) {
 }
 
 // Per-address limits where lws listens itself (TLS): checked as lws accepts,
-// before the TLS handshake. Nothing can be answered before it, so a refused
-// socket is closed (the front door answers 429 on plain HTTP).
+// before the TLS handshake (a refusal after its first step would let the
+// client finish its side first). Nothing can be answered before it, so a
+// refused socket is closed (the front door answers 429 on plain HTTP). The
+// new connection begins its head: count_conn() counts it as one.
 int ServerRole::filter_connection(int fd) {
-  return limits_.admit(peer_key(fd), steady_ms()) ? -1 : 0;
+  IpKey key = peer_key(fd);
+  return limits_.admit(key, steady_ms()) || limits_.head_check(key) ? -1 : 0;
 }
 
 // Every server connection lws holds, whoever accepted it, counts against
-// its address until it ends (conn_gone).
-void ServerRole::count_conn(lws *wsi) {
+// its address until it ends (conn_gone). One the door handed over has sent
+// its head; where lws listens (TLS) a new one is reading its head (TLS
+// handshake included) and takes a place in its address's share of heads
+// being read, as at the door (filter_connection() checked there was one).
+int ServerRole::count_conn(lws *wsi) {
   IpKey key = peer_key(lws_get_socket_fd(wsi));
-  if (key.empty()) return;  // the door's own descriptor, not a peer
-  limits_.conn_open(key);
-  ip_of_[wsi] = std::move(key);
+  if (key.empty()) return 0;  // the door's own descriptor, not a peer
+  bool head = !door_;
+  if (head) {
+    if (limits_.head_begin(key)) return -1;
+  } else {
+    limits_.conn_open(key);
+  }
+  ip_of_[wsi] = Counted{std::move(key), head};
+  return 0;
+}
+
+void ServerRole::head_parsed(lws *wsi) {
+  auto it = ip_of_.find(wsi);
+  if (it == ip_of_.end() || !it->second.head) return;
+  limits_.head_done(it->second.ip);
+  limits_.conn_open(it->second.ip);
+  it->second.head = false;
 }
 
 // Reports the close with the best code we know and forgets the connection.

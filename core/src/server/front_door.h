@@ -51,8 +51,9 @@
 //
 // TLS servers, and hosts given by name, keep lws listening (the head is
 // encrypted; a name is lws' to resolve), so #16's answers apply to plain
-// HTTP, as behind a TLS-terminating proxy. (The per-address connection cap
-// and rate hold there too, checked as lws accepts: connections.cpp.)
+// HTTP, as behind a TLS-terminating proxy. (The per-address connection cap,
+// rate and share of heads being read hold there too, checked as lws
+// accepts: connections.cpp.)
 #pragma once
 #include <cstddef>
 #include <functional>

@@ -227,9 +227,12 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:  // lws listens (TLS): in is the accepted socket
       return filter_connection(static_cast<int>(reinterpret_cast<intptr_t>(in)));
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-      count_conn(wsi);
+      return count_conn(wsi);
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:  // a request head read (not an upgrade)
+      head_parsed(wsi);
       return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      head_parsed(wsi);
       return confirm_upgrade(wsi, static_cast<const char *>(in));
     case LWS_CALLBACK_ADD_HEADERS:  // the 101 confirms ssews.v1 (see v1_confirm.h)
       return v1_add_confirm_header(wsi, in) ? 0 : -1;

@@ -72,7 +72,8 @@ class ServerRole final : public Role {
   void drop(Conn *c);
   int conn_gone(lws *wsi);
   int filter_connection(int fd);  // lws accepted a socket (TLS path): per-address check
-  void count_conn(lws *wsi);      // lws holds a new server connection: per-address count
+  int count_conn(lws *wsi);       // lws holds a new server connection: per-address count
+  void head_parsed(lws *wsi);     // its first request head is read (TLS path: no longer a head)
   void finish(Conn *c);
   void forget(Conn *c, int code, const std::string &reason);
   void report_error(Conn *c, int err, const std::string &why);
@@ -130,9 +131,14 @@ class ServerRole final : public Role {
   int bound_port_ = 0;
   lws_vhost *vhost_ = nullptr;
   // Per-address counts and rates (per_ip_limits.h): the door counts heads,
-  // connections.cpp the connections lws holds, by their address (ip_of_).
+  // connections.cpp the connections lws holds, by their address (ip_of_),
+  // as heads until lws has read their first head when lws listens (TLS).
+  struct Counted {
+    IpKey ip;
+    bool head;
+  };
   PerIpLimits limits_;
-  std::unordered_map<lws *, IpKey> ip_of_;
+  std::unordered_map<lws *, Counted> ip_of_;
   std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
   lws *door_wsi_ = nullptr;          // the door's epoll descriptor, as lws polls it
   FrontDoor::Handoff hand_in_;       // gives a socket with a good head to lws
