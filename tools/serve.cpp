@@ -19,6 +19,7 @@ namespace {
 const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
     "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T]\n"
+    "                   [--max-connections-per-ip N] [--handshake-rate-per-ip N]\n"
     "                   [--option key=value]...\n"
     "\n"
     "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
@@ -27,6 +28,9 @@ const char kServeUsage[] =
     "  --echo sends each WebSocket message back to its sender instead, unchanged.\n"
     "  --publish-token T lets `POST /publish?channel=C[&event=E][&id=I]` with\n"
     "  `Authorization: Bearer T` publish its body (any program can feed the hub).\n"
+    "  --max-connections-per-ip N (default 256) and --handshake-rate-per-ip N (new connections a\n"
+    "  second, default 100) bound each client address: beyond them 429 with Retry-After. Behind a\n"
+    "  reverse proxy every client has the proxy's address: 0 turns them off.\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -118,6 +122,10 @@ int run_serve(int argc, char **argv) {
       hub.echo = true;
     else if (a == "--publish-token")
       set("publish_token", value("--publish-token"));
+    else if (a == "--max-connections-per-ip")
+      set("max_connections_per_ip", value("--max-connections-per-ip"));
+    else if (a == "--handshake-rate-per-ip")
+      set("handshake_rate_per_ip", value("--handshake-rate-per-ip"));
     else if (a == "--option") {
       std::string o = value("--option");
       size_t eq = o.find('=');

@@ -147,6 +147,12 @@ export interface ServerOptions {
   compression_min_size?: number;
   max_header_size?: number;
   handshake_timeout?: number;
+  head_timeout?: number;
+  max_pending_heads?: number;
+  max_pending_heads_per_ip?: number;
+  max_connections_per_ip?: number;
+  handshake_rate_per_ip?: number;
+  handshake_burst_per_ip?: number;
   max_pending_bytes?: number;
   max_event_queue?: number;
   log_level?: 'none' | 'error' | 'warn' | 'notice' | 'info';

@@ -162,7 +162,9 @@ void HeadChecker::header_line() {
 }
 
 std::string head_refusal(const HeadVerdict &v) {
-  return http_text_response(v.status, v.message);
+  return http_text_response(
+      v.status, v.message,
+      v.retry_after ? "Retry-After: " + std::to_string(v.retry_after) + "\r\n" : std::string());
 }
 
 }  // namespace sw

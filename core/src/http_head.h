@@ -29,10 +29,11 @@ constexpr size_t kMaxHeadHeaders = 100;
 struct HeadVerdict {
   enum Kind { kNeedMore, kOk, kRefuse };
   Kind kind = kNeedMore;
-  size_t head_len = 0;  // kOk: bytes from the first one through the empty line that ends the head
-  size_t start = 0;     // kOk: empty lines before the request line (bytes to leave out)
-  unsigned status = 0;  // kRefuse: 400, 431 or 505 (head_refusal also words 408 and 503)
-  std::string message;  // kRefuse: the problem, one line, no CR or LF
+  size_t head_len = 0;       // kOk: bytes from the first one through the empty line that ends the head
+  size_t start = 0;          // kOk: empty lines before the request line (bytes to leave out)
+  unsigned status = 0;       // kRefuse: 400, 431 or 505 (head_refusal also words 408, 429 and 503)
+  std::string message;       // kRefuse: the problem, one line, no CR or LF
+  unsigned retry_after = 0;  // seconds for a Retry-After header (429, 503); 0: none
 };
 
 class HeadChecker {

@@ -68,6 +68,28 @@ inline constexpr OptionInfo kOptionTable[] = {
      "messages smaller than this many bytes are sent uncompressed (so are those compression does not shrink)"},
     {"max_header_size", kOptServer, "integer", "8192", "request head size (all headers)"},
     {"handshake_timeout", kOptServer, "integer", "10", "seconds for a request or handshake to complete"},
+    {"head_timeout", kOptServer, "integer", "5",
+     "plain HTTP: seconds for a request head to arrive whole (at most `handshake_timeout`); after it the "
+     "connection gets 408 and its slot is free, so slow-loris clients (a header byte every few seconds) hold "
+     "one only this long"},
+    {"max_pending_heads", kOptServer, "integer", "1024",
+     "plain HTTP: request heads being read at once, all clients together (at most `max_connections`); when "
+     "full, the head that has been arriving longest gets 408 and gives way to the newcomer. A head sent in one "
+     "piece, as clients do, is read at once and holds none. TLS: the size of libwebsockets' pool of heads being "
+     "parsed (at least 256)"},
+    {"max_pending_heads_per_ip", kOptServer, "integer", "32",
+     "one address's share of `max_pending_heads`; beyond it 429 with `Retry-After` (over TLS, where the TLS "
+     "handshake counts as part of the head: closed at accept). An IPv6 address counts by its /64; 0 = no share "
+     "(only the pool bounds)"},
+    {"max_connections_per_ip", kOptServer, "integer", "256",
+     "connections from one address at once (heads being read and connections held, TLS too); beyond it 429 "
+     "with `Retry-After` (over TLS: closed at accept). Behind a proxy every client has the proxy's address: "
+     "raise it or set 0 = off"},
+    {"handshake_rate_per_ip", kOptServer, "integer", "100",
+     "new connections a second from one address (a token bucket of `handshake_burst_per_ip`); beyond it 429 "
+     "with `Retry-After` (over TLS: closed at accept); 0 = off"},
+    {"handshake_burst_per_ip", kOptServer, "integer", "200",
+     "new connections one address may open at once before `handshake_rate_per_ip` applies"},
     {"max_pending_bytes", kOptBoth, "integer", "67108864",
      "bytes of sends/publishes waiting for the service thread; beyond it calls return `SSEWS_EFULL`"},
     {"max_event_queue", kOptBoth, "integer", "100000",

@@ -33,6 +33,12 @@ struct Options {
   size_t compression_min_size = 64;
   size_t max_header_size = 8192;             // request head (all headers)
   unsigned handshake_timeout = 10;           // seconds to complete a request/handshake
+  unsigned head_timeout = 5;                 // seconds for a request head to arrive whole
+  size_t max_pending_heads = 1024;           // request heads being read at once, all clients
+  size_t max_pending_heads_per_ip = 32;      // ...from one address
+  size_t max_connections_per_ip = 256;       // heads being read + connections, one address
+  unsigned handshake_rate_per_ip = 100;      // new connections a second from one address
+  unsigned handshake_burst_per_ip = 200;     // ...at once
   size_t max_pending_bytes = 64u << 20;      // bytes of sends queued to the service thread
   size_t max_event_queue = 100000;           // pull mode: events waiting to be taken
   std::string log_level = "error";           // libwebsockets log: none|error|warn|notice|info

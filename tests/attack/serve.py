@@ -6,12 +6,12 @@ import subprocess
 
 
 class Server:
-    def __init__(self, binary):
+    def __init__(self, binary, extra_args=()):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
         s.close()
-        self.proc = subprocess.Popen([binary, "serve", "--port", str(self.port)], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([binary, "serve", "--port", str(self.port), *extra_args], stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL)
         self.proc.stdout.readline()  # "ssews serving on ...": it listens
 

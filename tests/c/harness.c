@@ -170,3 +170,13 @@ char *sse_read_until(peer *p, const char *needle) {
   }
   return out;
 }
+
+void free_first_and_wait_close(recorder *r, peer *p) {
+  size_t cur = 0;
+  const rec_event *open = rec_wait(r, SSEWS_EV_OPEN, &cur, WAIT_MS);
+  assert_non_null(open);
+  ssews_conn first = open->conn;
+  peer_free(p);
+  cur = 0;
+  assert_non_null(rec_wait_conn(r, SSEWS_EV_CLOSE, first, &cur, WAIT_MS));
+}

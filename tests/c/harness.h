@@ -56,6 +56,9 @@ const rec_event *rec_wait_conn(recorder *r, int kind, ssews_conn conn, size_t *c
 /* Number of events of kind (about conn, if conn != 0) recorded so far. */
 size_t rec_count(recorder *r, int kind, ssews_conn conn);
 
+/* Frees p, the peer of the first connection r saw open, and waits until the
+ * server has reported that connection closed (so it counts no more). */
+void free_first_and_wait_close(recorder *r, peer *p);
 /* Opens a server on 127.0.0.1, port 0, with extra key/value options (NULL-ended,
  * may be NULL), in callback mode into r (r may be NULL for pull mode).
  * Fails the test on error. Returns the port in *port. */

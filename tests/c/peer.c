@@ -427,14 +427,43 @@ static int read_until(peer *p, const char *needle, char **out, int64_t deadline)
 /* Public: connection and raw bytes                                        */
 /* ---------------------------------------------------------------------- */
 
-/* Non-blocking connect to one resolved address; returns the fd or -1. */
-static int connect_addr(const struct addrinfo *ai, int64_t deadline)
+/* Binds fd to the local address src (port 0), of fd's family. */
+static int bind_source(int fd, int family, const char *src)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof ss);
+    if (family == AF_INET) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+        v4->sin_family = AF_INET;
+        len = sizeof *v4;
+        if (inet_pton(AF_INET, src, &v4->sin_addr) != 1)
+            return fail("source %s is not an IPv4 address", src);
+    } else {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+        v6->sin6_family = AF_INET6;
+        len = sizeof *v6;
+        if (inet_pton(AF_INET6, src, &v6->sin6_addr) != 1)
+            return fail("source %s is not an IPv6 address", src);
+    }
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+        return fail("bind %s: %s", src, strerror(errno));
+    return 0;
+}
+
+/* Non-blocking connect to one resolved address (from src when not NULL);
+ * returns the fd or -1. */
+static int connect_addr(const struct addrinfo *ai, const char *src, int64_t deadline)
 {
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int err = 0, one = 1;
     socklen_t elen = sizeof err;
     if (fd < 0)
         return fail("socket: %s", strerror(errno));
+    if (src && bind_source(fd, ai->ai_family, src) < 0) {
+        close(fd);
+        return -1;
+    }
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
         if (errno != EINPROGRESS) {
             err = errno;
@@ -454,7 +483,7 @@ static int connect_addr(const struct addrinfo *ai, int64_t deadline)
     return fd;
 }
 
-static int open_socket(peer *p, const char *host, int port, int64_t deadline)
+static int open_socket(peer *p, const char *src, const char *host, int port, int64_t deadline)
 {
     struct addrinfo hints, *res, *ai;
     char portstr[16];
@@ -468,12 +497,12 @@ static int open_socket(peer *p, const char *host, int port, int64_t deadline)
     if (r != 0)
         return fail("getaddrinfo(%s): %s", host, gai_strerror(r));
     for (ai = res; ai && p->fd < 0; ai = ai->ai_next)
-        p->fd = connect_addr(ai, deadline);
+        p->fd = connect_addr(ai, src, deadline);
     freeaddrinfo(res);
     return p->fd < 0 ? -1 : 0;
 }
 
-peer *peer_connect(const char *host, int port, int tls, int timeout_ms)
+static peer *connect_peer(const char *src, const char *host, int port, int tls, int timeout_ms)
 {
     int64_t deadline = deadline_in(timeout_ms);
     peer *p = calloc(1, sizeof *p);
@@ -492,11 +521,21 @@ peer *peer_connect(const char *host, int port, int tls, int timeout_ms)
     }
     snprintf(p->hostport, sizeof p->hostport, strchr(host, ':') ? "[%s]:%d" : "%s:%d",
              host, port);
-    if (open_socket(p, host, port, deadline) < 0 || (tls && tls_setup(p, host, deadline) < 0)) {
+    if (open_socket(p, src, host, port, deadline) < 0 || (tls && tls_setup(p, host, deadline) < 0)) {
         peer_free(p);
         return NULL;
     }
     return p;
+}
+
+peer *peer_connect(const char *host, int port, int tls, int timeout_ms)
+{
+    return connect_peer(NULL, host, port, tls, timeout_ms);
+}
+
+peer *peer_connect_from(const char *src, const char *host, int port, int timeout_ms)
+{
+    return connect_peer(src, host, port, 0, timeout_ms);
 }
 
 void peer_free(peer *p)

@@ -56,6 +56,10 @@ const char *peer_error(void);
  * The timeout covers TCP connect and TLS handshake. NULL on failure. */
 peer *peer_connect(const char *host, int port, int tls, int timeout_ms);
 
+/* The same without TLS, from the local address src (e.g. "127.0.0.2": Linux
+ * routes all of 127/8 to loopback), so a test can be several clients. */
+peer *peer_connect_from(const char *src, const char *host, int port, int timeout_ms);
+
 /* Close the socket (abruptly: no TLS close_notify) and free everything.
  * NULL is accepted. */
 void peer_free(peer *p);

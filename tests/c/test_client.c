@@ -333,7 +333,7 @@ static int spawn_node_ws(pid_t *pid) {
 
 static void test_ws_client_default_node_ws_server(void **state) {
   (void)state;
-  pid_t pid;
+  pid_t pid = -1;
   int port = spawn_node_ws(&pid);
   if (port < 0 && getenv("CI")) fail_msg("node with the ws package is needed (npm ci) and CI is set");
   if (port < 0) skip(); /* node or the ws package is missing */

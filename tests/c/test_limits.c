@@ -128,8 +128,10 @@ static void test_max_connections(void **state) {
 static void test_many_sse_streams_leave_room(void **state) {
   (void)state;
   enum { STREAMS = 300 };
+  /* All from 127.0.0.1: more than one address may open by default. */
+  const char *const opts[] = {"max_connections_per_ip", "0", "handshake_rate_per_ip", "0", NULL};
   int port;
-  ssews *ep = start_server(NULL, NULL, &port);
+  ssews *ep = start_server(NULL, opts, &port);
   static peer *streams[STREAMS];
   const char *const h[] = {"Accept: text/event-stream", NULL};
   for (int i = 0; i < STREAMS; i++) {
@@ -227,6 +229,12 @@ static void test_send_and_publish_from_threads(void **state) {
 /* TLS with a certificate made for the test. */
 static char g_tls_dir[64];
 
+/* Its two files. */
+static void tls_files(char cert[128], char key[128]) {
+  snprintf(cert, 128, "%s/cert.pem", g_tls_dir);
+  snprintf(key, 128, "%s/key.pem", g_tls_dir);
+}
+
 static int make_cert(void **state) {
   (void)state;
   strcpy(g_tls_dir, "/tmp/ssews-tls-XXXXXX");
@@ -249,8 +257,7 @@ static int remove_cert(void **state) {
 static void test_tls_wss_and_https_sse(void **state) {
   (void)state;
   char cert[128], key[128];
-  snprintf(cert, sizeof cert, "%s/cert.pem", g_tls_dir);
-  snprintf(key, sizeof key, "%s/key.pem", g_tls_dir);
+  tls_files(cert, key);
   recorder r;
   rec_init(&r);
   r.echo = 1;
@@ -492,6 +499,61 @@ static void test_pending_bound_counts_every_thread(void **state) {
   pthread_cond_destroy(&pp.cv);
 }
 
+/* Where lws listens (TLS), max_connections_per_ip counts too: one more
+ * connection from that address is closed at accept (nothing can be
+ * answered before the TLS handshake), and a closed one makes room again. */
+static void test_tls_connections_per_address_capped(void **state) {
+  (void)state;
+  char cert[128], key[128];
+  tls_files(cert, key);
+  const char *const opts[] = {"tls_cert", cert, "tls_key", key, "max_connections_per_ip", "2", NULL};
+  recorder r;
+  rec_init(&r);
+  int port;
+  ssews *ep = start_server(&r, opts, &port);
+  peer *ws[2];
+  for (int i = 0; i < 2; i++) ws[i] = ws_connect(port, "/cap", NULL, 1);
+  peer *third = peer_connect("127.0.0.1", port, 1, WAIT_MS);
+  assert_null(third); /* the TLS handshake meets a closed socket */
+  free_first_and_wait_close(&r, ws[0]); /* one goes: room for one more */
+  ws[0] = ws_connect(port, "/cap", NULL, 1);
+  for (int i = 0; i < 2; i++) peer_free(ws[i]);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
+/* Where lws listens (TLS), a connection reading its first head (TLS
+ * handshake included) takes a place in its address's share of heads being
+ * read, as at the front door: beyond max_pending_heads_per_ip it is closed
+ * at once, and a head read whole makes room again. */
+static void test_tls_heads_share_per_address(void **state) {
+  (void)state;
+  char cert[128], key[128];
+  tls_files(cert, key);
+  const char *const opts[] = {"tls_cert", cert, "tls_key", key, "max_pending_heads_per_ip", "2", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  peer *slow[2];
+  for (int i = 0; i < 2; i++) {
+    slow[i] = peer_connect("127.0.0.1", port, 1, WAIT_MS);
+    assert_non_null(slow[i]);
+    assert_int_equal(peer_write(slow[i], "GET /none HTTP/1.1\r\n", 20), 0); /* half a head */
+  }
+  assert_null(peer_connect("127.0.0.1", port, 1, WAIT_MS)); /* a third is closed at once */
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(peer_write(slow[i], "Host: x\r\n\r\n", 11), 0);
+    char *h = NULL;
+    assert_true(peer_read_until(slow[i], "\r\n\r\n", &h, WAIT_MS) > 0);
+    assert_int_equal(atoi(h + 9), 404); /* read whole: no longer a head */
+    free(h);
+  }
+  peer *p = peer_connect("127.0.0.1", port, 1, WAIT_MS);
+  assert_non_null(p);
+  peer_free(p);
+  for (int i = 0; i < 2; i++) peer_free(slow[i]);
+  ssews_close(&ep);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pending_bound_counts_every_thread),
@@ -503,6 +565,8 @@ int main(void) {
       cmocka_unit_test(test_pull_queue_backpressure),
       cmocka_unit_test(test_send_and_publish_from_threads),
       cmocka_unit_test(test_tls_wss_and_https_sse),
+      cmocka_unit_test(test_tls_connections_per_address_capped),
+      cmocka_unit_test(test_tls_heads_share_per_address),
       cmocka_unit_test(test_bad_tls_files),
   };
   return cmocka_run_group_tests_name("limits", tests, make_cert, remove_cert);

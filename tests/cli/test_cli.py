@@ -475,3 +475,68 @@ def test_serve_big_head_is_431_for_curl(serve):
     assert r.returncode == 0, r.stderr  # curl said "Empty reply from server" before
     assert r.stdout.endswith("431"), r.stdout
     assert "max_header_size" in r.stdout
+
+
+# --------------------------------------------------------------------------
+# ssews serve: limits per client address (issue 16)
+
+
+def curl_status(port, source="127.0.0.1"):
+    """curl's GET / from a source address: (status, Retry-After or None, body)."""
+    r = subprocess.run(["curl", "-sS", "--max-time", "5", "--interface", source, "-D", "-", "-o", "-",
+                        f"http://127.0.0.1:{port}/"], capture_output=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    head, _, body = r.stdout.decode().partition("\r\n\r\n")  # bytes: text mode would fold the CRLFs
+    retry = next((l.split(":", 1)[1].strip() for l in head.split("\r\n") if l.lower().startswith("retry-after:")),
+                 None)
+    return int(head.split()[1]), retry, body
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="no curl")
+def test_serve_max_connections_per_ip(serve):
+    _, port = serve("--max-connections-per-ip", "1")
+
+    async def main():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/held"):
+            held = curl_status(port)
+            elsewhere = curl_status(port, "127.0.0.2")
+        return held, elsewhere
+
+    (status, retry, body), (other, _, _) = asyncio.run(main())
+    assert (status, "max_connections_per_ip (1)" in body) == (429, True), body
+    assert retry and int(retry) >= 1
+    assert other == 404  # another address is not held back
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="no curl")
+def test_serve_handshake_rate_per_ip(serve):
+    _, port = serve("--handshake-rate-per-ip", "1", "--option", "handshake_burst_per_ip=2")
+    assert [curl_status(port)[0] for _ in range(2)] == [404, 404]
+    status, retry, body = curl_status(port)
+    assert (status, "handshake_rate_per_ip (1/s, burst 2)" in body) == (429, True), body
+    assert retry == "1"
+    assert curl_status(port, "127.0.0.2")[0] == 404
+
+
+def test_serve_slow_loris_leaves_room_for_others(serve):
+    """Slow heads from one address take only its share; another address is answered at once."""
+    _, port = serve("--option", "max_pending_heads_per_ip=8")
+    slow = []
+    try:
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            s.sendall(b"GET / HTTP/1.1\r\nHo")
+            slow.append(s)
+        got, body = raw_http(port, b"GET / HTTP/1.1\r\nX-Slow: 1")  # a ninth slow head from the same address
+        assert (got, b"max_pending_heads_per_ip (8)" in body) == (429, True), body
+        with socket.socket() as c:
+            c.settimeout(TIMEOUT)
+            c.bind(("127.0.0.2", 0))
+            c.connect(("127.0.0.1", port))
+            start = time.monotonic()
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert c.recv(64).startswith(b"HTTP/1.1 404")
+            assert time.monotonic() - start < 2
+    finally:
+        for s in slow:
+            s.close()

@@ -32,6 +32,23 @@ function wsMessages(ws, n) {
   });
 }
 
+test('per-address limits (issue 16) answer a ws client 429 with Retry-After', T, async (t) => {
+  const keep = closer(t);
+  const server = keep(new Server({ port: 0, max_connections_per_ip: 1 }));
+  const held = new WebSocket(`ws://127.0.0.1:${server.port}/held`);
+  t.after(() => held.terminate());
+  await once(held, 'open');
+  const more = new WebSocket(`ws://127.0.0.1:${server.port}/more`);
+  more.on('error', () => {}); // the refusal is what this test waits for
+  t.after(() => more.terminate());
+  const [, res] = await once(more, 'unexpected-response');
+  assert.equal(res.statusCode, 429);
+  assert.ok(Number(res.headers['retry-after']) >= 1);
+  let body = '';
+  for await (const chunk of res) body += chunk;
+  assert.match(body, /max_connections_per_ip \(1\)/);
+});
+
 test('a ws client talks to a Server: echo, publish, plain frames (no ssews.v1)', T, async (t) => {
   const keep = closer(t);
   const server = keep(new Server({ port: 0 }));

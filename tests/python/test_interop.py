@@ -97,6 +97,27 @@ async def test_server_reject_in_open_callback_answers_websockets_with_403():
             assert r.status_code == 403
 
 
+async def test_per_address_limits_answer_429_with_retry_after():
+    """max_connections_per_ip and handshake_rate_per_ip (issue 16), passed through by name."""
+    async with ssews.Server(max_connections_per_ip=1) as server:
+        async with ws_connect(server.ws_url + "/held"):
+            with pytest.raises(websockets.exceptions.InvalidStatus) as err:
+                async with ws_connect(server.ws_url + "/more"):
+                    pass
+            r = err.value.response
+            assert r.status_code == 429
+            assert int(r.headers["Retry-After"]) >= 1
+            assert b"max_connections_per_ip (1)" in r.body
+    async with ssews.Server(handshake_rate_per_ip=1, handshake_burst_per_ip=2) as server:
+        statuses = []
+        for _ in range(3):
+            async with httpx.AsyncClient() as http:  # a new connection each: a handshake each
+                r = await within(http.get(server.url + "/none"))
+                statuses.append(r.status_code)
+        assert statuses == [404, 404, 429]
+        assert r.headers["Retry-After"] == "1" and "handshake_rate_per_ip (1/s, burst 2)" in r.text
+
+
 async def test_close_conn_code_and_reason_reach_websockets_client():
     async with ssews.Server() as server:
         async with ws_connect(server.ws_url + "/x") as ws:

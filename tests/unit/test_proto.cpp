@@ -1822,6 +1822,12 @@ const std::vector<NumKey> &num_keys() {
        [](const O &o) { return uint64_t(o.compression_min_size); }},
       {"max_header_size", kServerOnly, 256, 65535, [](const O &o) { return uint64_t(o.max_header_size); }},
       {"handshake_timeout", kServerOnly, 1, 3600, [](const O &o) { return uint64_t(o.handshake_timeout); }},
+      {"head_timeout", kServerOnly, 1, 3600, [](const O &o) { return uint64_t(o.head_timeout); }},
+      {"max_pending_heads", kServerOnly, 1, 1000000, [](const O &o) { return uint64_t(o.max_pending_heads); }},
+      {"max_pending_heads_per_ip", kServerOnly, 0, 1000000, [](const O &o) { return uint64_t(o.max_pending_heads_per_ip); }},
+      {"max_connections_per_ip", kServerOnly, 0, 1000000, [](const O &o) { return uint64_t(o.max_connections_per_ip); }},
+      {"handshake_rate_per_ip", kServerOnly, 0, 1000000, [](const O &o) { return uint64_t(o.handshake_rate_per_ip); }},
+      {"handshake_burst_per_ip", kServerOnly, 1, 1000000, [](const O &o) { return uint64_t(o.handshake_burst_per_ip); }},
       {"max_pending_bytes", kBothRoles, 1024, uint64_t(1) << 36,
        [](const O &o) { return uint64_t(o.max_pending_bytes); }},
       {"max_event_queue", kBothRoles, 1, 100000000, [](const O &o) { return uint64_t(o.max_event_queue); }},
@@ -1864,6 +1870,12 @@ const std::vector<KeyInfo> kAllKeys = {
     {"compression_min_size", kServerOnly, "100"},
     {"max_header_size", kServerOnly, "512"},
     {"handshake_timeout", kServerOnly, "11"},
+    {"head_timeout", kServerOnly, "4"},
+    {"max_pending_heads", kServerOnly, "20"},
+    {"max_pending_heads_per_ip", kServerOnly, "21"},
+    {"max_connections_per_ip", kServerOnly, "22"},
+    {"handshake_rate_per_ip", kServerOnly, "23"},
+    {"handshake_burst_per_ip", kServerOnly, "24"},
     {"max_pending_bytes", kBothRoles, "4096"},
     {"max_event_queue", kBothRoles, "13"},
     {"log_level", kBothRoles, "info"},
@@ -1913,6 +1925,12 @@ void test_options_defaults(void **) {
   assert_true(o.queue_drop_oldest);
   assert_int_equal(o.max_header_size, 8192);
   assert_int_equal(o.handshake_timeout, 10);
+  assert_int_equal(o.head_timeout, 5);
+  assert_int_equal(o.max_pending_heads, 1024);
+  assert_int_equal(o.max_pending_heads_per_ip, 32);
+  assert_int_equal(o.max_connections_per_ip, 256);
+  assert_int_equal(o.handshake_rate_per_ip, 100);
+  assert_int_equal(o.handshake_burst_per_ip, 200);
   assert_int_equal(o.max_pending_bytes, 64u << 20);
   assert_int_equal(o.max_event_queue, 100000);
   EXPECT_STR(o.log_level, "error");

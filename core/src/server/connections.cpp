@@ -2,6 +2,7 @@
 // the application's decision, acceptance (subscriptions, resume), closing,
 // and the one close event each opened connection is owed.
 #include <libwebsockets.h>
+#include <sys/socket.h>
 
 #include <cstring>
 
@@ -72,6 +73,14 @@ struct LwsLiveRequest final : LiveRequest {
 };
 
 }  // namespace
+
+// The address a peer socket counts against (per_ip_limits.h).
+IpKey peer_key(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0) return IpKey();
+  return ip_key(reinterpret_cast<sockaddr *>(&ss));
+}
 
 Conn *ServerRole::conn_of(lws *wsi) {
   return static_cast<Conn *>(lws_get_opaque_user_data(wsi));
@@ -271,8 +280,52 @@ void ServerRole::drop(Conn *c) {
 }
 
 int ServerRole::conn_gone(lws *wsi) {
+  auto ip = ip_of_.find(wsi);  // the first of the callbacks that end a wsi uncounts it
+  if (ip != ip_of_.end()) {
+    if (ip->second.head)
+      limits_.head_done(ip->second.ip);
+    else
+      limits_.conn_closed(ip->second.ip);
+    ip_of_.erase(ip);
+  }
   if (Conn *c = conn_of(wsi)) finish(c);
   return 0;
+}
+
+// Per-address limits where lws listens itself (TLS): checked as lws accepts,
+// before the TLS handshake (a refusal after its first step would let the
+// client finish its side first). Nothing can be answered before it, so a
+// refused socket is closed (the front door answers 429 on plain HTTP). The
+// new connection begins its head: count_conn() counts it as one.
+int ServerRole::filter_connection(int fd) {
+  IpKey key = peer_key(fd);
+  return limits_.admit(key, steady_ms()) || limits_.head_check(key) ? -1 : 0;
+}
+
+// Every server connection lws holds, whoever accepted it, counts against
+// its address until it ends (conn_gone). One the door handed over has sent
+// its head; where lws listens (TLS) a new one is reading its head (TLS
+// handshake included) and takes a place in its address's share of heads
+// being read, as at the door (filter_connection() checked there was one).
+int ServerRole::count_conn(lws *wsi) {
+  IpKey key = peer_key(lws_get_socket_fd(wsi));
+  if (key.empty()) return 0;  // the door's own descriptor, not a peer
+  bool head = !door_;
+  if (head) {
+    if (limits_.head_begin(key)) return -1;
+  } else {
+    limits_.conn_open(key);
+  }
+  ip_of_[wsi] = Counted{std::move(key), head};
+  return 0;
+}
+
+void ServerRole::head_parsed(lws *wsi) {
+  auto it = ip_of_.find(wsi);
+  if (it == ip_of_.end() || !it->second.head) return;
+  limits_.head_done(it->second.ip);
+  limits_.conn_open(it->second.ip);
+  it->second.head = false;
 }
 
 // Reports the close with the best code we know and forgets the connection.

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "http_head.h"
+#include "per_ip_limits.h"
 
 namespace sw {
 
@@ -49,10 +50,11 @@ bool parse_addr(const std::string &host, int port, sockaddr_storage &ss, socklen
 }
 
 // A status and a one-line message as the door answers them.
-std::string answer(unsigned status, std::string message) {
+std::string answer(unsigned status, std::string message, unsigned retry_after = 0) {
   HeadVerdict v;
   v.status = status;
   v.message = std::move(message);
+  v.retry_after = retry_after;
   return head_refusal(v);
 }
 
@@ -63,15 +65,28 @@ void answer_and_shut(int fd, const std::string &answer) {
   shutdown(fd, SHUT_WR);
 }
 
+// Answers a connection refused without a lingering entry (one would take a
+// place the refusal protects): what it sent so far is read first, so the
+// close is no reset that could beat the answer to the peer.
+void answer_and_close(int fd, const std::string &answer) {
+  char buf[16 * 1024];
+  ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  (void)n;
+  answer_and_shut(fd, answer);
+  close(fd);
+}
+
 }  // namespace
 
 struct FrontDoor::Loop {
   struct Pending {
     int fd;
     HeadChecker head;
-    size_t seen = 0;         // bytes peeked and fed to head so far
-    bool lingering = false;  // answered: reading only to drop what comes
-    bool watched = false;    // in the epoll set
+    IpKey ip;                 // the peer's address, for limits
+    bool ip_counted = false;  // in limits' heads (the head did not come whole at once)
+    size_t seen = 0;          // bytes peeked and fed to head so far
+    bool lingering = false;   // answered: reading only to drop what comes
+    bool watched = false;     // in the epoll set
   };
   struct Due {
     Clock::time_point at;
@@ -82,6 +97,7 @@ struct FrontDoor::Loop {
   const Handoff *handoff = nullptr;  // during service()
   int listen_fd = -1, epoll_fd = -1;
   std::unordered_map<uint64_t, Pending> pending;
+  size_t reading = 0;  // entries of pending not lingering: heads being read
   // Deadlines in the order they fall: every head gets the same timeout and
   // every linger the same time, so each list is sorted by construction.
   // Entries of connections already gone are skipped when they come up.
@@ -107,7 +123,10 @@ struct FrontDoor::Loop {
 
   void service();
   void accept_all();
-  void admit(int fd);
+  void admit(int fd, const sockaddr *peer);
+  void head_done(Pending &p);
+  bool evict_oldest();
+  int head_timeout_s() const { return std::min(cfg.head_timeout_s, cfg.handshake_timeout_s); }
   void readable(uint64_t id, bool peer_done = false);
   void judge(uint64_t id, Pending &p);
   void refuse(uint64_t id, Pending &p, const HeadVerdict &v);
@@ -200,9 +219,11 @@ void FrontDoor::Loop::service() {
 void FrontDoor::Loop::accept_all() {
   // A bounded batch, so heads already accepted are read between batches.
   for (int i = 0; i < 64; i++) {
-    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    int fd = accept4(listen_fd, reinterpret_cast<sockaddr *>(&peer), &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      admit(fd);
+      admit(fd, reinterpret_cast<sockaddr *>(&peer));
       continue;
     }
     if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -213,22 +234,50 @@ void FrontDoor::Loop::accept_all() {
   }
 }
 
-void FrontDoor::Loop::admit(int fd) {
-  if (pending.size() >= cfg.max_pending) {
-    answer_and_shut(fd, answer(503, "too many request heads being read at once (max_connections)"));
-    close(fd);
-    return;
+void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
+  IpKey ip = cfg.limits ? ip_key(peer) : IpKey();
+  if (cfg.limits) {
+    // Per address first: one address at its limit is told so (429), and
+    // does not learn how full the pool is.
+    IpRefusal r = cfg.limits->admit(ip, steady_ms());
+    if (r) return answer_and_close(fd, answer(r.status, r.message, r.retry_after));
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as lws sets on what it accepts
   uint64_t id = next_id++;
-  pending.emplace(id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile)});
-  heads_due.push_back({Clock::now() + std::chrono::seconds(cfg.handshake_timeout_s), id});
+  reading++;
+  pending.emplace(
+      id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile), std::move(ip)});
+  heads_due.push_back({Clock::now() + std::chrono::seconds(head_timeout_s()), id});
   // A client usually sends its head right behind the TCP handshake: when it
   // is all there, it is judged now, and the socket never joins the epoll set.
   readable(id);
   auto it = pending.find(id);
   if (it == pending.end()) return;
+  if (!it->second.lingering) {
+    // Its head comes in pieces: it takes a place in its address's share of
+    // the pool of heads being read, and in the pool.
+    HeadVerdict v;
+    IpRefusal r = cfg.limits ? cfg.limits->head_begin(it->second.ip) : IpRefusal();
+    if (r) {
+      v.status = r.status;
+      v.message = r.message;
+      v.retry_after = r.retry_after;
+    } else {
+      it->second.ip_counted = cfg.limits != nullptr;
+      if (reading > cfg.max_pending && !evict_oldest()) {
+        v.status = 503;
+        v.message = "too many request heads being read at once (" + cfg.max_pending_option + " " +
+                    std::to_string(cfg.max_pending) + ")";
+        v.retry_after = 1;
+      }
+    }
+    if (v.status) {
+      refuse(id, it->second, v);
+      it = pending.find(id);
+      if (it == pending.end()) return;
+    }
+  }
   // Edge-triggered: peeking leaves the bytes in the socket, so it stays
   // readable; only new bytes (or the peer's end) are news. Bytes that came
   // since the peek above make the socket ready when it is added.
@@ -281,7 +330,38 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
   std::string refusal = (*handoff)(p.fd, std::string_view(peek_buf.data() + v.start, v.head_len - v.start));
   if (!refusal.empty()) return refuse_with(id, p, refusal);
   if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, p.fd, nullptr);
+  head_done(p);  // the taker counts it from here (PerIpLimits::conn_open)
   pending.erase(id);
+}
+
+// p's head is no longer being read (whole, refused or dropped). Called once:
+// a lingering entry's head was done when it began to linger.
+void FrontDoor::Loop::head_done(Pending &p) {
+  if (p.lingering) return;
+  reading--;
+  if (p.ip_counted) cfg.limits->head_done(p.ip);
+  p.ip_counted = false;
+}
+
+// The pool is full: rather than refuse the newcomer, the head that has been
+// arriving longest gives way (408). A client sends its head in one piece
+// behind the TCP handshake, so the oldest unfinished head is the likeliest
+// to be a slow-loris one, and a newcomer always gets its chance: slow
+// clients from many addresses cannot keep everyone out for head_timeout.
+bool FrontDoor::Loop::evict_oldest() {
+  while (!heads_due.empty()) {
+    uint64_t id = heads_due.front().id;
+    heads_due.pop_front();
+    auto it = pending.find(id);
+    if (it == pending.end() || it->second.lingering) continue;
+    HeadVerdict v;
+    v.status = 408;
+    v.message = "request head not complete while the pool of heads being read was full (" +
+                cfg.max_pending_option + " " + std::to_string(cfg.max_pending) + "): the oldest gives way";
+    refuse(id, it->second, v);
+    return true;
+  }
+  return false;
 }
 
 void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
@@ -289,8 +369,16 @@ void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
 }
 
 void FrontDoor::Loop::refuse_with(uint64_t id, Pending &p, const std::string &answer) {
-  answer_and_shut(p.fd, answer);
+  head_done(p);  // lingering holds a descriptor, not a head
   p.lingering = true;
+  if (pending.size() - reading > cfg.max_pending) {
+    // Lingering answers are bounded too (a flood of refusals): beyond the
+    // pool's size they close at once.
+    answer_and_close(p.fd, answer);
+    pending.erase(id);
+    return;
+  }
+  answer_and_shut(p.fd, answer);
   linger_due.push_back({Clock::now() + kLinger, id});
   readable(id);  // drops what is there already; EOF closes at once
 }
@@ -298,6 +386,7 @@ void FrontDoor::Loop::refuse_with(uint64_t id, Pending &p, const std::string &an
 void FrontDoor::Loop::forget(uint64_t id) {
   auto it = pending.find(id);
   if (it == pending.end()) return;
+  head_done(it->second);
   close(it->second.fd);  // also takes it out of the epoll set
   pending.erase(it);
 }
@@ -314,8 +403,9 @@ void FrontDoor::Loop::expire(Clock::time_point now) {
     }
     HeadVerdict late;
     late.status = 408;
-    late.message = "request head not complete within handshake_timeout (" +
-                   std::to_string(cfg.handshake_timeout_s) + " s)";
+    late.message = std::string("request head not complete within ") +
+                   (cfg.head_timeout_s < cfg.handshake_timeout_s ? "head_timeout" : "handshake_timeout") +
+                   " (" + std::to_string(head_timeout_s()) + " s)";
     refuse(id, it->second, late);
   }
   while (!linger_due.empty() && linger_due.front().at <= now) {

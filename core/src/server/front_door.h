@@ -28,20 +28,32 @@
 // lws 4.1 closes the descriptor of every wsi it frees
 // (__lws_close_free_wsi_final), so none could be handed on without a dup().
 //
-// Bounds: a connection has handshake_timeout seconds to send its head (408
-// after, if it sent anything; checked at each expire(), once a second).
+// Bounds: a connection has head_timeout seconds (at most handshake_timeout)
+// to send its head (408 after, if it sent anything; checked at each
+// expire(), once a second): a slow-loris client, a header byte every few
+// seconds, holds its place that long and no longer.
 // A connection that has sent nothing is not handed over by the kernel until
 // its first bytes come, or handshake_timeout has passed (TCP_DEFER_ACCEPT):
 // an idle connection costs no descriptor and no entry here meanwhile.
-// Heads being read are at most max_connections (more are answered 503):
-// they are not lws connections yet, so the bound is their own. At most
-// max_header_size + 1 bytes are peeked. A refused connection is read (and
-// what it sends dropped) for up to a second after its answer, so the close
-// does not reset the connection before the peer has read the answer.
+// Heads being read are at most max_pending_heads (and max_connections):
+// they are not lws connections yet, so the bound is their own. When it is
+// reached, the head that has been arriving longest is answered 408 and the
+// newcomer takes its place (503 only if none is left to give way). Per
+// address (per_ip_limits.h; 429 with Retry-After beyond): a share of them
+// (max_pending_heads_per_ip), new connections at handshake_rate_per_ip,
+// and max_connections_per_ip heads and connections together, so a few slow
+// or greedy addresses cannot fill the pool for all. A head that comes whole
+// in its first segment, as clients send it, takes no place in the pool or
+// the share. At most max_header_size + 1 bytes are peeked. A refused
+// connection is read (and what it sends dropped) for up to a second after
+// its answer, so the close does not reset the connection before the peer
+// has read the answer.
 //
 // TLS servers, and hosts given by name, keep lws listening (the head is
 // encrypted; a name is lws' to resolve), so #16's answers apply to plain
-// HTTP, as behind a TLS-terminating proxy.
+// HTTP, as behind a TLS-terminating proxy. (The per-address connection cap,
+// rate and share of heads being read hold there too, checked as lws
+// accepts: connections.cpp.)
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -54,6 +66,8 @@
 
 namespace sw {
 
+class PerIpLimits;
+
 class FrontDoor {
  public:
   struct Config {
@@ -61,8 +75,13 @@ class FrontDoor {
     int port = 0;      // 0: the kernel picks one
     size_t max_header_size = 8192;
     int handshake_timeout_s = 10;
-    size_t max_pending = 10000;        // heads being read at once
-    std::vector<std::string> fragile;  // see HeadChecker
+    int head_timeout_s = 5;      // for a head to arrive whole (at most handshake_timeout_s)
+    size_t max_pending = 10000;  // heads being read at once
+    std::string max_pending_option = "max_pending_heads";  // named in the 503
+    std::vector<std::string> fragile;                      // see HeadChecker
+    // Per-address shares and rates (null: none). Not owned; it outlives
+    // the door. The door counts heads in it; lws' side counts connections.
+    PerIpLimits *limits = nullptr;
   };
   // Takes a connection whose head is good, from inside service(): head is
   // the request head, still unread in the socket (empty lines before it

@@ -81,9 +81,19 @@ std::string listen_host(const Options &o) {
   return o.host == "localhost" ? "127.0.0.1" : o.host;
 }
 
+PerIpConfig per_ip_config(const Options &o) {
+  PerIpConfig c;
+  c.max_connections = o.max_connections_per_ip;
+  c.max_heads = o.max_pending_heads_per_ip;
+  c.rate = o.handshake_rate_per_ip;
+  c.burst = o.handshake_burst_per_ip;
+  return c;
+}
+
 }  // namespace
 
-ServerRole::ServerRole(Engine &e) : Role(e), hub_(e.opts().history, make_epoch()) {}
+ServerRole::ServerRole(Engine &e)
+    : Role(e), limits_(per_ip_config(e.opts())), hub_(e.opts().history, make_epoch()) {}
 
 ServerRole::~ServerRole() {
   for (auto &kv : conns_)
@@ -105,7 +115,12 @@ void ServerRole::context_info(lws_context_creation_info &ci) {
   // margin lws closed such a head without a word.
   ci.max_http_header_data =
       static_cast<unsigned short>(std::min<size_t>(65535, opts().max_header_size + 8 * kMaxHeadHeaders + 64));
-  ci.max_http_header_pool = 256;  // requests being parsed at once; streams give theirs back
+  // Requests being parsed at once (streams give theirs back). lws allocates
+  // each as it is needed and frees it after. Where lws reads heads itself
+  // (TLS) this is the pool of heads being read: max_pending_heads sizes it,
+  // so one address at max_connections_per_ip cannot take all of it.
+  ci.max_http_header_pool =
+      static_cast<unsigned short>(std::clamp<size_t>(opts().max_pending_heads, 256, 65535));
   ci.timeout_secs = opts().handshake_timeout;
   ci.keepalive_timeout = 30;
   // The one read buffer of the service thread: what a raw socket (the
@@ -140,7 +155,12 @@ Status ServerRole::start() {
     dc.port = o.port;
     dc.max_header_size = o.max_header_size;
     dc.handshake_timeout_s = static_cast<int>(o.handshake_timeout);
-    dc.max_pending = o.max_connections;
+    dc.head_timeout_s = static_cast<int>(o.head_timeout);
+    // Heads being read are connections too: the smaller bound holds.
+    dc.max_pending = std::min<size_t>(o.max_pending_heads, o.max_connections);
+    dc.max_pending_option =
+        o.max_pending_heads <= o.max_connections ? "max_pending_heads" : "max_connections";
+    dc.limits = &limits_;
     dc.fragile = lws_known_header_names();
     door_ = std::make_unique<FrontDoor>();
     Status st = door_->open(dc);
@@ -235,7 +255,15 @@ bool ServerRole::hold(size_t bytes) {
 
 int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:  // lws listens (TLS): in is the accepted socket
+      return filter_connection(static_cast<int>(reinterpret_cast<intptr_t>(in)));
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+      return count_conn(wsi);
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:  // a request head read (not an upgrade)
+      head_parsed(wsi);
+      return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      head_parsed(wsi);
       return confirm_upgrade(wsi, static_cast<const char *>(in));
     case LWS_CALLBACK_ADD_HEADERS:  // the 101 confirms ssews.v1 (see v1_confirm.h)
       return v1_add_confirm_header(wsi, in) ? 0 : -1;
@@ -296,6 +324,7 @@ void ServerRole::tick() {
   int64_t now = lws_now_usecs();
   if (door_) door_->expire();
   expire_own(now);
+  limits_.sweep(steady_ms());
   check_sse_hangups(now);
   ping_silent_peers(static_cast<uint32_t>(now / 1000));
   sse_heartbeats(now);

@@ -23,6 +23,7 @@
 
 #include "http_request.h"
 #include "hub.h"
+#include "per_ip_limits.h"
 #include "role.h"
 #include "server/conn.h"
 #include "server/front_door.h"
@@ -32,6 +33,9 @@ struct lws_retry_bo;
 struct lws_vhost;
 
 namespace sw {
+
+// The address a peer socket counts against (per_ip_limits.h; empty when not a peer).
+IpKey peer_key(int fd);
 
 class ServerRole final : public Role {
  public:
@@ -94,6 +98,9 @@ class ServerRole final : public Role {
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
   void drop(Conn *c);
   int conn_gone(lws *wsi);
+  int filter_connection(int fd);  // lws accepted a socket (TLS path): per-address check
+  int count_conn(lws *wsi);       // lws holds a new server connection: per-address count
+  void head_parsed(lws *wsi);     // its first request head is read (TLS path: no longer a head)
   void finish(Conn *c);
   void forget(Conn *c, int code, const std::string &reason);
   void report_error(Conn *c, int err, const std::string &why);
@@ -171,6 +178,15 @@ class ServerRole final : public Role {
 
   int bound_port_ = 0;
   lws_vhost *vhost_ = nullptr;
+  // Per-address counts and rates (per_ip_limits.h): the door counts heads,
+  // connections.cpp the connections lws holds, by their address (ip_of_),
+  // as heads until lws has read their first head when lws listens (TLS).
+  struct Counted {
+    IpKey ip;
+    bool head;
+  };
+  PerIpLimits limits_;
+  std::unordered_map<lws *, Counted> ip_of_;
   std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
   lws *door_wsi_ = nullptr;          // the door's epoll descriptor, as lws polls it
   FrontDoor::Handoff hand_in_;       // gives a socket with a good head to lws
@@ -214,7 +230,8 @@ class ServerRole final : public Role {
     int64_t at;
     ConnId id;
   };
-  std::deque<Due> close_due_;  // own sockets: closes that must be over by then
+  std::deque<Due> close_due_;              // own sockets: closes that must be over by then
+  std::unordered_map<int, IpKey> own_ip_;  // own sockets: the address each counts against
 };
 
 }  // namespace sw

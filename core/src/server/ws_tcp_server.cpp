@@ -202,6 +202,12 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
     return "";
   }
   c->fd = fd;
+  // It counts against its address until it ends (end_socket), as lws' do.
+  IpKey ip = peer_key(fd);
+  if (!ip.empty()) {
+    limits_.conn_open(ip);
+    own_ip_[fd] = std::move(ip);
+  }
   c->reader.reset(new WsFrameReader(true, opts().max_message_size));
   std::string extra;
   if (v.protocol == kV1Protocol) {
@@ -317,6 +323,11 @@ void ServerRole::end_socket(Conn *c, bool linger) {
   c->fd = -1;
   finish(c);
   if (fd < 0) return;
+  auto ip = own_ip_.find(fd);
+  if (ip != own_ip_.end()) {
+    limits_.conn_closed(ip->second);
+    own_ip_.erase(ip);
+  }
   if (linger) {
     sockets_.linger(fd, kLingerS);
   } else {
