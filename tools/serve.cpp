@@ -18,7 +18,7 @@ namespace {
 
 const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
-    "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T]\n"
+    "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T] [--broker URL]\n"
     "                   [--option key=value]...\n"
     "\n"
     "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
@@ -27,6 +27,8 @@ const char kServeUsage[] =
     "  --echo sends each WebSocket message back to its sender instead, unchanged.\n"
     "  --publish-token T lets `POST /publish?channel=C[&event=E][&id=I]` with\n"
     "  `Authorization: Bearer T` publish its body (any program can feed the hub).\n"
+    "  --broker URL shares channels and history with other nodes through Redis\n"
+    "  (redis://[user:password@]host[:port][/db] or unix:path; see docs/scaling.md).\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -73,7 +75,10 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
       hub->channels.erase(conn);
       break;
     case SSEWS_EV_ERROR:
-      fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_event_reason(ev));
+      if (conn == 0)  // about the endpoint (the broker), not a connection
+        fprintf(stderr, "ssews: %s\n", ssews_event_reason(ev));
+      else
+        fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_event_reason(ev));
       break;
     default:
       break;
@@ -116,6 +121,8 @@ int run_serve(int argc, char **argv) {
       set("tls_key", value("--tls-key"));
     else if (a == "--echo")
       hub.echo = true;
+    else if (a == "--broker")
+      set("broker", value("--broker"));
     else if (a == "--publish-token")
       set("publish_token", value("--publish-token"));
     else if (a == "--option") {

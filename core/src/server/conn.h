@@ -22,6 +22,9 @@ struct ConnMore {
   std::string peer_close_reason;
   std::string last_event_id;                  // resume point asked for in the request (until accepted)
   std::vector<std::string> initial_channels;  // subscriptions to make once accepted
+  // broker: messages that arrived while the resume was asked of Redis
+  std::vector<MessagePtr> held;
+  size_t held_bytes = 0;
 };
 
 struct Conn {
@@ -50,6 +53,7 @@ struct Conn {
   bool busy : 1;      // on the list to read again in this pass
   bool ping_due : 1;  // a ping to write before anything else
   bool ping_out : 1;  // pinged; no frame from the peer since
+  bool resuming : 1;  // broker: its history is being read from Redis; deliveries are held
 
   ConnMore &more() {
     if (!more_) more_.reset(new ConnMore);
@@ -72,7 +76,8 @@ struct Conn {
         dirty(false),
         busy(false),
         ping_due(false),
-        ping_out(false) {}
+        ping_out(false),
+        resuming(false) {}
 };
 
 }  // namespace sw
