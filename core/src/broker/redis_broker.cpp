@@ -223,6 +223,8 @@ struct RedisBroker::Impl {
   }
 
   void connect() {
+    // A Redis that lost its data gets a new epoch, never an old one again.
+    candidate_epoch = new_epoch();
     reconnect_at = 0;
     teardown_why.clear();
     if (!attach(cmd, open_one()) || !attach(sub, open_one())) {
@@ -669,6 +671,7 @@ struct RedisBroker::Impl {
       return;
     }
     self->b.pending_bytes_ -= ctx->bytes;
+    if (str_of(r->element[0]) == self->candidate_epoch) self->candidate_epoch = new_epoch();  // used up
     std::string id = str_of(r->element[2]);
     if (auto done = ctx->done) self->post([done, id] { done(Status::ok(), id); });
   }
