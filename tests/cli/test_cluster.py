@@ -7,10 +7,11 @@ Run: SSEWS_BIN=build/tools/ssews python -m pytest tests/cli/test_cluster.py
 """
 import asyncio
 import json
+import os
 import shutil
 import signal
 import socket
-import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,37 +21,11 @@ import websockets
 
 from test_cli import TIMEOUT, Proc, free_port
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from redis_server import Redis  # noqa: E402 (shared with tests/python)
+
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
                                 reason="redis-server is not installed (scripts/setup.sh)")
-
-
-class Redis:
-    """A redis-server on a free port, in a directory of its own."""
-
-    def __init__(self, tmp_path, aof=False):
-        self.port = free_port()
-        self.dir = tmp_path
-        self.aof = aof
-        self.url = f"redis://127.0.0.1:{self.port}"
-        self.start()
-
-    def start(self):
-        self.p = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-             "--save", "", "--appendonly", "yes" if self.aof else "no", "--logfile", ""],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in self.p.stdout:  # its log says when it is ready: no sleep
-            if "Ready to accept connections" in line:
-                break
-        else:
-            raise AssertionError("redis-server did not start")
-        # Its log goes on into the pipe: let it run to nowhere.
-        self.p.stdout.close()
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.p.poll() is None:
-            self.p.send_signal(sig)
-        self.p.wait(TIMEOUT)
 
 
 @pytest.fixture

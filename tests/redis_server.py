@@ -1,0 +1,43 @@
+"""A real redis-server (Debian's) for the broker tests of tests/cli and
+tests/python: started on a free loopback port in a directory of its own,
+stopped and restarted at will."""
+import signal
+import socket
+import subprocess
+
+TIMEOUT = 10
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A redis-server on a free port, in a directory of its own."""
+
+    def __init__(self, tmp_path, aof=False):
+        self.port = _free_port()
+        self.dir = tmp_path
+        self.aof = aof
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self.start()
+
+    def start(self):
+        self.p = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
+             "--save", "", "--appendonly", "yes" if self.aof else "no", "--logfile", ""],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in self.p.stdout:  # its log says when it is ready: no sleep
+            if "Ready to accept connections" in line:
+                break
+        else:
+            raise AssertionError("redis-server did not start")
+        # Its log goes on into the pipe: let it run to nowhere.
+        self.p.stdout.close()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        self.p.wait(TIMEOUT)
