@@ -369,8 +369,8 @@ struct RedisBroker::Impl {
     for (auto it = replays.begin(); it != replays.end();) {
       bool all = true;
       for (const auto &ch : it->channels) {
-        auto c = chans.find(ch);
-        all = all && c != chans.end() && c->second.subscribed;
+        auto c = chans.find(ch);  // gone: its subscriber left meanwhile, nothing to wait for
+        all = all && (c == chans.end() || c->second.subscribed);
       }
       if (!all) {
         ++it;
