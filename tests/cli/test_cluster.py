@@ -39,12 +39,12 @@ def redis(tmp_path):
 def nodes():
     procs = []
 
-    def start(redis, n=3):
+    def start(redis, n=3, *extra):
         out = []
         for _ in range(n):
             port = free_port()
             p = Proc("serve", "--port", str(port), "--broker", redis.url, "--history", "1000",
-                     "--publish-token", "t")
+                     "--publish-token", "t", *extra)
             p.wait_line(lambda l: "serving on" in l)
             procs.append(p)
             out.append((p, port))
@@ -284,3 +284,34 @@ def test_redis_down_then_back(tmp_path, nodes):
     # Each node told why publishing failed, in its log.
     n1.stop(signal.SIGTERM)
     assert "lost Redis at " + redis.url in n1.p.stderr.read()
+
+
+def test_redis_loading_its_data_is_waited_for(tmp_path, nodes):
+    """Redis restarting answers -LOADING while it reads its data (here a
+    million keys): nodes wait for it, refusing publishes meanwhile, then
+    catch up: no loss, no duplicate, no gap signal."""
+    redis = Redis(tmp_path, extra=["--enable-debug-command", "yes"])
+    try:
+        (_, p1), (n2, p2) = nodes(redis, 2, "--option", "log_level=notice")
+        sse = Sse(p2, "/news")
+        wait_sse_listening(sse, p1, "news")
+        assert publish(p1, "news", "one")[0] == 200
+        sse.read_until(b"data: one\n\n")
+        sse.events()
+        redis.cmd("DEBUG", "POPULATE", "1000000")
+        assert redis.cmd("SAVE") == "OK"
+        redis.stop()
+        redis.start(wait=False)  # accepting connections, and answering -LOADING
+        deadline = time.monotonic() + 3 * TIMEOUT
+        while (status := publish(p1, "news", "two"))[0] != 200:
+            assert status[0] == 503 and time.monotonic() < deadline
+        got = sse.next_data()
+        assert [e["data"] for e in got if "data" in e] == ["two"]
+        assert not any(e.get("event") == "ssews-gap" for e in got)
+        sse.close()
+    finally:
+        redis.stop(signal.SIGKILL)
+    n2.stop(signal.SIGTERM)
+    log = n2.p.stderr.read()
+    assert "lost its data" not in log
+    assert "is loading its data; waiting" in log
