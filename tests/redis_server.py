@@ -1,9 +1,12 @@
 """A real redis-server (Debian's) for the broker tests of tests/cli and
 tests/python: started on a free loopback port in a directory of its own,
 stopped and restarted at will."""
+import shutil
 import signal
 import socket
 import subprocess
+
+import pytest
 
 TIMEOUT = 10
 
@@ -53,3 +56,16 @@ class Redis:
         if self.p.poll() is None:
             self.p.send_signal(sig)
         self.p.wait(TIMEOUT)
+
+
+# For test modules: `pytestmark = needs_redis`, and `redis` as a fixture.
+needs_redis = pytest.mark.skipif(shutil.which("redis-server") is None,
+                                 reason="redis-server is not installed (scripts/setup.sh)")
+
+
+@pytest.fixture
+def redis(tmp_path):
+    """A fresh redis-server for one test, killed after it."""
+    r = Redis(tmp_path)
+    yield r
+    r.stop(signal.SIGKILL)

@@ -47,6 +47,31 @@ static void wait_listening(ssews *pub, peer *sse, const char *channel) {
   free(sse_read_until(sse, "data: synced\n\n"));
 }
 
+/* Two nodes, and an SSE client of node b on path listening (through node a's
+ * probes) to the given channels (NULL-ended). */
+typedef struct two_nodes {
+  ssews *a, *b;
+  int pa, pb;
+  peer *sse;
+} two_nodes;
+
+static void two_nodes_open(two_nodes *t, redis_proc *redis, recorder *ra, recorder *rb, const char *path,
+                           const char *const *channels) {
+  t->a = node(redis, ra, &t->pa);
+  t->b = node(redis, rb, &t->pb);
+  t->sse = sse_open(t->pb, path, NULL);
+  for (size_t i = 0; channels[i]; i++) wait_listening(t->a, t->sse, channels[i]);
+}
+
+static void two_nodes_close(two_nodes *t) {
+  peer_free(t->sse);
+  ssews_close(&t->a);
+  ssews_close(&t->b);
+}
+
+static const char *const kNews[] = {"news", NULL};
+static const char *const kNewsSport[] = {"news", "sport", NULL};
+
 /* The seq of the "<epoch>-<seq>" id at the start of line, its epoch into ep. */
 static unsigned long long seq_of(const char *line, char *ep, size_t n) {
   char id[128];
@@ -85,31 +110,28 @@ static char *read_both(peer *p, const char *first, const char *second) {
  * endpoint answers the id subscribers get. */
 static void test_cross_node_publish_and_ids(void **state) {
   redis_proc *redis = *state;
-  int pa, pb;
-  ssews *a = node(redis, NULL, &pa), *b = node(redis, NULL, &pb);
-  peer *sse = sse_open(pb, "/?channel=news&channel=sport", NULL);
-  wait_listening(a, sse, "news");
-  wait_listening(a, sse, "sport");
+  two_nodes t;
+  two_nodes_open(&t, redis, NULL, NULL, "/?channel=news&channel=sport", kNewsSport);
 
   char resp[256];
-  assert_int_equal(http_post(pa, "/publish?channel=news", "Bearer t", NULL, "a1", resp, sizeof resp), 200);
+  assert_int_equal(http_post(t.pa, "/publish?channel=news", "Bearer t", NULL, "a1", resp, sizeof resp), 200);
   assert_non_null(strstr(resp, "\"subscribers\":0")); /* none on this node */
   char want[128];
   const char *q = strstr(resp, "\"id\":\"");
   assert_non_null(q);
   snprintf(want, sizeof want, "id: %.*s\ndata: a1\n\n", (int)(strchr(q + 6, '"') - q - 6), q + 6);
-  char *got = sse_read_until(sse, "data: a1\n\n");
+  char *got = sse_read_until(t.sse, "data: a1\n\n");
   assert_non_null(strstr(got, want));
   free(got);
-  assert_int_equal(http_post(pb, "/publish?channel=sport", "Bearer t", NULL, "b1", resp, sizeof resp), 200);
+  assert_int_equal(http_post(t.pb, "/publish?channel=sport", "Bearer t", NULL, "b1", resp, sizeof resp), 200);
   assert_non_null(strstr(resp, "\"subscribers\":1"));
 
   /* Publishes from both nodes on both channels: one increasing sequence. */
-  assert_int_equal(ssews_publish(a, "sport", "a2", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
-  assert_int_equal(ssews_publish(b, "news", "b2", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
-  assert_int_equal(ssews_publish(a, "weather", "w", 1, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
-  got = read_both(sse, "data: b2\n\n", "data: a2\n\n");
-  assert_null(strstr(got, "data: w\n")); /* not a channel it follows */
+  assert_int_equal(ssews_publish(t.a, "sport", "a2", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_publish(t.b, "news", "b2", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  assert_int_equal(ssews_publish(t.a, "weather", "w", 1, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  got = read_both(t.sse, "data: b2\n\n", "data: a2\n\n");
+  assert_null(strstr(got, "data: w\n")); /* not t.a channel it follows */
   /* Every id seen so far, in the order received: one epoch, increasing. */
   char ep0[64] = "", ep[64];
   unsigned long long prev = 0;
@@ -124,9 +146,7 @@ static void test_cross_node_publish_and_ids(void **state) {
   }
   assert_true(ids >= 3);
   free(got);
-  peer_free(sse);
-  ssews_close(&a);
-  ssews_close(&b);
+  two_nodes_close(&t);
 }
 
 /* A client that read on one node resumes on another with Last-Event-ID and
@@ -134,18 +154,18 @@ static void test_cross_node_publish_and_ids(void **state) {
  * messages; an id of another epoch gets all that is kept and the gap signal. */
 static void test_resume_on_other_node(void **state) {
   redis_proc *redis = *state;
-  int pa, pb;
-  ssews *a = node(redis, NULL, &pa), *b = node(redis, NULL, &pb);
-  peer *sse = sse_open(pb, "/?channel=news&channel=sport", NULL);
-  wait_listening(a, sse, "news");
-  wait_listening(a, sse, "sport");
+  two_nodes t;
+  two_nodes_open(&t, redis, NULL, NULL, "/?channel=news&channel=sport", kNewsSport);
+  ssews *a = t.a;
+  int pa = t.pa;
+  peer *sse = t.sse;
   assert_int_equal(http_post(pa, "/publish?channel=news", "Bearer t", NULL, "n1", NULL, 0), 200);
   char *got = sse_read_until(sse, "data: n1\n\n");
   char id[128], hdr[160];
   sse_last_id(got, id, sizeof id);
   free(got);
   peer_free(sse); /* the client drops; node b may go as well */
-  ssews_close(&b);
+  ssews_close(&t.b);
 
   /* Missed while away (the HTTP answers: Redis has them), and one elsewhere. */
   assert_int_equal(http_post(pa, "/publish?channel=news", "Bearer t", NULL, "n2", NULL, 0), 200);
@@ -222,12 +242,10 @@ static void test_redis_down_and_back(void **state) {
   recorder ra, rb;
   rec_init(&ra);
   rec_init(&rb);
-  int pa, pb;
-  ssews *a = node(redis, &ra, &pa), *b = node(redis, &rb, &pb);
-  peer *sse = sse_open(pb, "/news", NULL);
-  wait_listening(a, sse, "news");
-  assert_int_equal(ssews_publish(a, "news", "before", 6, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
-  free(sse_read_until(sse, "data: before\n\n"));
+  two_nodes t;
+  two_nodes_open(&t, redis, &ra, &rb, "/news", kNews);
+  assert_int_equal(ssews_publish(t.a, "news", "before", 6, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  free(sse_read_until(t.sse, "data: before\n\n"));
 
   size_t ca = 0, cb = 0;
   redis_stop(redis, SIGTERM);
@@ -235,28 +253,28 @@ static void test_redis_down_and_back(void **state) {
   assert_non_null(e);
   assert_non_null(strstr(e->reason, redis->url));
   assert_non_null(wait_endpoint_error(&rb, SSEWS_EBROKER, &cb));
-  assert_int_equal(ssews_publish(a, "news", "x", 1, SSEWS_TEXT, NULL, NULL), SSEWS_EBROKER);
+  assert_int_equal(ssews_publish(t.a, "news", "x", 1, SSEWS_TEXT, NULL, NULL), SSEWS_EBROKER);
   assert_non_null(strstr(ssews_last_error(), "not connected"));
   char resp[256];
-  assert_int_equal(http_post(pa, "/publish?channel=news", "Bearer t", NULL, "x", resp, sizeof resp), 503);
+  assert_int_equal(http_post(t.pa, "/publish?channel=news", "Bearer t", NULL, "x", resp, sizeof resp), 503);
   assert_int_equal(rec_count(&rb, SSEWS_EV_CLOSE, 0), 0); /* the stream stays open */
-  /* and is still served: a direct send reaches it */
+  /* and is still served: t.a direct send reaches it */
   const rec_event *open = NULL;
   size_t co = 0;
   open = rec_wait(&rb, SSEWS_EV_OPEN, &co, WAIT_MS);
   assert_non_null(open);
-  assert_int_equal(ssews_send(b, open->conn, "direct", 6, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
-  free(sse_read_until(sse, "data: direct\n\n"));
+  assert_int_equal(ssews_send(t.b, open->conn, "direct", 6, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  free(sse_read_until(t.sse, "data: direct\n\n"));
 
   assert_int_equal(redis_restart(redis), 0);
-  /* Node a may be back before b: what a publishes then, b catches up. */
-  publish_when_back(a, "news", "after1");
+  /* Node t.a may be back before t.b: what t.a publishes then, t.b catches up. */
+  publish_when_back(t.a, "news", "after1");
   for (int i = 2; i <= 20; i++) {
     char m[16];
     snprintf(m, sizeof m, "after%d", i);
-    assert_int_equal(ssews_publish(a, "news", m, strlen(m), SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+    assert_int_equal(ssews_publish(t.a, "news", m, strlen(m), SSEWS_TEXT, NULL, NULL), SSEWS_OK);
   }
-  char *got = sse_read_until(sse, "data: after20\n\n");
+  char *got = sse_read_until(t.sse, "data: after20\n\n");
   assert_non_null(got);
   const char *prev = got;
   for (int i = 1; i <= 20; i++) {
@@ -271,9 +289,7 @@ static void test_redis_down_and_back(void **state) {
   assert_null(strstr(got, "data: before\n")); /* nothing twice */
   assert_null(strstr(got, "ssews-gap"));
   free(got);
-  peer_free(sse);
-  ssews_close(&a);
-  ssews_close(&b);
+  two_nodes_close(&t);
   rec_free(&ra);
   rec_free(&rb);
 }
@@ -283,17 +299,15 @@ static void test_redis_down_and_back(void **state) {
  * from the channel's stream what was published meanwhile, once, in order. */
 static void test_catch_up_after_lost_subscription(void **state) {
   redis_proc *redis = *state;
-  int pa, pb;
-  ssews *a = node(redis, NULL, &pa), *b = node(redis, NULL, &pb);
-  peer *sse = sse_open(pb, "/news", NULL);
-  wait_listening(a, sse, "news");
+  two_nodes t;
+  two_nodes_open(&t, redis, NULL, NULL, "/news", kNews);
   assert_int_equal(redis_cmd(redis, "CLIENT KILL TYPE pubsub"), 0);
   for (int i = 0; i < 50; i++) {
     char m[16];
     snprintf(m, sizeof m, "m%d", i);
-    assert_int_equal(ssews_publish(a, "news", m, strlen(m), SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+    assert_int_equal(ssews_publish(t.a, "news", m, strlen(m), SSEWS_TEXT, NULL, NULL), SSEWS_OK);
   }
-  char *got = sse_read_until(sse, "data: m49\n\n");
+  char *got = sse_read_until(t.sse, "data: m49\n\n");
   assert_non_null(got);
   const char *prev = got;
   for (int i = 0; i < 50; i++) {
@@ -306,9 +320,7 @@ static void test_catch_up_after_lost_subscription(void **state) {
     prev = at;
   }
   free(got);
-  peer_free(sse);
-  ssews_close(&a);
-  ssews_close(&b);
+  two_nodes_close(&t);
 }
 
 /* Redis comes back empty (no persistence): the application hears its data is
@@ -317,12 +329,10 @@ static void test_redis_lost_its_data(void **state) {
   redis_proc *redis = *state;
   recorder rb;
   rec_init(&rb);
-  int pa, pb;
-  ssews *a = node(redis, NULL, &pa), *b = node(redis, &rb, &pb);
-  peer *sse = sse_open(pb, "/news", NULL);
-  wait_listening(a, sse, "news");
-  assert_int_equal(http_post(pa, "/publish?channel=news", "Bearer t", NULL, "old", NULL, 0), 200);
-  char *got = sse_read_until(sse, "data: old\n\n");
+  two_nodes t;
+  two_nodes_open(&t, redis, NULL, &rb, "/news", kNews);
+  assert_int_equal(http_post(t.pa, "/publish?channel=news", "Bearer t", NULL, "old", NULL, 0), 200);
+  char *got = sse_read_until(t.sse, "data: old\n\n");
   char id[128];
   sse_last_id(got, id, sizeof id);
   free(got);
@@ -330,21 +340,19 @@ static void test_redis_lost_its_data(void **state) {
   redis_stop(redis, SIGKILL);
   assert_non_null(wait_endpoint_error(&rb, SSEWS_EBROKER, &cb));
   assert_int_equal(redis_restart(redis), 0);
-  publish_when_back(a, "news", "new");
+  publish_when_back(t.a, "news", "new");
   assert_non_null(wait_endpoint_error(&rb, SSEWS_EGAP, &cb));
-  got = sse_read_until(sse, "data: new\n\n");
+  got = sse_read_until(t.sse, "data: new\n\n");
   free(got);
   char hdr[160];
   snprintf(hdr, sizeof hdr, "Last-Event-ID: %s", id);
   const char *const h[] = {"Accept: text/event-stream", hdr, NULL};
-  peer *again = sse_open(pa, "/news", h);
+  peer *again = sse_open(t.pa, "/news", h);
   got = sse_read_until(again, "data: new\n\n");
   assert_non_null(strstr(got, "event: ssews-gap\n"));
   free(got);
   peer_free(again);
-  peer_free(sse);
-  ssews_close(&a);
-  ssews_close(&b);
+  two_nodes_close(&t);
   rec_free(&rb);
 }
 

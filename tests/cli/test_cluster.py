@@ -8,7 +8,6 @@ Run: SSEWS_BIN=build/tools/ssews python -m pytest tests/cli/test_cluster.py
 import asyncio
 import json
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -22,17 +21,9 @@ import websockets
 from test_cli import TIMEOUT, Proc, free_port
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from redis_server import Redis  # noqa: E402 (shared with tests/python)
+from redis_server import Redis, needs_redis, redis  # noqa: E402,F401 (shared with tests/python; redis: a fixture)
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="redis-server is not installed (scripts/setup.sh)")
-
-
-@pytest.fixture
-def redis(tmp_path):
-    r = Redis(tmp_path)
-    yield r
-    r.stop(signal.SIGKILL)
+pytestmark = needs_redis
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ resumes on another server, and Redis going away is an error event plus
 publishes refused with ErrorCode.EBROKER until it returns (issue 17)."""
 import asyncio
 import os
-import shutil
-import signal
 import sys
 
 import pytest
@@ -14,17 +12,9 @@ import ssews
 from conftest import expect
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from redis_server import Redis  # noqa: E402 (shared with tests/cli)
+from redis_server import needs_redis, redis  # noqa: E402,F401 (shared with tests/cli; redis: a fixture)
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="redis-server is not installed (scripts/setup.sh)")
-
-
-@pytest.fixture
-def redis(tmp_path):
-    r = Redis(tmp_path)
-    yield r
-    r.stop(signal.SIGKILL)
+pytestmark = needs_redis
 
 
 async def listening(pub, client, channel):

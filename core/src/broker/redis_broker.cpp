@@ -179,6 +179,10 @@ struct RedisBroker::Impl {
       : b(br), prefix(std::move(p)), history(h), hooks(std::move(hk)), meta_key(broker_keys::meta(prefix)) {}
 
   void post(std::function<void()> fn) { hooks.post(0, std::move(fn)); }
+  void push(Req r) {  // any thread
+    std::lock_guard<std::mutex> lk(mu);
+    reqs.push_back(std::move(r));
+  }
   void report(int level, int code, std::string msg) {
     auto r = hooks.report;
     post([r, level, code, msg] { r(level, code, msg); });
@@ -727,10 +731,7 @@ Status RedisBroker::publish(std::shared_ptr<Message> m, PublishDone done) {
   r.msg = std::move(m);
   r.bytes = bytes;
   r.pdone = std::move(done);
-  {
-    std::lock_guard<std::mutex> lk(impl_->mu);
-    impl_->reqs.push_back(std::move(r));
-  }
+  impl_->push(std::move(r));
   wake();
   return Status::ok();
 }
@@ -739,10 +740,7 @@ void RedisBroker::listen(const std::string &channel, bool on) {
   Impl::Req r;
   r.kind = on ? Impl::Req::Listen : Impl::Req::Unlisten;
   r.channel = channel;
-  {
-    std::lock_guard<std::mutex> lk(impl_->mu);
-    impl_->reqs.push_back(std::move(r));
-  }
+  impl_->push(std::move(r));
   wake();
 }
 
@@ -752,10 +750,7 @@ void RedisBroker::replay(std::vector<std::string> channels, std::string last_id,
   r.channels = std::move(channels);
   r.last_id = std::move(last_id);
   r.rdone = std::move(done);
-  {
-    std::lock_guard<std::mutex> lk(impl_->mu);
-    impl_->reqs.push_back(std::move(r));
-  }
+  impl_->push(std::move(r));
   wake();
 }
 
