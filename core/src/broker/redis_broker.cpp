@@ -261,6 +261,7 @@ struct RedisBroker::Impl {
     bool was_ready = ready;
     ready = false;
     b.up_.store(false, std::memory_order_release);
+    b.settled_.store(true, std::memory_order_release);
     for (auto it = chans.begin(); it != chans.end();) {
       Chan &c = it->second;
       c.sub_sent = c.subscribed = c.unsub_sent = c.catch_sent = false;
@@ -291,6 +292,7 @@ struct RedisBroker::Impl {
     backoff_ms = 100;
     loading_reported = false;
     b.up_.store(true, std::memory_order_release);
+    b.settled_.store(true, std::memory_order_release);
     if (down_reported && ever_up)
       report(kLogNotice, 0,
              "broker: Redis at " + b.addr_.display() + " is back; catching up " +
@@ -569,7 +571,7 @@ struct RedisBroker::Impl {
       c.subscribed = true;
       if (c.positioned) {
         self->catch_up(name, c);  // back after an outage: fetch what this node missed
-      } else {
+      } else if (self->cmd.ac) {
         redisAsyncCommand(self->cmd.ac, on_position, new ChanCtx{self, name}, "HGET %b seq",
                           self->meta_key.data(), self->meta_key.size());
       }
@@ -698,7 +700,9 @@ Status RedisBroker::start(int wait_ms) {
   impl_->connect();
   thread_ = std::thread([this] { run(); });
   int64_t until = mono_ms() + wait_ms;
-  while (!up() && mono_ms() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Until the first attempt succeeded or failed (a refused connection is quick).
+  while (!settled_.load(std::memory_order_acquire) && mono_ms() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   return Status::ok();
 }
 

@@ -81,6 +81,7 @@ class RedisBroker {
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> up_{false};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> settled_{false};  // the first connection attempt is over
   std::atomic<size_t> pending_bytes_{0};
   size_t max_pending_bytes_;
   int wake_fd_ = -1;
