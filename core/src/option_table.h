@@ -80,7 +80,7 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
     {"broker", kOptServer, "string", "",
      "share channels and history with other nodes through Redis: `redis://[user:password@]host[:port][/db]` "
-     "or `unix:/path/redis.sock[?db=N]`. Ids are assigned in Redis (one sequence for the cluster), history is "
+     "or `unix:/path/redis.sock[?db=N]` (`unix://:password@/path` with a password). Ids are assigned in Redis (one sequence for the cluster), history is "
      "one Redis stream per channel (`history` entries), and a client resumes on any node; see docs/scaling.md. "
      "While Redis is away, open connections are served and publishes fail with `SSEWS_EBROKER` (HTTP 503)"},
     {"broker_prefix", kOptServer, "string", "ssews",

@@ -306,3 +306,33 @@ def test_redis_loading_its_data_is_waited_for(tmp_path, nodes):
     log = n2.p.stderr.read()
     assert "lost its data" not in log
     assert "is loading its data; waiting" in log
+
+
+def test_password_database_and_unix_socket(tmp_path, nodes):
+    """AUTH and SELECT from the URL, over TCP and a unix socket; a wrong
+    password is reported (by its reply, never the password) and publishes
+    answer 503."""
+    sock = tmp_path / "redis.sock"
+    redis = Redis(tmp_path, extra=["--requirepass", "s3cret", "--unixsocket", str(sock)])
+    try:
+        good = f"redis://:s3cret@127.0.0.1:{redis.port}/3"
+        redis.url = good
+        (_, p1), = nodes(redis, 1)
+        redis.url = f"unix://:s3cret@{sock}?db=3"
+        (_, p2), = nodes(redis, 1, "--option", "broker_prefix=ssews")
+        sse = Sse(p2, "/c")
+        wait_sse_listening(sse, p1, "c")
+        status, ans = publish(p1, "c", "over tcp, read over unix")
+        assert status == 200
+        sse.read_until(f"id: {ans['id']}\ndata: over tcp, read over unix\n\n".encode())
+        sse.close()
+        assert redis.cmd("-a", "s3cret", "-n", "3", "EXISTS", "ssews:meta").endswith("1")
+        redis.url = f"redis://:wrong@127.0.0.1:{redis.port}"
+        (bad, p3), = nodes(redis, 1)
+        status, ans = publish(p3, "c", "x")
+        assert status == 503
+        bad.stop(signal.SIGTERM)
+        log = bad.p.stderr.read()
+        assert "refused AUTH" in log and "wrong" not in log.replace("WRONGPASS", "")
+    finally:
+        redis.stop(signal.SIGKILL)

@@ -60,6 +60,10 @@ void test_url_forms(void **) {
   assert_int_equal(a.db, 2);
   assert_true(sw::parse_broker_url("unix:///tmp/r.sock", a, err));
   assert_string_equal(a.unix_path.c_str(), "/tmp/r.sock");
+  assert_true(sw::parse_broker_url("unix://:s%40c@/tmp/r.sock?db=1", a, err));
+  assert_string_equal(a.unix_path.c_str(), "/tmp/r.sock");
+  assert_string_equal(a.password.c_str(), "s@c");
+  assert_string_equal(a.display().c_str(), "unix:/tmp/r.sock?db=1");
 }
 
 void test_url_bad(void **) {

@@ -51,7 +51,7 @@ bool has_control(std::string_view s) {
 std::string BrokerAddr::display() const {
   std::string s;
   if (!unix_path.empty()) {
-    s = "unix:" + unix_path;
+    s = "unix:" + unix_path;  // the user, if any, is left out: unix: has no place for it without the password
   } else {
     s = "redis://";
     if (!user.empty()) s += user + "@";
@@ -60,6 +60,19 @@ std::string BrokerAddr::display() const {
   }
   if (db) s += (unix_path.empty() ? "/" : "?db=") + std::to_string(db);
   return s;
+}
+
+// "user:password", ":password" or "password" (a password alone), %-decoded.
+bool parse_credentials(std::string_view cred, BrokerAddr &out, std::string &err) {
+  size_t colon = cred.find(':');
+  std::string_view user = cred.substr(0, colon);
+  std::string_view pass = colon == std::string_view::npos ? std::string_view() : cred.substr(colon + 1);
+  if (colon == std::string_view::npos) std::swap(user, pass);
+  if (!pct_decode(user, out.user) || !pct_decode(pass, out.password)) {
+    err = "has a bad %-escape in its user or password";
+    return false;
+  }
+  return true;
 }
 
 bool parse_broker_url(std::string_view url, BrokerAddr &out, std::string &err) {
@@ -71,6 +84,11 @@ bool parse_broker_url(std::string_view url, BrokerAddr &out, std::string &err) {
   if (url.substr(0, 5) == "unix:") {
     std::string_view path = url.substr(5);
     if (path.substr(0, 2) == "//") path.remove_prefix(2);  // unix:///run/redis.sock
+    size_t at = path.find('@');  // unix://:password@/run/redis.sock (as redis-py writes it)
+    if (at != std::string_view::npos && at < path.find('/')) {
+      if (!parse_credentials(path.substr(0, at), out, err)) return false;
+      path.remove_prefix(at + 1);
+    }
     size_t q = path.find('?');
     if (q != std::string_view::npos) {
       std::string_view query = path.substr(q + 1);
@@ -103,16 +121,8 @@ bool parse_broker_url(std::string_view url, BrokerAddr &out, std::string &err) {
   }
   size_t at = authority.rfind('@');
   if (at != std::string_view::npos) {
-    std::string_view cred = authority.substr(0, at);
+    if (!parse_credentials(authority.substr(0, at), out, err)) return false;
     authority = authority.substr(at + 1);
-    size_t colon = cred.find(':');
-    std::string_view user = cred.substr(0, colon);
-    std::string_view pass = colon == std::string_view::npos ? std::string_view() : cred.substr(colon + 1);
-    if (colon == std::string_view::npos) std::swap(user, pass);  // redis://secret@h: a password alone
-    if (!pct_decode(user, out.user) || !pct_decode(pass, out.password)) {
-      err = "has a bad %-escape in its user or password";
-      return false;
-    }
   }
   std::string_view host = authority, port;
   if (!authority.empty() && authority[0] == '[') {

@@ -1,6 +1,7 @@
 // The `broker` option: where the Redis that nodes share lives.
 // `redis://[user:password@]host[:port][/db]` or `unix:/path/to.sock`
-// (`unix:path?db=N` picks a database). Pure: no I/O.
+// (`unix:path?db=N` picks a database; `unix://[user:password@]/path` as
+// redis-py writes it carries credentials). Pure: no I/O.
 #pragma once
 #include <string>
 #include <string_view>

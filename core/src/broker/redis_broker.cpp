@@ -559,6 +559,10 @@ struct RedisBroker::Impl {
   static void on_sub(redisAsyncContext *ac, void *reply, void *) {
     Impl *self = of(ac);
     auto *r = static_cast<redisReply *>(reply);
+    if (r && r->type == REDIS_REPLY_ERROR) {  // an ACL that denies the channel, say
+      self->lost("Redis refused SUBSCRIBE: " + str_of(r));
+      return;
+    }
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3) return;
     std::string kind = str_of(r->element[0]), name;
     if (!broker_keys::channel_of_pubsub(self->prefix, str_of(r->element[1]), name)) return;
