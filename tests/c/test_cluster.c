@@ -3,6 +3,7 @@
  * client resumes on another node, and Redis going away and coming back loses
  * nothing Redis accepted and delivers nothing twice. Nodes are endpoints of
  * this process; tests/cli/test_cluster.py runs them as processes. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,9 +25,9 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A node: an endpoint with the broker, history 100 and the publish endpoint. */
+/* A node: an endpoint with the broker, history 1000 and the publish endpoint. */
 static ssews *node(redis_proc *redis, recorder *r, int *port) {
-  const char *const opts[] = {"broker", redis->url, "history", "100", "publish_token", "t", NULL};
+  const char *const opts[] = {"broker", redis->url, "history", "1000", "publish_token", "t", NULL};
   return start_server(r, opts, port);
 }
 
@@ -356,6 +357,82 @@ static void test_redis_lost_its_data(void **state) {
   rec_free(&rb);
 }
 
+/* A node whose application stalls its service thread (a callback that blocks). */
+typedef struct stall {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int stalled, release;
+} stall;
+
+static void stalling_cb(ssews *ep, const ssews_event *ev, void *user) {
+  (void)ep;
+  stall *s = user;
+  if (ssews_event_kind(ev) != SSEWS_EV_MESSAGE) return;
+  pthread_mutex_lock(&s->mu);
+  s->stalled = 1;
+  pthread_cond_broadcast(&s->cv);
+  while (!s->release) pthread_cond_wait(&s->cv, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* A slow node never slows the others: while one node's service thread is
+ * stalled (its command queue over max_pending_bytes), another node's
+ * subscribers get every message at once; the stalled node, released, fetches
+ * what it could not take from Redis and delivers all of it, in order, once. */
+static void test_slow_node_does_not_slow_others(void **state) {
+  redis_proc *redis = *state;
+  int pa, pc, ps;
+  ssews *a = node(redis, NULL, &pa), *c = node(redis, NULL, &pc);
+  stall st = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+  const char *const opts[] = {"port", "0", "broker", redis->url, "history", "1000", "max_pending_bytes",
+                              "1024", NULL};
+  ssews *slow = NULL;
+  assert_int_equal(ssews_open(&slow, opts, stalling_cb, &st), SSEWS_OK);
+  assert_int_equal(ssews_port(slow, &ps), SSEWS_OK);
+  peer *fast_sse = sse_open(pc, "/feed", NULL), *slow_sse = sse_open(ps, "/feed", NULL);
+  wait_listening(a, fast_sse, "feed");
+  wait_listening(a, slow_sse, "feed");
+
+  peer *ws = ws_connect(ps, "/other", NULL, 0); /* its message stalls the slow node */
+  assert_int_equal(peer_ws_send(ws, 1, "stall", 5), 0);
+  pthread_mutex_lock(&st.mu);
+  while (!st.stalled) pthread_cond_wait(&st.cv, &st.mu);
+  pthread_mutex_unlock(&st.mu);
+
+  char m[64];
+  for (int i = 0; i < 200; i++) {
+    snprintf(m, sizeof m, "m%03d-%s", i, "0123456789012345678901234567890123456789");
+    assert_int_equal(ssews_publish(a, "feed", m, strlen(m), SSEWS_TEXT, NULL, NULL), SSEWS_OK);
+  }
+  char *fast = sse_read_until(fast_sse, "data: m199-"); /* while the slow node still stalls */
+  assert_non_null(fast);
+  pthread_mutex_lock(&st.mu);
+  assert_int_equal(st.release, 0);
+  st.release = 1;
+  pthread_cond_broadcast(&st.cv);
+  pthread_mutex_unlock(&st.mu);
+  char *got = sse_read_until(slow_sse, "data: m199-");
+  assert_non_null(got);
+  const char *prev = got;
+  for (int i = 0; i < 200; i++) {
+    snprintf(m, sizeof m, "data: m%03d-", i);
+    const char *at = strstr(got, m);
+    assert_non_null(at);
+    assert_true(at >= prev);
+    assert_int_equal(count(got, m), 1);
+    prev = at;
+  }
+  assert_null(strstr(got, "ssews-gap"));
+  free(fast);
+  free(got);
+  peer_free(ws);
+  peer_free(fast_sse);
+  peer_free(slow_sse);
+  ssews_close(&slow);
+  ssews_close(&a);
+  ssews_close(&c);
+}
+
 /* Bad broker options are refused by name; a Redis that is not there is not
  * an error at open: the node serves, and publishes fail until it comes. */
 static void test_broker_options(void **state) {
@@ -409,6 +486,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_redis_down_and_back, with_persistent_redis, stop_redis),
       cmocka_unit_test_setup_teardown(test_catch_up_after_lost_subscription, with_redis, stop_redis),
       cmocka_unit_test_setup_teardown(test_redis_lost_its_data, with_redis, stop_redis),
+      cmocka_unit_test_setup_teardown(test_slow_node_does_not_slow_others, with_redis, stop_redis),
       cmocka_unit_test(test_broker_options),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

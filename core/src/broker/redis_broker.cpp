@@ -173,7 +173,6 @@ struct RedisBroker::Impl {
   int64_t reconnect_at = 0, recheck_at = 0, retry_at = 0, sweep_at = 0;
   int backoff_ms = 100;
   std::vector<MessagePtr> batch;  // to hand to the service thread after this loop turn
-  std::map<std::string, uint64_t> batch_from;
 
   Impl(RedisBroker &br, std::string p, size_t h, Hooks hk)
       : b(br), prefix(std::move(p)), history(h), hooks(std::move(hk)), meta_key(broker_keys::meta(prefix)) {}
@@ -337,38 +336,45 @@ struct RedisBroker::Impl {
     redisAsyncCommandArgv(cmd.ac, on_caught_up, new ChanCtx{this, name}, 7, argv, lens);
   }
 
-  void take(const std::string &name, Chan &c, const std::vector<MessagePtr> &in, bool caught_up) {
-    batch_from.emplace(name, c.cur.last());
+  void take(Chan &c, const std::vector<MessagePtr> &in, bool caught_up) {
     if (caught_up)
       c.cur.end_catch_up(in, batch);
     else
       for (const auto &m : in) c.cur.live(m, batch);
   }
 
-  // Hands this turn's messages to the service thread in one command. When
-  // its queue is full the node fell behind: fetch them again from the
-  // streams a little later, rather than lose them or block Redis reads.
+  // Hands this turn's messages to the service thread, in commands of at most
+  // half max_pending_bytes. When its queue is full the node fell behind:
+  // fetch what did not fit again from the streams a little later (from each
+  // channel's first message left out), rather than lose it or block Redis reads.
   void flush_batch() {
-    if (batch.empty()) {
-      batch_from.clear();
-      return;
-    }
-    size_t bytes = 0;
-    for (const auto &m : batch) bytes += m->payload.size();
-    auto deliver = hooks.deliver;
-    auto msgs = std::make_shared<std::vector<MessagePtr>>(std::move(batch));
-    batch.clear();
-    if (!hooks.post(bytes, [deliver, msgs] { deliver(*msgs); })) {
-      for (const auto &kv : batch_from) {
-        auto it = chans.find(kv.first);
-        if (it == chans.end()) continue;
-        it->second.cur.rewind(kv.second);
-        it->second.cur.begin_catch_up();
-        it->second.retry = true;
+    if (batch.empty()) return;
+    size_t limit = std::max<size_t>(1, b.max_pending_bytes_ / 2);
+    std::map<std::string, uint64_t> rewind_to;
+    bool failed = false;
+    for (size_t i = 0; i < batch.size();) {
+      size_t j = i, bytes = 0;
+      do bytes += batch[j++]->payload.size();
+      while (j < batch.size() && bytes + batch[j]->payload.size() <= limit);
+      if (!failed) {
+        auto deliver = hooks.deliver;
+        auto msgs = std::make_shared<std::vector<MessagePtr>>(batch.begin() + i, batch.begin() + j);
+        // One message over the bound counts as the bound, so it gets through too.
+        failed = !hooks.post(std::min(bytes, limit), [deliver, msgs] { deliver(*msgs); });
       }
+      if (failed)
+        for (size_t k = i; k < j; k++) rewind_to.emplace(batch[k]->channel, batch[k]->seq - 1);
+      i = j;
+    }
+    batch.clear();
+    for (const auto &kv : rewind_to) {
+      auto it = chans.find(kv.first);
+      if (it == chans.end()) continue;
+      it->second.cur.rewind(kv.second);
+      it->second.cur.begin_catch_up();
+      it->second.retry = true;
       retry_at = mono_ms() + 100;
     }
-    batch_from.clear();
   }
 
   void try_replays() {
@@ -597,7 +603,7 @@ struct RedisBroker::Impl {
       if (!epoch.empty()) epoch_changed(ep);
       epoch = ep;
     }
-    take(name, c, {m}, false);
+    take(c, {m}, false);
   }
 
   static void on_position(redisAsyncContext *, void *reply, void *priv) {
@@ -642,7 +648,7 @@ struct RedisBroker::Impl {
       std::string ch = ctx->channel;
       self->post([gap, ch] { gap(ch); });
     }
-    self->take(ctx->channel, c, h[0].entries, true);
+    self->take(c, h[0].entries, true);
   }
 
   static void on_replayed(redisAsyncContext *, void *reply, void *priv) {

@@ -83,7 +83,7 @@ class RedisBroker {
   std::atomic<bool> stop_{false};
   std::atomic<bool> settled_{false};  // the first connection attempt is over
   std::atomic<size_t> pending_bytes_{0};
-  size_t max_pending_bytes_;
+  const size_t max_pending_bytes_;
   int wake_fd_ = -1;
   std::thread thread_;
   friend struct Impl;
