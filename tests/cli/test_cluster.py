@@ -336,3 +336,25 @@ def test_password_database_and_unix_socket(tmp_path, nodes):
         assert "refused AUTH" in log and "wrong" not in log.replace("WRONGPASS", "")
     finally:
         redis.stop(signal.SIGKILL)
+
+
+def test_frozen_redis_does_not_hold_publishes(redis, nodes):
+    """A Redis that stops answering without closing (SIGSTOP: frozen) is
+    given up after 5 s: the publish waiting for it answers 503, later ones at
+    once; thawed, it is used again."""
+    (_, p1), = nodes(redis, 1)
+    assert publish(p1, "c", "before")[0] == 200
+    redis.p.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        status, ans = publish(p1, "c", "frozen")
+        assert status == 503 and "may or may not have been published" in ans["error"]
+        assert 4 < time.monotonic() - t0 < TIMEOUT
+        t0 = time.monotonic()
+        assert publish(p1, "c", "x")[0] == 503
+        assert time.monotonic() - t0 < 1  # fails fast now
+    finally:
+        redis.p.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + TIMEOUT
+    while publish(p1, "c", "thawed")[0] != 200:
+        assert time.monotonic() < deadline

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <deque>
 #include <list>
 #include <map>
 
@@ -112,6 +113,7 @@ bool parse_history(const redisReply *r, const std::vector<std::string> &channels
 }  // namespace
 
 struct RedisBroker::Impl {
+  static constexpr int64_t kAnswerTimeoutMs = 5000;
   struct Req {
     enum Kind { Publish, Listen, Unlisten, Replay } kind = Publish;
     std::shared_ptr<Message> msg;
@@ -172,7 +174,8 @@ struct RedisBroker::Impl {
   std::list<PendingReplay> replays;  // waiting for their channels' SUBSCRIBE
   int64_t reconnect_at = 0, recheck_at = 0, retry_at = 0, sweep_at = 0;
   int backoff_ms = 100;
-  std::vector<MessagePtr> batch;  // to hand to the service thread after this loop turn
+  std::vector<MessagePtr> batch;       // to hand to the service thread after this loop turn
+  std::deque<int64_t> publishes_sent;  // when each publish in flight went out (answers come in order)
 
   Impl(RedisBroker &br, std::string p, size_t h, Hooks hk)
       : b(br), prefix(std::move(p)), history(h), hooks(std::move(hk)), meta_key(broker_keys::meta(prefix)) {}
@@ -485,6 +488,7 @@ struct RedisBroker::Impl {
                      m.payload.size()};
     redisAsyncCommandArgv(cmd.ac, on_published, new PubCtx{this, std::move(r.pdone), r.bytes}, 13, argv,
                           lens);
+    publishes_sent.push_back(mono_ms());
   }
 
   void publish_failed(const PublishDone &done, size_t bytes, const std::string &why) {
@@ -498,6 +502,10 @@ struct RedisBroker::Impl {
   }
 
   void timers(int64_t now) {
+    // A Redis that stops answering without closing (frozen, a network gone
+    // quiet) must not hold publishes: give up on the link as if it closed.
+    if (!publishes_sent.empty() && now - publishes_sent.front() > kAnswerTimeoutMs)
+      lost("Redis did not answer a publish for " + std::to_string(kAnswerTimeoutMs / 1000) + " s");
     if (reconnect_at && now >= reconnect_at) connect();
     if (recheck_at && now >= recheck_at) check_ready();
     if (retry_at && now >= retry_at) {
@@ -520,6 +528,7 @@ struct RedisBroker::Impl {
 
   int64_t next_deadline(int64_t now) const {
     int64_t t = sweep_at;
+    if (!publishes_sent.empty()) t = std::min(t, publishes_sent.front() + kAnswerTimeoutMs + 1);
     for (int64_t d : {reconnect_at, recheck_at, retry_at})
       if (d && d < t) t = d;
     return t > now ? t - now : 0;
@@ -675,6 +684,7 @@ struct RedisBroker::Impl {
   static void on_published(redisAsyncContext *, void *reply, void *priv) {
     std::unique_ptr<PubCtx> ctx(static_cast<PubCtx *>(priv));
     Impl *self = ctx->impl;
+    if (!self->publishes_sent.empty()) self->publishes_sent.pop_front();
     auto *r = static_cast<redisReply *>(reply);
     if (!r) {
       self->publish_failed(ctx->done, ctx->bytes,
