@@ -7,6 +7,9 @@
 #  - the repeated tables against their one source (docs/options.md, the
 #    bindings' typings, package.json's version: scripts/check-tables.py),
 #  - the install check (find_package, pkg-config, SONAME, exported symbols),
+#  - the packages (scripts/build-packages.sh: manylinux wheel, sdist, npm
+#    tarball with a prebuilt addon, .deb), each installed as users do and
+#    tested (tests/packages/check.sh),
 #  - the ABI check against the committed baseline (abidiff),
 #  - a short libFuzzer run of every decoder (clang),
 #  - the benchmark harness at --quick sizes, so it never rots.
@@ -46,6 +49,14 @@ bash scripts/test-python.sh || fail=1
 step "Node binding (npm install, tsc, node:test)"
 bash scripts/test-node.sh || fail=1
 
+step "Packages (scripts/build-packages.sh into dist/; tests/packages/check.sh installs and tests each)"
+if bash scripts/build-packages.sh; then
+  bash tests/packages/check.sh || fail=1
+else
+  echo "packages: 0 passed, 3 failed (scripts/build-packages.sh failed)"
+  fail=1
+fi
+
 step "Browser tests (headless Chromium, playwright-core)"
 SSEWS_BIN=build-asan/tools/ssews bash scripts/test-browser.sh || fail=1
 
@@ -60,7 +71,7 @@ capi/abi/check.sh build-release || fail=1
 
 step "Fuzz every decoder (libFuzzer, 8 s per target)"
 fuzz_targets="fuzz_sse_parser fuzz_v1_decode_text fuzz_v1_decode_binary fuzz_url fuzz_options fuzz_http_query
-  fuzz_publish_request fuzz_http_head"
+  fuzz_publish_request fuzz_http_head fuzz_ws_frame_reader"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSSEWS_FUZZ=ON -DSSEWS_BUILD_TOOLS=OFF >/dev/null
 # shellcheck disable=SC2086 # one target name per word
 cmake --build build-fuzz -j "$jobs" --target $fuzz_targets

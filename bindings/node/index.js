@@ -8,6 +8,10 @@ const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const path = require('node:path');
 
+// A source build (npm install where no prebuild matched, or in a checkout)
+// first, then the prebuilt addon shipped in the package
+// (prebuilds/linux-x64/node.napi.glibc.node, found the way node-gyp-build
+// finds prebuildify's layout; its libraries sit beside it, rpath $ORIGIN).
 function loadAddon() {
   const root = path.join(__dirname, '..', '..');
   const candidates = [
@@ -18,10 +22,17 @@ function loadAddon() {
   for (const file of candidates) {
     if (fs.existsSync(file)) return require(file);
   }
-  throw new Error(
-    `ssews: the native addon is not built (looked for ${candidates.join(', ')}); ` +
-      'run `npm install` in the package directory',
-  );
+  let prebuild;
+  try {
+    prebuild = require('node-gyp-build').path(root);
+  } catch (err) {
+    throw new Error(
+      `ssews: the native addon is not built (looked for ${candidates.join(', ')}) and no prebuilt addon ` +
+        `matches this platform (${err.message.trim()}); run \`npm install\` in the package directory ` +
+        'to build it from source',
+    );
+  }
+  return require(prebuild);
 }
 
 const native = loadAddon();

@@ -55,7 +55,7 @@ SSEWS_API const char *ssews_event_header(const ssews_event *ev, const char *name
   // it with the event, so the pointer stays valid as long as the event.
   std::string v;
   try {
-    if (!sw::custom_header(sw::from_c(ev)->live_request, name, v)) return nullptr;
+    if (!sw::from_c(ev)->live_request->header(name, v)) return nullptr;
     auto *mut = const_cast<sw::Event *>(sw::from_c(ev));
     std::string n = name;
     for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));

@@ -21,6 +21,14 @@ enum EventKind : int {
 };
 enum class Proto : uint8_t { Ws = 1, Sse = 2 };
 
+// A request whose open callback is running: any of its headers by name,
+// also those not copied into the event (lws keeps only those it knows by
+// name unless capture_headers asks for more).
+struct LiveRequest {
+  virtual ~LiveRequest() = default;
+  virtual bool header(const char *name, std::string &out) const = 0;
+};
+
 struct Event {
   int kind = 0;
   uint64_t conn = 0;
@@ -36,9 +44,9 @@ struct Event {
   std::string reason;
   int64_t delay_ms = 0;
   // Open event in callback mode: the live request, for headers lws does not
-  // tokenise (see custom_header). Null once the callback has returned (pull
+  // tokenise. Null once the callback has returned (pull
   // mode: always null).
-  void *live_request = nullptr;
+  const LiveRequest *live_request = nullptr;
   // Custom headers looked up by name from live_request. A list: pointers stay
   // valid, and an empty one allocates nothing (a deque allocates on creation,
   // once per message event).
@@ -54,9 +62,5 @@ inline EventPtr make_event(int kind, uint64_t conn, Proto proto) {
   ev->protocol = static_cast<int>(proto);
   return ev;
 }
-
-// A request header lws keeps untokenised, read from a live request
-// (Event::live_request); false when absent.
-bool custom_header(void *live_request, const char *name, std::string &out);
 
 }  // namespace sw

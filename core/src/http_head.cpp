@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "ascii.h"
+#include "http_request.h"
 
 namespace sw {
 
@@ -44,23 +45,6 @@ bool is_ctl(unsigned char c) {
 std::string quoted(std::string_view name) {
   if (name.size() > 40) return "'" + std::string(name.substr(0, 40)) + "...'";
   return "'" + std::string(name) + "'";
-}
-
-const char *reason_of(unsigned status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 408:
-      return "Request Timeout";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Error";
-  }
 }
 
 }  // namespace
@@ -178,10 +162,7 @@ void HeadChecker::header_line() {
 }
 
 std::string head_refusal(const HeadVerdict &v) {
-  std::string body = v.message + "\n";
-  return "HTTP/1.1 " + std::to_string(v.status) + " " + reason_of(v.status) +
-         "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n\r\n" + body;
+  return http_text_response(v.status, v.message);
 }
 
 }  // namespace sw

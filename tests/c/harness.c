@@ -130,8 +130,12 @@ size_t rec_count(recorder *r, int kind, ssews_conn conn) {
 ssews *start_server(recorder *r, const char *const *extra, int *port) {
   const char *opts[64];
   size_t n = 0;
-  opts[n++] = "host";
-  opts[n++] = "127.0.0.1";
+  int has_host = 0;
+  for (size_t i = 0; extra && extra[i]; i += 2) has_host |= !strcmp(extra[i], "host");
+  if (!has_host) {
+    opts[n++] = "host";
+    opts[n++] = "127.0.0.1";
+  }
   opts[n++] = "port";
   opts[n++] = "0";
   if (getenv("SSEWS_TEST_LOG")) { /* e.g. SSEWS_TEST_LOG=info to see libwebsockets' log */

@@ -53,7 +53,7 @@ static int srv_setup(void **state) {
   return *state ? 0 : -1;
 }
 
-static int g_real_failures; /* failed cases in the current test that are not known limitations */
+static int g_real_failures; /* failed cases in the current test */
 
 static void srv_start(srv *s, int echo, const char *const *opts) {
   g_real_failures = 0;
@@ -126,53 +126,20 @@ static void describe_frame(const peer_frame *f, char *out, size_t n) {
            f->opcode, f->masked, f->len);
 }
 
-/* Cases libwebsockets 4.1.6 (Debian 12) gets wrong inside its frame parser,
- * where ssews cannot reach (see docs/conformance.md): they are still run and
- * reported, but count as failures only with SSEWS_STRICT_LWS=1 (e.g. when
- * building against a fixed libwebsockets). */
-static int is_known_lws_limitation(const char *name) {
-  static const char *const prefixes[] = {
-      "unmasked",                                   /* no mask-bit check in 4.1.6 */
-      "2.5 ", "pong with 126", "close with 126",    /* oversized control: dropped, no close frame */
-      "7.3.6 ", "7.5.1 ",                           /* likewise for close payloads */
-      "2.10 ", "2.11 ", "binary in fragments with two pings", /* only the first pending ping answered */
-      "3.", "RSV", "fragmented close", "7.3.2 ",   /* TCP held ~5 s awaiting a close ack after failing */
-  };
-  if (getenv("SSEWS_STRICT_LWS")) return 0;
-  for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-    if (!strncmp(name, prefixes[i], strlen(prefixes[i]))) return 1;
-  return 0;
-}
-
-#define CASE_FAIL(name, ...)                                                                      \
-  do {                                                                                            \
-    int known_ = is_known_lws_limitation(name);                                                   \
-    fprintf(stderr, known_ ? "  KNOWN LWS 4.1.6 LIMITATION [%s]: " : "  FAILED CASE [%s]: ", name); \
-    fprintf(stderr, __VA_ARGS__);                                                                 \
-    fprintf(stderr, "\n");                                                                        \
-    if (!known_) g_real_failures++;                                                               \
+#define CASE_FAIL(name, ...)                           \
+  do {                                                 \
+    fprintf(stderr, "  FAILED CASE [%s]: ", name);     \
+    fprintf(stderr, __VA_ARGS__);                      \
+    fprintf(stderr, "\n");                             \
+    g_real_failures++;                                 \
   } while (0)
 
-/* A case that failed on a libwebsockets 4.1.6 bug recognised from what came
- * back rather than from the case's name (still a failure with SSEWS_STRICT_LWS). */
-#define CASE_KNOWN(name, ...)                                                \
-  do {                                                                       \
-    int strict_ = getenv("SSEWS_STRICT_LWS") != NULL;                        \
-    fprintf(stderr, strict_ ? "  FAILED CASE [%s]: " : "  KNOWN LWS 4.1.6 LIMITATION [%s]: ", name); \
-    fprintf(stderr, __VA_ARGS__);                                            \
-    fprintf(stderr, "\n");                                                   \
-    if (strict_) g_real_failures++;                                          \
-  } while (0)
-
-/* The test's verdict: every failed case must be a known libwebsockets limitation. */
+/* The test's verdict: every case must pass. */
 static void verdict(int bad) {
   int real = g_real_failures;
   g_real_failures = 0;
-  if (bad && !real) {
-    fprintf(stderr, "  (%d case(s) failed on known libwebsockets 4.1.6 limitations only)\n", bad);
-    return;
-  }
   assert_int_equal(bad, 0);
+  assert_int_equal(real, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -295,17 +262,9 @@ static int expect_eof_after_close(peer *p, const char *d, const char *ctx, const
 /* Set by run_violations while the case sent frames behind its bad one. */
 static int g_frames_after_violation;
 
-/* No close frame came. lws 4.1.6 reads on after failing a connection, before
- * it writes the close it owes (it services the socket again at once), and a
- * second bad frame read then drops the TCP connection with the close unsent
- * (seen in its log as two "lws_read_h1 bail"s; a timing race). Autobahn
- * accepts a drop for these cases. */
 static void no_close_frame(const char *name, int want_code) {
-  if (g_frames_after_violation)
-    CASE_KNOWN(name, "expected a close frame (%d), got none: connection dropped on the frames after the bad one: %s",
-               want_code, peer_error());
-  else
-    CASE_FAIL(name, "expected a close frame (%d), got no frame: %s", want_code, peer_error());
+  CASE_FAIL(name, "expected a close frame (%d), got no frame%s: %s", want_code,
+            g_frames_after_violation ? " (frames followed the bad one)" : "", peer_error());
 }
 
 /* The server must close: the next frame is a close with want_code (-1: an empty
@@ -329,12 +288,6 @@ static int check_close(peer *p, int want_code, const char *want_reason, int repl
   }
   if (!f.fin || f.rsv || f.masked) {
     CASE_FAIL(name, "expected a close frame with code %d, got %s", want_code, d);
-    rc = -1;
-  } else if (want_code > 0 && code != want_code && f.len >= 4 && !memcmp(f.payload, "ping", 4) &&
-             strstr(name, "then ping")) {
-    /* lws 4.1.6 keeps the close it owes in the buffer where the next ping's
-     * payload lands, and may read that ping before it writes the close. */
-    CASE_KNOWN(name, "close frame overwritten by the ping sent after the violation: %s", d);
     rc = -1;
   } else if (want_code < 0 ? !(f.len == 0 || code == 1000) : code != want_code) {
     CASE_FAIL(name, "expected close code %d, got %s", want_code, d);
@@ -740,8 +693,7 @@ typedef struct violation {
    * message event must happen; its echo may come before the close or not at
    * all (the server may fail the connection before sending it). */
   const char *done_before;
-  /* Frames follow the bad one: lws 4.1.6 may drop the connection on them with
-   * its close unsent (see no_close_frame). */
+  /* Frames follow the bad one: the close must still come. */
   int frames_behind_bad;
 } violation;
 
@@ -1159,21 +1111,41 @@ static void test_close_valid_codes_echoed(void **state) {
   verdict(bad);
 }
 
+/* Close codes a peer may not send (Autobahn 7.9.x), each a violation into v. */
+static const int k_bad_close_codes[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535};
+enum { N_BAD_CLOSE = sizeof k_bad_close_codes / sizeof k_bad_close_codes[0] };
+static size_t bad_close_code_cases(violation *v, char (*names)[48], unsigned char (*payloads)[2]) {
+  for (size_t i = 0; i < N_BAD_CLOSE; i++) {
+    snprintf(names[i], 48, "7.9 invalid close code %d", k_bad_close_codes[i]);
+    payloads[i][0] = (unsigned char)(k_bad_close_codes[i] >> 8);
+    payloads[i][1] = (unsigned char)k_bad_close_codes[i];
+    v[i] = (violation){names[i], NULL, {F(1, 0, PEER_WS_CLOSE, (const char *)payloads[i], 2)}, 1, 0, 1002, NULL, 0};
+  }
+  return N_BAD_CLOSE;
+}
+
+/* The same codes where libwebsockets reads the frames (a server given a host
+ * name, as a TLS server: ws_server.cpp). It answers a bad close by echoing the
+ * payload buffer ssews rewrote (answer_bad_close_in_place): this pins that
+ * one dependency on lws internals. */
+static void test_close_invalid_codes_lws_path(void **state) {
+  srv *s = *state;
+  violation v[N_BAD_CLOSE];
+  char names[N_BAD_CLOSE][48];
+  unsigned char payloads[N_BAD_CLOSE][2];
+  size_t n = bad_close_code_cases(v, names, payloads);
+  const char *const opts[] = {"host", "lo", NULL};
+  srv_start(s, 1, opts);
+  int bad = run_violations(s, v, n);
+  verdict(bad);
+}
+
 static void test_close_invalid_payloads(void **state) {
   srv *s = *state;
-  static const int codes[] = {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535};
-  enum { N = sizeof codes / sizeof codes[0] };
-  violation v[N + 4];
-  char names[N][48];
-  unsigned char payloads[N][2];
-  size_t n = 0;
-  for (size_t i = 0; i < N; i++) {
-    snprintf(names[i], sizeof names[i], "7.9 invalid close code %d", codes[i]);
-    payloads[i][0] = (unsigned char)(codes[i] >> 8);
-    payloads[i][1] = (unsigned char)codes[i];
-    v[n++] =
-        (violation){names[i], NULL, {F(1, 0, PEER_WS_CLOSE, (const char *)payloads[i], 2)}, 1, 0, 1002, NULL, 0};
-  }
+  violation v[N_BAD_CLOSE + 4];
+  char names[N_BAD_CLOSE][48];
+  unsigned char payloads[N_BAD_CLOSE][2];
+  size_t n = bad_close_code_cases(v, names, payloads);
   v[n++] = (violation){
       "7.3.2 close with a 1-byte payload", NULL, {F(1, 0, PEER_WS_CLOSE, "\x03", 1)}, 1, 0, 1002, NULL, 0};
   v[n++] = (violation){"7.5.1 close reason with invalid UTF-8",
@@ -1647,6 +1619,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_close_after_close_nothing_is_processed, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_close_valid_codes_echoed, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_close_invalid_payloads, srv_setup, srv_teardown),
+      cmocka_unit_test_setup_teardown(test_close_invalid_codes_lws_path, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_handshake_refusals, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_handshake_426_names_supported_version, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_handshake_subprotocol, srv_setup, srv_teardown),

@@ -6,7 +6,8 @@
 // Invariants (abort() on violation): feeding in two pieces gives the verdict
 // feeding whole gives; a refusal is 400, 431 or 505 with a one-line message;
 // an accepted head fits the limit, and what lws is given ends with an empty
-// line, has one kind of line end, no NUL, no stray CR, no %00 in its target.
+// line, has one kind of line end, no NUL, no stray CR, no %00 in its target;
+// parsed (http_request), its path starts at the root with no empty segment.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "fuzz_util.h"
 #include "http_head.h"
+#include "http_request.h"
 
 namespace {
 const std::vector<std::string> kFragile = {"get ", "host:", "x-auth-token:", "accept:", "accept-encoding:"};
@@ -53,5 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
   fuzz::check(sp1 != std::string_view::npos && sp2 > sp1 + 1);
   fuzz::check(line.substr(sp1 + 1, sp2 - sp1 - 1).find("%00") == std::string_view::npos);
+  // What the server parses itself (a WebSocket upgrade): a path from the root.
+  sw::HttpRequest req;
+  std::string err;
+  if (sw::parse_http_request(h, req, err))
+    fuzz::check(!req.path.empty() && req.path[0] == '/' && req.path.find("//") == std::string::npos);
+  else
+    fuzz::check(!err.empty());
   return 0;
 }

@@ -220,7 +220,8 @@ test("a peer's failure on a server without an 'error' listener does not throw; t
 
 test('codes are the C library\'s: SSEWS_ERRNO_MAP, and the typings list the same names', () => {
   // The addon builds `codes` from ssews_err_name at load; the map is in the header template.
-  const root = path.join(__dirname, '..', '..');
+  // The package's own copies (the checkout, or an installed tarball's).
+  const root = path.dirname(require.resolve('ssews/package.json'));
   const header = fs.readFileSync(path.join(root, 'capi', 'include', 'ssews.h.in'), 'utf8');
   const want = {};
   for (const m of header.matchAll(/XX\((\w+), (-?\d+), "/g)) if (m[1] !== 'OK') want[`SSEWS_${m[1]}`] = Number(m[2]);

@@ -5,10 +5,11 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
-const path = require('node:path');
 const { root } = require('./helpers');
 
-const ssewsPath = JSON.stringify(path.join(root, 'bindings', 'node', 'index.js'));
+// The package the tests import (the repository's own, or an installed one
+// when tests/packages/check.sh runs this suite in a project of its own).
+const ssewsPath = JSON.stringify(require.resolve('ssews'));
 
 // Runs `code` in a fresh node with `ssews` and `once` in scope. Resolves with
 // { code, signal, stdout, stderr }; a child that does not exit by itself

@@ -34,8 +34,10 @@ from . import _core
 from ._endpoint import Client, Endpoint, Server
 from ._errors import Error, ErrorCode
 from ._event import KINDS, Event
+from ._library import library_path
 
-__all__ = ["Server", "Client", "Endpoint", "Event", "Error", "ErrorCode", "KINDS", "__version__", "library_version"]
+__all__ = ["Server", "Client", "Endpoint", "Event", "Error", "ErrorCode", "KINDS", "__version__", "library_version",
+           "library_path"]
 
 #: The package version: CMake's project(VERSION), compiled into _core.
 __version__: str = _core.BINDING_VERSION

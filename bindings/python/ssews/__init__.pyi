@@ -8,10 +8,13 @@ from typing import (Any, Callable, Dict, Iterable, Iterator, Literal, Mapping, O
                     TypeVar, Union, overload)
 
 __all__ = ["Server", "Client", "Endpoint", "Event", "Error", "ErrorCode", "KINDS", "__version__",
-           "library_version"]
+           "library_version", "library_path"]
 
 __version__: str
 library_version: str
+
+def library_path() -> str:
+    """The absolute path of the libssews.so.0 installed with this package (for ctypes/cffi)."""
 
 _Kind = Literal["open", "message", "close", "error", "reconnecting"]
 KINDS: Tuple[str, ...]

@@ -101,7 +101,8 @@ void ServerRole::resume_done(ConnId id, bool ok, BrokerReplay r) {
   // What arrived live meanwhile, less what the history already carried.
   for (const auto &msg : held)
     if (!msg->seq || msg->seq > seen) queue_to(c, msg);
-  if (!c->closing) c->more_.reset();
+  m.last_event_id.clear();
+  c->trim_more();
   mark_dirty(c);
 }
 

@@ -9,6 +9,7 @@
 #include "event.h"
 #include "hub.h"
 #include "outq.h"
+#include "ws_frame_reader.h"
 
 struct lws;
 
@@ -25,20 +26,24 @@ struct ConnMore {
   // broker: messages that arrived while the resume was asked of Redis
   std::vector<MessagePtr> held;
   size_t held_bytes = 0;
+  std::string ctl_out;   // framed by ssews: the 101, pongs owed, written before queued messages
+  std::string out_rest;  // own socket: what a write left, written before anything else
 };
 
 struct Conn {
   ConnId id = 0;
-  lws *wsi = nullptr;
+  lws *wsi = nullptr;  // polled by lws; or
+  int fd = -1;         // polled by ssews (socket_set.h)
   OutQueue q;
   int64_t last_write_us = 0;
   std::unique_ptr<ConnMore> more_;
-  uint32_t last_rx_ms = 0;       // a frame last came from the peer (or, ping_out: the ping went)
-  uint32_t rx_pass = 0;          // the service pass that last delivered data from the peer
-  uint32_t rx_pass_bytes = 0;    // wire bytes (about) delivered in that pass
-  uint16_t close_code = 1000;    // what we send when closing
-  uint16_t peer_close_code = 0;  // what the peer sent (0: none)
-  uint16_t fail_code = 0;        // a protocol error we closed for
+  std::unique_ptr<WsFrameReader> reader;  // framed by ssews (plain TCP): its frames in
+  uint32_t last_rx_ms = 0;                // a frame last came from the peer (or, ping_out: the ping went)
+  uint32_t rx_pass = 0;                   // the service pass that last delivered data from the peer
+  uint32_t rx_pass_bytes = 0;             // wire bytes (about) delivered in that pass
+  uint16_t close_code = 1000;             // what we send when closing
+  uint16_t peer_close_code = 0;           // what the peer sent (0: none)
+  uint16_t fail_code = 0;                 // a protocol error we closed for
   Proto proto = Proto::Ws;
   Encoding enc = Encoding::WsPlain;
   // Flags as bits: thousands of idle connections each carry them.
@@ -54,10 +59,19 @@ struct Conn {
   bool ping_due : 1;  // a ping to write before anything else
   bool ping_out : 1;  // pinged; no frame from the peer since
   bool resuming : 1;  // broker: its history is being read from Redis; deliveries are held
+  bool own_ws : 1;    // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
+  bool want_out : 1;  // own socket: a writeable turn asked for
 
   ConnMore &more() {
     if (!more_) more_.reset(new ConnMore);
     return *more_;
+  }
+  // Frees the rarely used part once nothing in it is needed.
+  void trim_more() {
+    if (more_ && !closing && more_->rx.empty() && more_->ctl_out.empty() && more_->out_rest.empty() &&
+        more_->initial_channels.empty() && more_->last_event_id.empty() && more_->peer_close_reason.empty() &&
+        more_->held.empty())
+      more_.reset();
   }
   // A frame (data or pong) came from the peer: it is alive, no ping is owed.
   void heard(uint32_t now_ms) {
@@ -77,7 +91,9 @@ struct Conn {
         busy(false),
         ping_due(false),
         ping_out(false),
-        resuming(false) {}
+        resuming(false),
+        own_ws(false),
+        want_out(false) {}
 };
 
 }  // namespace sw

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine.h"
+#include "ascii.h"
 #include "lws_util.h"
 #include "server/server_role.h"
 
@@ -49,6 +50,27 @@ bool is_pseudo_token(int t) {
   }
 }
 
+// Custom request headers lws does not tokenise are only reachable while the
+// request is live (during the open callback).
+bool custom_header(lws *wsi, const char *name, std::string &out) {
+  std::string n = name;
+  for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+  n += ':';
+  int len = lws_hdr_custom_length(wsi, n.c_str(), static_cast<int>(n.size()));
+  if (len < 0) return false;
+  out.assign(static_cast<size_t>(len) + 1, '\0');
+  int got = lws_hdr_custom_copy(wsi, &out[0], len + 1, n.c_str(), static_cast<int>(n.size()));
+  if (got < 0) return false;
+  out.resize(static_cast<size_t>(got));
+  return true;
+}
+
+struct LwsLiveRequest final : LiveRequest {
+  lws *wsi;
+  explicit LwsLiveRequest(lws *w) : wsi(w) {}
+  bool header(const char *name, std::string &out) const override { return custom_header(wsi, name, out); }
+};
+
 }  // namespace
 
 Conn *ServerRole::conn_of(lws *wsi) {
@@ -67,25 +89,25 @@ Conn *ServerRole::new_conn(lws *wsi, Proto proto) {
                           std::forward_as_tuple(opts().max_queue_bytes, opts().queue_drop_oldest))
                  .first->second;
   c->id = id;
-  c->wsi = wsi;
   c->proto = proto;
   c->enc = proto == Proto::Sse ? Encoding::Sse : Encoding::WsPlain;
-  lws_set_opaque_user_data(wsi, c);
+  if (wsi) attach(c, wsi);
   return c;
 }
 
-void ServerRole::fill_request(lws *wsi, Event &ev, std::string &path) {
-  path = lws_header(wsi, WSI_TOKEN_GET_URI);
-  if (path.empty()) path = lws_header(wsi, WSI_TOKEN_POST_URI);
-  std::vector<std::string> args = url_args(wsi);
-  for (size_t i = 0; i < args.size(); i++) {
-    if (i) ev.query += '&';
-    ev.query += args[i];
-  }
-  ev.path = path;
+void ServerRole::attach(Conn *c, lws *wsi) {
+  c->wsi = wsi;
+  lws_set_opaque_user_data(wsi, c);
+}
+
+ServerRole::RequestView ServerRole::lws_request(lws *wsi) {
+  RequestView r;
+  r.path = lws_header(wsi, WSI_TOKEN_GET_URI);
+  if (r.path.empty()) r.path = lws_header(wsi, WSI_TOKEN_POST_URI);
+  r.query = url_args(wsi);
   char peer[64] = "";
   lws_get_peer_simple(wsi, peer, sizeof peer);
-  ev.peer = peer;
+  r.peer = peer;
   for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
     if (is_pseudo_token(t)) continue;
     if (lws_hdr_total_length(wsi, static_cast<enum lws_token_indexes>(t)) <= 0) continue;
@@ -96,37 +118,49 @@ void ServerRole::fill_request(lws *wsi, Event &ev, std::string &path) {
     if (!n.empty() && n.back() == ':') n.pop_back();
     if (n.empty() || n[0] == ':' || n.find(' ') != std::string::npos) continue;
     for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-    ev.headers.emplace_back(n, lws_header(wsi, static_cast<enum lws_token_indexes>(t)));
+    r.headers.emplace_back(n, lws_header(wsi, static_cast<enum lws_token_indexes>(t)));
   }
   // Headers lws does not know by name are kept only when asked for, so the
   // open event carries them in pull mode too (capture_headers option).
   for (const auto &name : opts().capture_headers) {
     std::string v;
-    if (custom_header(wsi, name.c_str(), v)) ev.headers.emplace_back(name, v);
+    if (custom_header(wsi, name.c_str(), v)) r.headers.emplace_back(name, v);
   }
+  custom_header(wsi, "last-event-id", r.last_event_id_header);
+  r.live.reset(new LwsLiveRequest(wsi));
+  return r;
+}
+
+bool ServerRole::report_open(Conn *c, int &reject_status) {
+  return report_open(c, lws_request(c->wsi), reject_status);
 }
 
 // Tells the application about a new connection and applies what it decided in
 // the callback. Returns false (with the HTTP status) when it was rejected.
-bool ServerRole::report_open(Conn *c, int &reject_status) {
+bool ServerRole::report_open(Conn *c, RequestView req, int &reject_status) {
   EventPtr ev = make_event(kEvOpen, c->id, c->proto);
-  std::string path;
-  fill_request(c->wsi, *ev, path);
-  ev->live_request = c->wsi;
+  for (size_t i = 0; i < req.query.size(); i++) {
+    if (i) ev->query += '&';
+    ev->query += req.query[i];
+  }
+  ev->path = req.path;
+  ev->peer = std::move(req.peer);
+  ev->headers = std::move(req.headers);
+  ev->live_request = req.live.get();
 
   // Resume point: Last-Event-ID header (EventSource), or a query parameter
   // (WebSocket clients, and EventSource polyfills).
   std::string &last_id = c->more().last_event_id;
-  custom_header(c->wsi, "last-event-id", last_id);
+  last_id = std::move(req.last_event_id_header);
   std::vector<std::string> defaults;
-  for (const auto &a : url_args(c->wsi)) {
+  for (const auto &a : req.query) {
     std::string v;
     if (arg_value(a, "channel", v) && !v.empty())
       defaults.push_back(v);
     else if (last_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
       last_id = v;
   }
-  if (defaults.empty() && path.size() > 1) defaults.push_back(path.substr(1));
+  if (defaults.empty() && req.path.size() > 1) defaults.push_back(req.path.substr(1));
   ev->channels = defaults;
 
   {
@@ -157,6 +191,7 @@ void ServerRole::accept_conn(Conn *c) {
   ConnMore &m = c->more();
   for (const auto &ch : m.initial_channels) hub_subscribe(c->id, ch);
   if (broker_ && !m.last_event_id.empty()) {
+    m.initial_channels.clear();
     broker_resume(c, m.last_event_id);  // history lives in Redis: resume_done finishes
     return;
   }
@@ -165,7 +200,9 @@ void ServerRole::accept_conn(Conn *c) {
     if (r.gap) queue_to(c, gap_notice(m.last_event_id));
     for (const auto &msg : r.messages) queue_to(c, msg);
   }
-  if (!c->closing) c->more_.reset();  // the request's details are used up
+  m.initial_channels.clear();
+  m.last_event_id.clear();
+  c->trim_more();  // the request's details are used up
   mark_dirty(c);
 }
 
@@ -184,12 +221,13 @@ void ServerRole::start_close(Conn *c, int code, const std::string &reason) {
   c->close_code = static_cast<uint16_t>(code);
   c->more().close_reason = reason;
   if (!c->established) {  // nothing to flush; the handshake never completed
-    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    close_within(c, 0);
     return;
   }
   want_write(c);
-  // A peer that never reads must not hold the close up for ever.
-  lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
+  // A peer that never reads must not hold the close up for ever (one that
+  // broke the rules or fell behind, not for long).
+  close_within(c, c->fail_code ? 2 : 5);
 }
 
 void ServerRole::report_error(Conn *c, int err, const std::string &why) {
@@ -215,6 +253,7 @@ void ServerRole::fail_conn(Conn *c, int ws_code, int err, const std::string &why
 // Reports c closed now and has lws drop its socket without a goodbye (a
 // hung-up SSE stream, a silent WebSocket peer).
 void ServerRole::drop(Conn *c) {
+  if (!c->wsi) return end_socket(c, false);
   lws *wsi = c->wsi;
   finish(c);
   lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
@@ -240,7 +279,7 @@ void ServerRole::finish(Conn *c) {
   } else if (c->close_sent) {
     code = c->close_code;
     reason = c->more().close_reason;
-  } else if (c->proto == Proto::Ws && c->established && lws_get_close_length(c->wsi) >= 2) {
+  } else if (c->proto == Proto::Ws && !c->own_ws && c->established && lws_get_close_length(c->wsi) >= 2) {
     // lws failed the connection itself: report the code it sent.
     const unsigned char *b = lws_get_close_payload(c->wsi);
     code = (b[0] << 8) | b[1];
@@ -253,7 +292,7 @@ void ServerRole::finish(Conn *c) {
 }
 
 void ServerRole::forget(Conn *c, int code, const std::string &reason) {
-  lws_set_opaque_user_data(c->wsi, nullptr);
+  if (c->wsi) lws_set_opaque_user_data(c->wsi, nullptr);
   if (c->more_) release(c->more_->rx.size());  // an unfinished message dies with it
   hub_remove(c->id);
   sse_conns_.erase(c->id);
@@ -274,20 +313,15 @@ void ServerRole::forget(Conn *c, int code, const std::string &reason) {
   if (e_.closing() && conns_.empty()) e_.stop();
 }
 
-// Custom request headers lws does not tokenise are only reachable while the
-// request is live (during the open callback).
-bool custom_header(void *live_request, const char *name, std::string &out) {
-  auto *wsi = static_cast<lws *>(live_request);
-  std::string n = name;
-  for (auto &ch : n) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-  n += ':';
-  int len = lws_hdr_custom_length(wsi, n.c_str(), static_cast<int>(n.size()));
-  if (len < 0) return false;
-  out.assign(static_cast<size_t>(len) + 1, '\0');
-  int got = lws_hdr_custom_copy(wsi, &out[0], len + 1, n.c_str(), static_cast<int>(n.size()));
-  if (got < 0) return false;
-  out.resize(static_cast<size_t>(got));
-  return true;
+bool ServerRole::carried_header(const std::string &lower_name) {
+  if (carried_.empty()) {
+    for (std::string n : lws_known_header_names()) {
+      n.pop_back();  // the ':' or ' '
+      carried_.insert(n);
+    }
+    for (const auto &n : opts().capture_headers) carried_.insert(ascii_lower(n));
+  }
+  return carried_.count(lower_name) != 0;
 }
 
 }  // namespace sw

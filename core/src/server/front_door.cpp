@@ -111,6 +111,7 @@ struct FrontDoor::Loop {
   void readable(uint64_t id, bool peer_done = false);
   void judge(uint64_t id, Pending &p);
   void refuse(uint64_t id, Pending &p, const HeadVerdict &v);
+  void refuse_with(uint64_t id, Pending &p, const std::string &answer);
   void forget(uint64_t id);
   void expire(Clock::time_point now);
 };
@@ -277,17 +278,18 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
       left -= static_cast<size_t>(n);
     }
   }
-  int fd = p.fd;
-  if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+  std::string refusal = (*handoff)(p.fd, std::string_view(peek_buf.data() + v.start, v.head_len - v.start));
+  if (!refusal.empty()) return refuse_with(id, p, refusal);
+  if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, p.fd, nullptr);
   pending.erase(id);
-  if (!(*handoff)(fd)) {
-    answer_and_shut(fd, answer(503, "the server is closing"));
-    close(fd);
-  }
 }
 
 void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
-  answer_and_shut(p.fd, head_refusal(v));
+  refuse_with(id, p, head_refusal(v));
+}
+
+void FrontDoor::Loop::refuse_with(uint64_t id, Pending &p, const std::string &answer) {
+  answer_and_shut(p.fd, answer);
   p.lingering = true;
   linger_due.push_back({Clock::now() + kLinger, id});
   readable(id);  // drops what is there already; EOF closes at once

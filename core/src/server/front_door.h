@@ -47,6 +47,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "status.h"
@@ -63,10 +64,13 @@ class FrontDoor {
     size_t max_pending = 10000;        // heads being read at once
     std::vector<std::string> fragile;  // see HeadChecker
   };
-  // Takes a connection whose head is good (unread, in the socket), from
-  // inside service(). Returns true when it took the descriptor; false: the
-  // door answers 503 and closes it.
-  using Handoff = std::function<bool(int fd)>;
+  // Takes a connection whose head is good, from inside service(): head is
+  // the request head, still unread in the socket (empty lines before it
+  // already dropped). Returns "" when it took the descriptor (and then reads
+  // the head itself, or leaves it to lws); otherwise a complete HTTP answer
+  // that the door sends before closing the connection as it does for a bad
+  // head (the descriptor stays the door's).
+  using Handoff = std::function<std::string(int fd, std::string_view head)>;
 
   FrontDoor();
   ~FrontDoor();  // stop()

@@ -16,6 +16,7 @@
 
 #include "engine.h"
 #include "http_head.h"
+#include "http_request.h"
 #include "lws_util.h"
 #include "v1_confirm_lws.h"
 
@@ -68,6 +69,8 @@ ServerRole::ServerRole(Engine &e)
 
 ServerRole::~ServerRole() {
   if (broker_) broker_->stop();  // its thread posts to this role: joined before the role goes
+  for (auto &kv : conns_)
+    if (kv.second.fd >= 0) close(kv.second.fd);  // own sockets (lws closes its own)
 }
 
 const Options &ServerRole::opts() const {
@@ -88,6 +91,9 @@ void ServerRole::context_info(lws_context_creation_info &ci) {
   ci.max_http_header_pool = 256;  // requests being parsed at once; streams give theirs back
   ci.timeout_secs = opts().handshake_timeout;
   ci.keepalive_timeout = 30;
+  // The one read buffer of the service thread: what a raw socket (the
+  // WebSocket connections ssews frames) is read into, per read.
+  ci.pt_serv_buf_size = kServBuf;
 }
 
 Status ServerRole::start() {
@@ -169,11 +175,28 @@ Status ServerRole::start() {
       if (fd.filefd >= 0) close(fd.filefd);
       return fail(SSEWS_ELISTEN, "cannot poll the listening socket on " + host);
     }
-    hand_in_ = [vh](int s) {
-      // lws reads the head (still in the socket) as from a socket it
-      // accepted; on failure it closes the socket itself (lws-adopt.h).
+    // The plain-TCP WebSocket connections' own set, polled the same way.
+    Status sst = sockets_.open();
+    if (sst.failed()) return sst;
+    lws_sock_file_fd_type sfd;
+    sfd.filefd = fcntl(sockets_.poll_fd(), F_DUPFD_CLOEXEC, 0);
+    sockets_wsi_ = sfd.filefd < 0
+                       ? nullptr
+                       : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, sfd, nullptr, nullptr);
+    if (!sockets_wsi_) {
+      if (sfd.filefd >= 0) close(sfd.filefd);
+      return fail(SSEWS_ELISTEN, "cannot poll the WebSocket connections' socket set");
+    }
+    hand_in_ = [this, vh](int s, std::string_view head) -> std::string {
+      // A WebSocket upgrade: ssews answers and frames it (ws_tcp_server.cpp).
+      HttpRequest req;
+      std::string err;
+      if (parse_http_request(head, req, err) && req.header_has_token("upgrade", "websocket"))
+        return ws_tcp_take(s, head.size(), std::move(req));
+      // Anything else: lws reads the head (still in the socket) as from a
+      // socket it accepted; on failure it closes the socket itself (lws-adopt.h).
       lws_adopt_socket_vhost(vh, s);
-      return true;
+      return "";
     };
   }
   return Status::ok();
@@ -219,9 +242,11 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_RAW_RX_FILE:
       if (door_ && wsi == door_wsi_) door_->service(hand_in_);
+      if (wsi == sockets_wsi_) ws_tcp_service();
       return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
       if (wsi == door_wsi_) door_wsi_ = nullptr;
+      if (wsi == sockets_wsi_) sockets_wsi_ = nullptr;
       return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -250,6 +275,7 @@ void ServerRole::run_message(Cmd &cmd) {
 void ServerRole::tick() {
   int64_t now = lws_now_usecs();
   if (door_) door_->expire();
+  expire_own(now);
   check_sse_hangups(now);
   ping_silent_peers(static_cast<uint32_t>(now / 1000));
   sse_heartbeats(now);
@@ -268,7 +294,7 @@ void ServerRole::resume_reading() {
     Conn *c = find(id);
     if (c && c->rx_paused) {
       c->rx_paused = false;
-      lws_rx_flow_control(c->wsi, 1);
+      rx_enable(c, true);
     }
   }
   paused_.clear();

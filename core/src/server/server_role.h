@@ -6,11 +6,14 @@
 //   connections.cpp     connection bookkeeping: open, accept, close, forget
 //   write_path.cpp      queueing to peers and writing, coalesced, per pass
 //   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings
-//   ws_server.cpp       the WebSocket handshake, frames in, close handshake
+//   ws_tcp_server.cpp   WebSocket over plain TCP, framed by ssews (handshake,
+//                       frames in through WsFrameReader, close handshake)
+//   ws_server.cpp       WebSocket through lws (TLS, a host given by name)
 //   sse_server.cpp      SSE streams
 //   http_server.cpp     request routing and static files
 //   publish_endpoint.cpp  POST publish_path
 #pragma once
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,10 +22,12 @@
 #include <vector>
 
 #include "broker/redis_broker.h"
+#include "http_request.h"
 #include "hub.h"
 #include "role.h"
 #include "server/conn.h"
 #include "server/front_door.h"
+#include "server/socket_set.h"
 
 struct lws_retry_bo;
 struct lws_vhost;
@@ -31,6 +36,7 @@ namespace sw {
 
 class ServerRole final : public Role {
  public:
+  static constexpr unsigned kServBuf = 32 * 1024;
   explicit ServerRole(Engine &e);
   ~ServerRole() override;
 
@@ -61,11 +67,25 @@ class ServerRole final : public Role {
                        const char *event, const char *id);
 
   // connections.cpp
+  // What the open event tells of a request, whoever parsed it (lws, or
+  // ssews for the WebSocket connections it frames itself).
+  struct RequestView {
+    std::string path, peer, last_event_id_header;
+    std::vector<std::string> query;                            // decoded "k=v" fragments
+    std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+    std::unique_ptr<LiveRequest> live;                         // every header, while the open callback runs
+  };
   Conn *conn_of(lws *wsi);
   Conn *find(ConnId id);
   Conn *new_conn(lws *wsi, Proto proto);
-  void fill_request(lws *wsi, Event &ev, std::string &path);
+  void attach(Conn *c, lws *wsi);
+  RequestView lws_request(lws *wsi);
+  // The headers an open event carries: those lws knows by name and those
+  // asked for (capture_headers), whoever parsed the request.
+  bool carried_header(const std::string &lower_name);
+  std::unordered_set<std::string> carried_;
   bool report_open(Conn *c, int &reject_status);
+  bool report_open(Conn *c, RequestView req, int &reject_status);
   void accept_conn(Conn *c);
   void start_close(Conn *c, int code, const std::string &reason);
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
@@ -81,8 +101,11 @@ class ServerRole final : public Role {
   size_t fan_out(const MessagePtr &msg);  // to every subscriber; returns how many
   void queue_raw(Conn *c, std::string bytes);
   void want_write(Conn *c);
+  static bool has_ctl(const Conn *c) { return c->more_ && !c->more_->ctl_out.empty(); }
   void mark_dirty(Conn *c);
-  void flush_dirty();         // writes what the pass queued, outside any lws callback
+  // Writes what the pass queued, outside any lws callback; own_only: only the
+  // own sockets (safe inside a callback), the rest stays for after the pass.
+  void flush_dirty(bool own_only = false);
   int write_queued(Conn *c);  // writes queued messages (and a due ping); <0: the connection failed
   enum class Drain { Failed, Busy, Idle, Close };
   Drain drain(Conn *c);  // a writeable callback's writing; Close: all out, time to close
@@ -92,7 +115,24 @@ class ServerRole final : public Role {
   void check_sse_hangups(int64_t now_us);
   void sse_heartbeats(int64_t now_us);
 
-  // ws_server.cpp
+  // ws_tcp_server.cpp: WebSocket over plain TCP, framed by ssews
+  struct WsTcpSink;
+  // The front door's handoff of an upgrade: "" when taken, else the answer.
+  std::string ws_tcp_take(int fd, size_t head_len, HttpRequest req);
+  void ws_tcp_service();  // the own sockets that are ready
+  void ws_tcp_receive(Conn *c, uint8_t *in, size_t len);
+  void ws_tcp_writeable(Conn *c);
+  void end_socket(Conn *c, bool linger);
+
+  // conn_io.cpp: a connection's socket, polled by lws or by ssews
+  bool out_pending(const Conn *c) const;
+  int conn_write(Conn *c, uint8_t *p, size_t n, int lws_kind);
+  int flush_rest(Conn *c);
+  void rx_enable(Conn *c, bool on);
+  void close_within(Conn *c, int seconds);
+  void expire_own(int64_t now_us);
+
+  // ws_server.cpp: WebSocket through lws (TLS, or a host given by name)
   int confirm_upgrade(lws *wsi, const char *upgrade);
   int refuse_upgrade(lws *wsi, int status, const std::string &why);
   int ws_established(lws *wsi);
@@ -174,6 +214,14 @@ class ServerRole final : public Role {
   std::vector<ConnId> dirty_;
   std::vector<uint8_t> scratch_;  // coalesced frames for one write
   std::vector<ConnId> busy_;      // WebSocket peers that filled lws' read buffer this pass
+  SocketSet sockets_;             // the plain-TCP WebSocket connections (ws_tcp_server.cpp)
+  lws *sockets_wsi_ = nullptr;    // their epoll descriptor, as lws polls it
+  std::vector<uint8_t> rx_buf_;   // what an own socket is read into
+  struct Due {
+    int64_t at;
+    ConnId id;
+  };
+  std::deque<Due> close_due_;  // own sockets: closes that must be over by then
 };
 
 }  // namespace sw

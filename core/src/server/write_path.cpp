@@ -7,12 +7,16 @@
 #include "server/server_role.h"
 #include "ws_frame.h"
 
+#include <cstring>
+
 namespace sw {
 
 namespace {
 // Queued messages coalesced into one write, per protocol (a larger message
 // goes alone): one syscall carries everything a slow-ish peer has pending.
 constexpr size_t kWriteChunk = 64 * 1024;
+// Subscribers queued to before a fan-out starts writing (see fan_out).
+constexpr size_t kFanOutBatch = 128;
 }  // namespace
 
 void ServerRole::queue_to(Conn *c, const MessagePtr &m) {
@@ -43,8 +47,13 @@ void ServerRole::queue_to(Conn *c, const MessagePtr &m) {
 size_t ServerRole::fan_out(const MessagePtr &msg) {
   // Copy: queue_to may close a connection, which edits the subscriber list.
   std::vector<ConnId> subs = hub_.subscribers(msg->channel);
+  size_t n = 0;
   for (ConnId id : subs) {
     if (Conn *c = find(id)) queue_to(c, msg);
+    // Writing starts while the rest is still being queued: the first of
+    // 10,000 subscribers need not wait for the last to be queued. Only own
+    // sockets (lws' are written after the pass, outside its callbacks).
+    if (++n % kFanOutBatch == 0) flush_dirty(true);
   }
   return subs.size();
 }
@@ -58,12 +67,6 @@ void ServerRole::queue_raw(Conn *c, std::string bytes) {
   queue_to(c, m);
 }
 
-// Asks lws for a writeable callback on c.
-void ServerRole::want_write(Conn *c) {
-  if (c->proto == Proto::Sse) lws_rx_flow_control(c->wsi, 1);
-  lws_callback_on_writable(c->wsi);
-}
-
 void ServerRole::mark_dirty(Conn *c) {
   if (c->dirty) return;
   c->dirty = true;
@@ -75,7 +78,7 @@ void ServerRole::mark_dirty(Conn *c) {
 // for it in one write, so a delivery costs one send() rather than an epoll
 // round trip per frame. A connection still flushing an earlier write is left
 // to its writeable callback.
-void ServerRole::flush_dirty() {
+void ServerRole::flush_dirty(bool own_only) {
   if (dirty_.empty()) return;
   std::vector<ConnId> list;
   list.swap(dirty_);
@@ -83,28 +86,33 @@ void ServerRole::flush_dirty() {
   for (ConnId id : list) {
     Conn *c = find(id);
     if (!c) continue;
+    if (own_only && c->wsi) {
+      dirty_.push_back(id);  // still dirty: written after the pass
+      continue;
+    }
     c->dirty = false;
     if (!c->established || c->close_sent) continue;
-    if (c->q.empty() && !c->ping_due) {
+    if (c->q.empty() && !c->ping_due && !has_ctl(c)) {
       if (c->closing) want_write(c);
       continue;
     }
-    // A peer whose frames were read in this pass may have sent a ping whose
+    // A peer whose frames lws read in this pass may have sent a ping whose
     // pong lws has pending: lws sends that before the writeable callback, so
     // replies keep their order (pong, then the echo of what followed the ping).
-    if (lws_partial_buffered(c->wsi) ||
-        (c->proto == Proto::Ws && (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
+    // ssews' own frames queue their pongs in order themselves (ctl_out).
+    if (out_pending(c) || (c->proto == Proto::Ws && !c->own_ws &&
+                           (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
       want_write(c);  // the writeable callback deals with it, in order
       continue;
     }
     int r = write_queued(c);
-    if (r < 0) {  // the socket failed: lws closes it, and the close reports
-      lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+    if (r < 0) {  // the socket failed: it is closed, and the close reports
+      close_within(c, 0);
       continue;
     }
     c->last_write_us = now;
     // More queued, a close to send, or bytes lws holds (a due ping went out above).
-    if (!c->q.empty() || c->closing || lws_partial_buffered(c->wsi)) want_write(c);
+    if (!c->q.empty() || c->closing || out_pending(c)) want_write(c);
   }
   if (dirty_.empty()) {
     list.clear();
@@ -115,15 +123,15 @@ void ServerRole::flush_dirty() {
 // What a writeable callback does for either protocol: write what is queued
 // (and a due ping), and ask again while more waits or lws still holds bytes.
 ServerRole::Drain ServerRole::drain(Conn *c) {
-  if (!c->q.empty() || c->ping_due) {
+  if (!c->q.empty() || c->ping_due || has_ctl(c)) {
     if (write_queued(c) < 0) return Drain::Failed;
     c->last_write_us = lws_now_usecs();
-    if (c->q.empty() && !c->closing && !lws_partial_buffered(c->wsi)) return Drain::Idle;
-    lws_callback_on_writable(c->wsi);  // more to write, or a close once what lws holds is out
+    if (c->q.empty() && !c->closing && !out_pending(c)) return Drain::Idle;
+    want_write(c);  // more to write, or a close once what is held is out
     return Drain::Busy;
   }
-  if (lws_partial_buffered(c->wsi)) {
-    lws_callback_on_writable(c->wsi);
+  if (out_pending(c)) {
+    want_write(c);
     return Drain::Busy;
   }
   return c->closing ? Drain::Close : Drain::Idle;
@@ -137,17 +145,33 @@ ServerRole::Drain ServerRole::drain(Conn *c) {
 // anything else.
 int ServerRole::write_queued(Conn *c) {
   const bool ws = c->proto == Proto::Ws;
-  if (!c->ping_due) {
+  if (!c->ping_due && !has_ctl(c) && !c->q.empty()) {
     const Message &first = *c->q.front();
     const WireBuf &fb = first.encoded(c->q.front_encoding());
     if (c->q.size() == 1 || fb.size() >= kWriteChunk) {
+      uint8_t *start = const_cast<uint8_t *>(fb.data());
+      size_t len = fb.size();
       auto kind = !ws ? LWS_WRITE_HTTP : first.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT;
-      int n = lws_write(c->wsi, const_cast<uint8_t *>(fb.data()), fb.size(), kind);
+      if (c->own_ws) {  // the frame header goes in the headroom (this thread alone writes it)
+        uint8_t hdr[kWsMaxHeader];
+        size_t h = ws_frame_header(hdr, first.binary, len);
+        start -= h;
+        len += h;
+        memcpy(start, hdr, h);
+        kind = LWS_WRITE_RAW;
+      }
+      int n = conn_write(c, start, len, kind);
       c->q.pop();
-      return n < 0 ? -1 : 0;
+      return n;
     }
   }
   scratch_.resize(LWS_PRE);
+  if (has_ctl(c)) {  // the 101, pongs owed: before anything queued after them
+    std::string &ctl = c->more_->ctl_out;
+    scratch_.insert(scratch_.end(), ctl.begin(), ctl.end());
+    std::string().swap(ctl);
+    c->trim_more();
+  }
   if (c->ping_due) {
     // The ping goes first (RFC 6455 5.5.2). Not empty: lws 4.1 hands only a
     // pong with a payload to the RECEIVE_PONG callback.
@@ -170,8 +194,7 @@ int ServerRole::write_queued(Conn *c) {
     c->q.pop();
   }
   // Complete frames or SSE text: lws passes LWS_WRITE_RAW (= LWS_WRITE_HTTP) through as is.
-  int n = lws_write(c->wsi, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
-  return n < 0 ? -1 : 0;
+  return conn_write(c, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
 }
 
 }  // namespace sw

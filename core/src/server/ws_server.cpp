@@ -249,10 +249,11 @@ int ServerRole::ws_writeable(lws *wsi) {
 }
 
 // lws reads a WebSocket peer at most rx_buffer_size bytes per poll round
-// (kRxChunk in engine.cpp, small so idle connections stay small). A peer that
-// filled that in this pass, such as a publisher sending fast, is read again
-// now, while it has bytes waiting, up to a budget: busy peers get large reads
-// and idle ones keep small buffers.
+// (kRxChunk in engine.cpp, small so idle connections stay small), and a raw
+// socket (ws_tcp_server.cpp) kServBuf. A peer that filled that in this pass,
+// such as a publisher sending fast, is read again now, while it has bytes
+// waiting, up to a budget: busy peers get large reads and idle ones keep
+// small buffers.
 void ServerRole::reservice_busy() {
   for (int round = 0; round < kRxRereads && !busy_.empty(); round++) {
     std::vector<ConnId> list;

@@ -1,0 +1,311 @@
+// WebSocket over plain TCP, framed by ssews. The front door hands over every
+// request that asks for a WebSocket upgrade; ssews answers the handshake
+// itself (ws_handshake.h), keeps the socket on an epoll set of its own that
+// lws polls as one descriptor (socket_set.h), reads frames with its own
+// reader (ws_frame_reader.h) and writes the frames it builds. This is what lets
+// every ping get its own pong, in order (lws 4.1.6 keeps one), unmasked and
+// oversized control frames be refused, a failed connection be closed at once
+// after its close frame (lws waits seconds for an acknowledgement), and
+// replies be written in the pass that read the request (through lws, a reply
+// to a peer that has just sent waited for the writeable callback, behind the
+// pong lws might owe), and a fan-out to 10,000 such connections start without
+// lws' poll() scanning all of them first.
+//
+// TLS connections and servers on a host given by name keep lws' WebSocket
+// (ws_server.cpp): their handshake arrives through lws.
+#include <arpa/inet.h>
+#include <libwebsockets.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "ascii.h"
+#include "engine.h"
+#include "server/server_role.h"
+#include "v1_confirm.h"
+#include "ws_frame.h"
+#include "ws_handshake.h"
+
+#include <unistd.h>
+
+#include <cstring>
+
+namespace sw {
+
+namespace {
+
+// How long a connection that has sent its last close frame is still read (and
+// what comes dropped) so that closing it does not reset the connection before
+// the peer has read the close.
+constexpr int kLingerS = 1;
+
+std::string peer_of(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0) return "";
+  if (ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in *>(&ss)->sin_addr, buf, sizeof buf);
+  else if (ss.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+// A close frame: the code (none when 0 or 1005) and a reason of at most 123 bytes.
+std::string close_frame(int code, const std::string &reason) {
+  std::string f;
+  f += static_cast<char>(0x88);
+  if (code == 0 || code == 1005) {
+    f += '\0';
+    return f;
+  }
+  std::string r = reason.substr(0, 123);
+  f += static_cast<char>(2 + r.size());
+  f += static_cast<char>(code >> 8);
+  f += static_cast<char>(code & 0xff);
+  f += r;
+  return f;
+}
+
+// Every header of a request ssews parsed, for lookups from the open callback.
+struct ParsedLiveRequest final : LiveRequest {
+  std::vector<std::pair<std::string, std::string>> headers;
+  explicit ParsedLiveRequest(std::vector<std::pair<std::string, std::string>> h) : headers(std::move(h)) {}
+  bool header(const char *name, std::string &out) const override {
+    std::string n = ascii_lower(name);
+    for (const auto &h : headers)
+      if (h.first == n) return out = h.second, true;
+    return false;
+  }
+};
+
+}  // namespace
+
+// What the frame reader finds on one connection.
+struct ServerRole::WsTcpSink final : WsFrameReader::Sink {
+  ServerRole &s;
+  Conn *c;
+  bool peer_closed = false;
+  WsTcpSink(ServerRole &role, Conn *conn) : s(role), c(conn) {}
+
+  bool on_data(bool binary, bool first, bool last, std::string_view piece) override {
+    if (c->closing || c->fail_code) return true;  // closing: what still comes is dropped
+    if (first) c->rx_binary = binary;
+    std::string *partial = c->more_ && !c->more_->rx.empty() ? &c->more_->rx : nullptr;
+    if (!last) {  // more pieces follow: collect them, within the endpoint-wide bound
+      if (!s.hold(piece.size())) {
+        s.fail_conn(c, 1013, SSEWS_EFULL,
+                    "unfinished incoming messages exceed max_partial_bytes (" +
+                        std::to_string(s.opts().max_partial_bytes) +
+                        " bytes, all connections); try again later");
+        return false;
+      }
+      c->more().rx.append(piece.data(), piece.size());
+      return true;
+    }
+    EventPtr ev = make_event(kEvMessage, c->id, Proto::Ws);
+    ev->binary = c->rx_binary;
+    if (partial) {
+      s.release(partial->size());
+      partial->append(piece.data(), piece.size());
+      ev->data = std::move(*partial);
+      *partial = std::string();
+    } else {  // the whole message in one piece, the common case: no staging copy
+      ev->data.assign(piece.data(), piece.size());
+    }
+    bool pull = s.e_.pull_mode();
+    s.e_.emit(std::move(ev));
+    // Pull mode and the application is behind: stop reading from this peer
+    // (TCP pushes back) until it catches up, instead of queueing without bound.
+    if (pull && s.e_.events_waiting() >= s.opts().max_event_queue && !c->rx_paused) {
+      c->rx_paused = true;
+      s.paused_.push_back(c->id);
+      s.e_.events_paused();
+      s.rx_enable(c, false);
+    }
+    return true;
+  }
+
+  bool on_ping(std::string_view payload) override {
+    if (c->closing || c->fail_code) return true;
+    // Each ping gets its own pong, in the order the pings came (RFC 6455 5.5.2).
+    std::string &out = c->more().ctl_out;
+    out += static_cast<char>(0x8A);
+    out += static_cast<char>(payload.size());
+    out.append(payload.data(), payload.size());
+    s.mark_dirty(c);
+    return true;
+  }
+
+  bool on_pong(std::string_view) override { return true; }
+
+  void on_close(int code, std::string_view reason) override {
+    peer_closed = true;
+    if (c->close_sent) return;  // the answer to ours: the close is reported as ours
+    c->peer_close_code = static_cast<uint16_t>(code);
+    c->more().peer_close_reason.assign(reason.data(), reason.size());
+  }
+
+  void on_fail(int code, const std::string &why) override {
+    s.fail_conn(c, code, code == 1009 ? SSEWS_ETOOBIG : SSEWS_EPROTO, why);
+  }
+};
+
+std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
+  WsUpgradeVerdict v = ws_check_upgrade(req);
+  if (!v.status && e_.closing()) v.status = 503, v.why = "server closing";
+  if (!v.status && conns_.size() >= opts().max_connections)
+    v.status = 503, v.why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
+  if (v.status) return ws_refusal(v.status, v.why);
+
+  Conn *c = new_conn(nullptr, Proto::Ws);
+  c->own_ws = true;
+  RequestView rv;
+  rv.path = req.path;
+  rv.query = std::move(req.query);
+  rv.peer = peer_of(fd);
+  if (const std::string *id = req.header("last-event-id")) rv.last_event_id_header = *id;
+  std::string key = *req.header("sec-websocket-key");
+  for (const auto &h : req.headers)
+    if (carried_header(h.first)) rv.headers.push_back(h);
+  rv.live.reset(new ParsedLiveRequest(std::move(req.headers)));
+  int reject = 0;
+  if (!report_open(c, std::move(rv), reject)) {
+    forget(c, 0, "");
+    return ws_refusal(static_cast<unsigned>(reject), "connection refused");
+  }
+
+  // The head was only peeked: read it off, so the reader starts at the first frame.
+  for (size_t left = head_len; left;) {
+    char buf[4096];
+    ssize_t n = recv(fd, buf, std::min(left, sizeof buf), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {  // it was there a moment ago: the peer reset the connection
+      forget(c, 1006, "connection lost");
+      close(fd);
+      return "";
+    }
+    left -= static_cast<size_t>(n);
+  }
+  if (!sockets_.add(fd, c->id)) {
+    forget(c, 1006, std::string("cannot watch the connection: ") + strerror(errno));
+    close(fd);
+    return "";
+  }
+  c->fd = fd;
+  c->reader.reset(new WsFrameReader(true, opts().max_message_size));
+  std::string extra;
+  if (v.protocol == kV1Protocol) {
+    c->enc = Encoding::WsV1;
+    extra = "X-Ssews: v1\r\n";
+  }
+  c->more().ctl_out = ws_switching_response(key, v.protocol, extra);
+  accept_conn(c);
+  return "";
+}
+
+// One pass over the sockets that are ready: reads (several times while a read
+// fills the buffer, so a fast sender is not held to one buffer a pass) and
+// writes lws' loop would otherwise have called back for.
+void ServerRole::ws_tcp_service() {
+  SocketSet::Ready ready[256];
+  size_t n = sockets_.ready(ready, 256);
+  if (rx_buf_.empty()) rx_buf_.resize(kServBuf);
+  for (size_t i = 0; i < n; i++) {
+    ConnId id = ready[i].id;
+    if (ready[i].in) {
+      for (int round = 0; round < 16; round++) {
+        Conn *c = find(id);
+        if (!c || c->fd < 0 || c->rx_paused) break;
+        ssize_t got = recv(c->fd, rx_buf_.data(), rx_buf_.size(), 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (got <= 0) {  // the peer left (or reset) without a close handshake
+          end_socket(c, false);
+          break;
+        }
+        ws_tcp_receive(c, rx_buf_.data(), static_cast<size_t>(got));
+        if (static_cast<size_t>(got) < rx_buf_.size()) break;
+      }
+    }
+    if (ready[i].out) {
+      Conn *c = find(id);
+      if (!c || c->fd < 0) continue;
+      if (flush_rest(c) < 0) {
+        end_socket(c, false);
+        continue;
+      }
+      if (out_pending(c) || !c->want_out) continue;
+      c->want_out = false;
+      sockets_.watch(c->fd, c->id, !c->rx_paused, false);
+      ws_tcp_writeable(c);
+    }
+  }
+}
+
+void ServerRole::ws_tcp_receive(Conn *c, uint8_t *in, size_t len) {
+  if (!c->reader || c->reader->done()) return;  // after a close: dropped
+  c->heard(e_.now_ms());
+  WsTcpSink sink(*this, c);
+  c->reader->feed(in, len, sink);
+  if (sink.peer_closed) {
+    if (c->close_sent) {  // the answer to our close: done
+      end_socket(c, true);
+      return;
+    }
+    // Answer with the same code, after nothing more: queued data is dropped.
+    c->q.clear();
+    c->closing = false;
+    start_close(c, c->peer_close_code, "");
+  }
+}
+
+void ServerRole::ws_tcp_writeable(Conn *c) {
+  if (c->close_sent) {  // our close is out once what is left is written
+    if (out_pending(c))
+      want_write(c);
+    else
+      end_socket(c, true);
+    return;
+  }
+  switch (drain(c)) {
+    case Drain::Failed:
+      end_socket(c, false);
+      return;
+    case Drain::Busy:
+    case Drain::Idle:
+      return;
+    case Drain::Close:
+      break;
+  }
+  c->close_sent = true;
+  std::string f = close_frame(c->close_code, c->more().close_reason);
+  if (conn_write(c, reinterpret_cast<uint8_t *>(&f[0]), f.size(), LWS_WRITE_RAW) < 0) {
+    end_socket(c, false);
+    return;
+  }
+  // Written: the close is certain (as through lws, reported now). Our side
+  // ends; the peer's close, due now, is read and dropped while lingering.
+  if (out_pending(c))
+    want_write(c);
+  else
+    end_socket(c, true);
+}
+
+// The connection is over: report its close and let its socket go, lingering
+// when our last bytes are written (see SocketSet::linger), at once otherwise.
+void ServerRole::end_socket(Conn *c, bool linger) {
+  int fd = c->fd;
+  c->fd = -1;
+  finish(c);
+  if (fd < 0) return;
+  if (linger) {
+    sockets_.linger(fd, kLingerS);
+  } else {
+    sockets_.remove(fd);
+    close(fd);
+  }
+}
+
+}  // namespace sw

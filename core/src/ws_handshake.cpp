@@ -1,0 +1,97 @@
+#include "ws_handshake.h"
+
+#include <openssl/sha.h>
+
+#include "base64.h"
+#include "ws_rules.h"
+
+namespace sw {
+
+namespace {
+
+// The first offered subprotocol ssews serves, "" when none was offered;
+// false when some were offered and none is served.
+bool choose_protocol(const HttpRequest &req, std::string &chosen) {
+  chosen.clear();
+  bool offered = false;
+  for (const auto &h : req.headers) {
+    if (h.first != "sec-websocket-protocol") continue;
+    std::string_view v = h.second;
+    while (!v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view item = v.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (!item.empty()) {
+        offered = true;
+        if (item == "ssews.v1" || item == "ssews") {
+          chosen = std::string(item);
+          return true;
+        }
+      }
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return !offered;
+}
+
+}  // namespace
+
+WsUpgradeVerdict ws_check_upgrade(const HttpRequest &req) {
+  WsUpgradeVerdict v;
+  const std::string *upgrade = req.header("upgrade");
+  if (!upgrade || !req.header_has_token("upgrade", "websocket")) {
+    v.status = 400;
+    v.why = "Upgrade header does not ask for websocket";
+    return v;
+  }
+  const std::string *version = req.header("sec-websocket-version");
+  const std::string *key = req.header("sec-websocket-key");
+  v.status =
+      static_cast<unsigned>(ws_check_handshake(req.method, version ? *version : "", key ? *key : "", v.why));
+  if (v.status) return v;
+  if (req.version != "HTTP/1.1") {
+    v.status = 400;
+    v.why = "WebSocket upgrade needs HTTP/1.1, not " + req.version;
+  } else if (!req.header("host")) {
+    v.status = 400;
+    v.why = "missing Host header";
+  } else if (!req.header_has_token("connection", "upgrade")) {
+    v.status = 400;
+    v.why = "Connection header does not list upgrade";
+  } else if (!choose_protocol(req, v.protocol)) {
+    v.status = 400;
+    v.why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
+  }
+  return v;
+}
+
+std::string ws_accept_key(std::string_view key) {
+  static const char kGuid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  std::string in(key);
+  in += kGuid;
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char *>(in.data()), in.size(), digest);
+  std::string out;
+  base64_encode(out, std::string_view(reinterpret_cast<const char *>(digest), sizeof digest));
+  return out;
+}
+
+std::string ws_switching_response(std::string_view key, const std::string &protocol,
+                                  std::string_view extra_headers) {
+  std::string r =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: " +
+      ws_accept_key(key) + "\r\n";
+  if (!protocol.empty()) r += "Sec-WebSocket-Protocol: " + protocol + "\r\n";
+  r += extra_headers;
+  r += "\r\n";
+  return r;
+}
+
+std::string ws_refusal(unsigned status, std::string_view why) {
+  return http_text_response(status, why, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
+}
+
+}  // namespace sw
