@@ -91,6 +91,20 @@ static int count(const char *s, const char *needle) {
   return n;
 }
 
+/* The messages fmt names for from..to are each in got exactly once, in order. */
+static void each_once_in_order(const char *got, const char *fmt, int from, int to) {
+  const char *prev = got;
+  for (int i = from; i <= to; i++) {
+    char m[64];
+    snprintf(m, sizeof m, fmt, i);
+    const char *at = strstr(got, m);
+    assert_non_null(at);
+    assert_true(at >= prev);
+    assert_int_equal(count(got, m), 1);
+    prev = at;
+  }
+}
+
 /* Reads until both needles were seen (in either order); one malloc'd buffer. */
 static char *read_both(peer *p, const char *first, const char *second) {
   char *a = sse_read_until(p, first);
@@ -277,16 +291,7 @@ static void test_redis_down_and_back(void **state) {
   }
   char *got = sse_read_until(t.sse, "data: after20\n\n");
   assert_non_null(got);
-  const char *prev = got;
-  for (int i = 1; i <= 20; i++) {
-    char m[24];
-    snprintf(m, sizeof m, "data: after%d\n", i);
-    const char *at = strstr(got, m);
-    assert_non_null(at);
-    assert_true(at >= prev); /* in order */
-    assert_int_equal(count(got, m), 1);
-    prev = at;
-  }
+  each_once_in_order(got, "data: after%d\n", 1, 20);
   assert_null(strstr(got, "data: before\n")); /* nothing twice */
   assert_null(strstr(got, "ssews-gap"));
   free(got);
@@ -310,16 +315,7 @@ static void test_catch_up_after_lost_subscription(void **state) {
   }
   char *got = sse_read_until(t.sse, "data: m49\n\n");
   assert_non_null(got);
-  const char *prev = got;
-  for (int i = 0; i < 50; i++) {
-    char m[24];
-    snprintf(m, sizeof m, "data: m%d\n", i);
-    const char *at = strstr(got, m);
-    assert_non_null(at);
-    assert_true(at >= prev);
-    assert_int_equal(count(got, m), 1);
-    prev = at;
-  }
+  each_once_in_order(got, "data: m%d\n", 0, 49);
   free(got);
   two_nodes_close(&t);
 }
@@ -413,15 +409,7 @@ static void test_slow_node_does_not_slow_others(void **state) {
   pthread_mutex_unlock(&st.mu);
   char *got = sse_read_until(slow_sse, "data: m199-");
   assert_non_null(got);
-  const char *prev = got;
-  for (int i = 0; i < 200; i++) {
-    snprintf(m, sizeof m, "data: m%03d-", i);
-    const char *at = strstr(got, m);
-    assert_non_null(at);
-    assert_true(at >= prev);
-    assert_int_equal(count(got, m), 1);
-    prev = at;
-  }
+  each_once_in_order(got, "data: m%03d-", 0, 199);
   assert_null(strstr(got, "ssews-gap"));
   free(fast);
   free(got);
