@@ -241,7 +241,8 @@ class Prep:
         t0 = time.time()
         print("bench: building and installing what the benchmark needs (log: bench/build/logs/setup.log)", flush=True)
         # ssews itself, and the load generator: without them there is no benchmark.
-        why = self.apt(["build-essential", "cmake", "ninja-build", "pkg-config", "libwebsockets-dev", "libssl-dev"])
+        why = self.apt(["build-essential", "cmake", "ninja-build", "pkg-config", "libwebsockets-dev", "libssl-dev",
+                        "libhiredis-dev", "redis-server"])
         why = why or sh(["bash", ROOT / "scripts" / "build.sh", SSEWS_BUILD, "-DCMAKE_BUILD_TYPE=Release",
                          "-DSSEWS_BUILD_TESTS=OFF"], self.log)
         if why or not SSEWS.exists():
@@ -678,6 +679,79 @@ SECONDARY = [
 # *: at the highest publish rate both servers ran (metric names ending in "@").
 
 # ------------------------------------------------------------------------------------------------
+# Scenario 8: two ssews nodes sharing a channel through Redis (option broker, docs/scaling.md).
+
+
+class ClusterRun(Run):
+    """A redis-server and two `ssews serve --broker` nodes, started fresh, stopped afterwards."""
+
+    def __enter__(self):
+        self.rundir.mkdir(parents=True, exist_ok=True)
+        rport = free_port()
+        self.redis = start(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--dir", self.rundir,
+                            "--save", "", "--appendonly", "no"], LOGS / f"{self.name}.redis.log", cpu=SERVER_CPU)
+        why = wait_port(rport, self.redis)
+        if why:
+            raise RuntimeError(f"redis-server {why}")
+        self.nodes, self.ports = [], [self.port, free_port()]
+        for i, port in enumerate(self.ports):
+            cmd, env = server_cmd("ssews", "hub", port, self.rundir)
+            cmd += ["--broker", f"redis://127.0.0.1:{rport}"]
+            self.nodes.append(start(cmd, LOGS / f"{self.name}.node{i + 1}.log", env=env, cpu=SERVER_CPU))
+            why = wait_port(port, self.nodes[-1])
+            if why:
+                raise RuntimeError(f"node {i + 1} {why}")
+        self.server = self.nodes[0]
+        return self
+
+    def __exit__(self, *a):
+        dead = [i + 1 for i, n in enumerate(self.nodes) if n.poll() is not None]
+        for n in self.nodes:
+            stop(n)
+        stop(self.redis)
+        if dead and a[0] is None:
+            raise RuntimeError(f"node(s) {dead} died during the run, see bench/build/logs/{self.name}.node*.log")
+
+    def cpu(self):
+        return sum(group_cpu_s(p.pid) for p in self.nodes + [self.redis])
+
+    def bases(self):
+        return ",".join(f"http://127.0.0.1:{p}/" for p in self.ports)
+
+
+def sc_cluster(h, rep):
+    """WS fan-out, subscribers split over two nodes, publisher on the first, through Redis; then
+    the same load on one node without Redis. Time to the last subscriber and deliveries/s of both,
+    then the highest sustained deliveries/s of both (scenario 5's steps)."""
+    s = h.size
+    dur = float(s["fan_dur"].rstrip("s"))
+    args = ["fanout", "-proto", "ws", "-channels", 1, "-subs", s["fan_subs"], "-rates", s["fan_rate"],
+            "-step", s["fan_dur"], "-size", 100, "-grace", s["grace"], "-warmup", s["fan_warm"]]
+    out = {}
+    for label, run in rotate([("cluster", ClusterRun(h, "s8_cluster", "ssews", "hub", rep)),
+                              ("single", Run(h, "s8_single", "ssews", "hub", rep))], rep):
+        with run:
+            extra = ["-sub-bases", run.bases()] if label == "cluster" else []
+            r, marks = run.loadgen(args + ["-base", run.base()] + extra, timeout=300 + dur)
+            sat, _ = run.loadgen(["fanout", "-base", run.base()] + extra +
+                                 ["-proto", "ws", "-channels", s["sat_channels"], "-subs", s["sat_subs"],
+                                  "-rates", s["sat_rates"], "-step", s["sat_step"], "-size", 100, "-grace", "1s",
+                                  "-max-p99", "250ms", "-stop-on-fail"], timeout=900)
+        m, steps = fanout_metrics(r, marks)
+        if r["closed_early"]:
+            raise RuntimeError(f"{label}: {r['closed_early']} subscribers cut off: {r['first_read_error']}")
+        st = steps[0]
+        pre = "" if label == "cluster" else "single_"
+        for k in ("p50_ms", "p99_ms", "deliveries_per_s", "lost"):
+            out[pre + k] = st[k]
+        out[pre + "best_deliveries_per_s"] = sat["best_sustained_deliveries_per_s"]
+        if "server_cpu_us_per_delivery" in st:
+            out[pre + "server_cpu_us_per_delivery"] = st["server_cpu_us_per_delivery"]
+    out["p99_vs_single"] = out["p99_ms"] / out["single_p99_ms"] if out["single_p99_ms"] else None
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # Scenario 7: publish loops from the bindings (skipped while a binding is not built).
 
 
@@ -950,6 +1024,17 @@ def main():
                         h.record(key, peer, rep, True, sc_binding(h, lang, impl, rep, it), seconds=time.time() - t0)
                     except Exception as ex:
                         h.record(key, peer, rep, False, error=str(ex)[:300], seconds=time.time() - t0)
+        # Scenario 8: a two-node cluster through Redis against the same load on one node.
+        if wanted("s8"):
+            t0 = time.time()
+            if shutil.which("redis-server") is None:
+                if rep == 0:
+                    h.record("s8_cluster", "ssews", rep, False, error="skipped: no redis-server (scripts/setup.sh)")
+            else:
+                try:
+                    h.record("s8_cluster", "ssews", rep, True, sc_cluster(h, rep), seconds=time.time() - t0)
+                except Exception as ex:
+                    h.record("s8_cluster", "ssews", rep, False, error=str(ex)[:300], seconds=time.time() - t0)
     # Callgrind: once (instruction counts do not vary with the machine's load).
     if not a.no_callgrind and wanted("cg"):
         print("bench: callgrind (instructions per delivered message, fixed workload)", flush=True)
@@ -1058,6 +1143,23 @@ def report(h, prep, skipped, t_start):
             rows.append([f"7. {'Python' if lang == 'py' else 'Node'} binding: one publish call", "call_us (lower better)",
                          fmt_num(ss["call_us"])] + [cell(key, "call_us", p, "lower") if p == ref else "n/a"
                                                    for p in cols] + ["≤ 2 µs"])
+    if any(k[0] == "s8_cluster" for k in by):
+        ss = med.get(("s8_cluster", "ssews"))
+        fail = short(errors(("s8_cluster", "ssews")) or "FAIL")
+        na = ["n/a"] * len(cols)
+        if ss:
+            rows.append(["8. cluster (2 nodes + Redis) WS fan-out: p99 to last sub", "p99_ms (lower better)",
+                         fmt_num(ss.get("p99_ms"))] + na +
+                        [f"≤ 1.3× one node: {ss['p99_vs_single']:.2f}× ({fmt_num(ss.get('single_p99_ms'))} ms)"
+                         if ss.get("p99_vs_single") is not None else "≤ 1.3× one node"])
+            rows.append(["8. cluster: deliveries/s at the fan-out rate", "deliveries_per_s (higher better)",
+                         fmt_num(ss.get("deliveries_per_s"))] + na +
+                        [f"one node: {fmt_num(ss.get('single_deliveries_per_s'))}"])
+            rows.append(["8. cluster: highest sustained deliveries/s (C×S WS)", "best_deliveries_per_s (higher better)",
+                         fmt_num(ss.get("best_deliveries_per_s"))] + na +
+                        [f"one node: {fmt_num(ss.get('single_best_deliveries_per_s'))}"])
+        else:
+            rows.append(["8. cluster (2 nodes + Redis) WS fan-out", "p99_ms", fail] + na + ["≤ 1.3× one node"])
     if any(k[0] == "cg_fanout" for k in by):
         ss = med.get(("cg_fanout", "ssews"))
         ssv = fmt_num(ss.get("instructions_per_delivery")) if ss else "FAIL"

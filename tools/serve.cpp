@@ -18,7 +18,7 @@ namespace {
 
 const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
-    "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T]\n"
+    "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T] [--broker URL]\n"
     "                   [--max-connections-per-ip N] [--handshake-rate-per-ip N]\n"
     "                   [--option key=value]...\n"
     "\n"
@@ -31,6 +31,8 @@ const char kServeUsage[] =
     "  --max-connections-per-ip N (default 256) and --handshake-rate-per-ip N (new connections a\n"
     "  second, default 100) bound each client address: beyond them 429 with Retry-After. Behind a\n"
     "  reverse proxy every client has the proxy's address: 0 turns them off.\n"
+    "  --broker URL shares channels and history with other nodes through Redis\n"
+    "  (redis://[user:password@]host[:port][/db] or unix:path; see docs/scaling.md).\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -77,7 +79,10 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
       hub->channels.erase(conn);
       break;
     case SSEWS_EV_ERROR:
-      fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_event_reason(ev));
+      if (conn == 0)  // about the endpoint (the broker), not a connection
+        fprintf(stderr, "ssews: %s\n", ssews_event_reason(ev));
+      else
+        fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_event_reason(ev));
       break;
     default:
       break;
@@ -120,6 +125,8 @@ int run_serve(int argc, char **argv) {
       set("tls_key", value("--tls-key"));
     else if (a == "--echo")
       hub.echo = true;
+    else if (a == "--broker")
+      set("broker", value("--broker"));
     else if (a == "--publish-token")
       set("publish_token", value("--publish-token"));
     else if (a == "--max-connections-per-ip")

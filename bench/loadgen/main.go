@@ -8,6 +8,7 @@
 //
 //	loadgen echo      -url ws://H:P/ -conns N -inflight K -size 64 -warmup 1s -duration 5s
 //	loadgen fanout    -base http://H:P/ -proto ws|sse -channels C -subs S -rates r1,r2,... -step 5s [-warmup 2s]
+//	                  [-sub-bases http://H:P1/,http://H:P2/]  (subscribers spread over cluster nodes)
 //	loadgen idle      -base http://H:P/ -proto ws|sse -conns N   (prints READY {...}, holds until stdin closes)
 //	loadgen ramp      -url ws://H:P/ -conns N -concurrency C
 //	loadgen subscribe -base http://H:P/ -proto ws|sse -subs S -count M   (the server publishes)
@@ -465,6 +466,8 @@ type stepResult struct {
 func modeFanout(args []string) {
 	fs := flag.NewFlagSet("fanout", flag.ExitOnError)
 	base := fs.String("base", "", "http:// base URL; clients connect to BASE?channel=NAME")
+	subBases := fs.String("sub-bases", "", "comma-separated base URLs the subscribers are spread over in turn "+
+		"(several nodes of a cluster); default: -base")
 	proto := fs.String("proto", "ws", "subscriber protocol: ws or sse")
 	channels := fs.Int("channels", 1, "channels")
 	subs := fs.Int("subs", 1000, "subscribers per channel")
@@ -500,12 +503,16 @@ func modeFanout(args []string) {
 	tr := newTracker(total)
 	nsubs := *channels * *subs
 	chanName := func(c int) string { return "c" + strconv.Itoa(c) }
+	bases := []string{*base}
+	if *subBases != "" {
+		bases = strings.Split(*subBases, ",")
+	}
 
 	// Subscribers.
 	t0 := time.Now()
 	ss := make([]*rawConn, nsubs)
 	nerr, first := parallel(nsubs, *conc, true, func(i int) error {
-		u := chanURL(*base, chanName(i%*channels))
+		u := chanURL(bases[(i / *channels)%len(bases)], chanName(i%*channels))
 		if *proto == "ws" {
 			u = wsURL(u)
 		}

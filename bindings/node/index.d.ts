@@ -92,7 +92,8 @@ export type ErrorCode =
   | 'SSEWS_EINTERNAL'
   | 'SSEWS_ESLOW'
   | 'SSEWS_EURL'
-  | 'SSEWS_EGAP';
+  | 'SSEWS_EGAP'
+  | 'SSEWS_EBROKER';
 
 /** What ssews throws, and what 'error' events carry. */
 export interface SsewsError extends Error {
@@ -162,6 +163,10 @@ export interface ServerOptions {
   publish_token?: string;
   /** Path of the publish endpoint (default "/publish"). */
   publish_path?: string;
+  /** Share channels and history with other nodes through Redis: redis://[user:password@]host[:port][/db] or unix:path. */
+  broker?: string;
+  /** Namespace of the broker's Redis keys (default "ssews"). */
+  broker_prefix?: string;
 }
 
 /**

@@ -114,6 +114,7 @@ Status Engine::start() {
   }
   tick_.reset(new Timer{});
   tick_->engine = this;
+  std::lock_guard<std::mutex> lk(wake_mu_);  // the role's own threads (the broker's) may wake us already
   ctx_alive_ = true;
   return st;
 }

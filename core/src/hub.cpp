@@ -1,10 +1,29 @@
 #include "hub.h"
 
 #include <algorithm>
+#include <chrono>
+#include <random>
 
 namespace sw {
 
 static const std::vector<ConnId> kNoSubscribers;
+
+std::string new_epoch() {
+  // Start time in ms plus randomness, base36: differs at every start, so an
+  // id from an earlier run is recognised as stale.
+  static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  std::random_device rd;
+  uint64_t v = (ms << 12) ^ (rd() & 0xfff);
+  std::string s;
+  while (v) {
+    s.insert(s.begin(), digits[v % 36]);
+    v /= 36;
+  }
+  return s;
+}
 
 Hub::Hub(size_t history_len, std::string epoch) : history_len_(history_len), epoch_(std::move(epoch)) {}
 

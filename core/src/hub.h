@@ -16,6 +16,9 @@ namespace sw {
 
 using ConnId = uint64_t;
 
+// A fresh epoch: start time and randomness in base36, different at every call.
+std::string new_epoch();
+
 class Hub {
  public:
   // history_len: messages kept per channel (0 = none). epoch: the prefix of

@@ -109,6 +109,13 @@ inline constexpr OptionInfo kOptionTable[] = {
      "character or not UTF-8, or a `Content-Length` that is not decimal; 411 without `Content-Length`; 413 over "
      "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token"},
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
+    {"broker", kOptServer, "string", "",
+     "share channels and history with other nodes through Redis: `redis://[user:password@]host[:port][/db]` "
+     "or `unix:/path/redis.sock[?db=N]` (`unix://:password@/path` with a password). Ids are assigned in Redis (one sequence for the cluster), history is "
+     "one Redis stream per channel (`history` entries), and a client resumes on any node; see docs/scaling.md. "
+     "While Redis is away, open connections are served and publishes fail with `SSEWS_EBROKER` (HTTP 503)"},
+    {"broker_prefix", kOptServer, "string", "ssews",
+     "namespace of the `broker`'s Redis keys and pub/sub channels, so several applications share one Redis"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},
     {"subprotocols", kOptBoth, "string", "",

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include "option_table.h"
+#include "broker/broker_url.h"
 
 #include <cctype>
 #include <cerrno>
@@ -183,6 +184,23 @@ const std::map<std::string, Setter> &setters() {
            return false;
          }
          o.publish_path = v;
+         return true;
+       }},
+      {"broker",
+       [](Options &o, const std::string &v, std::string &why) {
+         BrokerAddr a;
+         if (!parse_broker_url(v, a, why)) return false;
+         o.broker = v;
+         return true;
+       }},
+      {"broker_prefix",
+       [](Options &o, const std::string &v, std::string &why) {
+         if (v.empty() || v.size() > 200 ||
+             v.find_first_of(std::string(" \t\r\n\0", 5)) != std::string::npos) {
+           why = "must be 1-200 characters without spaces or control characters";
+           return false;
+         }
+         o.broker_prefix = v;
          return true;
        }},
       {"header", header_opt},

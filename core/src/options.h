@@ -45,6 +45,8 @@ struct Options {
   std::vector<std::string> capture_headers;  // custom request headers the open event carries
   std::string publish_token;                 // enables POST publish_path with this bearer token
   std::string publish_path = "/publish";
+  std::string broker;                   // redis://... or unix:...; empty = channels in memory
+  std::string broker_prefix = "ssews";  // Redis key namespace
 
   // Client
   std::vector<std::string> headers;  // "Name: value", sent with every (re)connect

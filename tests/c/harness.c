@@ -13,7 +13,9 @@
 
 #include "peer.h"
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+  return s ? strdup(s) : NULL;
+}
 
 void rec_init(recorder *r) {
   memset(r, 0, sizeof *r);
@@ -179,4 +181,66 @@ void free_first_and_wait_close(recorder *r, peer *p) {
   peer_free(p);
   cur = 0;
   assert_non_null(rec_wait_conn(r, SSEWS_EV_CLOSE, first, &cur, WAIT_MS));
+}
+
+const char *const sse_accept[] = {"Accept: text/event-stream", NULL};
+
+/* Opens an SSE stream on path, checks the response head, returns the peer. */
+peer *sse_open(int port, const char *path, const char *const *headers) {
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  peer_http resp;
+  memset(&resp, 0, sizeof resp);
+  assert_int_equal(peer_http_get(p, path, headers ? headers : sse_accept, &resp, WAIT_MS), 200);
+  char buf[128];
+  assert_string_equal(peer_http_header(&resp, "content-type", buf, sizeof buf), "text/event-stream");
+  assert_string_equal(peer_http_header(&resp, "cache-control", buf, sizeof buf), "no-cache");
+  assert_string_equal(peer_http_header(&resp, "x-accel-buffering", buf, sizeof buf), "no");
+  peer_http_free(&resp);
+  char *hello = sse_read_until(p, "\n\n"); /* the opening comment */
+  assert_non_null(hello);
+  assert_int_equal(hello[0], ':');
+  free(hello);
+  return p;
+}
+
+/* Extracts the value of the last "id: " line in an SSE chunk. */
+void sse_last_id(const char *chunk, char *out, size_t n) {
+  const char *p = chunk, *found = NULL;
+  while ((p = strstr(p, "id: ")) != NULL) {
+    if (p == chunk || p[-1] == '\n') found = p;
+    p += 4;
+  }
+  assert_non_null(found);
+  found += 4;
+  size_t i = 0;
+  while (found[i] && found[i] != '\n' && i + 1 < n) {
+    out[i] = found[i];
+    i++;
+  }
+  out[i] = 0;
+}
+
+/* POST /publish with the bearer token publishes its body. */
+int http_post(int port, const char *path, const char *auth, const char *ctype, const char *body, char *out,
+              size_t outlen) {
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  char extra[256] = "";
+  size_t k = 0;
+  if (auth) k += (size_t)snprintf(extra + k, sizeof extra - k, "Authorization: %s\r\n", auth);
+  if (ctype) k += (size_t)snprintf(extra + k, sizeof extra - k, "Content-Type: %s\r\n", ctype);
+  char req[1024];
+  int n = snprintf(req, sizeof req, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n\r\n%s", path,
+                   extra, strlen(body), body);
+  assert_int_equal(peer_write(p, req, (size_t)n), 0);
+  char *head = NULL;
+  assert_true(peer_read_until(p, "\r\n\r\n", &head, WAIT_MS) > 0);
+  int status = atoi(head + 9);
+  free(head);
+  char *rest = NULL;
+  if (peer_read_until(p, "}", &rest, WAIT_MS) > 0 && out) snprintf(out, outlen, "%s", rest);
+  free(rest);
+  peer_free(p);
+  return status;
 }

@@ -22,8 +22,8 @@ typedef struct rec_event {
   char *reason;
   char *path;
   char *query;
-  char *name; /* event name or NULL */
-  char *id;   /* id or NULL */
+  char *name;         /* event name or NULL */
+  char *id;           /* id or NULL */
   char *header_probe; /* value of recorder.probe_header at open, or NULL */
   size_t header_count;
   size_t channel_count;
@@ -36,12 +36,12 @@ typedef struct recorder {
   rec_event *evs;
   size_t n, cap;
   /* What the callback does on open (set before connections arrive). */
-  int reject_status;            /* non-zero: ssews_reject with it */
-  const char *subscribe_to;     /* non-NULL: ssews_subscribe to it instead of defaults */
-  const char *probe_header;     /* header to record at open */
-  int echo;                     /* send each message back to its sender */
-  int close_from_callback;      /* ssews_close(&ep) when the first message arrives */
-  ssews *ep;                    /* the endpoint (for close_from_callback) */
+  int reject_status;        /* non-zero: ssews_reject with it */
+  const char *subscribe_to; /* non-NULL: ssews_subscribe to it instead of defaults */
+  const char *probe_header; /* header to record at open */
+  int echo;                 /* send each message back to its sender */
+  int close_from_callback;  /* ssews_close(&ep) when the first message arrives */
+  ssews *ep;                /* the endpoint (for close_from_callback) */
 } recorder;
 
 void rec_init(recorder *r);
@@ -71,5 +71,18 @@ peer *ws_connect(int port, const char *path, const char *const *headers, int tls
 
 /* Reads SSE bytes from p until `needle` appears; returns a malloc'd buffer. */
 char *sse_read_until(peer *p, const char *needle);
+
+/* "Accept: text/event-stream", NULL: the request headers of an SSE stream. */
+extern const char *const sse_accept[];
+/* Opens an SSE stream on path (headers: NULL for sse_accept), checks the
+ * response head and reads the opening comment; fails the test otherwise. */
+peer *sse_open(int port, const char *path, const char *const *headers);
+/* The value of the last "id: " line in an SSE chunk, into out. */
+void sse_last_id(const char *chunk, char *out, size_t n);
+/* POSTs body to path with the Authorization and Content-Type given (each
+ * may be NULL); copies the answer's body up to its "}" into out (may be
+ * NULL). Returns the HTTP status. */
+int http_post(int port, const char *path, const char *auth, const char *ctype, const char *body, char *out,
+              size_t outlen);
 
 #endif

@@ -16,27 +16,6 @@
 #include "harness.h"
 #include "peer.h"
 
-static const char *const kSseAccept[] = {"Accept: text/event-stream", NULL};
-
-/* Opens an SSE stream on path, checks the response head, returns the peer. */
-static peer *open_sse(int port, const char *path, const char *const *headers) {
-  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
-  assert_non_null(p);
-  peer_http resp;
-  memset(&resp, 0, sizeof resp);
-  assert_int_equal(peer_http_get(p, path, headers ? headers : kSseAccept, &resp, WAIT_MS), 200);
-  char buf[128];
-  assert_string_equal(peer_http_header(&resp, "content-type", buf, sizeof buf), "text/event-stream");
-  assert_string_equal(peer_http_header(&resp, "cache-control", buf, sizeof buf), "no-cache");
-  assert_string_equal(peer_http_header(&resp, "x-accel-buffering", buf, sizeof buf), "no");
-  peer_http_free(&resp);
-  char *hello = sse_read_until(p, "\n\n"); /* the opening comment */
-  assert_non_null(hello);
-  assert_int_equal(hello[0], ':');
-  free(hello);
-  return p;
-}
-
 static void expect_ws_text(peer *p, const char *want) {
   unsigned char *msg = NULL;
   size_t len = 0;
@@ -73,7 +52,7 @@ static void test_open_close_both_protocols(void **state) {
   assert_true(wsconn != 0);
 
   const char *const sseh[] = {"Accept: text/event-stream", "X-Token: secret-2", NULL};
-  peer *sse = open_sse(port, "/news", sseh);
+  peer *sse = sse_open(port, "/news", sseh);
   o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
   assert_non_null(o);
   assert_int_equal(o->protocol, SSEWS_PROTO_SSE);
@@ -116,7 +95,7 @@ static void test_sse_framing(void **state) {
   int port;
   ssews *ep = start_server(&r, NULL, &port);
   size_t cur = 0;
-  peer *p = open_sse(port, "/feed", NULL);
+  peer *p = sse_open(port, "/feed", NULL);
   const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
   assert_non_null(o);
 
@@ -124,8 +103,8 @@ static void test_sse_framing(void **state) {
   assert_int_equal(ssews_send(ep, o->conn, data, strlen(data), SSEWS_TEXT, "update", "42"), SSEWS_OK);
   char *got = sse_read_until(p, "\n\n");
   assert_non_null(got);
-  assert_string_equal(got,
-                      "id: 42\nevent: update\ndata: line one\ndata: line two\ndata: line three\ndata: end\n\n");
+  assert_string_equal(
+      got, "id: 42\nevent: update\ndata: line one\ndata: line two\ndata: line three\ndata: end\n\n");
   free(got);
 
   /* Empty data still dispatches; no event/id lines when not given. */
@@ -162,7 +141,7 @@ static void test_sse_heartbeat(void **state) {
   const char *const opts[] = {"heartbeat", "1", NULL};
   int port;
   ssews *ep = start_server(NULL, opts, &port);
-  peer *p = open_sse(port, "/hb", NULL);
+  peer *p = sse_open(port, "/hb", NULL);
   char *got = sse_read_until(p, "\n\n"); /* a comment arrives with no traffic */
   assert_non_null(got);
   assert_int_equal(got[0], ':');
@@ -276,7 +255,7 @@ static void test_reject_from_open(void **state) {
 
   p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
   memset(&resp, 0, sizeof resp);
-  assert_int_equal(peer_http_get(p, "/private", kSseAccept, &resp, WAIT_MS), 403);
+  assert_int_equal(peer_http_get(p, "/private", sse_accept, &resp, WAIT_MS), 403);
   peer_http_free(&resp);
   peer_free(p);
 
@@ -298,7 +277,7 @@ static void test_publish_mixed_subscribers_in_order(void **state) {
   size_t cur = 0;
   peer *ws1 = ws_connect(port, "/prices", NULL, 0);
   peer *ws2 = ws_connect(port, "/?channel=prices&channel=other", NULL, 0);
-  peer *sse = open_sse(port, "/prices", NULL);
+  peer *sse = sse_open(port, "/prices", NULL);
   peer *elsewhere = ws_connect(port, "/other-only", NULL, 0);
   for (int i = 0; i < 4; i++) assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
 
@@ -346,7 +325,7 @@ static void test_publish_burst_frames_exact(void **state) {
   ssews *ep = start_server(&r, NULL, &port);
   size_t cur = 0;
   peer *ws = ws_connect(port, "/burst", NULL, 0);
-  peer *sse = open_sse(port, "/burst", NULL);
+  peer *sse = sse_open(port, "/burst", NULL);
   for (int i = 0; i < 2; i++) assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
 
   static const size_t sizes[] = {0, 1, 125, 126, 127, 200, 65535, 65536, 70000, 3, 5, 131072, 7, 64, 64, 64};
@@ -414,35 +393,18 @@ static void test_subscribe_in_open_overrides_default(void **state) {
   rec_free(&r);
 }
 
-/* Extracts the value of the last "id: " line in an SSE chunk. */
-static void last_id(const char *chunk, char *out, size_t n) {
-  const char *p = chunk, *found = NULL;
-  while ((p = strstr(p, "id: ")) != NULL) {
-    if (p == chunk || p[-1] == '\n') found = p;
-    p += 4;
-  }
-  assert_non_null(found);
-  found += 4;
-  size_t i = 0;
-  while (found[i] && found[i] != '\n' && i + 1 < n) {
-    out[i] = found[i];
-    i++;
-  }
-  out[i] = 0;
-}
-
 static void test_resume_sse_last_event_id(void **state) {
   (void)state;
   const char *const opts[] = {"history", "100", NULL};
   int port;
   ssews *ep = start_server(NULL, opts, &port);
-  peer *p = open_sse(port, "/?channel=news&channel=sport", NULL);
+  peer *p = sse_open(port, "/?channel=news&channel=sport", NULL);
   assert_int_equal(ssews_publish(ep, "news", "n1", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
   assert_int_equal(ssews_publish(ep, "sport", "s1", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
   char *got = sse_read_until(p, "data: s1\n\n");
   assert_non_null(got);
   char id[128];
-  last_id(got, id, sizeof id);
+  sse_last_id(got, id, sizeof id);
   free(got);
   peer_free(p); /* the client drops */
 
@@ -454,7 +416,7 @@ static void test_resume_sse_last_event_id(void **state) {
   char hdr[200];
   snprintf(hdr, sizeof hdr, "Last-Event-ID: %s", id);
   const char *const h[] = {"Accept: text/event-stream", hdr, NULL};
-  p = open_sse(port, "/?channel=news&channel=sport", h);
+  p = sse_open(port, "/?channel=news&channel=sport", h);
   assert_int_equal(ssews_publish(ep, "news", "n3", 2, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
   got = sse_read_until(p, "data: n3\n\n");
   assert_non_null(got);
@@ -473,7 +435,7 @@ static void test_resume_sse_last_event_id(void **state) {
 
   /* An id from another server run (stale epoch): everything history holds, and a gap notice. */
   const char *const h2[] = {"Accept: text/event-stream", "Last-Event-ID: oldepoch-7", NULL};
-  p = open_sse(port, "/news", h2);
+  p = sse_open(port, "/news", h2);
   got = sse_read_until(p, "data: n3\n\n");
   assert_non_null(got);
   assert_non_null(strstr(got, "event: ssews-gap\n"));
@@ -597,39 +559,16 @@ static void test_close_from_callback(void **state) {
 }
 
 /* POST /publish with the bearer token publishes its body. */
-static int post(int port, const char *path, const char *auth, const char *ctype, const char *body,
-                char *out, size_t outlen) {
-  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
-  assert_non_null(p);
-  char extra[256] = "";
-  size_t k = 0;
-  if (auth) k += (size_t)snprintf(extra + k, sizeof extra - k, "Authorization: %s\r\n", auth);
-  if (ctype) k += (size_t)snprintf(extra + k, sizeof extra - k, "Content-Type: %s\r\n", ctype);
-  char req[1024];
-  int n = snprintf(req, sizeof req, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Length: %zu\r\n\r\n%s", path, extra,
-                   strlen(body), body);
-  assert_int_equal(peer_write(p, req, (size_t)n), 0);
-  char *head = NULL;
-  assert_true(peer_read_until(p, "\r\n\r\n", &head, WAIT_MS) > 0);
-  int status = atoi(head + 9);
-  free(head);
-  char *rest = NULL;
-  if (peer_read_until(p, "}", &rest, WAIT_MS) > 0 && out) snprintf(out, outlen, "%s", rest);
-  free(rest);
-  peer_free(p);
-  return status;
-}
-
 static void test_http_publish_endpoint(void **state) {
   (void)state;
   const char *const opts[] = {"publish_token", "s3cret", NULL};
   int port;
   ssews *ep = start_server(NULL, opts, &port);
-  peer *sse = open_sse(port, "/?channel=alerts", NULL);
+  peer *sse = sse_open(port, "/?channel=alerts", NULL);
   peer *ws = ws_connect(port, "/alerts", NULL, 0);
   char resp[256] = "";
-  assert_int_equal(post(port, "/publish?channel=alerts&event=warn&id=a1", "Bearer s3cret", NULL, "disk full", resp,
-                        sizeof resp),
+  assert_int_equal(http_post(port, "/publish?channel=alerts&event=warn&id=a1", "Bearer s3cret", NULL,
+                             "disk full", resp, sizeof resp),
                    200);
   assert_non_null(strstr(resp, "\"id\":\"a1\""));
   assert_non_null(strstr(resp, "\"subscribers\":2"));
@@ -638,8 +577,10 @@ static void test_http_publish_endpoint(void **state) {
   free(got);
   expect_ws_text(ws, "disk full");
   /* Binary by content type; the id is assigned when not given. */
-  assert_int_equal(post(port, "/publish?channel=alerts", "Bearer s3cret", "application/octet-stream", "\x01" "bin",
-                        resp, sizeof resp),
+  assert_int_equal(http_post(port, "/publish?channel=alerts", "Bearer s3cret", "application/octet-stream",
+                             "\x01"
+                             "bin",
+                             resp, sizeof resp),
                    200);
   unsigned char *m = NULL;
   size_t len;
@@ -647,10 +588,10 @@ static void test_http_publish_endpoint(void **state) {
   assert_int_equal(len, 4);
   free(m);
   /* Refusals: no or wrong token, no channel, bad UTF-8 text. */
-  assert_int_equal(post(port, "/publish?channel=alerts", NULL, NULL, "x", NULL, 0), 401);
-  assert_int_equal(post(port, "/publish?channel=alerts", "Bearer wrong", NULL, "x", NULL, 0), 401);
-  assert_int_equal(post(port, "/publish", "Bearer s3cret", NULL, "x", NULL, 0), 400);
-  assert_int_equal(post(port, "/publish?channel=alerts", "Bearer s3cret", NULL, "\xff", NULL, 0), 400);
+  assert_int_equal(http_post(port, "/publish?channel=alerts", NULL, NULL, "x", NULL, 0), 401);
+  assert_int_equal(http_post(port, "/publish?channel=alerts", "Bearer wrong", NULL, "x", NULL, 0), 401);
+  assert_int_equal(http_post(port, "/publish", "Bearer s3cret", NULL, "x", NULL, 0), 400);
+  assert_int_equal(http_post(port, "/publish?channel=alerts", "Bearer s3cret", NULL, "\xff", NULL, 0), 400);
   peer_free(sse);
   peer_free(ws);
   ssews_close(&ep);
@@ -764,7 +705,7 @@ static void test_long_query_argument_keeps_the_rest(void **state) {
   int n = snprintf(path, sizeof path, "/?token=");
   memset(path + n, 't', 5000);
   snprintf(path + n + 5000, sizeof path - (size_t)n - 5000, "&channel=long");
-  peer *sse = open_sse(port, path, NULL);
+  peer *sse = sse_open(port, path, NULL);
   size_t cur = 0;
   const rec_event *o = rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS);
   assert_non_null(o);
@@ -815,7 +756,7 @@ static void test_static_path_decoded_once(void **state) {
     int status;
     const char *body;
   } cases[] = {
-      {"/%2541.txt", 404, NULL},         /* is "/%41.txt", not "/A.txt" */
+      {"/%2541.txt", 404, NULL},            /* is "/%41.txt", not "/A.txt" */
       {"/100%25.txt", 200, "percent file"}, /* is "/100%.txt" */
       {"/%41.txt", 200, "A file"},
   };
@@ -851,9 +792,10 @@ static void test_nul_in_header_refused(void **state) {
   ssews *ep = start_server(NULL, NULL, &port);
   static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html\0, text/event-stream\r\n\r\n";
   assert_int_equal(raw_request(port, http, sizeof http - 1, NULL, 0), 400);
-  static const char ws[] = "GET /c HTTP/1.1\r\nHost: x\r\nOrigin: http://a\0.evil\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                           "Sec-WebSocket-Version: 13\r\n\r\n";
+  static const char ws[] =
+      "GET /c HTTP/1.1\r\nHost: x\r\nOrigin: http://a\0.evil\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n";
   assert_int_equal(raw_request(port, ws, sizeof ws - 1, NULL, 0), 400);
   /* lws ends the request line at a decoded %0D/%0A: the query would be cut
    * and the stream subscribed to "a" instead of refused. */
@@ -870,15 +812,18 @@ static void test_http_tokens_any_case(void **state) {
   int port;
   ssews *ep = start_server(NULL, opts, &port);
   const char *const accept[] = {"Accept: Text/Event-Stream", NULL};
-  peer *sse = open_sse(port, "/?channel=mixed", accept);
+  peer *sse = sse_open(port, "/?channel=mixed", accept);
   peer *ws = ws_connect(port, "/mixed", NULL, 0);
-  assert_int_equal(post(port, "/publish?channel=mixed", "bearer s3cret", "Application/Octet-Stream", "\x01" "b", NULL, 0),
+  assert_int_equal(http_post(port, "/publish?channel=mixed", "bearer s3cret", "Application/Octet-Stream",
+                             "\x01"
+                             "b",
+                             NULL, 0),
                    200);
   unsigned char *m = NULL;
   size_t len;
   assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 2); /* binary */
   free(m);
-  assert_int_equal(post(port, "/publish?channel=mixed", "BEARER s3cret", NULL, "text", NULL, 0), 200);
+  assert_int_equal(http_post(port, "/publish?channel=mixed", "BEARER s3cret", NULL, "text", NULL, 0), 200);
   char *got = sse_read_until(sse, "data: text\n\n");
   assert_non_null(got);
   free(got);

@@ -1882,6 +1882,8 @@ const std::vector<KeyInfo> kAllKeys = {
     {"publish_token", kServerOnly, "s3cret"},
     {"capture_headers", kServerOnly, "x-api-key, X-Trace"},
     {"publish_path", kServerOnly, "/pub"},
+    {"broker", kServerOnly, "redis://127.0.0.1:6379/2"},
+    {"broker_prefix", kServerOnly, "app1"},
     {"header", kClientOnly, "X-Token: abc"},
     {"subprotocols", kBothRoles, "chat,superchat"},
     {"v1", kClientOnly, "false"},

@@ -61,6 +61,8 @@ class _ServerOptions(TypedDict, total=False):
     capture_headers: str
     publish_token: str
     publish_path: str
+    broker: str
+    broker_prefix: str
 
 class _ClientOptions(TypedDict, total=False):
     compression: Literal["on", "off"]
@@ -105,6 +107,7 @@ class ErrorCode(enum.IntEnum):
     ESLOW = -18
     EURL = -19
     EGAP = -20
+    EBROKER = -21
 
 class Error(Exception):
     code: Union[ErrorCode, int]

@@ -23,6 +23,9 @@ struct ConnMore {
   std::string peer_close_reason;
   std::string last_event_id;                  // resume point asked for in the request (until accepted)
   std::vector<std::string> initial_channels;  // subscriptions to make once accepted
+  // broker: messages that arrived while the resume was asked of Redis
+  std::vector<MessagePtr> held;
+  size_t held_bytes = 0;
   std::string ctl_out;   // framed by ssews: the 101, pongs owed, written before queued messages
   std::string out_rest;  // own socket: what a write left, written before anything else
 };
@@ -56,6 +59,7 @@ struct Conn {
   bool busy : 1;      // on the list to read again in this pass
   bool ping_due : 1;  // a ping to write before anything else
   bool ping_out : 1;  // pinged; no frame from the peer since
+  bool resuming : 1;  // broker: its history is being read from Redis; deliveries are held
   bool own_ws : 1;    // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
   bool want_out : 1;  // own socket: a writeable turn asked for
 
@@ -66,7 +70,8 @@ struct Conn {
   // Frees the rarely used part once nothing in it is needed.
   void trim_more() {
     if (more_ && !closing && more_->rx.empty() && more_->ctl_out.empty() && more_->out_rest.empty() &&
-        more_->initial_channels.empty() && more_->last_event_id.empty() && more_->peer_close_reason.empty())
+        more_->initial_channels.empty() && more_->last_event_id.empty() && more_->peer_close_reason.empty() &&
+        more_->held.empty())
       more_.reset();
   }
   // A frame (data or pong) came from the peer: it is alive, no ping is owed.
@@ -87,6 +92,7 @@ struct Conn {
         busy(false),
         ping_due(false),
         ping_out(false),
+        resuming(false),
         own_ws(false),
         want_out(false) {}
 };

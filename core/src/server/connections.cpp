@@ -216,23 +216,30 @@ void ServerRole::accept_conn(Conn *c) {
   c->last_write_us = lws_now_usecs();
   c->last_rx_ms = static_cast<uint32_t>(c->last_write_us / 1000);
   ConnMore &m = c->more();
-  for (const auto &ch : m.initial_channels) hub_.subscribe(c->id, ch);
+  for (const auto &ch : m.initial_channels) hub_subscribe(c->id, ch);
+  if (broker_ && !m.last_event_id.empty()) {
+    m.initial_channels.clear();
+    broker_resume(c, m.last_event_id);  // history lives in Redis: resume_done finishes
+    return;
+  }
   if (!m.last_event_id.empty()) {
     Hub::Replay r = hub_.replay(hub_.channels_of(c->id), m.last_event_id);
-    if (r.gap) {
-      // Tell a resuming client it may have missed messages history no longer holds.
-      auto gap = std::make_shared<Message>();
-      gap->control = true;
-      gap->event = "ssews-gap";
-      gap->payload = WireBuf(m.last_event_id.data(), m.last_event_id.size());
-      queue_to(c, gap);
-    }
+    if (r.gap) queue_to(c, gap_notice(m.last_event_id));
     for (const auto &msg : r.messages) queue_to(c, msg);
   }
   m.initial_channels.clear();
   m.last_event_id.clear();
   c->trim_more();  // the request's details are used up
   mark_dirty(c);
+}
+
+// Tells a resuming client it may have missed messages history no longer holds.
+MessagePtr ServerRole::gap_notice(const std::string &last_id) {
+  auto gap = std::make_shared<Message>();
+  gap->control = true;
+  gap->event = "ssews-gap";
+  gap->payload = WireBuf(last_id.data(), last_id.size());
+  return gap;
 }
 
 void ServerRole::start_close(Conn *c, int code, const std::string &reason) {
@@ -358,7 +365,7 @@ void ServerRole::finish(Conn *c) {
 void ServerRole::forget(Conn *c, int code, const std::string &reason) {
   if (c->wsi) lws_set_opaque_user_data(c->wsi, nullptr);
   if (c->more_) release(c->more_->rx.size());  // an unfinished message dies with it
-  hub_.remove(c->id);
+  hub_remove(c->id);
   sse_conns_.erase(c->id);
   {
     std::lock_guard<std::mutex> lk(live_mu_);

@@ -108,12 +108,56 @@ int ServerRole::publish_done(lws *wsi) {
   m->id = post.id;
   m->binary = post.binary;
   m->payload = WireBuf(post.body.data(), post.body.size());
+  if (broker_) {
+    // Redis assigns the id: answer once it has (publish_answer).
+    uint64_t token = next_post_++;
+    post_waits_[token] = wsi;
+    std::string channel = m->channel;
+    Status st =
+        broker_->publish(std::move(m), [this, token, channel](const Status &res, const std::string &id) {
+          auto w = post_waits_.find(token);
+          if (w == post_waits_.end()) return;  // the client went away
+          lws *to = w->second;
+          post_waits_.erase(w);
+          std::string json;
+          if (res.failed()) {
+            json = "{\"error\":";
+            json_quote(json, res.msg);
+            json += '}';
+            answers_[to] = {HTTP_STATUS_SERVICE_UNAVAILABLE, json};
+          } else {
+            json = "{\"id\":";
+            json_quote(json, id);
+            json += ",\"subscribers\":" + std::to_string(hub_.subscribers(channel).size()) + "}";
+            answers_[to] = {HTTP_STATUS_OK, json};
+          }
+          lws_callback_on_writable(to);
+        });
+    if (st.failed()) {
+      post_waits_.erase(token);
+      return answer_error(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, st.msg);  // fails fast while Redis is away
+    }
+    return 0;
+  }
   MessagePtr msg = hub_.publish(std::move(m));
   size_t reached = fan_out(msg);
   std::string json = "{\"id\":";
   json_quote(json, msg->id);
   json += ",\"subscribers\":" + std::to_string(reached) + "}";
   return answer(wsi, HTTP_STATUS_OK, json);
+}
+
+int ServerRole::publish_answer(lws *wsi) {
+  auto it = answers_.find(wsi);
+  std::pair<unsigned, std::string> a = std::move(it->second);
+  answers_.erase(it);
+  return answer(wsi, a.first, a.second);
+}
+
+void ServerRole::publish_gone(lws *wsi) {
+  answers_.erase(wsi);
+  for (auto it = post_waits_.begin(); it != post_waits_.end();)
+    it = it->second == wsi ? post_waits_.erase(it) : std::next(it);
 }
 
 }  // namespace sw

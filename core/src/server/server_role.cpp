@@ -12,9 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <random>
 
 #include "engine.h"
 #include "http_head.h"
@@ -25,23 +23,6 @@
 namespace sw {
 
 namespace {
-
-std::string make_epoch() {
-  // Start time in ms plus randomness, base36: differs at every start, so an
-  // id from an earlier run is recognised as stale.
-  static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-  std::random_device rd;
-  uint64_t v = (ms << 12) ^ (rd() & 0xfff);
-  std::string s;
-  while (v) {
-    s.insert(s.begin(), digits[v % 36]);
-    v /= 36;
-  }
-  return s;
-}
 
 // Tries the bind ourselves first so a failure can say why (lws only says no).
 Status check_bind(const std::string &host, int port) {
@@ -93,9 +74,12 @@ PerIpConfig per_ip_config(const Options &o) {
 }  // namespace
 
 ServerRole::ServerRole(Engine &e)
-    : Role(e), limits_(per_ip_config(e.opts())), hub_(e.opts().history, make_epoch()) {}
+    : Role(e),
+      limits_(per_ip_config(e.opts())),
+      hub_(e.opts().broker.empty() ? e.opts().history : 0, new_epoch()) {}
 
 ServerRole::~ServerRole() {
+  if (broker_) broker_->stop();  // its thread posts to this role: joined before the role goes
   for (auto &kv : conns_)
     if (kv.second.fd >= 0) close(kv.second.fd);  // own sockets (lws closes its own)
 }
@@ -204,6 +188,8 @@ Status ServerRole::start() {
     return fail(SSEWS_ELISTEN, "cannot listen on " + host + " port " + std::to_string(o.port));
   }
   vhost_ = vh;
+  Status bst = start_broker();
+  if (bst.failed()) return bst;
   bound_port_ = door_ ? door_->port() : lws_get_vhost_listen_port(vh);
   if (door_) {
     // lws polls the door's epoll descriptor with its own sockets and calls
@@ -286,6 +272,7 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       if (posts_.count(wsi)) return publish_done(wsi);
       return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
+      if (answers_.count(wsi)) return publish_answer(wsi);
       return sse_writeable(wsi);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
       return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -305,6 +292,7 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
         release(it->second.body.size());
         posts_.erase(it);
       }
+      if (broker_) publish_gone(wsi);
       return conn_gone(wsi);
     }
     default:
@@ -389,6 +377,16 @@ Status ServerRole::publish(const char *channel, const void *data, size_t len, bo
   if (id && !*id) return fail(SSEWS_EINVAL, "id must not be empty (pass NULL to assign one)");
   st = check_text(data, len, binary);
   if (st.failed()) return st;
+  if (broker_) {
+    if (e_.closing()) return fail(SSEWS_ECLOSED, "the endpoint is closing");
+    auto m = std::make_shared<Message>();
+    m->channel = channel;
+    m->binary = binary;
+    if (event) m->event = event;
+    if (id) m->id = id;
+    m->payload = WireBuf(data, len);
+    return broker_publish(std::move(m));
+  }
   return queue_message(channel, 0, data, len, binary, event, id);
 }
 
@@ -429,14 +427,14 @@ Status ServerRole::subscribe(ConnId conn, const char *channel, bool on) {
     Conn *c = find(conn);
     if (!c) return;
     if (!on) {
-      hub_.unsubscribe(conn, ch);
+      hub_unsubscribe(conn, ch);
       return;
     }
     if (!c->established) {
       c->more().initial_channels.push_back(ch);
       return;
     }
-    hub_.subscribe(conn, ch);
+    hub_subscribe(conn, ch);
   });
 }
 

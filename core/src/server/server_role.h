@@ -21,6 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "broker/redis_broker.h"
 #include "http_request.h"
 #include "hub.h"
 #include "per_ip_limits.h"
@@ -104,6 +105,7 @@ class ServerRole final : public Role {
   void finish(Conn *c);
   void forget(Conn *c, int code, const std::string &reason);
   void report_error(Conn *c, int err, const std::string &why);
+  static MessagePtr gap_notice(const std::string &last_id);
 
   // write_path.cpp
   void queue_to(Conn *c, const MessagePtr &m);
@@ -159,6 +161,19 @@ class ServerRole final : public Role {
   int http_request(lws *wsi, void *in);
   int http_status(lws *wsi, unsigned status, const char *why);  // a short answer, then end the transaction
 
+  // broker_link.cpp: the hub's subscriptions, and what the broker brings back
+  void hub_subscribe(ConnId conn, const std::string &channel);
+  void hub_unsubscribe(ConnId conn, const std::string &channel);
+  void hub_remove(ConnId conn);
+  Status start_broker();
+  Status broker_publish(std::shared_ptr<Message> m);
+  void broker_resume(Conn *c, const std::string &last_id);
+  void resume_done(ConnId id, bool ok, BrokerReplay r);
+  void broker_report(int level, int code, const std::string &msg);
+  void broker_gap(const std::string &channel);
+  bool hold_for_resume(Conn *c, const MessagePtr &m);  // true: held until the resume is in
+  std::unique_ptr<RedisBroker> broker_;                // null without the broker option
+
   // publish_endpoint.cpp
   struct PendingPost {
     std::string channel, event, id, body;
@@ -168,6 +183,13 @@ class ServerRole final : public Role {
   int publish_begin(lws *wsi);
   int publish_body(lws *wsi, const void *in, size_t len);
   int publish_done(lws *wsi);
+  int publish_answer(lws *wsi);  // a broker publish's answer, now it is in
+  void publish_gone(lws *wsi);
+  // Publish requests waiting for Redis' answer (by token: a wsi may be reused),
+  // and answers ready to write.
+  std::unordered_map<uint64_t, lws *> post_waits_;
+  std::unordered_map<lws *, std::pair<unsigned, std::string>> answers_;
+  uint64_t next_post_ = 1;
 
   // Bytes held for unfinished incoming messages and publish bodies, all
   // connections together (max_partial_bytes): charged by hold(), given back

@@ -22,6 +22,7 @@ constexpr size_t kFanOutBatch = 128;
 void ServerRole::queue_to(Conn *c, const MessagePtr &m) {
   if (c->closing) return;
   if (m->control && c->enc == Encoding::WsPlain) return;  // plain peers get only published bytes
+  if (c->resuming && hold_for_resume(c, m)) return;
   switch (c->q.push(m, c->enc)) {
     case OutQueue::Push::Ok:
       c->overflow_reported = false;
