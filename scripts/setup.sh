@@ -6,6 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential cmake ninja-build pkg-config git
   libwebsockets-dev libssl-dev openssl     # the engine
+  libjwt-dev libjansson-dev                # access tokens (JWT verification, claims)
   libcmocka-dev                             # C tests
   clang libclang-rt-14-dev clang-format abigail-tools  # fuzzing (libFuzzer, sanitizer runtimes), style, ABI check
   curl python3 python3-venv python3-pip     # tools and bindings

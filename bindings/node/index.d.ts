@@ -86,7 +86,8 @@ export type ErrorCode =
   | 'SSEWS_EINTERNAL'
   | 'SSEWS_ESLOW'
   | 'SSEWS_EURL'
-  | 'SSEWS_EGAP';
+  | 'SSEWS_EGAP'
+  | 'SSEWS_EACCES';
 
 /** What ssews throws, and what 'error' events carry. */
 export interface SsewsError extends Error {
@@ -145,6 +146,22 @@ export interface ServerOptions {
   publish_token?: string;
   /** Path of the publish endpoint (default "/publish"). */
   publish_path?: string;
+  /** HMAC secret (HS256/384/512) every connection's JWT must be signed with, or "@path" of a file holding it. */
+  jwt_secret?: string;
+  /** Path of a PEM public key (RS256/384/512, ES256/384/512) verifying every connection's JWT. */
+  jwt_public_key?: string;
+  /** Tokens must carry this `aud`. */
+  jwt_audience?: string;
+  /** Tokens must carry this `iss`. */
+  jwt_issuer?: string;
+  /** Seconds of clock skew allowed on `exp` and `nbf` (default 30). */
+  jwt_leeway?: number;
+  /** Cookie a token may come in (default "ssewsAuthorization"; only with allowed_origins). */
+  jwt_cookie?: string;
+  /** Web origins allowed to connect and publish, comma-separated, or "*". */
+  allowed_origins?: string;
+  /** Channel patterns anyone may read without a token, comma-separated. */
+  anonymous_subscribe?: string;
 }
 
 /**

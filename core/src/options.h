@@ -35,6 +35,13 @@ struct Options {
   std::vector<std::string> capture_headers;  // custom request headers the open event carries
   std::string publish_token;                 // enables POST publish_path with this bearer token
   std::string publish_path = "/publish";
+  std::string jwt_secret;                // HMAC key, or "@path"
+  std::string jwt_public_key;            // path of a PEM public key
+  std::string jwt_audience, jwt_issuer;  // "" = not checked
+  unsigned jwt_leeway = 30;              // seconds
+  std::string jwt_cookie = "ssewsAuthorization";
+  std::string allowed_origins;                   // comma list; "" = no Origin check
+  std::vector<std::string> anonymous_subscribe;  // patterns readable without a token
 
   // Client
   std::vector<std::string> headers;  // "Name: value", sent with every (re)connect

@@ -22,6 +22,12 @@ Status Role::subscribe(ConnId, const char *, bool) {
 Status Role::reject(ConnId, int) {
   return fail(SSEWS_ENOTSUP, "not supported: reject is for server endpoints");
 }
+Status Role::may_publish(ConnId, const char *) {
+  return fail(SSEWS_ENOTSUP, "not supported: publishing rights are for server endpoints");
+}
+Status Role::publish_as(ConnId, const char *, const void *, size_t, bool, const char *, const char *) {
+  return fail(SSEWS_ENOTSUP, "not supported: publish is for server endpoints");
+}
 Status Role::port(int &) const {
   return fail(SSEWS_ENOTSUP, "not supported: a client does not listen");
 }

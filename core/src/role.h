@@ -58,6 +58,11 @@ class Role {
   virtual Status reject(ConnId conn, int status);
   virtual Status conn_close(ConnId conn, int code, const char *reason) = 0;
   virtual Status port(int &out) const;
+  // Server: may conn publish into channel (its token's publish claim)? And
+  // publish on its behalf, closing it (1008) instead when it may not.
+  virtual Status may_publish(ConnId conn, const char *channel);
+  virtual Status publish_as(ConnId conn, const char *channel, const void *data, size_t len, bool binary,
+                            const char *event, const char *id);
 
  protected:
   Engine &e_;

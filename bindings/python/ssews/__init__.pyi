@@ -47,6 +47,14 @@ class _ServerOptions(TypedDict, total=False):
     capture_headers: str
     publish_token: str
     publish_path: str
+    jwt_secret: str
+    jwt_public_key: Union[str, "os.PathLike[str]"]
+    jwt_audience: str
+    jwt_issuer: str
+    jwt_leeway: Union[int, str]
+    jwt_cookie: str
+    allowed_origins: Union[str, Iterable[str]]
+    anonymous_subscribe: Union[str, Iterable[str]]
 
 class _ClientOptions(TypedDict, total=False):
     ping_interval: Union[int, str]
@@ -90,6 +98,7 @@ class ErrorCode(enum.IntEnum):
     ESLOW = -18
     EURL = -19
     EGAP = -20
+    EACCES = -21
 
 class Error(Exception):
     code: Union[ErrorCode, int]

@@ -8,6 +8,7 @@
 
 #include "event.h"
 #include "hub.h"
+#include "jwt_verifier.h"
 #include "outq.h"
 
 struct lws;
@@ -30,6 +31,7 @@ struct Conn {
   OutQueue q;
   int64_t last_write_us = 0;
   std::unique_ptr<ConnMore> more_;
+  GrantPtr grant;                // the verified token it opened with; null when anonymous or no key
   uint32_t last_rx_ms = 0;       // a frame last came from the peer (or, ping_out: the ping went)
   uint32_t rx_pass = 0;          // the service pass that last delivered data from the peer
   uint32_t rx_pass_bytes = 0;    // wire bytes (about) delivered in that pass

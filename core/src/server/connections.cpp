@@ -74,6 +74,22 @@ Conn *ServerRole::new_conn(lws *wsi, Proto proto) {
   return c;
 }
 
+// The channels a request asks for: its `channel` query parameters, else its
+// path without the leading slash.
+std::vector<std::string> ServerRole::requested_channels(lws *wsi) {
+  std::vector<std::string> out;
+  for (const auto &a : url_args(wsi)) {
+    std::string v;
+    if (arg_value(a, "channel", v) && !v.empty()) out.push_back(v);
+  }
+  if (out.empty()) {
+    std::string path = lws_header(wsi, WSI_TOKEN_GET_URI);
+    if (path.empty()) path = lws_header(wsi, WSI_TOKEN_POST_URI);
+    if (path.size() > 1) out.push_back(path.substr(1));
+  }
+  return out;
+}
+
 void ServerRole::fill_request(lws *wsi, Event &ev, std::string &path) {
   path = lws_header(wsi, WSI_TOKEN_GET_URI);
   if (path.empty()) path = lws_header(wsi, WSI_TOKEN_POST_URI);
@@ -113,25 +129,22 @@ bool ServerRole::report_open(Conn *c, int &reject_status) {
   std::string path;
   fill_request(c->wsi, *ev, path);
   ev->live_request = c->wsi;
+  ev->grant = c->grant;
 
   // Resume point: Last-Event-ID header (EventSource), or a query parameter
   // (WebSocket clients, and EventSource polyfills).
   std::string &last_id = c->more().last_event_id;
   custom_header(c->wsi, "last-event-id", last_id);
-  std::vector<std::string> defaults;
   for (const auto &a : url_args(c->wsi)) {
     std::string v;
-    if (arg_value(a, "channel", v) && !v.empty())
-      defaults.push_back(v);
-    else if (last_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
-      last_id = v;
+    if (last_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v))) last_id = v;
   }
-  if (defaults.empty() && path.size() > 1) defaults.push_back(path.substr(1));
+  std::vector<std::string> defaults = requested_channels(c->wsi);
   ev->channels = defaults;
 
   {
     std::lock_guard<std::mutex> lk(live_mu_);
-    live_.emplace(c->id, c->proto);
+    live_.emplace(c->id, Live{c->proto, c->grant});
   }
   c->open_reported = true;
   in_open_ = c->id;

@@ -18,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "access_policy.h"
 #include "hub.h"
 #include "role.h"
 #include "server/conn.h"
@@ -52,6 +53,9 @@ class ServerRole final : public Role {
   Status reject(ConnId conn, int status) override;
   Status conn_close(ConnId conn, int code, const char *reason) override;
   Status port(int &out) const override;
+  Status may_publish(ConnId conn, const char *channel) override;
+  Status publish_as(ConnId conn, const char *channel, const void *data, size_t len, bool binary,
+                    const char *event, const char *id) override;
 
  private:
   const Options &opts() const;
@@ -59,7 +63,13 @@ class ServerRole final : public Role {
   Status queue_message(const char *channel, ConnId to, const void *data, size_t len, bool binary,
                        const char *event, const char *id);
 
+  // access_gate.cpp
+  Status setup_access();
+  Verdict judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels);
+  void expire_tokens();
+
   // connections.cpp
+  std::vector<std::string> requested_channels(lws *wsi);
   Conn *conn_of(lws *wsi);
   Conn *find(ConnId id);
   Conn *new_conn(lws *wsi, Proto proto);
@@ -92,7 +102,7 @@ class ServerRole final : public Role {
 
   // ws_server.cpp
   int confirm_upgrade(lws *wsi, const char *upgrade);
-  int refuse_upgrade(lws *wsi, int status, const std::string &why);
+  int refuse_upgrade(lws *wsi, int status, const std::string &why, HeaderList headers = {});
   int ws_established(lws *wsi);
   int ws_receive(lws *wsi, void *in, size_t len);
   int ws_peer_close(lws *wsi, void *in, size_t len);
@@ -106,16 +116,23 @@ class ServerRole final : public Role {
   // http_server.cpp
   int http_request(lws *wsi, void *in);
   int http_status(lws *wsi, unsigned status, const char *why);  // a short answer, then end the transaction
+  // Writes a whole answer: status, extra headers, a body of content type
+  // `type` (none when the body is empty). False when lws could not.
+  bool write_answer(lws *wsi, unsigned status, const HeaderList &headers, const char *type,
+                    const std::string &body);
+  int refused(lws *wsi, const Verdict &v);  // an HTTP request refused by decide_access
 
   // publish_endpoint.cpp
   struct PendingPost {
     std::string channel, event, id, body;
     bool binary = false;
+    HeaderList cors;  // for the answer
   };
   bool is_publish_request(int method, const char *path) const;
   int publish_begin(lws *wsi);
   int publish_body(lws *wsi, const void *in, size_t len);
   int publish_done(lws *wsi);
+  int publish_answer(lws *wsi, unsigned status, const HeaderList &headers, const std::string &json);
 
   // Bytes held for unfinished incoming messages and publish bodies, all
   // connections together (max_partial_bytes): charged by hold(), given back
@@ -124,6 +141,7 @@ class ServerRole final : public Role {
   void release(size_t bytes) { partial_bytes_ -= bytes; }
   size_t partial_bytes_ = 0;
 
+  AccessPolicy access_;  // set in start(), read-only afterwards (any thread)
   int bound_port_ = 0;
   lws_vhost *vhost_ = nullptr;
   std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
@@ -136,9 +154,14 @@ class ServerRole final : public Role {
   std::unordered_map<lws *, PendingPost> posts_;
   ConnId next_id_ = 1;
 
-  // Live connection ids, readable from any thread for an early ENOCONN.
+  // Live connection ids, readable from any thread for an early ENOCONN, and
+  // the token each was opened with (may_publish).
+  struct Live {
+    Proto proto;
+    GrantPtr grant;
+  };
   mutable std::mutex live_mu_;
-  std::unordered_map<ConnId, Proto> live_;
+  std::unordered_map<ConnId, Live> live_;
 
   // Open-event decisions made inside the callback (service thread only).
   ConnId in_open_ = 0;
