@@ -24,10 +24,15 @@ int ServerRole::http_status(lws *wsi, unsigned status, const char *why) {
 }
 
 bool ServerRole::write_answer(lws *wsi, unsigned status, const HeaderList &headers, const char *type,
-                              const std::string &body) {
+                              const std::string &body, bool upgrade) {
   std::vector<uint8_t> buf(LWS_PRE + 512 + headers_size(headers));
   uint8_t *start = buf.data() + LWS_PRE, *p = start, *end = buf.data() + buf.size() - 1;
-  if (lws_add_http_header_status(wsi, status, &p, end) || !add_headers(wsi, headers, &p, end) ||
+  if (lws_add_http_header_status(wsi, status, &p, end)) return false;
+  // lws 4.1.6 has not yet noted the request's version when it asks us to
+  // confirm an upgrade, and writes "HTTP/1.0", which WebSocket clients (the
+  // websockets package) refuse to read; a handshake is always HTTP/1.1.
+  if (upgrade && p - start > 8 && !memcmp(start, "HTTP/1.0", 8)) start[7] = '1';
+  if (!add_headers(wsi, headers, &p, end) ||
       (!body.empty() &&
        lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("content-type:"),
                                    reinterpret_cast<const unsigned char *>(type),

@@ -119,7 +119,7 @@ class ServerRole final : public Role {
   // Writes a whole answer: status, extra headers, a body of content type
   // `type` (none when the body is empty). False when lws could not.
   bool write_answer(lws *wsi, unsigned status, const HeaderList &headers, const char *type,
-                    const std::string &body);
+                    const std::string &body, bool upgrade = false);
   int refused(lws *wsi, const Verdict &v);  // an HTTP request refused by decide_access
 
   // publish_endpoint.cpp

@@ -61,7 +61,7 @@ void answer_bad_close_in_place(void *in, int code) {
 // a 426 names the version we speak, as RFC 6455 section 4.4 asks.
 int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why, HeaderList headers) {
   if (status == 426) headers.emplace_back("Sec-WebSocket-Version", "13");
-  if (!write_answer(wsi, static_cast<unsigned>(status), headers, "text/plain", why + "\n")) return -1;
+  if (!write_answer(wsi, static_cast<unsigned>(status), headers, "text/plain", why + "\n", true)) return -1;
   return 1;  // lws completes the transaction
 }
 
