@@ -49,8 +49,16 @@ bool token_char(char c) {
   return isalnum(static_cast<unsigned char>(c)) || strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
-// "Name: value": a token name, and no CR, LF or NUL anywhere (header injection).
 bool header_opt(Options &o, const std::string &v, std::string &why) {
+  if (!check_header_line(v, why)) return false;
+  o.headers.push_back(v);
+  return true;
+}
+
+}  // namespace
+
+// "Name: value": a token name, and no CR, LF or NUL anywhere (header injection).
+bool check_header_line(const std::string &v, std::string &why) {
   size_t colon = v.find(':');
   if (colon == std::string::npos || colon == 0) {
     why = "is not a 'Name: value' header";
@@ -66,9 +74,10 @@ bool header_opt(Options &o, const std::string &v, std::string &why) {
       why = "contains CR or LF";
       return false;
     }
-  o.headers.push_back(v);
   return true;
 }
+
+namespace {
 
 template <typename T>
 Setter uint_opt(T Options::*field, uint64_t lo, uint64_t hi) {

@@ -61,6 +61,10 @@ struct Options {
 // On error returns false with err naming the key and the problem.
 bool parse_options(const char *const *kv, Options &out, std::string &err);
 
+// A "Name: value" request header line as the `header` option takes it (a
+// token name; no CR, LF or NUL anywhere). False with why.
+bool check_header_line(const std::string &line, std::string &why);
+
 // The keys parse_options accepts (the rows of kOptionTable, option_table.h).
 const std::vector<std::string> &option_keys();
 

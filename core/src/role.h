@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "command_queue.h"
 #include "hub.h"
@@ -63,6 +64,9 @@ class Role {
   virtual Status may_publish(ConnId conn, const char *channel);
   virtual Status publish_as(ConnId conn, const char *channel, const void *data, size_t len, bool binary,
                             const char *event, const char *id);
+  // Client: the request headers of the next (re)connects, replacing the
+  // `header` options (a fresh token, say).
+  virtual Status set_headers(std::vector<std::string> lines);
 
  protected:
   Engine &e_;

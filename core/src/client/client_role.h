@@ -40,6 +40,7 @@ class ClientRole final : public Role {
   Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event,
               const char *id) override;
   Status conn_close(ConnId conn, int code, const char *reason) override;
+  Status set_headers(std::vector<std::string> lines) override;
 
  private:
   struct Timer;
@@ -95,7 +96,8 @@ class ClientRole final : public Role {
   std::deque<MessagePtr> sendq_;  // never mutated: frames are written from tx_
   TxScratch tx_;
   std::unique_ptr<Timer> timer_;
-  std::string subprotocols_;  // offered
+  std::string subprotocols_;          // offered
+  std::vector<std::string> headers_;  // "Name: value", sent with each (re)connect (service thread)
   std::mt19937 rng_{std::random_device{}()};
   std::unique_ptr<lws_retry_bo> retry_policy_;  // WebSocket ping / pong timeout
   std::atomic<size_t> queued_{0};               // bytes held for sending, from any thread
