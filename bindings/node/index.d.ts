@@ -26,6 +26,10 @@ export interface OpenEvent {
   headers: Record<string, string>;
   /** Channels the connection is subscribed to unless the handler changes them. */
   channels: string[];
+  /** Server checking tokens: the verified token's `sub`; null when admitted without a token. */
+  identity: string | null;
+  /** Server checking tokens: all claims of the verified token ({} without one). */
+  claims: Record<string, unknown>;
 }
 
 export interface MessageEvent {
@@ -223,6 +227,14 @@ export class Server extends Endpoint<ServerEvent> {
   send(conn: ConnId, data: Data, options?: SendOptions): void;
   subscribe(conn: ConnId, channel: string): void;
   unsubscribe(conn: ConnId, channel: string): void;
+  /**
+   * Publishes on behalf of connection `conn`: if its token's publish claim does not allow
+   * `channel`, nothing is published, the connection is closed (1008) and an Error with
+   * code 'SSEWS_EACCES' is thrown.
+   */
+  publishAs(conn: ConnId, channel: string, data: Data, options?: SendOptions): void;
+  /** Whether connection `conn` may publish into `channel` (its token's publish claim). */
+  mayPublish(conn: ConnId, channel: string): boolean;
   /** Refuses a connection (in or after its 'open' event): WebSocket close 1008, SSE stream ended. */
   reject(conn: ConnId, status?: number): void;
   /** Closes one connection: code 1000 or 3000-4999 (WebSocket), a reason of at most 123 bytes. */
@@ -248,6 +260,8 @@ export class Client extends Endpoint<ClientEvent> {
   readonly url: string;
   /** Sends a message (WebSocket); queued while disconnected. */
   send(data: Data): void;
+  /** Replaces the request headers from the next (re)connect on (a fresh token); null: none. */
+  setHeaders(headers: Record<string, string | string[]> | Map<string, string> | null): void;
   /** Stops for good: a WebSocket close with `code` (1000 or 3000-4999) and `reason`. */
   close(code?: number, reason?: string): Promise<void>;
 

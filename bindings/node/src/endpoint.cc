@@ -24,6 +24,9 @@ Napi::Function Endpoint::Define(Napi::Env env) {
                          InstanceMethod("subscribe", &Endpoint::Subscribe),
                          InstanceMethod("unsubscribe", &Endpoint::Unsubscribe),
                          InstanceMethod("reject", &Endpoint::Reject),
+                         InstanceMethod("publishAs", &Endpoint::PublishAs),
+                         InstanceMethod("mayPublish", &Endpoint::MayPublish),
+                         InstanceMethod("setHeaders", &Endpoint::SetHeaders),
                          InstanceMethod("closeConnection", &Endpoint::CloseConnection),
                          InstanceMethod("close", &Endpoint::Close),
                          InstanceMethod("ref", &Endpoint::RefLoop),
@@ -167,6 +170,50 @@ Napi::Value Endpoint::Publish(const Napi::CallbackInfo &info) {
   OptString event = ToOptString(info[2], "event");
   OptString id = ToOptString(info[3], "id");
   Check(env, ssews_publish(ep, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str()));
+  return env.Undefined();
+}
+
+// publishAs(conn, channel, data, event?, id?)
+Napi::Value Endpoint::PublishAs(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  ssews_conn conn = ToConn(info[0]);
+  Utf8 channel;
+  ToUtf8(info[1], "channel", channel);
+  Payload p;
+  ToPayload(info[2], p);
+  OptString event = ToOptString(info[3], "event");
+  OptString id = ToOptString(info[4], "id");
+  Check(env, ssews_publish_as(ep, conn, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str()));
+  return env.Undefined();
+}
+
+// mayPublish(conn, channel) -> boolean; other failures throw.
+Napi::Value Endpoint::MayPublish(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  ssews_conn conn = ToConn(info[0]);
+  Utf8 channel;
+  ToUtf8(info[1], "channel", channel);
+  int rc = ssews_may_publish(ep, conn, channel.c_str());
+  if (rc == SSEWS_EACCES) return Napi::Boolean::New(env, false);
+  Check(env, rc);
+  return Napi::Boolean::New(env, true);
+}
+
+// setHeaders(['Name: value', ...])
+Napi::Value Endpoint::SetHeaders(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  std::vector<std::string> lines;
+  if (info[0].IsArray()) {
+    Napi::Array a = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) lines.push_back(ToString(a.Get(i), "header"));
+  }
+  std::vector<const char *> ptrs;
+  for (const auto &l : lines) ptrs.push_back(l.c_str());
+  ptrs.push_back(nullptr);
+  Check(env, ssews_set_headers(ep, ptrs.data()));
   return env.Undefined();
 }
 
