@@ -1,0 +1,131 @@
+// Access control in a real browser (issue 16): headless Debian chromium driven by
+// playwright-core. A page served from one origin (a second `ssews serve --static`) opens a
+// cross-origin EventSource with credentials to a hub that checks tokens and origins (the
+// token rides in a cookie, made by `jsonwebtoken`); the same page served from an origin the
+// hub does not allow cannot open a WebSocket to it. Run: node --test tests/browser/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import jwt from 'jsonwebtoken';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+const WAIT = 15000;
+const SECRET = 'browser-test-secret-0123456789abcdef-0123456789abcdef-012345678';
+
+function findBin() {
+  if (process.env.SSEWS_BIN) return path.resolve(process.env.SSEWS_BIN);
+  for (const dir of ['build-release', 'build-asan', 'build', 'build-demo']) {
+    const p = path.join(root, dir, 'tools/ssews');
+    if (existsSync(p)) return p;
+  }
+  throw new Error('no ssews binary: set SSEWS_BIN or build one (bash scripts/build.sh build-release)');
+}
+const BIN = findBin();
+
+const children = new Set();
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+
+// Starts `ssews serve` with args on a free port; resolves with the port once it serves.
+function serve(args) {
+  const proc = spawn(BIN, ['serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ssews serve did not start:\n${log}`)), 20000);
+    proc.stderr.on('data', (d) => { log += d; });
+    proc.stdout.on('data', (d) => {
+      log += d;
+      const m = /serving on http:\/\/127\.0\.0\.1:(\d+)\//.exec(log);
+      if (m) { clearTimeout(timer); resolve({ proc, port: Number(m[1]) }); }
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`ssews serve exited (${code}):\n${log}`)); });
+  });
+}
+
+let tmp, browser, hub, site;
+const token = (claims) => jwt.sign({ sub: 'browser', ...claims }, SECRET, { algorithm: 'HS256', expiresIn: 300 });
+
+before(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'ssews-access-'));
+  writeFileSync(path.join(tmp, 'secret'), SECRET);
+  mkdirWeb();
+  site = await serve(['--static', path.join(tmp, 'web')]);
+  // The hub allows pages from the site's origin only: 127.0.0.1 on the site's port
+  // (localhost on that port is another origin).
+  hub = await serve(['--jwt-secret-file', path.join(tmp, 'secret'),
+    '--allowed-origin', `http://127.0.0.1:${site.port}`]);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+});
+
+function mkdirWeb() {
+  const web = path.join(tmp, 'web');
+  mkdirSync(web, { recursive: true });
+  writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>access test page</title><p>page</p>\n');
+}
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const c of [...children]) c.kill('SIGTERM');
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function publish(channel, data) {
+  const res = await fetch(`http://127.0.0.1:${hub.port}/publish?channel=${channel}`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token({ ssews: { publish: [channel] } })}` }, body: data,
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+test('a cross-origin EventSource with credentials reads a channel (token in a cookie, CORS answered)',
+  { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    await context.addCookies([{ name: 'ssewsAuthorization', value: token({ ssews: { subscribe: ['news'] } }),
+      domain: '127.0.0.1', path: '/' }]);
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${site.port}/`);
+    const opened = await page.evaluate((url) => new Promise((resolve) => {
+      window.got = [];
+      const es = new EventSource(url, { withCredentials: true });
+      es.onmessage = (e) => window.got.push(e.data);
+      es.onopen = () => resolve('open');
+      es.onerror = () => resolve('error');
+    }), `http://127.0.0.1:${hub.port}/news`);
+    assert.equal(opened, 'open');
+    await publish('news', 'hello, other origin');
+    await page.waitForFunction(() => window.got.length > 0, null, { timeout: WAIT });
+    assert.deepEqual(await page.evaluate(() => window.got), ['hello, other origin']);
+    // The same page may not read a channel its token does not list: the stream fails.
+    const denied = await page.evaluate((url) => new Promise((resolve) => {
+      const es = new EventSource(url, { withCredentials: true });
+      es.onopen = () => resolve('open');
+      es.onerror = () => { es.close(); resolve('error'); };
+    }), `http://127.0.0.1:${hub.port}/secret`);
+    assert.equal(denied, 'error');
+    await context.close();
+  });
+
+test('a WebSocket from an origin the hub does not allow never opens; from the allowed one it does',
+  { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const t = token({ ssews: { subscribe: ['news'] } });
+    const page = await context.newPage();
+    const tryWs = (url) => page.evaluate((u) => new Promise((resolve) => {
+      const ws = new WebSocket(u);
+      ws.onopen = () => { ws.close(); resolve('open'); };
+      ws.onclose = (e) => resolve(`closed ${e.code}`);
+    }), url);
+    const wsUrl = `ws://127.0.0.1:${hub.port}/news?authorization=${t}`;
+    await page.goto(`http://localhost:${site.port}/`);  // another origin: same port, other host name
+    assert.equal(await tryWs(wsUrl), 'closed 1006');   // refused (403) before the upgrade
+    await page.goto(`http://127.0.0.1:${site.port}/`);
+    assert.equal(await tryWs(wsUrl), 'open');
+    await context.close();
+  });
