@@ -53,8 +53,8 @@ class _ServerOptions(TypedDict, total=False):
     jwt_issuer: str
     jwt_leeway: Union[int, str]
     jwt_cookie: str
-    allowed_origins: Union[str, Iterable[str]]
-    anonymous_subscribe: Union[str, Iterable[str]]
+    allowed_origins: str
+    anonymous_subscribe: str
 
 class _ClientOptions(TypedDict, total=False):
     ping_interval: Union[int, str]

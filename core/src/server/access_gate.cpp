@@ -1,8 +1,8 @@
 // The server's side of access control: builds the AccessPolicy from the
 // options at start (reading key files), gathers a request's RequestView from
-// lws for decide_access (access_policy.h, where every decision is made), and
-// ends connections whose token expires. Service thread, except setup_access
-// (opening thread).
+// lws for decide_access (access_policy.h, where every decision is made).
+// Service thread, except setup_access (opening thread). Connections whose
+// token expires are ended by liveness.cpp.
 #include <libwebsockets.h>
 
 #include <cerrno>
@@ -86,19 +86,6 @@ Verdict ServerRole::judge(lws *wsi, AccessKind kind, bool websocket, std::vector
     return v;
   };
   return decide_access(access_, r, static_cast<int64_t>(time(nullptr)));
-}
-
-// Connections whose token ran out (exp plus the leeway) end: a WebSocket
-// with close 1008 "token expired", an SSE stream ended. From the tick.
-void ServerRole::expire_tokens() {
-  if (!access_.jwt.enabled()) return;
-  const int64_t now = static_cast<int64_t>(time(nullptr)), leeway = access_.jwt.leeway();
-  std::vector<Conn *> due;
-  for (auto &kv : conns_) {
-    Conn *c = &kv.second;
-    if (c->grant && c->grant->exp && !c->closing && now >= c->grant->exp + leeway) due.push_back(c);
-  }
-  for (Conn *c : due) start_close(c, 1008, "token expired");
 }
 
 }  // namespace sw

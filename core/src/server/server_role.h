@@ -5,11 +5,12 @@
 //   front_door.cpp      plain HTTP: accept and read request heads before lws
 //   connections.cpp     connection bookkeeping: open, accept, close, forget
 //   write_path.cpp      queueing to peers and writing, coalesced, per pass
-//   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings
+//   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings, token expiry
 //   ws_server.cpp       the WebSocket handshake, frames in, close handshake
 //   sse_server.cpp      SSE streams
 //   http_server.cpp     request routing and static files
 //   publish_endpoint.cpp  POST publish_path
+//   access_gate.cpp     the access policy from the options; a request's view for decide_access
 #pragma once
 #include <memory>
 #include <mutex>
@@ -66,7 +67,6 @@ class ServerRole final : public Role {
   // access_gate.cpp
   Status setup_access();
   Verdict judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels);
-  void expire_tokens();
 
   // connections.cpp
   std::vector<std::string> requested_channels(lws *wsi);
@@ -99,6 +99,7 @@ class ServerRole final : public Role {
   void ping_silent_peers(uint32_t now_ms);
   void check_sse_hangups(int64_t now_us);
   void sse_heartbeats(int64_t now_us);
+  void expire_tokens();  // token exp + leeway passed: WebSocket 1008 "token expired", SSE ended
 
   // ws_server.cpp
   int confirm_upgrade(lws *wsi, const char *upgrade);
