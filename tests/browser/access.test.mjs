@@ -6,37 +6,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
 import { chromium } from 'playwright-core';
+import { findBin, stopAll, track } from './processes.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const WAIT = 15000;
 const SECRET = 'browser-test-secret-0123456789abcdef-0123456789abcdef-012345678';
-
-function findBin() {
-  if (process.env.SSEWS_BIN) return path.resolve(process.env.SSEWS_BIN);
-  for (const dir of ['build-release', 'build-asan', 'build', 'build-demo']) {
-    const p = path.join(root, dir, 'tools/ssews');
-    if (existsSync(p)) return p;
-  }
-  throw new Error('no ssews binary: set SSEWS_BIN or build one (bash scripts/build.sh build-release)');
-}
 const BIN = findBin();
-
-const children = new Set();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 
 // Starts `ssews serve` with args on a free port; resolves with the port once it serves.
 function serve(args) {
-  const proc = spawn(BIN, ['serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(proc);
-  proc.once('exit', () => children.delete(proc));
+  const proc = track(spawn(BIN, ['serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ssews serve did not start:\n${log}`)), 20000);
@@ -73,7 +58,7 @@ function mkdirWeb() {
 
 after(async () => {
   if (browser) await browser.close();
-  for (const c of [...children]) c.kill('SIGTERM');
+  await stopAll();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -159,33 +159,32 @@ Napi::Value Endpoint::Send(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// publish(channel, data, event?, id?)
-Napi::Value Endpoint::Publish(const Napi::CallbackInfo &info) {
+namespace {
+// publish(channel, data, event?, id?) and publishAs(conn, channel, data,
+// event?, id?): the same arguments, `as` a connection's rights or not.
+Napi::Value PublishWith(const Napi::CallbackInfo &info, ssews *ep, bool as) {
   Napi::Env env = info.Env();
-  ssews *ep = Handle(env);
+  size_t a = as ? 1 : 0;
+  ssews_conn conn = as ? ToConn(info[0]) : 0;
   Utf8 channel;
-  ToUtf8(info[0], "channel", channel);
+  ToUtf8(info[a], "channel", channel);
   Payload p;
-  ToPayload(info[1], p);
-  OptString event = ToOptString(info[2], "event");
-  OptString id = ToOptString(info[3], "id");
-  Check(env, ssews_publish(ep, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str()));
+  ToPayload(info[a + 1], p);
+  OptString event = ToOptString(info[a + 2], "event");
+  OptString id = ToOptString(info[a + 3], "id");
+  Check(env,
+        as ? ssews_publish_as(ep, conn, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str())
+           : ssews_publish(ep, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str()));
   return env.Undefined();
 }
+}  // namespace
 
-// publishAs(conn, channel, data, event?, id?)
+Napi::Value Endpoint::Publish(const Napi::CallbackInfo &info) {
+  return PublishWith(info, Handle(info.Env()), false);
+}
+
 Napi::Value Endpoint::PublishAs(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  ssews *ep = Handle(env);
-  ssews_conn conn = ToConn(info[0]);
-  Utf8 channel;
-  ToUtf8(info[1], "channel", channel);
-  Payload p;
-  ToPayload(info[2], p);
-  OptString event = ToOptString(info[3], "event");
-  OptString id = ToOptString(info[4], "id");
-  Check(env, ssews_publish_as(ep, conn, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str()));
-  return env.Undefined();
+  return PublishWith(info, Handle(info.Env()), true);
 }
 
 // mayPublish(conn, channel) -> boolean; other failures throw.
