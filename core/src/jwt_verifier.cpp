@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <strings.h>
 
 namespace sw {
 
@@ -190,6 +191,12 @@ bool JwtVerifier::verify(std::string_view token, int64_t now, Grant &out, std::s
   }
   if (!alg_fits(alg)) {
     why = "alg " + alg.substr(0, 16) + " does not match the configured key (" + algs() + ")";
+    return false;
+  }
+  // libjwt 1.10 refuses any typ but JWT (RFC 7519 5.1); say so rather than "malformed".
+  const json_t *typ = json_object_get(head.get(), "typ");
+  if (typ && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0)) {
+    why = "typ is not JWT";
     return false;
   }
   if (dot2 + 1 == token.size()) {

@@ -133,6 +133,7 @@ void test_hmac_tokens(void **) {
   expect_has(verdict_of(v, "hs256_wrong_iss.jwt"), "wrong issuer");
   expect_has(verdict_of(v, "hs256_bad_rights.jwt"), "lists of channel patterns");
   expect_has(verdict_of(v, "alg_none.jwt"), "alg none is not accepted");
+  expect_has(verdict_of(v, "hs256_typ_at_jwt.jwt"), "typ is not JWT");
   // Tokens for another kind of key are refused before any signature check.
   expect_has(verdict_of(v, "rs256_valid.jwt"), "alg RS256 does not match the configured key (HS256");
   expect_has(verdict_of(v, "es256_valid.jwt"), "alg ES256 does not match");
