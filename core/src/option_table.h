@@ -76,7 +76,9 @@ inline constexpr OptionInfo kOptionTable[] = {
      "answers `{\"id\":...,\"subscribers\":N}`. A refusal answers `{\"error\":\"...\"}` naming the problem: 400 for a "
      "missing, repeated or over-1024-byte `channel`/`event`/`id`, one holding CR, LF, NUL or another control "
      "character or not UTF-8, or a `Content-Length` that is not decimal; 411 without `Content-Length`; 413 over "
-     "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token"},
+     "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token. With `jwt_secret` or "
+     "`jwt_public_key` the endpoint is on even without it and also takes a JWT whose `publish` claim allows "
+     "the channel (403 naming it otherwise)"},
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
     {"jwt_secret", kOptServer, "string", "",
      "every WebSocket and SSE connection needs a JWT signed with this HMAC secret (HS256, HS384, HS512), unless "
