@@ -69,15 +69,17 @@ int ServerRole::publish_body(lws *wsi, const void *in, size_t len) {
   auto it = posts_.find(wsi);
   if (it == posts_.end()) return 0;
   if (it->second.body.size() + len > opts().max_message_size) {
+    HeaderList cors = std::move(it->second.cors);
     release(it->second.body.size());
     posts_.erase(it);
-    return publish_answer(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, {},
+    return publish_answer(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, cors,
                           error_json("body exceeds max_message_size"));
   }
   if (!hold(len)) {
+    HeaderList cors = std::move(it->second.cors);
     release(it->second.body.size());
     posts_.erase(it);
-    return publish_answer(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, {},
+    return publish_answer(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, cors,
                           error_json("unfinished requests exceed max_partial_bytes (" +
                                      std::to_string(opts().max_partial_bytes) + " bytes); try again later"));
   }
