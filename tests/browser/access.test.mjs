@@ -1,8 +1,9 @@
 // Access control in a real browser (issue 16): headless Debian chromium driven by
 // playwright-core. A page served from one origin (a second `ssews serve --static`) opens a
 // cross-origin EventSource with credentials to a hub that checks tokens and origins (the
-// token rides in a cookie, made by `jsonwebtoken`); the same page served from an origin the
-// hub does not allow cannot open a WebSocket to it. Run: node --test tests/browser/.
+// token rides in a cookie, made by `jsonwebtoken`) and publishes with fetch (a real CORS
+// preflight); the same page served from an origin the hub does not allow can neither open a
+// WebSocket to it nor publish. Run: node --test tests/browser/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -112,5 +113,29 @@ test('a WebSocket from an origin the hub does not allow never opens; from the al
     assert.equal(await tryWs(wsUrl), 'closed 1006');   // refused (403) before the upgrade
     await page.goto(`http://127.0.0.1:${site.port}/`);
     assert.equal(await tryWs(wsUrl), 'open');
+    await context.close();
+  });
+
+test('a page on the allowed origin publishes with fetch and a bearer token (a real CORS preflight)',
+  { timeout: 60000 }, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${site.port}/`);
+    const post = (url, t) => page.evaluate(async ([u, tok]) => {
+      try {
+        // Authorization is no CORS-safelisted header: the browser sends an OPTIONS preflight first.
+        const res = await fetch(u, { method: 'POST', headers: { Authorization: `Bearer ${tok}` }, body: 'from a page' });
+        return `${res.status} ${await res.text()}`;
+      } catch (e) {
+        return `blocked: ${e.message}`;
+      }
+    }, [url, t]);
+    const url = `http://127.0.0.1:${hub.port}/publish?channel=news`;
+    assert.match(await post(url, token({ ssews: { publish: ['news'] } })), /^200 \{"id":/);
+    // A refusal is readable by the page too (the CORS headers come with it).
+    assert.match(await post(url, token({ ssews: { publish: ['other'] } })), /^403 .*publishing to channel 'news'/);
+    // From an origin the hub does not allow, the preflight is refused: the browser blocks the request.
+    await page.goto(`http://localhost:${site.port}/`);
+    assert.match(await post(url, token({ ssews: { publish: ['news'] } })), /^blocked/);
     await context.close();
   });
