@@ -28,7 +28,7 @@ const char kServeUsage[] =
     "  --echo sends each WebSocket message back to its sender instead, unchanged.\n"
     "  --publish-token T lets `POST /publish?channel=C[&event=E][&id=I]` with\n"
     "  `Authorization: Bearer T` publish its body (any program can feed the hub).\n"
-    "  --jwt-secret-file F (HS256/384/512 secret in a file) or --jwt-public-key F (PEM: RS*, ES*):\n"
+    "  --jwt-secret-file F (HS256/384/512 secret in a file) or --jwt-public-key F (PEM: RS*, PS*, ES*):\n"
     "  every connection needs a token (Authorization: Bearer, ?authorization=, or a cookie when\n"
     "  --allowed-origin is given) whose `ssews` claim lists the channels it may subscribe to and\n"
     "  publish into; a WebSocket message into a channel it may not publish to closes it (1008).\n"

@@ -152,7 +152,7 @@ export interface ServerOptions {
   publish_path?: string;
   /** HMAC secret (HS256/384/512) every connection's JWT must be signed with, or "@path" of a file holding it. */
   jwt_secret?: string;
-  /** Path of a PEM public key (RS256/384/512, ES256/384/512) verifying every connection's JWT. */
+  /** Path of a PEM public key (RS256/384/512, PS256/384/512, ES256/384/512) verifying every connection's JWT. */
   jwt_public_key?: string;
   /** Tokens must carry this `aud`. */
   jwt_audience?: string;

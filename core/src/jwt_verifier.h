@@ -2,7 +2,8 @@
 // uses: exp and nbf (enforced, with a leeway), iss and aud (when configured),
 // sub (the identity), and the private claim `ssews` with its `subscribe` and
 // `publish` lists of channel patterns. One key is configured: an HMAC secret
-// (HS256/384/512) or a PEM public key (RSA: RS256/384/512; EC: ES256/384/512).
+// (HS256/384/512) or a PEM public key (RSA: RS256/384/512, PS256/384/512; EC:
+// ES256/384/512). libjwt 1.10 lacks PS*: OpenSSL's EVP verifies those.
 // A token whose alg does not fit that key, `alg: none` included, is refused
 // before its signature counts (no key-confusion). Pure: no I/O, no clock (the
 // caller gives the time).

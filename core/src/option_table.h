@@ -85,7 +85,7 @@ inline constexpr OptionInfo kOptionTable[] = {
      "its channels match `anonymous_subscribe`; `@path` reads the secret from a file (one trailing newline "
      "stripped). See docs/security.md"},
     {"jwt_public_key", kOptServer, "string", "",
-     "path of a PEM public key: like `jwt_secret`, for tokens signed RS256/384/512 (RSA key) or ES256/384/512 "
+     "path of a PEM public key: like `jwt_secret`, for tokens signed RS256/384/512 or PS256/384/512 (RSA key), or ES256/384/512 "
      "(EC key on P-256/384/521); other algorithms, `none` included, are refused"},
     {"jwt_audience", kOptServer, "string", "", "tokens must carry this `aud` (a string, or in a list)"},
     {"jwt_issuer", kOptServer, "string", "", "tokens must carry this `iss`"},

@@ -4,7 +4,9 @@
 // `authorization` query parameter, a cookie).
 //
 // Input: the token bytes. The key is the HMAC secret of the seed corpus
-// (tests/fixtures/jwt/*.jwt, made by PyJWT, copied into the corpus).
+// (tests/fixtures/jwt/*.jwt, made by PyJWT, copied into the corpus); a second
+// verifier holds an RSA key, so the RS and PS (OpenSSL EVP) paths run too
+// (no token verifies against it: the key is none of the corpus's).
 //
 // Invariants (abort() on violation): a refusal names its reason; an accepted
 // token has not expired; a verdict is 0, 401 or 403, a 401 carries a Bearer
@@ -24,6 +26,25 @@ namespace {
 
 const char kSecret[] = "ssews-test-secret-0123456789abcdef-0123456789abcdef-0123456789ab";
 const int64_t kNow = 1900000000;
+const char kRsaPem[] =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAsAkiA8H5Y/XJakGnOMed\n"
+    "2pTnmB907GBo1WlNrNn9OUoFvyKh4p8p6bC6DZIzjfPetL/uymPPcs7lKNLq7hPE\n"
+    "gCLABixT1qsYjJH6i5ZGPjWZgJELJACqPgtHSfbNp+I0JT6cRIMQC22O7AYY3Qp+\n"
+    "9U271bH/gOopdc3KpGDFD6M2CjJ7ATQYsqeOAwj10h8etn9m1egBdri3+z+9eiO0\n"
+    "NbOvPpL985V1F7xfXQ0TM13QQggM+xH42vRiqM6jlooOxodX+OeDGtntmcNRnUz8\n"
+    "A1ty27Rv2RY4LUaMgeijD6+CIIvMGNgZu4tKMcYi2hKgiDmKP7YUJIJxW2AQ7X8b\n"
+    "6QIDAQAB\n"
+    "-----END PUBLIC KEY-----\n";
+
+sw::JwtVerifier make_rsa() {
+  sw::JwtVerifier v;
+  sw::JwtConfig c;
+  c.public_key_pem = kRsaPem;
+  std::string why;
+  fuzz::check(v.init(c, why));
+  return v;
+}
 
 sw::AccessPolicy make_policy() {
   sw::AccessPolicy p;
@@ -56,7 +77,12 @@ void check_verdict(const sw::Verdict &v) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const sw::AccessPolicy policy = make_policy();
+  static const sw::JwtVerifier rsa = make_rsa();
   std::string token(reinterpret_cast<const char *>(data), size);
+
+  sw::Grant rg;
+  std::string rwhy;
+  fuzz::check(!rsa.verify(token, kNow, rg, rwhy) && !rwhy.empty());
 
   sw::Grant g;
   std::string why;
