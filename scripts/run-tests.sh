@@ -62,7 +62,7 @@ SSEWS_BIN=build-asan/tools/ssews bash scripts/test-browser.sh || fail=1
 
 step "Threading tests (TSan)"
 bash scripts/build.sh build-tsan -DSSEWS_TSAN=ON -DSSEWS_WERROR=ON
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp ctest --output-on-failure -R 'test_(server|api|limits|client|ws|handles|log|front_door|cluster)') || fail=1
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp ctest --output-on-failure -R 'test_(server|api|limits|client|ws|handles|log|front_door|cluster|access)') || fail=1
 
 step "Install and ABI checks (release build)"
 bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release -DSSEWS_ABI_DEBUG=ON -DSSEWS_BUILD_TESTS=OFF -DSSEWS_WERROR=ON
@@ -71,7 +71,7 @@ capi/abi/check.sh build-release || fail=1
 
 step "Fuzz every decoder (libFuzzer, 8 s per target)"
 fuzz_targets="fuzz_sse_parser fuzz_v1_decode_text fuzz_v1_decode_binary fuzz_url fuzz_options fuzz_http_query
-  fuzz_publish_request fuzz_http_head fuzz_ws_frame_reader"
+  fuzz_publish_request fuzz_http_head fuzz_ws_frame_reader fuzz_jwt"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSSEWS_FUZZ=ON -DSSEWS_BUILD_TOOLS=OFF >/dev/null
 # shellcheck disable=SC2086 # one target name per word
 cmake --build build-fuzz -j "$jobs" --target $fuzz_targets

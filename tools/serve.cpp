@@ -20,7 +20,8 @@ const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
     "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T] [--broker URL]\n"
     "                   [--max-connections-per-ip N] [--handshake-rate-per-ip N]\n"
-    "                   [--option key=value]...\n"
+    "                   [--jwt-secret-file F | --jwt-public-key F] [--allowed-origin O]...\n"
+    "                   [--anonymous-subscribe PATTERNS] [--option key=value]...\n"
     "\n"
     "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
     "  Text and binary messages a WebSocket client sends are published to the channels it\n"
@@ -33,6 +34,13 @@ const char kServeUsage[] =
     "  reverse proxy every client has the proxy's address: 0 turns them off.\n"
     "  --broker URL shares channels and history with other nodes through Redis\n"
     "  (redis://[user:password@]host[:port][/db] or unix:path; see docs/scaling.md).\n"
+    "  --jwt-secret-file F (HS256/384/512 secret in a file) or --jwt-public-key F (PEM: RS*, PS*, ES*):\n"
+    "  every connection needs a token (Authorization: Bearer, ?authorization=, or a cookie when\n"
+    "  --allowed-origin is given) whose `ssews` claim lists the channels it may subscribe to and\n"
+    "  publish into; a WebSocket message into a channel it may not publish to closes it (1008).\n"
+    "  --allowed-origin O (repeatable, or *) lets pages from O connect; others get 403.\n"
+    "  --anonymous-subscribe P: channel patterns (comma-separated) anyone may read.\n"
+    "  See docs/security.md.\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -65,9 +73,18 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
       } else {
         auto it = hub->channels.find(conn);
         if (it != hub->channels.end()) {
-          for (const auto &ch : *it->second) {
-            rc = ssews_publish(ep, ch.c_str(), data, len, flags, NULL, NULL);
-            if (rc != SSEWS_OK) break;
+          // All of its channels or none: a token that may not publish into
+          // one of them gets the connection closed (1008) and nothing sent.
+          const std::string *denied = nullptr;
+          for (const auto &ch : *it->second)
+            if (!denied && ssews_may_publish(ep, conn, ch.c_str()) == SSEWS_EACCES) denied = &ch;
+          if (denied) {
+            rc = ssews_publish_as(ep, conn, denied->c_str(), data, len, flags, NULL, NULL);
+          } else {
+            for (const auto &ch : *it->second) {
+              rc = ssews_publish(ep, ch.c_str(), data, len, flags, NULL, NULL);
+              if (rc != SSEWS_OK) break;
+            }
           }
         }
       }
@@ -99,6 +116,7 @@ int run_serve(int argc, char **argv) {
   };
   std::string host = "127.0.0.1", port = "8080";
   bool tls = false;
+  std::string origins, anonymous;  // repeatable flags, joined into one list option
   Hub hub;
   for (int i = 0; i < argc; i++) {
     std::string a = argv[i];
@@ -133,6 +151,14 @@ int run_serve(int argc, char **argv) {
       set("max_connections_per_ip", value("--max-connections-per-ip"));
     else if (a == "--handshake-rate-per-ip")
       set("handshake_rate_per_ip", value("--handshake-rate-per-ip"));
+    else if (a == "--jwt-secret-file")
+      set("jwt_secret", "@" + value("--jwt-secret-file"));
+    else if (a == "--jwt-public-key")
+      set("jwt_public_key", value("--jwt-public-key"));
+    else if (a == "--allowed-origin")
+      origins += (origins.empty() ? "" : ",") + value("--allowed-origin");
+    else if (a == "--anonymous-subscribe")
+      anonymous += (anonymous.empty() ? "" : ",") + value("--anonymous-subscribe");
     else if (a == "--option") {
       std::string o = value("--option");
       size_t eq = o.find('=');
@@ -149,6 +175,8 @@ int run_serve(int argc, char **argv) {
       return 2;
     }
   }
+  if (!origins.empty()) set("allowed_origins", origins);
+  if (!anonymous.empty()) set("anonymous_subscribe", anonymous);
   set("host", host);
   set("port", port);
   std::vector<const char *> opts = option_array(kv);

@@ -32,6 +32,10 @@ export interface OpenEvent {
    * `subprotocols` option, the first the client offered).
    */
   subprotocol?: string;
+  /** Server checking tokens: the verified token's `sub`; null when admitted without a token. */
+  identity: string | null;
+  /** Server checking tokens: all claims of the verified token ({} without one). */
+  claims: Record<string, unknown>;
 }
 
 export interface MessageEvent {
@@ -93,7 +97,8 @@ export type ErrorCode =
   | 'SSEWS_ESLOW'
   | 'SSEWS_EURL'
   | 'SSEWS_EGAP'
-  | 'SSEWS_EBROKER';
+  | 'SSEWS_EBROKER'
+  | 'SSEWS_EACCES';
 
 /** What ssews throws, and what 'error' events carry. */
 export interface SsewsError extends Error {
@@ -167,6 +172,22 @@ export interface ServerOptions {
   broker?: string;
   /** Namespace of the broker's Redis keys (default "ssews"). */
   broker_prefix?: string;
+  /** HMAC secret (HS256/384/512) every connection's JWT must be signed with, or "@path" of a file holding it. */
+  jwt_secret?: string;
+  /** Path of a PEM public key (RS256/384/512, PS256/384/512, ES256/384/512) verifying every connection's JWT. */
+  jwt_public_key?: string;
+  /** Tokens must carry this `aud`. */
+  jwt_audience?: string;
+  /** Tokens must carry this `iss`. */
+  jwt_issuer?: string;
+  /** Seconds of clock skew allowed on `exp` and `nbf` (default 30). */
+  jwt_leeway?: number;
+  /** Cookie a token may come in (default "ssewsAuthorization"; only with allowed_origins). */
+  jwt_cookie?: string;
+  /** Web origins allowed to connect and publish, comma-separated, or "*". */
+  allowed_origins?: string;
+  /** Channel patterns anyone may read without a token, comma-separated. */
+  anonymous_subscribe?: string;
 }
 
 /**
@@ -230,6 +251,14 @@ export class Server extends Endpoint<ServerEvent> {
   send(conn: ConnId, data: Data, options?: SendOptions): void;
   subscribe(conn: ConnId, channel: string): void;
   unsubscribe(conn: ConnId, channel: string): void;
+  /**
+   * Publishes on behalf of connection `conn`: if its token's publish claim does not allow
+   * `channel`, nothing is published, the connection is closed (1008) and an Error with
+   * code 'SSEWS_EACCES' is thrown.
+   */
+  publishAs(conn: ConnId, channel: string, data: Data, options?: SendOptions): void;
+  /** Whether connection `conn` may publish into `channel` (its token's publish claim). */
+  mayPublish(conn: ConnId, channel: string): boolean;
   /** Refuses a connection (in or after its 'open' event): WebSocket close 1008, SSE stream ended. */
   reject(conn: ConnId, status?: number): void;
   /** Closes one connection: code 1000 or 3000-4999 (WebSocket), a reason of at most 123 bytes. */
@@ -255,6 +284,8 @@ export class Client extends Endpoint<ClientEvent> {
   readonly url: string;
   /** Sends a message (WebSocket); queued while disconnected. */
   send(data: Data): void;
+  /** Replaces the request headers from the next (re)connect on (a fresh token); null: none. */
+  setHeaders(headers: Record<string, string | string[]> | Map<string, string> | null): void;
   /** Stops for good: a WebSocket close with `code` (1000 or 3000-4999) and `reason`. */
   close(code?: number, reason?: string): Promise<void>;
 

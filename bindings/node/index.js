@@ -261,6 +261,22 @@ class Server extends Endpoint {
     this[kNative].unsubscribe(conn, channel);
   }
 
+  /**
+   * Publishes on behalf of connection `conn` (a WebSocket message it sent):
+   * if its token's publish claim does not allow `channel`, nothing is
+   * published, the connection is closed (1008 naming the channel) and an
+   * Error with code 'SSEWS_EACCES' is thrown.
+   */
+  publishAs(conn, channel, data, options) {
+    const { event, id } = dataOptions(options);
+    this[kNative].publishAs(conn, channel, data, event, id);
+  }
+
+  /** Whether connection `conn` may publish into `channel` (its token's publish claim). */
+  mayPublish(conn, channel) {
+    return this[kNative].mayPublish(conn, channel);
+  }
+
   /** Refuses a connection: WebSocket close 1008, SSE stream ended. */
   reject(conn, status) {
     this[kNative].reject(conn, status);
@@ -307,6 +323,16 @@ class Client extends Endpoint {
   /** Sends a message (WebSocket only); queued while reconnecting. */
   send(data) {
     this[kNative].send(0, data);
+  }
+
+  /**
+   * Replaces the request headers ({ Name: value }, as the `headers` option)
+   * from the next connect or reconnect on: a fresh token when the old one
+   * expired. null sends none.
+   */
+  setHeaders(headers) {
+    const list = headers === null || headers === undefined ? [] : optionList({ headers });
+    this[kNative].setHeaders(list.filter((_, i) => i % 2 === 1));
   }
 
   /** Closes for good, with a WebSocket close code and reason if given. */

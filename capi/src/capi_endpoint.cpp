@@ -115,6 +115,32 @@ SSEWS_API int ssews_publish(ssews *ep, const char *channel, const void *data, si
   SSEWS_GUARD_END
 }
 
+SSEWS_API int ssews_set_headers(ssews *ep, const char *const *headers) {
+  SSEWS_GUARD_BEGIN
+  GET_ENGINE(e, ep);
+  std::vector<std::string> lines;
+  for (size_t i = 0; headers && headers[i]; i++) lines.emplace_back(headers[i]);
+  return status_to_rc(e->role().set_headers(std::move(lines)));
+  SSEWS_GUARD_END
+}
+
+SSEWS_API int ssews_may_publish(ssews *ep, ssews_conn conn, const char *channel) {
+  SSEWS_GUARD_BEGIN
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->role().may_publish(conn, channel));
+  SSEWS_GUARD_END
+}
+
+SSEWS_API int ssews_publish_as(ssews *ep, ssews_conn conn, const char *channel, const void *data, size_t len,
+                               int flags, const char *event, const char *id) {
+  SSEWS_GUARD_BEGIN
+  GET_ENGINE(e, ep);
+  if (flags != SSEWS_TEXT && flags != SSEWS_BINARY)
+    return fail_rc(SSEWS_EINVAL, "flags must be SSEWS_TEXT or SSEWS_BINARY");
+  return status_to_rc(e->role().publish_as(conn, channel, data, len, flags == SSEWS_BINARY, event, id));
+  SSEWS_GUARD_END
+}
+
 SSEWS_API int ssews_subscribe(ssews *ep, ssews_conn conn, const char *channel) {
   SSEWS_GUARD_BEGIN
   GET_ENGINE(e, ep);

@@ -98,4 +98,18 @@ SSEWS_API const char *ssews_event_subprotocol(const ssews_event *ev) {
   return ev ? sw::from_c(ev)->subprotocol.c_str() : nullptr;
 }
 
+SSEWS_API const char *ssews_event_identity(const ssews_event *ev) {
+  if (!ev || !sw::from_c(ev)->grant) return nullptr;
+  return sw::from_c(ev)->grant->sub.c_str();
+}
+
+SSEWS_API const char *ssews_event_claim(const ssews_event *ev, const char *name) {
+  if (!ev || !sw::from_c(ev)->grant) return nullptr;
+  const sw::Grant &g = *sw::from_c(ev)->grant;
+  if (!name) return g.claims_json.c_str();
+  for (const auto &c : g.claims)
+    if (c.first == name) return c.second.c_str();
+  return nullptr;
+}
+
 }  // extern "C"

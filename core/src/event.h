@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "jwt_verifier.h"
+
 namespace sw {
 
 // Event kinds and protocols; capi/ checks they equal SSEWS_EV_* / SSEWS_PROTO_*.
@@ -44,6 +46,7 @@ struct Event {
   int code = 0;
   std::string reason;
   int64_t delay_ms = 0;
+  GrantPtr grant;  // open (server): the connection's verified token, if any
   // Open event in callback mode: the live request, for headers lws does not
   // tokenise. Null once the callback has returned (pull
   // mode: always null).

@@ -3,6 +3,7 @@
 #include <libwebsockets.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sw {
@@ -18,6 +19,28 @@ inline std::string lws_header(lws *wsi, enum lws_token_indexes t) {
   return s;
 }
 
+// Room the headers take in a response head (names, values, ": ", CRLF).
+inline size_t headers_size(const std::vector<std::pair<std::string, std::string>> &h) {
+  size_t n = 0;
+  for (const auto &kv : h) n += kv.first.size() + kv.second.size() + 4;
+  return n;
+}
+
+// Adds each header to a response head being built; false when it does not fit.
+inline bool add_headers(lws *wsi, const std::vector<std::pair<std::string, std::string>> &h, uint8_t **p,
+                        uint8_t *end) {
+  for (const auto &kv : h) {
+    std::string name;
+    for (char c : kv.first) name += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    name += ':';
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(name.c_str()),
+                                    reinterpret_cast<const unsigned char *>(kv.second.data()),
+                                    static_cast<int>(kv.second.size()), p, end))
+      return false;
+  }
+  return true;
+}
+
 // The header names (and methods) lws 4.1 knows by token, lower case with the
 // ':' or ' ' that ends each, as the front door's head checker wants them
 // (http_head.h: a name that is a proper prefix of one of these hangs lws).
@@ -31,6 +54,10 @@ inline std::vector<std::string> lws_known_header_names() {
   }
   return out;
 }
+
+// A request header lws does not tokenise, by name (any case), read while the
+// request is live (its head still held); false when absent (connections.cpp).
+bool custom_header(lws *wsi, const char *name, std::string &out);
 
 // The protocols every vhost of an endpoint serves, bound to the engine's
 // callback (engine.cpp).

@@ -107,7 +107,9 @@ inline constexpr OptionInfo kOptionTable[] = {
      "answers `{\"id\":...,\"subscribers\":N}`. A refusal answers `{\"error\":\"...\"}` naming the problem: 400 for a "
      "missing, repeated or over-1024-byte `channel`/`event`/`id`, one holding CR, LF, NUL or another control "
      "character or not UTF-8, or a `Content-Length` that is not decimal; 411 without `Content-Length`; 413 over "
-     "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token"},
+     "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token. With `jwt_secret` or "
+     "`jwt_public_key` the endpoint is on even without it and also takes a JWT whose `publish` claim allows "
+     "the channel (403 naming it otherwise)"},
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
     {"broker", kOptServer, "string", "",
      "share channels and history with other nodes through Redis: `redis://[user:password@]host[:port][/db]` "
@@ -116,6 +118,26 @@ inline constexpr OptionInfo kOptionTable[] = {
      "While Redis is away, open connections are served and publishes fail with `SSEWS_EBROKER` (HTTP 503)"},
     {"broker_prefix", kOptServer, "string", "ssews",
      "namespace of the `broker`'s Redis keys and pub/sub channels, so several applications share one Redis"},
+    {"jwt_secret", kOptServer, "string", "",
+     "every WebSocket and SSE connection needs a JWT signed with this HMAC secret (HS256, HS384, HS512), unless "
+     "its channels match `anonymous_subscribe`; `@path` reads the secret from a file (one trailing newline "
+     "stripped). See docs/security.md"},
+    {"jwt_public_key", kOptServer, "string", "",
+     "path of a PEM public key: like `jwt_secret`, for tokens signed RS256/384/512 or PS256/384/512 (RSA key), or ES256/384/512 "
+     "(EC key on P-256/384/521); other algorithms, `none` included, are refused"},
+    {"jwt_audience", kOptServer, "string", "", "tokens must carry this `aud` (a string, or in a list)"},
+    {"jwt_issuer", kOptServer, "string", "", "tokens must carry this `iss`"},
+    {"jwt_leeway", kOptServer, "integer", "30", "seconds of clock skew allowed on `exp` and `nbf`"},
+    {"jwt_cookie", kOptServer, "string", "ssewsAuthorization",
+     "name of the cookie a token may come in (after `Authorization: Bearer` and the `authorization` query "
+     "parameter); cookies are accepted only when `allowed_origins` is set too"},
+    {"allowed_origins", kOptServer, "list", "",
+     "web origins (`https://app.example:8443`, comma-separated; `*` = any) whose pages may open WebSockets and "
+     "SSE streams and publish; another `Origin` gets 403. Requests without `Origin` (programs) are not judged. "
+     "Unset: no Origin check and no CORS headers (safe only because cookies are then refused)"},
+    {"anonymous_subscribe", kOptServer, "list", "",
+     "with a JWT key: channel patterns (`news`, `prices.*`, `*`; comma-separated) anyone may read without a "
+     "token"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},
     {"subprotocols", kOptBoth, "string", "",

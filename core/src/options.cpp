@@ -1,7 +1,9 @@
 #include "options.h"
 
+#include "channel_pattern.h"
 #include "option_table.h"
 #include "broker/broker_url.h"
+#include "origin_policy.h"
 
 #include <cctype>
 #include <cerrno>
@@ -48,8 +50,16 @@ bool token_char(char c) {
   return isalnum(static_cast<unsigned char>(c)) || strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
-// "Name: value": a token name, and no CR, LF or NUL anywhere (header injection).
 bool header_opt(Options &o, const std::string &v, std::string &why) {
+  if (!check_header_line(v, why)) return false;
+  o.headers.push_back(v);
+  return true;
+}
+
+}  // namespace
+
+// "Name: value": a token name, and no CR, LF or NUL anywhere (header injection).
+bool check_header_line(const std::string &v, std::string &why) {
   size_t colon = v.find(':');
   if (colon == std::string::npos || colon == 0) {
     why = "is not a 'Name: value' header";
@@ -65,9 +75,10 @@ bool header_opt(Options &o, const std::string &v, std::string &why) {
       why = "contains CR or LF";
       return false;
     }
-  o.headers.push_back(v);
   return true;
 }
+
+namespace {
 
 template <typename T>
 Setter uint_opt(T Options::*field, uint64_t lo, uint64_t hi) {
@@ -203,6 +214,41 @@ const std::map<std::string, Setter> &setters() {
          o.broker_prefix = v;
          return true;
        }},
+      {"jwt_secret", str_opt(&Options::jwt_secret, false)},
+      {"jwt_public_key", str_opt(&Options::jwt_public_key, false)},
+      {"jwt_audience", str_opt(&Options::jwt_audience, false)},
+      {"jwt_issuer", str_opt(&Options::jwt_issuer, false)},
+      {"jwt_leeway", uint_opt(&Options::jwt_leeway, 0, 3600)},
+      {"jwt_cookie",
+       [](Options &o, const std::string &v, std::string &why) {
+         for (char c : v)
+           if (!token_char(c)) {
+             why = "is not a cookie name";
+             return false;
+           }
+         if (v.empty()) {
+           why = "must not be empty";
+           return false;
+         }
+         o.jwt_cookie = v;
+         return true;
+       }},
+      {"allowed_origins",
+       [](Options &o, const std::string &v, std::string &why) {
+         OriginPolicy p;
+         if (!p.parse(v, why)) return false;
+         o.allowed_origins = v;
+         return true;
+       }},
+      {"anonymous_subscribe",
+       [](Options &o, const std::string &v, std::string &why) {
+         o.anonymous_subscribe = split_list(v);
+         if (o.anonymous_subscribe.empty()) {
+           why = "lists no channel pattern";
+           return false;
+         }
+         return true;
+       }},
       {"header", header_opt},
       {"subprotocols",
        [](Options &o, const std::string &v, std::string &why) {
@@ -307,6 +353,24 @@ bool parse_options(const char *const *kv, Options &out, std::string &err) {
     }
   }
   if (out.url.empty()) {
+    auto given = [&seen](const char *k) {
+      for (const auto &s : seen)
+        if (s == k) return true;
+      return false;
+    };
+    bool key = given("jwt_secret") || given("jwt_public_key");
+    if (given("jwt_secret") && given("jwt_public_key")) {
+      err = "options 'jwt_secret' and 'jwt_public_key' exclude each other (one key verifies the tokens)";
+      return false;
+    }
+    // A cookie rides along with every request a browser makes, the attacker's
+    // page's too: without an Origin check that is cross-site WebSocket hijacking.
+    if (key && given("jwt_cookie") && out.allowed_origins.empty()) {
+      err =
+          "option 'jwt_cookie' needs 'allowed_origins': accepting a token from a cookie without an Origin "
+          "check lets any web page use the visitor's cookie (cross-site WebSocket hijacking)";
+      return false;
+    }
     if (out.tls_cert.empty() != out.tls_key.empty()) {
       err = out.tls_cert.empty() ? "option 'tls_key' needs 'tls_cert' as well"
                                  : "option 'tls_cert' needs 'tls_key' as well";

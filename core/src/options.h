@@ -45,8 +45,15 @@ struct Options {
   std::vector<std::string> capture_headers;  // custom request headers the open event carries
   std::string publish_token;                 // enables POST publish_path with this bearer token
   std::string publish_path = "/publish";
-  std::string broker;                   // redis://... or unix:...; empty = channels in memory
-  std::string broker_prefix = "ssews";  // Redis key namespace
+  std::string broker;                    // redis://... or unix:...; empty = channels in memory
+  std::string broker_prefix = "ssews";   // Redis key namespace
+  std::string jwt_secret;                // HMAC key, or "@path"
+  std::string jwt_public_key;            // path of a PEM public key
+  std::string jwt_audience, jwt_issuer;  // "" = not checked
+  unsigned jwt_leeway = 30;              // seconds
+  std::string jwt_cookie = "ssewsAuthorization";
+  std::string allowed_origins;                   // comma list; "" = no Origin check
+  std::vector<std::string> anonymous_subscribe;  // patterns readable without a token
 
   // Client
   std::vector<std::string> headers;  // "Name: value", sent with every (re)connect
@@ -65,6 +72,10 @@ struct Options {
 // Parses a NULL-terminated key, value, key, value, ... array (NULL = defaults).
 // On error returns false with err naming the key and the problem.
 bool parse_options(const char *const *kv, Options &out, std::string &err);
+
+// A "Name: value" request header line as the `header` option takes it (a
+// token name; no CR, LF or NUL anywhere). False with why.
+bool check_header_line(const std::string &line, std::string &why);
 
 // The keys parse_options accepts (the rows of kOptionTable, option_table.h).
 const std::vector<std::string> &option_keys();

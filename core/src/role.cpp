@@ -25,6 +25,15 @@ Status Role::reject(ConnId, int) {
 Status Role::accept_subprotocol(ConnId, const char *) {
   return fail(SSEWS_ENOTSUP, "not supported: accept_subprotocol is for server endpoints");
 }
+Status Role::may_publish(ConnId, const char *) {
+  return fail(SSEWS_ENOTSUP, "not supported: publishing rights are for server endpoints");
+}
+Status Role::publish_as(ConnId, const char *, const void *, size_t, bool, const char *, const char *) {
+  return fail(SSEWS_ENOTSUP, "not supported: publish is for server endpoints");
+}
+Status Role::set_headers(std::vector<std::string>) {
+  return fail(SSEWS_ENOTSUP, "not supported: request headers are sent by client endpoints");
+}
 Status Role::port(int &) const {
   return fail(SSEWS_ENOTSUP, "not supported: a client does not listen");
 }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "command_queue.h"
 #include "hub.h"
@@ -59,6 +60,14 @@ class Role {
   virtual Status accept_subprotocol(ConnId conn, const char *name);
   virtual Status conn_close(ConnId conn, int code, const char *reason) = 0;
   virtual Status port(int &out) const;
+  // Server: may conn publish into channel (its token's publish claim)? And
+  // publish on its behalf, closing it (1008) instead when it may not.
+  virtual Status may_publish(ConnId conn, const char *channel);
+  virtual Status publish_as(ConnId conn, const char *channel, const void *data, size_t len, bool binary,
+                            const char *event, const char *id);
+  // Client: the request headers of the next (re)connects, replacing the
+  // `header` options (a fresh token, say).
+  virtual Status set_headers(std::vector<std::string> lines);
 
  protected:
   Engine &e_;

@@ -89,8 +89,10 @@ std::string ws_switching_response(std::string_view key, const std::string &proto
   return r;
 }
 
-std::string ws_refusal(unsigned status, std::string_view why) {
-  return http_text_response(status, why, status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "");
+std::string ws_refusal(unsigned status, std::string_view why, std::string_view extra_headers) {
+  std::string extra(extra_headers);
+  if (status == 426) extra += "Sec-WebSocket-Version: 13\r\n";
+  return http_text_response(status, why, extra);
 }
 
 }  // namespace sw

@@ -32,6 +32,7 @@ std::string ws_switching_response(std::string_view key, const std::string &proto
                                   std::string_view extra_headers = {});
 
 // A refusal: a 426 names the version ssews speaks (RFC 6455 4.4).
-std::string ws_refusal(unsigned status, std::string_view why);
+// extra_headers: lines each ending CRLF (WWW-Authenticate, CORS).
+std::string ws_refusal(unsigned status, std::string_view why, std::string_view extra_headers = {});
 
 }  // namespace sw

@@ -7,12 +7,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { findBin, root, stopAll, stopChild, track } from './processes.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const webDir = path.join(root, 'examples/web');
 const publisherPy = path.join(root, 'examples/python/publisher.py');
 const artifactDir = path.join(root, 'build-browser');
@@ -22,38 +21,7 @@ const TOKEN = 'browser-test-token';
 const WAIT = 15000;          // one DOM condition
 const RESTART_WAIT = 30000;  // reconnecting after a restart (EventSource retries every ~3 s)
 
-function findBin() {
-  if (process.env.SSEWS_BIN) return path.resolve(process.env.SSEWS_BIN);
-  for (const dir of ['build-release', 'build-asan', 'build', 'build-demo']) {
-    const p = path.join(root, dir, 'tools/ssews');
-    if (existsSync(p)) return p;
-  }
-  throw new Error('no ssews binary: set SSEWS_BIN or build one (bash scripts/build.sh build-release)');
-}
 const BIN = findBin();
-
-// ------------------------------------------------------------------ processes
-const children = new Set();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
-
-function track(child) {
-  children.add(child);
-  child.exited = new Promise((resolve) => child.once('exit', (code, signal) => {
-    children.delete(child);
-    resolve(code ?? signal);
-  }));
-  return child;
-}
-
-async function stopChild(child, ms = 10000) {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exited;
-  child.kill('SIGTERM');
-  let timer;
-  const late = new Promise((resolve) => { timer = setTimeout(() => { child.kill('SIGKILL'); resolve('SIGKILL'); }, ms); });
-  const r = await Promise.race([child.exited, late]);
-  clearTimeout(timer);
-  return r;
-}
 
 class Hub {
   constructor() { this.port = 0; this.proc = null; this.log = ''; }
@@ -167,7 +135,7 @@ after(async () => {
   await browser?.close();
   const code = await hub.stop();
   assert.ok(code === null || code === 0, `ssews serve did not exit cleanly on SIGTERM (${code}):\n${hub.log}`);
-  for (const c of [...children]) await stopChild(c);
+  await stopAll();
   assert.deepEqual(pageErrors, [], 'uncaught errors in the page');
 });
 

@@ -33,6 +33,9 @@ void rec_free(recorder *r) {
     free(e->name);
     free(e->id);
     free(e->header_probe);
+    free(e->identity);
+    free(e->claim_probe);
+    free(e->claims);
   }
   free(r->evs);
   pthread_mutex_destroy(&r->mu);
@@ -64,9 +67,17 @@ void rec_cb(ssews *ep, const ssews_event *ev, void *user) {
   e.delay_ms = (long long)ssews_event_delay_ms(ev);
   if (e.kind == SSEWS_EV_OPEN) {
     if (r->probe_header) e.header_probe = dup_or_null(ssews_event_header(ev, r->probe_header));
+    e.identity = dup_or_null(ssews_event_identity(ev));
+    e.claims = dup_or_null(ssews_event_claim(ev, NULL));
+    if (r->probe_claim) e.claim_probe = dup_or_null(ssews_event_claim(ev, r->probe_claim));
+    if (r->reject_identity && e.identity && !strcmp(e.identity, r->reject_identity))
+      ssews_reject(ep, e.conn, 403);
     if (r->reject_status) ssews_reject(ep, e.conn, r->reject_status);
     if (r->subscribe_to) ssews_subscribe(ep, e.conn, r->subscribe_to);
   }
+  if (e.kind == SSEWS_EV_MESSAGE && r->publish_as)
+    e.publish_rc = ssews_publish_as(ep, e.conn, r->publish_as, e.data, e.len,
+                                    e.binary ? SSEWS_BINARY : SSEWS_TEXT, NULL, NULL);
   if (e.kind == SSEWS_EV_MESSAGE && r->echo)
     ssews_send(ep, e.conn, e.data, e.len, e.binary ? SSEWS_BINARY : SSEWS_TEXT, NULL, NULL);
   if (e.kind == SSEWS_EV_MESSAGE && r->close_from_callback && r->ep) {

@@ -28,6 +28,10 @@ typedef struct rec_event {
   size_t header_count;
   size_t channel_count;
   long long delay_ms; /* reconnecting */
+  char *identity;     /* open: ssews_event_identity, or NULL */
+  char *claim_probe;  /* open: ssews_event_claim(recorder.probe_claim), or NULL */
+  char *claims;       /* open: ssews_event_claim(NULL), or NULL */
+  int publish_rc;     /* message: what ssews_publish_as(recorder.publish_as) returned */
 } rec_event;
 
 typedef struct recorder {
@@ -36,12 +40,15 @@ typedef struct recorder {
   rec_event *evs;
   size_t n, cap;
   /* What the callback does on open (set before connections arrive). */
-  int reject_status;        /* non-zero: ssews_reject with it */
-  const char *subscribe_to; /* non-NULL: ssews_subscribe to it instead of defaults */
-  const char *probe_header; /* header to record at open */
-  int echo;                 /* send each message back to its sender */
-  int close_from_callback;  /* ssews_close(&ep) when the first message arrives */
-  ssews *ep;                /* the endpoint (for close_from_callback) */
+  int reject_status;           /* non-zero: ssews_reject with it */
+  const char *subscribe_to;    /* non-NULL: ssews_subscribe to it instead of defaults */
+  const char *probe_header;    /* header to record at open */
+  int echo;                    /* send each message back to its sender */
+  int close_from_callback;     /* ssews_close(&ep) when the first message arrives */
+  ssews *ep;                   /* the endpoint (for close_from_callback) */
+  const char *probe_claim;     /* claim to record at open */
+  const char *reject_identity; /* ssews_reject (403) connections with this identity */
+  const char *publish_as;      /* ssews_publish_as each message into this channel */
 } recorder;
 
 void rec_init(recorder *r);

@@ -160,6 +160,7 @@ static const char *bad_value(const char *key, const char *type) {
   if (!strcmp(type, "integer")) return "12x";
   if (!strcmp(type, "boolean")) return "maybe";
   if (!strcmp(type, "enum")) return "no_such_choice";
+  if (!strcmp(key, "anonymous_subscribe")) return " , "; /* channel names may hold any character */
   if (!strcmp(type, "list")) return "ok, not(a)token";
   if (!strcmp(key, "publish_path")) return "no-slash";
   if (!strcmp(key, "header")) return "no colon";

@@ -24,6 +24,9 @@ Napi::Function Endpoint::Define(Napi::Env env) {
                          InstanceMethod("subscribe", &Endpoint::Subscribe),
                          InstanceMethod("unsubscribe", &Endpoint::Unsubscribe),
                          InstanceMethod("reject", &Endpoint::Reject),
+                         InstanceMethod("publishAs", &Endpoint::PublishAs),
+                         InstanceMethod("mayPublish", &Endpoint::MayPublish),
+                         InstanceMethod("setHeaders", &Endpoint::SetHeaders),
                          InstanceMethod("closeConnection", &Endpoint::CloseConnection),
                          InstanceMethod("close", &Endpoint::Close),
                          InstanceMethod("ref", &Endpoint::RefLoop),
@@ -156,17 +159,60 @@ Napi::Value Endpoint::Send(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// publish(channel, data, event?, id?)
+namespace {
+// publish(channel, data, event?, id?) and publishAs(conn, channel, data,
+// event?, id?): the same arguments, `as` a connection's rights or not.
+Napi::Value PublishWith(const Napi::CallbackInfo &info, ssews *ep, bool as) {
+  Napi::Env env = info.Env();
+  size_t a = as ? 1 : 0;
+  ssews_conn conn = as ? ToConn(info[0]) : 0;
+  Utf8 channel;
+  ToUtf8(info[a], "channel", channel);
+  Payload p;
+  ToPayload(info[a + 1], p);
+  OptString event = ToOptString(info[a + 2], "event");
+  OptString id = ToOptString(info[a + 3], "id");
+  Check(env,
+        as ? ssews_publish_as(ep, conn, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str())
+           : ssews_publish(ep, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str()));
+  return env.Undefined();
+}
+}  // namespace
+
 Napi::Value Endpoint::Publish(const Napi::CallbackInfo &info) {
+  return PublishWith(info, Handle(info.Env()), false);
+}
+
+Napi::Value Endpoint::PublishAs(const Napi::CallbackInfo &info) {
+  return PublishWith(info, Handle(info.Env()), true);
+}
+
+// mayPublish(conn, channel) -> boolean; other failures throw.
+Napi::Value Endpoint::MayPublish(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ssews *ep = Handle(env);
+  ssews_conn conn = ToConn(info[0]);
   Utf8 channel;
-  ToUtf8(info[0], "channel", channel);
-  Payload p;
-  ToPayload(info[1], p);
-  OptString event = ToOptString(info[2], "event");
-  OptString id = ToOptString(info[3], "id");
-  Check(env, ssews_publish(ep, channel.c_str(), p.data, p.len, p.flags, event.c_str(), id.c_str()));
+  ToUtf8(info[1], "channel", channel);
+  int rc = ssews_may_publish(ep, conn, channel.c_str());
+  if (rc == SSEWS_EACCES) return Napi::Boolean::New(env, false);
+  Check(env, rc);
+  return Napi::Boolean::New(env, true);
+}
+
+// setHeaders(['Name: value', ...])
+Napi::Value Endpoint::SetHeaders(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  std::vector<std::string> lines;
+  if (info[0].IsArray()) {
+    Napi::Array a = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) lines.push_back(ToString(a.Get(i), "header"));
+  }
+  std::vector<const char *> ptrs;
+  for (const auto &l : lines) ptrs.push_back(l.c_str());
+  ptrs.push_back(nullptr);
+  Check(env, ssews_set_headers(ep, ptrs.data()));
   return env.Undefined();
 }
 

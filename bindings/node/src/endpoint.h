@@ -33,6 +33,9 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   Napi::Value Subscribe(const Napi::CallbackInfo &info);
   Napi::Value Unsubscribe(const Napi::CallbackInfo &info);
   Napi::Value Reject(const Napi::CallbackInfo &info);
+  Napi::Value PublishAs(const Napi::CallbackInfo &info);
+  Napi::Value MayPublish(const Napi::CallbackInfo &info);
+  Napi::Value SetHeaders(const Napi::CallbackInfo &info);
   Napi::Value CloseConnection(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value RefLoop(const Napi::CallbackInfo &info);

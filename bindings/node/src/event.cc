@@ -59,6 +59,8 @@ EventView ViewOf(const ssews_event *ev) {
       n = ssews_event_channel_count(ev);
       for (size_t i = 0; i < n; i++)
         if (const char *ch = ssews_event_channel_at(ev, i)) v.channels.push_back(ch);
+      v.identity = ssews_event_identity(ev);
+      v.claims = ssews_event_claim(ev, nullptr);
       break;
     }
     case SSEWS_EV_MESSAGE:
@@ -87,6 +89,10 @@ OwnedEvent::OwnedEvent(const ssews_event *ev) {
   has_name_ = v.name != nullptr;
   has_id_ = v.id != nullptr;
   has_channel_ = v.channel != nullptr;
+  has_identity_ = v.identity != nullptr;
+  has_claims_ = v.claims != nullptr;
+  identity_ = Str(v.identity);
+  claims_ = Str(v.claims);
   if (v.data) data_.assign(v.data, v.len);
   name_ = Str(v.name);
   id_ = Str(v.id);
@@ -112,6 +118,8 @@ EventView OwnedEvent::View() const {
   v.name = has_name_ ? name_.c_str() : nullptr;
   v.id = has_id_ ? id_.c_str() : nullptr;
   v.channel = has_channel_ ? channel_.c_str() : nullptr;
+  v.identity = has_identity_ ? identity_.c_str() : nullptr;
+  v.claims = has_claims_ ? claims_.c_str() : nullptr;
   v.path = path_.c_str();
   v.query = query_.c_str();
   v.peer = peer_.c_str();
@@ -147,6 +155,14 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
       for (uint32_t i = 0; i < ev.channels.size(); i++)
         channels.Set(i, Napi::String::New(env, ev.channels[i]));
       o.Set("channels", channels);
+      o.Set("identity", OptStr(env, ev.identity));
+      // The claims come as the library's JSON text: parsed with the engine's own JSON.
+      Napi::Value claims = Napi::Object::New(env);
+      if (ev.claims) {
+        Napi::Function parse = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>();
+        claims = parse.Call({Napi::String::New(env, ev.claims)});
+      }
+      o.Set("claims", claims);
       break;
     }
     case SSEWS_EV_MESSAGE:

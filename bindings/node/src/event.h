@@ -27,6 +27,8 @@ struct EventView {
   int code = 0;
   const char *reason = "";
   int64_t delay_ms = 0;
+  const char *identity = nullptr;  // open (server): the verified token's sub; may be null
+  const char *claims = nullptr;    // open (server): its claims as JSON; may be null
 };
 
 // A view of a pulled event (valid until the next ssews_next_event).
@@ -41,8 +43,8 @@ class OwnedEvent {
  private:
   int kind_, protocol_, code_;
   ssews_conn conn_;
-  bool binary_, has_name_, has_id_, has_channel_;
-  std::string data_, name_, id_, channel_, path_, query_, peer_, subprotocol_, reason_;
+  bool binary_, has_name_, has_id_, has_channel_, has_identity_, has_claims_;
+  std::string data_, name_, id_, channel_, path_, query_, peer_, subprotocol_, reason_, identity_, claims_;
   std::vector<std::pair<std::string, std::string>> headers_;
   std::vector<std::string> channels_;
   int64_t delay_ms_;
@@ -50,7 +52,7 @@ class OwnedEvent {
 
 // The event object handed to JavaScript:
 //   open:         {type, conn, protocol, path, query, peer, headers, channels,
-//                  subprotocol (WebSocket)}
+//                  subprotocol (WebSocket), identity, claims}
 //   message:      {type, conn, protocol, data, binary, event, id, channel}
 //   close:        {type, conn, protocol, code, reason}
 //   reconnecting: {type, conn, protocol, attempt, delay}

@@ -110,6 +110,7 @@ struct EventCopy {
   int code = 0;
   std::string reason;
   int64_t delay_ms = 0;
+  std::optional<std::string> identity, claims;  // open (server): the verified token's sub and claims (JSON)
 };
 
 std::optional<std::string> opt_str(const char *s) {
@@ -147,6 +148,8 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
     n = ssews_event_channel_count(ev);
     for (size_t i = 0; i < n; i++)
       if (const char *ch = ssews_event_channel_at(ev, i)) c.channels.emplace_back(ch);
+    c.identity = opt_str(ssews_event_identity(ev));
+    c.claims = opt_str(ssews_event_claim(ev, nullptr));
   }
 }
 
@@ -188,7 +191,7 @@ py::object protocol_name(int protocol) {
 }
 
 // ssews.Event(kind, conn, protocol, data, event, id, channel, path, query,
-// peer, headers, channels, code, reason, delay_ms, subprotocol).
+// peer, headers, channels, code, reason, delay_ms, subprotocol, identity, claims).
 py::object to_python(const EventCopy &c, const py::object &event_cls) {
   py::object data = py::none();
   if (c.kind == SSEWS_EV_MESSAGE) data = c.binary ? py::object(py::bytes(c.data)) : text(c.data);
@@ -204,9 +207,12 @@ py::object to_python(const EventCopy &c, const py::object &event_cls) {
       headers[text(h.first, "surrogateescape")] = text(h.second, "surrogateescape");
     for (size_t i = 0; i < c.channels.size(); i++) channels[i] = text(c.channels[i], "surrogateescape");
   }
+  // The claims come as the library's JSON text; Python gets them as a dict.
+  py::object claims = c.claims ? py::module_::import("json").attr("loads")(text(*c.claims)) : py::dict();
   return event_cls(py::str(kind_name(c.kind)), py::int_(c.conn), protocol_name(c.protocol), data,
                    opt_text(c.name), opt_text(c.id), opt_text(c.channel), path, query, peer, headers,
-                   channels, py::int_(c.code), text(c.reason), py::int_(c.delay_ms), subprotocol);
+                   channels, py::int_(c.code), text(c.reason), py::int_(c.delay_ms), subprotocol,
+                   opt_text(c.identity), claims);
 }
 
 // Looks up any request header of an open event while its callback runs
@@ -534,6 +540,36 @@ class Core {
     });
   }
 
+  void publish_as(uint64_t conn, const std::string &channel, const py::object &data,
+                  std::optional<std::string> event, std::optional<std::string> id) {
+    Payload p = payload(data);
+    call("publish", [&](ssews *ep) {
+      return ssews_publish_as(ep, conn, channel.c_str(), p.ptr, p.len, p.flags, c_str_or_null(event),
+                              c_str_or_null(id));
+    });
+  }
+
+  // True or False; other failures (no such connection, ...) raise.
+  bool may_publish(uint64_t conn, const std::string &channel) {
+    if (closed_.load()) raise_error(SSEWS_ECLOSED, "cannot check publishing rights: the endpoint is closed");
+    int rc = SSEWS_OK;
+    std::string err;
+    without_gil([&]() noexcept {
+      rc = ssews_may_publish(ep_, conn, channel.c_str());
+      if (rc != SSEWS_OK) copy_last_error(err);
+    });
+    if (rc == SSEWS_EACCES) return false;
+    if (rc != SSEWS_OK) raise_error(rc, err);
+    return true;
+  }
+
+  void set_headers(const std::vector<std::string> &lines) {
+    std::vector<const char *> arr;
+    for (const auto &l : lines) arr.push_back(l.c_str());
+    arr.push_back(nullptr);
+    call("set the headers", [&](ssews *ep) { return ssews_set_headers(ep, arr.data()); });
+  }
+
   void subscribe(uint64_t conn, const std::string &channel) {
     call("subscribe", [&](ssews *ep) { return ssews_subscribe(ep, conn, channel.c_str()); });
   }
@@ -677,6 +713,10 @@ PYBIND11_MODULE(_core, m) {
       .def("wait", &Core::wait, py::arg("timeout"))
       .def("send", &Core::send, py::arg("conn"), py::arg("data"), py::arg("event"), py::arg("id"))
       .def("publish", &Core::publish, py::arg("channel"), py::arg("data"), py::arg("event"), py::arg("id"))
+      .def("publish_as", &Core::publish_as, py::arg("conn"), py::arg("channel"), py::arg("data"),
+           py::arg("event"), py::arg("id"))
+      .def("may_publish", &Core::may_publish, py::arg("conn"), py::arg("channel"))
+      .def("set_headers", &Core::set_headers, py::arg("lines"))
       .def("subscribe", &Core::subscribe, py::arg("conn"), py::arg("channel"))
       .def("unsubscribe", &Core::unsubscribe, py::arg("conn"), py::arg("channel"))
       .def("reject", &Core::reject, py::arg("conn"), py::arg("status"))

@@ -63,6 +63,14 @@ class _ServerOptions(TypedDict, total=False):
     publish_path: str
     broker: str
     broker_prefix: str
+    jwt_secret: str
+    jwt_public_key: Union[str, "os.PathLike[str]"]
+    jwt_audience: str
+    jwt_issuer: str
+    jwt_leeway: Union[int, str]
+    jwt_cookie: str
+    allowed_origins: str
+    anonymous_subscribe: str
 
 class _ClientOptions(TypedDict, total=False):
     compression: Literal["on", "off"]
@@ -108,6 +116,7 @@ class ErrorCode(enum.IntEnum):
     EURL = -19
     EGAP = -20
     EBROKER = -21
+    EACCES = -22
 
 class Error(Exception):
     code: Union[ErrorCode, int]
@@ -117,7 +126,7 @@ class Error(Exception):
 
 class Event:
     __match_args__ = ("kind", "conn", "protocol", "data", "event", "id", "channel", "path", "query", "peer",
-                      "headers", "channels", "code", "reason", "delay_ms", "subprotocol")
+                      "headers", "channels", "code", "reason", "delay_ms", "subprotocol", "identity", "claims")
     kind: _Kind
     conn: int
     protocol: Optional[Literal["websocket", "sse"]]
@@ -134,12 +143,16 @@ class Event:
     reason: str
     delay_ms: int
     subprotocol: Optional[str]
+    identity: Optional[str]
+    claims: Dict[str, Any]
     def __init__(self, kind: _Kind, conn: int = ..., protocol: Optional[Literal["websocket", "sse"]] = ...,
                  data: Union[str, bytes, None] = ..., event: Optional[str] = ..., id: Optional[str] = ...,
                  channel: Optional[str] = ..., path: Optional[str] = ..., query: Optional[str] = ...,
                  peer: Optional[str] = ..., headers: Dict[str, str] = ..., channels: Tuple[str, ...] = ...,
                  code: int = ..., reason: str = ..., delay_ms: int = ...,
-                 subprotocol: Optional[str] = ...) -> None: ...
+                 subprotocol: Optional[str] = ..., identity: Optional[str] = ...,
+                 claims: Dict[str, Any] = ...) -> None: ...
+    def claim(self, name: str, default: Any = ...) -> Any: ...
     @property
     def binary(self) -> bool: ...
     @overload
@@ -184,6 +197,9 @@ class Server(Endpoint):
     def ws_url(self) -> str: ...
     def publish(self, channel: str, data: _Data, *, event: Optional[str] = ..., id: Optional[str] = ...) -> None: ...
     def send(self, conn: int, data: _Data, *, event: Optional[str] = ..., id: Optional[str] = ...) -> None: ...
+    def publish_as(self, conn: int, channel: str, data: _Data, *, event: Optional[str] = ...,
+                   id: Optional[str] = ...) -> None: ...
+    def may_publish(self, conn: int, channel: str) -> bool: ...
     def subscribe(self, conn: int, channel: str) -> None: ...
     def unsubscribe(self, conn: int, channel: str) -> None: ...
     def reject(self, conn: int, status: int = ...) -> None: ...
@@ -197,3 +213,4 @@ class Client(Endpoint):
                  on_event: Optional[_Handler] = ..., on_exception: Optional[_ExceptionHandler] = ...,
                  **options: _OptionValue) -> None: ...
     def send(self, data: _Data) -> None: ...
+    def set_headers(self, headers: Union[Mapping[str, str], Iterable[Tuple[str, str]], None]) -> None: ...

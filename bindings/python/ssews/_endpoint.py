@@ -489,6 +489,22 @@ class Server(Endpoint):
         """
         self._core.send(conn, data, event, id)
 
+    def publish_as(self, conn: int, channel: str, data: Data, *, event: Optional[str] = None,
+                   id: Optional[str] = None) -> None:
+        """:meth:`publish` on behalf of connection ``conn`` (say, a WebSocket
+        message it sent for ``channel``): when its token's ``publish`` claim
+        does not allow the channel, nothing is published, the connection is
+        closed (WebSocket 1008 naming the channel) and :class:`ssews.Error`
+        with code ``EACCES`` is raised. Without a token key configured it is
+        :meth:`publish`."""
+        self._core.publish_as(conn, channel, data, event, id)
+
+    def may_publish(self, conn: int, channel: str) -> bool:
+        """Whether connection ``conn`` may publish into ``channel`` (its
+        token's ``publish`` claim; always True without a token key). Raises
+        :class:`ssews.Error` (ENOCONN) for a connection that is not open."""
+        return self._core.may_publish(conn, channel)
+
     def subscribe(self, conn: int, channel: str) -> None:
         """Subscribe a connection to a channel. Inside the ``open`` callback this
         replaces the default subscriptions (call it once per channel)."""
@@ -584,6 +600,14 @@ class Client(Endpoint):
         Returns at once; any thread.
         """
         self._core.send(0, data, None, None)
+
+    def set_headers(self, headers: Union[Mapping[str, str], Iterable[Tuple[str, str]], None]) -> None:
+        """Replace the request headers (the ``headers`` given at creation)
+        from the next connect or reconnect on: the way to hand the client a
+        fresh token (``{"Authorization": "Bearer " + token}``) when the
+        server ended its connection because the old one expired; call it on
+        the ``reconnecting`` event, or whenever. ``None`` sends none."""
+        self._core.set_headers(_header_lines(headers))
 
     def __repr__(self) -> str:
         return f"<ssews.Client {getattr(self, 'url', '?')} {'closed' if self.closed else 'open'}>"

@@ -22,7 +22,10 @@ class Event:
         A connection is open (server: a new peer; client: each successful
         connect). ``protocol``, ``path``, ``query``, ``peer``, ``headers``
         (lower-case names) and ``channels`` (the subscriptions it will get
-        unless the open callback decides otherwise).
+        unless the open callback decides otherwise). On a server that checks
+        tokens (``jwt_secret``, ``jwt_public_key``): ``identity`` (the
+        token's ``sub``; None when admitted without a token) and ``claims``
+        (all of the verified token's claims; :meth:`claim` reads one).
     ``"message"``
         ``data`` is ``str`` for a text message and ``bytes`` for a binary one.
         ``event`` is the SSE event type (or ssews.v1 event name), ``id`` the
@@ -57,6 +60,14 @@ class Event:
     reason: str = ""
     delay_ms: int = 0
     subprotocol: Optional[str] = None  # WebSocket open: the subprotocol ("" for none)
+    identity: Optional[str] = None
+    claims: Dict[str, Any] = field(default_factory=dict)
+
+    def claim(self, name: str, default: Any = None) -> Any:
+        """One claim of the connection's verified token (open events of a
+        server checking tokens), e.g. ``ev.claim("role")``; ``default`` when
+        it is absent or there is no token."""
+        return self.claims.get(name, default)
 
     @property
     def binary(self) -> bool:
@@ -102,6 +113,8 @@ class Event:
                 elif isinstance(value, bytes) and len(value) > 80:
                     value = value[:77] + b"..."
                 parts.append(f"{name}={value!r}")
+        if self.identity is not None:
+            parts.append(f"identity={self.identity!r}")
         if self.headers:
             parts.append(f"headers={self.headers!r}")
         if self.channels:

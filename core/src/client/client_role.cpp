@@ -55,6 +55,7 @@ ClientRole::ClientRole(Engine &e) : Role(e), timer_(new Timer{}), retry_policy_(
   std::string subs = o.v1 ? "ssews.v1" : "";
   if (!o.subprotocols.empty()) subs += (subs.empty() ? "" : ",") + o.subprotocols;
   subprotocols_ = subs;
+  headers_ = o.headers;
   timer_->role = this;
   if (o.ping_interval) {
     retry_policy_->secs_since_valid_ping = static_cast<uint16_t>(o.ping_interval);
@@ -266,6 +267,15 @@ Status ClientRole::send(ConnId, const void *data, size_t len, bool binary, const
   return st;
 }
 
+Status ClientRole::set_headers(std::vector<std::string> lines) {
+  for (const auto &l : lines) {
+    std::string why;
+    if (!check_header_line(l, why)) return fail(SSEWS_EINVAL, "header '" + l.substr(0, 64) + "' " + why);
+  }
+  // Taken up by the next handshake: the one in progress keeps what it sent.
+  return e_.enqueue(0, [this, lines] { headers_ = lines; });
+}
+
 void ClientRole::run_message(Cmd &cmd) {
   if (stopped_) {
     queued_.fetch_sub(cmd.msg->payload.size());
@@ -327,7 +337,7 @@ int ClientRole::handshake_headers(lws *wsi, void *in, size_t len) {
     const std::string &id = parser_.last_event_id();
     if (!id.empty() && !add("last-event-id:", id)) return -1;
   }
-  for (const auto &h : opts().headers) {
+  for (const auto &h : headers_) {
     size_t colon = h.find(':');
     std::string name = h.substr(0, colon + 1), value = h.substr(colon + 1);
     while (!value.empty() && value[0] == ' ') value.erase(0, 1);

@@ -40,6 +40,7 @@ class ClientRole final : public Role {
   Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event,
               const char *id) override;
   Status conn_close(ConnId conn, int code, const char *reason) override;
+  Status set_headers(std::vector<std::string> lines) override;
 
  private:
   struct Timer;
@@ -97,6 +98,7 @@ class ClientRole final : public Role {
   std::unique_ptr<Timer> timer_;
   std::string subprotocols_;  // offered
   std::string subprotocol_;   // the server's selection (last handshake)
+  std::vector<std::string> headers_;  // "Name: value", sent with each (re)connect (service thread)
   std::mt19937 rng_{std::random_device{}()};
   std::unique_ptr<lws_retry_bo> retry_policy_;  // WebSocket ping / pong timeout
   std::atomic<size_t> queued_{0};               // bytes held for sending, from any thread

@@ -8,6 +8,7 @@
 
 #include "event.h"
 #include "hub.h"
+#include "jwt_verifier.h"
 #include "outq.h"
 #include "ws_frame_reader.h"
 
@@ -45,6 +46,7 @@ struct Conn {
   uint16_t peer_close_code = 0;           // what the peer sent (0: none)
   uint16_t fail_code = 0;                 // a protocol error we closed for
   uint8_t deflate_bits = 0;               // permessage-deflate negotiated: our window bits (0: not)
+  GrantPtr grant;                         // the verified token it opened with; null when anonymous or no key
   Proto proto = Proto::Ws;
   Encoding enc = Encoding::WsPlain;
   // Flags as bits: thousands of idle connections each carry them.

@@ -51,6 +51,14 @@ bool is_pseudo_token(int t) {
   }
 }
 
+struct LwsLiveRequest final : LiveRequest {
+  lws *wsi;
+  explicit LwsLiveRequest(lws *w) : wsi(w) {}
+  bool header(const char *name, std::string &out) const override { return custom_header(wsi, name, out); }
+};
+
+}  // namespace
+
 // Custom request headers lws does not tokenise are only reachable while the
 // request is live (during the open callback).
 bool custom_header(lws *wsi, const char *name, std::string &out) {
@@ -65,14 +73,6 @@ bool custom_header(lws *wsi, const char *name, std::string &out) {
   out.resize(static_cast<size_t>(got));
   return true;
 }
-
-struct LwsLiveRequest final : LiveRequest {
-  lws *wsi;
-  explicit LwsLiveRequest(lws *w) : wsi(w) {}
-  bool header(const char *name, std::string &out) const override { return custom_header(wsi, name, out); }
-};
-
-}  // namespace
 
 // The address a peer socket counts against (per_ip_limits.h).
 IpKey peer_key(int fd) {
@@ -104,13 +104,29 @@ Conn *ServerRole::new_conn(lws *wsi, Proto proto) {
   return c;
 }
 
+// The channels a request asks for: its `channel` query parameters, else its
+// path without the leading slash.
+std::vector<std::string> ServerRole::requested_channels(lws *wsi) {
+  std::vector<std::string> out;
+  for (const auto &a : url_args(wsi)) {
+    std::string v;
+    if (arg_value(a, "channel", v) && !v.empty()) out.push_back(v);
+  }
+  if (out.empty()) {
+    std::string path = lws_header(wsi, WSI_TOKEN_GET_URI);
+    if (path.empty()) path = lws_header(wsi, WSI_TOKEN_POST_URI);
+    if (path.size() > 1) out.push_back(path.substr(1));
+  }
+  return out;
+}
+
 void ServerRole::attach(Conn *c, lws *wsi) {
   c->wsi = wsi;
   lws_set_opaque_user_data(wsi, c);
 }
 
-ServerRole::RequestView ServerRole::lws_request(lws *wsi) {
-  RequestView r;
+ServerRole::OpenRequest ServerRole::lws_request(lws *wsi) {
+  OpenRequest r;
   r.path = lws_header(wsi, WSI_TOKEN_GET_URI);
   if (r.path.empty()) r.path = lws_header(wsi, WSI_TOKEN_POST_URI);
   r.query = url_args(wsi);
@@ -160,7 +176,7 @@ bool ServerRole::report_open(Conn *c, int &reject_status) {
 
 // Tells the application about a new connection and applies what it decided in
 // the callback. Returns false (with the HTTP status) when it was rejected.
-bool ServerRole::report_open(Conn *c, RequestView req, int &reject_status) {
+bool ServerRole::report_open(Conn *c, OpenRequest req, int &reject_status) {
   EventPtr ev = make_event(kEvOpen, c->id, c->proto);
   for (size_t i = 0; i < req.query.size(); i++) {
     if (i) ev->query += '&';
@@ -174,6 +190,7 @@ bool ServerRole::report_open(Conn *c, RequestView req, int &reject_status) {
   open_offered_ = std::move(req.offered_protocols);
   open_protocol_ = std::move(req.subprotocol);
   open_any_protocol_ = req.any_subprotocol;
+  ev->grant = c->grant;
 
   // Resume point: Last-Event-ID header (EventSource), or a query parameter
   // (WebSocket clients, and EventSource polyfills).
@@ -192,7 +209,7 @@ bool ServerRole::report_open(Conn *c, RequestView req, int &reject_status) {
 
   {
     std::lock_guard<std::mutex> lk(live_mu_);
-    live_.emplace(c->id, c->proto);
+    live_.emplace(c->id, Live{c->proto, c->grant});
   }
   c->open_reported = true;
   in_open_ = c->id;

@@ -2,6 +2,8 @@
 // stream or a static file, and short status answers.
 #include <libwebsockets.h>
 
+#include <cstring>
+
 #include "ascii.h"
 #include "engine.h"
 #include "lws_util.h"
@@ -21,11 +23,44 @@ int ServerRole::http_status(lws *wsi, unsigned status, const char *why) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+bool ServerRole::write_answer(lws *wsi, unsigned status, const HeaderList &headers, const char *type,
+                              const std::string &body, bool upgrade) {
+  std::vector<uint8_t> buf(LWS_PRE + 512 + headers_size(headers));
+  uint8_t *start = buf.data() + LWS_PRE, *p = start, *end = buf.data() + buf.size() - 1;
+  if (lws_add_http_header_status(wsi, status, &p, end)) return false;
+  // lws 4.1.6 has not yet noted the request's version when it asks us to
+  // confirm an upgrade, and writes "HTTP/1.0", which WebSocket clients (the
+  // websockets package) refuse to read; a handshake is always HTTP/1.1.
+  if (upgrade && p - start > 8 && !memcmp(start, "HTTP/1.0", 8)) start[7] = '1';
+  if (!add_headers(wsi, headers, &p, end) ||
+      (!body.empty() &&
+       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("content-type:"),
+                                   reinterpret_cast<const unsigned char *>(type),
+                                   static_cast<int>(strlen(type)), &p, end)) ||
+      lws_add_http_header_content_length(wsi, body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return false;
+  if (body.empty()) return true;
+  std::vector<uint8_t> out(LWS_PRE + body.size());
+  memcpy(out.data() + LWS_PRE, body.data(), body.size());
+  return lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) >= 0;
+}
+
+int ServerRole::refused(lws *wsi, const Verdict &v) {
+  if (!write_answer(wsi, static_cast<unsigned>(v.status), v.headers, "text/plain",
+                    v.reason.empty() ? "" : v.reason + "\n"))
+    return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 int ServerRole::http_request(lws *wsi, void *in) {
   char *uri = nullptr;
   int uri_len = 0;
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
   if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
+  // A CORS preflight, answered only when origins are configured (no CORS otherwise).
+  if (meth == LWSHUMETH_OPTIONS && access_.origins.configured())
+    return refused(wsi, judge(wsi, AccessKind::Preflight, false, {}));
   std::string bad = lws_head_problem(wsi);
   if (!bad.empty()) return http_status(wsi, HTTP_STATUS_BAD_REQUEST, bad.c_str());
   if (accepts_event_stream(lws_header(wsi, WSI_TOKEN_HTTP_ACCEPT))) return sse_open(wsi, meth);

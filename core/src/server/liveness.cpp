@@ -1,10 +1,11 @@
-// Liveness on the server: SSE streams whose peer hung up, SSE heartbeats, and
-// WebSocket pings to silent peers (ping_interval, pong_timeout). Runs from the
-// engine's once-a-second tick.
+// Liveness on the server: SSE streams whose peer hung up, SSE heartbeats,
+// WebSocket pings to silent peers (ping_interval, pong_timeout), and
+// connections whose token expired. Runs from the engine's once-a-second tick.
 #include <libwebsockets.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <ctime>
 
 #include "engine.h"
 #include "server/server_role.h"
@@ -79,6 +80,19 @@ void ServerRole::ping_silent_peers(uint32_t now_ms) {
     c->close_sent = true;  // reported as this code and reason; no close frame to a silent peer
     drop(c);
   }
+}
+
+// Connections whose token ran out (exp plus the leeway) end: a WebSocket
+// with close 1008 "token expired", an SSE stream ended. From the tick.
+void ServerRole::expire_tokens() {
+  if (!access_.jwt.enabled()) return;
+  const int64_t now = static_cast<int64_t>(time(nullptr)), leeway = access_.jwt.leeway();
+  std::vector<Conn *> due;
+  for (auto &kv : conns_) {
+    Conn *c = &kv.second;
+    if (c->grant && c->grant->exp && !c->closing && now >= c->grant->exp + leeway) due.push_back(c);
+  }
+  for (Conn *c : due) start_close(c, 1008, "token expired");
 }
 
 }  // namespace sw

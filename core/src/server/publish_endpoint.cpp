@@ -19,52 +19,43 @@ namespace sw {
 
 namespace {
 
-// Compares without an early exit, so the time taken does not leak the token.
-bool same_secret(const std::string &a, const std::string &b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); i++) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-// Answers with a status and a small JSON body, then ends the transaction.
-int answer(lws *wsi, unsigned status, const std::string &json) {
-  uint8_t buf[LWS_PRE + 2048];
-  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-  if (lws_add_http_common_headers(wsi, status, "application/json", json.size(), &p, end) ||
-      lws_finalize_write_http_header(wsi, start, &p, end))
-    return -1;
-  std::vector<uint8_t> body(LWS_PRE + json.size());
-  memcpy(body.data() + LWS_PRE, json.data(), json.size());
-  if (lws_write(wsi, body.data() + LWS_PRE, json.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-int answer_error(lws *wsi, unsigned status, const std::string &why) {
+std::string error_json(const std::string &why) {
   std::string json = "{\"error\":";
   json_quote(json, why);
   json += '}';
-  return answer(wsi, status, json);
+  return json;
 }
 
 }  // namespace
 
+// Answers with a status and a small JSON body, then ends the transaction.
+int ServerRole::publish_answer(lws *wsi, unsigned status, const HeaderList &headers,
+                               const std::string &json) {
+  if (!write_answer(wsi, status, headers, "application/json", json)) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 bool ServerRole::is_publish_request(int method, const char *path) const {
-  return method == LWSHUMETH_POST && !opts().publish_token.empty() && path && opts().publish_path == path;
+  return method == LWSHUMETH_POST && (!opts().publish_token.empty() || access_.jwt.enabled()) && path &&
+         opts().publish_path == path;
 }
 
 int ServerRole::publish_begin(lws *wsi) {
-  std::string auth = lws_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-  // The scheme name is case-insensitive (RFC 9110 11.1); the token is not.
-  if (!starts_with_nocase(auth, "bearer ") || !same_secret(auth.substr(7), opts().publish_token))
-    return answer_error(wsi, HTTP_STATUS_UNAUTHORIZED, "missing or wrong bearer token");
   std::string bad = lws_head_problem(wsi);
-  if (!bad.empty()) return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, bad);
   PublishRequest req;
   PublishVerdict v = check_publish_request(
       lws_query_fragments(wsi), lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH), opts().max_message_size, req);
-  if (v.status) return answer_error(wsi, v.status, v.error);
+  // Who asks comes first (a 401 says nothing about the request), then what is asked.
+  std::vector<std::string> channels;
+  if (bad.empty() && !v.status) channels.push_back(req.channel);
+  Verdict a = judge(wsi, AccessKind::Publish, false, std::move(channels));
+  if (a.status == HTTP_STATUS_UNAUTHORIZED)
+    return publish_answer(wsi, static_cast<unsigned>(a.status), a.headers, error_json(a.reason));
+  if (!bad.empty()) return publish_answer(wsi, HTTP_STATUS_BAD_REQUEST, a.headers, error_json(bad));
+  if (v.status) return publish_answer(wsi, v.status, a.headers, error_json(v.error));
+  if (a.status) return publish_answer(wsi, static_cast<unsigned>(a.status), a.headers, error_json(a.reason));
   PendingPost post;
+  post.cors = std::move(a.headers);
   post.channel = std::move(req.channel);
   post.event = std::move(req.event);
   post.id = std::move(req.id);
@@ -78,16 +69,19 @@ int ServerRole::publish_body(lws *wsi, const void *in, size_t len) {
   auto it = posts_.find(wsi);
   if (it == posts_.end()) return 0;
   if (it->second.body.size() + len > opts().max_message_size) {
+    HeaderList cors = std::move(it->second.cors);
     release(it->second.body.size());
     posts_.erase(it);
-    return answer_error(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, "body exceeds max_message_size");
+    return publish_answer(wsi, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, cors,
+                          error_json("body exceeds max_message_size"));
   }
   if (!hold(len)) {
+    HeaderList cors = std::move(it->second.cors);
     release(it->second.body.size());
     posts_.erase(it);
-    return answer_error(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
-                        "unfinished requests exceed max_partial_bytes (" +
-                            std::to_string(opts().max_partial_bytes) + " bytes); try again later");
+    return publish_answer(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, cors,
+                          error_json("unfinished requests exceed max_partial_bytes (" +
+                                     std::to_string(opts().max_partial_bytes) + " bytes); try again later"));
   }
   it->second.body.append(static_cast<const char *>(in), len);
   return 0;
@@ -100,8 +94,9 @@ int ServerRole::publish_done(lws *wsi) {
   posts_.erase(it);
   release(post.body.size());
   if (!post.binary && !utf8_valid(post.body))
-    return answer_error(wsi, HTTP_STATUS_BAD_REQUEST,
-                        "body is not valid UTF-8 (send Content-Type: application/octet-stream for binary)");
+    return publish_answer(
+        wsi, HTTP_STATUS_BAD_REQUEST, post.cors,
+        error_json("body is not valid UTF-8 (send Content-Type: application/octet-stream for binary)"));
   auto m = std::make_shared<Message>();
   m->channel = post.channel;
   m->event = post.event;
@@ -113,8 +108,9 @@ int ServerRole::publish_done(lws *wsi) {
     uint64_t token = next_post_++;
     post_waits_[token] = wsi;
     std::string channel = m->channel;
-    Status st =
-        broker_->publish(std::move(m), [this, token, channel](const Status &res, const std::string &id) {
+    HeaderList cors = post.cors;
+    Status st = broker_->publish(
+        std::move(m), [this, token, channel, cors](const Status &res, const std::string &id) {
           auto w = post_waits_.find(token);
           if (w == post_waits_.end()) return;  // the client went away
           lws *to = w->second;
@@ -124,18 +120,19 @@ int ServerRole::publish_done(lws *wsi) {
             json = "{\"error\":";
             json_quote(json, res.msg);
             json += '}';
-            answers_[to] = {HTTP_STATUS_SERVICE_UNAVAILABLE, json};
+            answers_[to] = {HTTP_STATUS_SERVICE_UNAVAILABLE, cors, json};
           } else {
             json = "{\"id\":";
             json_quote(json, id);
             json += ",\"subscribers\":" + std::to_string(hub_.subscribers(channel).size()) + "}";
-            answers_[to] = {HTTP_STATUS_OK, json};
+            answers_[to] = {HTTP_STATUS_OK, cors, json};
           }
           lws_callback_on_writable(to);
         });
     if (st.failed()) {
       post_waits_.erase(token);
-      return answer_error(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, st.msg);  // fails fast while Redis is away
+      // Fails fast while Redis is away.
+      return publish_answer(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, post.cors, error_json(st.msg));
     }
     return 0;
   }
@@ -144,14 +141,14 @@ int ServerRole::publish_done(lws *wsi) {
   std::string json = "{\"id\":";
   json_quote(json, msg->id);
   json += ",\"subscribers\":" + std::to_string(reached) + "}";
-  return answer(wsi, HTTP_STATUS_OK, json);
+  return publish_answer(wsi, HTTP_STATUS_OK, post.cors, json);
 }
 
 int ServerRole::publish_answer(lws *wsi) {
   auto it = answers_.find(wsi);
-  std::pair<unsigned, std::string> a = std::move(it->second);
+  PostAnswer a = std::move(it->second);
   answers_.erase(it);
-  return answer(wsi, a.first, a.second);
+  return publish_answer(wsi, a.status, a.headers, a.json);
 }
 
 void ServerRole::publish_gone(lws *wsi) {

@@ -123,6 +123,8 @@ Status ServerRole::start() {
     if (stat(o.static_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode))
       return fail(SSEWS_EOPTION, "option 'static_dir': '" + o.static_dir + "' is not a directory");
   }
+  Status access = setup_access();
+  if (access.failed()) return access;
   std::string host = listen_host(o);
   for (size_t i = 0; i < o.subprotocols.size();) {
     size_t comma = std::min(o.subprotocols.find(',', i), o.subprotocols.size());
@@ -316,6 +318,7 @@ void ServerRole::tick() {
   check_sse_hangups(now);
   ping_silent_peers(static_cast<uint32_t>(now / 1000));
   sse_heartbeats(now);
+  expire_tokens();
 }
 
 void ServerRole::shutdown() {
@@ -344,7 +347,7 @@ Status ServerRole::check_live(ConnId conn, Proto *proto) const {
   std::lock_guard<std::mutex> lk(live_mu_);
   auto it = live_.find(conn);
   if (it == live_.end()) return fail(SSEWS_ENOCONN, "no open connection " + std::to_string(conn));
-  if (proto) *proto = it->second;
+  if (proto) *proto = it->second.proto;
   return Status::ok();
 }
 
@@ -491,6 +494,45 @@ Status ServerRole::conn_close(ConnId conn, int code, const char *reason) {
   return e_.enqueue(0, [this, conn, code, r] {
     if (Conn *c = find(conn)) start_close(c, code, r);
   });
+}
+
+Status ServerRole::may_publish(ConnId conn, const char *channel) {
+  Status st = check_channel(channel);
+  if (st.failed()) return st;
+  GrantPtr grant;
+  {
+    std::lock_guard<std::mutex> lk(live_mu_);
+    auto it = live_.find(conn);
+    if (it == live_.end()) return fail(SSEWS_ENOCONN, "no open connection " + std::to_string(conn));
+    grant = it->second.grant;
+  }
+  if (sw::may_publish(access_.jwt.enabled(), grant.get(), channel)) return Status::ok();
+  return fail(SSEWS_EACCES, "connection " + std::to_string(conn) + " may not publish to channel '" + channel +
+                                "' (" + (grant ? "not in its token's publish claim" : "it has no token") +
+                                ")");
+}
+
+Status ServerRole::publish_as(ConnId conn, const char *channel, const void *data, size_t len, bool binary,
+                              const char *event, const char *id) {
+  Status st = may_publish(conn, channel);
+  if (st.code == SSEWS_EACCES) {
+    // Close reasons hold 123 bytes: the channel name is cut to fit.
+    std::string ch = channel;
+    if (ch.size() > 80) {
+      size_t cut = 80;
+      while (cut > 0 && (static_cast<unsigned char>(ch[cut]) & 0xC0) == 0x80)
+        cut--;  // whole UTF-8 characters
+      ch.resize(cut);
+    }
+    std::string why = "not allowed to publish to channel '" + ch + "'";
+    std::string msg = st.msg;
+    e_.enqueue(0, [this, conn, why] {
+      if (Conn *c = find(conn)) start_close(c, 1008, why);
+    });
+    return fail(SSEWS_EACCES, msg);
+  }
+  if (st.failed()) return st;
+  return publish(channel, data, len, binary, event, id);
 }
 
 Status ServerRole::port(int &out) const {

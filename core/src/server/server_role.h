@@ -5,13 +5,14 @@
 //   front_door.cpp      plain HTTP: accept and read request heads before lws
 //   connections.cpp     connection bookkeeping: open, accept, close, forget
 //   write_path.cpp      queueing to peers and writing, coalesced, per pass
-//   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings
+//   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings, token expiry
 //   ws_tcp_server.cpp   WebSocket over plain TCP, framed by ssews (handshake,
 //                       frames in through WsFrameReader, close handshake)
 //   ws_server.cpp       WebSocket through lws (TLS, a host given by name)
 //   sse_server.cpp      SSE streams
 //   http_server.cpp     request routing and static files
 //   publish_endpoint.cpp  POST publish_path
+//   access_gate.cpp     the access policy from the options; a request's view for decide_access
 #pragma once
 #include <deque>
 #include <memory>
@@ -23,6 +24,7 @@
 
 #include "broker/redis_broker.h"
 #include "http_request.h"
+#include "access_policy.h"
 #include "hub.h"
 #include "per_ip_limits.h"
 #include "role.h"
@@ -64,6 +66,9 @@ class ServerRole final : public Role {
   Status accept_subprotocol(ConnId conn, const char *name) override;
   Status conn_close(ConnId conn, int code, const char *reason) override;
   Status port(int &out) const override;
+  Status may_publish(ConnId conn, const char *channel) override;
+  Status publish_as(ConnId conn, const char *channel, const void *data, size_t len, bool binary,
+                    const char *event, const char *id) override;
 
  private:
   const Options &opts() const;
@@ -71,10 +76,16 @@ class ServerRole final : public Role {
   Status queue_message(const char *channel, ConnId to, const void *data, size_t len, bool binary,
                        const char *event, const char *id);
 
+  // access_gate.cpp
+  Status setup_access();
+  Verdict judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels);
+  // The same for a request ssews parsed itself (a WebSocket upgrade on plain TCP).
+  Verdict judge(const HttpRequest &req, AccessKind kind, bool websocket, std::vector<std::string> channels);
+
   // connections.cpp
   // What the open event tells of a request, whoever parsed it (lws, or
   // ssews for the WebSocket connections it frames itself).
-  struct RequestView {
+  struct OpenRequest {
     std::string path, peer, last_event_id_header;
     std::vector<std::string> query;                            // decoded "k=v" fragments
     std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
@@ -83,17 +94,18 @@ class ServerRole final : public Role {
     std::string subprotocol;       // WebSocket: chosen unless the callback chooses
     bool any_subprotocol = false;  // the callback may choose any offered name
   };
+  std::vector<std::string> requested_channels(lws *wsi);
   Conn *conn_of(lws *wsi);
   Conn *find(ConnId id);
   Conn *new_conn(lws *wsi, Proto proto);
   void attach(Conn *c, lws *wsi);
-  RequestView lws_request(lws *wsi);
+  OpenRequest lws_request(lws *wsi);
   // The headers an open event carries: those lws knows by name and those
   // asked for (capture_headers), whoever parsed the request.
   bool carried_header(const std::string &lower_name);
   std::unordered_set<std::string> carried_;
   bool report_open(Conn *c, int &reject_status);
-  bool report_open(Conn *c, RequestView req, int &reject_status);
+  bool report_open(Conn *c, OpenRequest req, int &reject_status);
   void accept_conn(Conn *c);
   void start_close(Conn *c, int code, const std::string &reason);
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
@@ -126,6 +138,7 @@ class ServerRole final : public Role {
   void ping_silent_peers(uint32_t now_ms);
   void check_sse_hangups(int64_t now_us);
   void sse_heartbeats(int64_t now_us);
+  void expire_tokens();  // token exp + leeway passed: WebSocket 1008 "token expired", SSE ended
 
   // ws_tcp_server.cpp: WebSocket over plain TCP, framed by ssews
   struct WsTcpSink;
@@ -146,7 +159,7 @@ class ServerRole final : public Role {
 
   // ws_server.cpp: WebSocket through lws (TLS, or a host given by name)
   int confirm_upgrade(lws *wsi, const char *upgrade);
-  int refuse_upgrade(lws *wsi, int status, const std::string &why);
+  int refuse_upgrade(lws *wsi, int status, const std::string &why, HeaderList headers = {});
   int ws_established(lws *wsi);
   int ws_receive(lws *wsi, void *in, size_t len);
   int ws_peer_close(lws *wsi, void *in, size_t len);
@@ -160,6 +173,11 @@ class ServerRole final : public Role {
   // http_server.cpp
   int http_request(lws *wsi, void *in);
   int http_status(lws *wsi, unsigned status, const char *why);  // a short answer, then end the transaction
+  // Writes a whole answer: status, extra headers, a body of content type
+  // `type` (none when the body is empty). False when lws could not.
+  bool write_answer(lws *wsi, unsigned status, const HeaderList &headers, const char *type,
+                    const std::string &body, bool upgrade = false);
+  int refused(lws *wsi, const Verdict &v);  // an HTTP request refused by decide_access
 
   // broker_link.cpp: the hub's subscriptions, and what the broker brings back
   void hub_subscribe(ConnId conn, const std::string &channel);
@@ -178,6 +196,7 @@ class ServerRole final : public Role {
   struct PendingPost {
     std::string channel, event, id, body;
     bool binary = false;
+    HeaderList cors;  // for the answer
   };
   bool is_publish_request(int method, const char *path) const;
   int publish_begin(lws *wsi);
@@ -188,8 +207,14 @@ class ServerRole final : public Role {
   // Publish requests waiting for Redis' answer (by token: a wsi may be reused),
   // and answers ready to write.
   std::unordered_map<uint64_t, lws *> post_waits_;
-  std::unordered_map<lws *, std::pair<unsigned, std::string>> answers_;
+  struct PostAnswer {
+    unsigned status;
+    HeaderList headers;  // CORS
+    std::string json;
+  };
+  std::unordered_map<lws *, PostAnswer> answers_;
   uint64_t next_post_ = 1;
+  int publish_answer(lws *wsi, unsigned status, const HeaderList &headers, const std::string &json);
 
   // Bytes held for unfinished incoming messages and publish bodies, all
   // connections together (max_partial_bytes): charged by hold(), given back
@@ -198,6 +223,7 @@ class ServerRole final : public Role {
   void release(size_t bytes) { partial_bytes_ -= bytes; }
   size_t partial_bytes_ = 0;
 
+  AccessPolicy access_;  // set in start(), read-only afterwards (any thread)
   int bound_port_ = 0;
   lws_vhost *vhost_ = nullptr;
   // Per-address counts and rates (per_ip_limits.h): the door counts heads,
@@ -225,9 +251,14 @@ class ServerRole final : public Role {
   std::unordered_map<lws *, PendingPost> posts_;
   ConnId next_id_ = 1;
 
-  // Live connection ids, readable from any thread for an early ENOCONN.
+  // Live connection ids, readable from any thread for an early ENOCONN, and
+  // the token each was opened with (may_publish).
+  struct Live {
+    Proto proto;
+    GrantPtr grant;
+  };
   mutable std::mutex live_mu_;
-  std::unordered_map<ConnId, Proto> live_;
+  std::unordered_map<ConnId, Live> live_;
 
   // Open-event decisions made inside the callback (service thread only).
   ConnId in_open_ = 0;

@@ -3,6 +3,7 @@
 #include <libwebsockets.h>
 
 #include "engine.h"
+#include "lws_util.h"
 #include "server/server_role.h"
 #include "sse_encoder.h"
 
@@ -15,22 +16,25 @@ int ServerRole::sse_open(lws *wsi, int method) {
   if (conns_.size() >= opts().max_connections)
     return http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "max_connections reached");
 
+  Verdict v = judge(wsi, AccessKind::Subscribe, false, requested_channels(wsi));
+  if (!v.allowed()) return refused(wsi, v);
   Conn *c = new_conn(wsi, Proto::Sse);
+  c->grant = v.grant;
   int reject = 0;
   if (!report_open(c, reject)) {
     forget(c, 0, "");
     return http_status(wsi, static_cast<unsigned>(reject), "connection refused");
   }
 
-  uint8_t buf[LWS_PRE + 1024];
-  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  std::vector<uint8_t> buf(LWS_PRE + 1024 + headers_size(v.headers));
+  uint8_t *start = buf.data() + LWS_PRE, *p = start, *end = buf.data() + buf.size() - 1;
   if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p,
                                   end) ||
       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("cache-control:"),
                                   reinterpret_cast<const unsigned char *>("no-cache"), 8, &p, end) ||
       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("x-accel-buffering:"),
                                   reinterpret_cast<const unsigned char *>("no"), 2, &p, end) ||
-      lws_finalize_write_http_header(wsi, start, &p, end))
+      !add_headers(wsi, v.headers, &p, end) || lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
   lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
   // lws 4.1 keeps POLLIN armed on an h1 response in progress but never reads

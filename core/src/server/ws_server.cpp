@@ -57,24 +57,11 @@ void answer_bad_close_in_place(void *in, int code) {
 
 }  // namespace
 
-// Answers a refused upgrade with a status and a short text; a 426 names the
-// version we speak, as RFC 6455 section 4.4 asks.
-int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why) {
-  uint8_t buf[LWS_PRE + 1024];
-  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-  std::string body = why + "\n";
-  if (lws_add_http_header_status(wsi, static_cast<unsigned>(status), &p, end) ||
-      (status == 426 &&
-       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("sec-websocket-version:"),
-                                   reinterpret_cast<const unsigned char *>("13"), 2, &p, end)) ||
-      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("content-type:"),
-                                  reinterpret_cast<const unsigned char *>("text/plain"), 10, &p, end) ||
-      lws_add_http_header_content_length(wsi, body.size(), &p, end) ||
-      lws_finalize_write_http_header(wsi, start, &p, end))
-    return -1;
-  std::vector<uint8_t> out(LWS_PRE + body.size());
-  memcpy(out.data() + LWS_PRE, body.data(), body.size());
-  if (lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+// Answers a refused upgrade with a status, extra headers and a short text;
+// a 426 names the version we speak, as RFC 6455 section 4.4 asks.
+int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why, HeaderList headers) {
+  if (status == 426) headers.emplace_back("Sec-WebSocket-Version", "13");
+  if (!write_answer(wsi, static_cast<unsigned>(status), headers, "text/plain", why + "\n", true)) return -1;
   return 1;  // lws completes the transaction
 }
 
@@ -98,7 +85,10 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   if (!status && !offers_known_subprotocol(lws_header(wsi, WSI_TOKEN_PROTOCOL)))
     status = 400, why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
   if (status) return refuse_upgrade(wsi, status, why);
+  Verdict v = judge(wsi, AccessKind::Subscribe, true, requested_channels(wsi));
+  if (!v.allowed()) return refuse_upgrade(wsi, v.status, v.reason, std::move(v.headers));
   Conn *c = new_conn(wsi, Proto::Ws);
+  c->grant = std::move(v.grant);
   int reject = 0;
   if (!report_open(c, reject)) {
     forget(c, 0, "");

@@ -158,10 +158,22 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   if (!v.status && conns_.size() >= opts().max_connections)
     v.status = 503, v.why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
   if (v.status) return ws_refusal(v.status, v.why);
+  // Who may open it (access_policy.h): the decision lws' handshakes get too.
+  std::vector<std::string> wanted;
+  for (const auto &a : req.query)
+    if (a.size() > 8 && !a.compare(0, 8, "channel=")) wanted.push_back(a.substr(8));
+  if (wanted.empty() && req.path.size() > 1) wanted.push_back(req.path.substr(1));
+  Verdict access = judge(req, AccessKind::Subscribe, true, std::move(wanted));
+  if (!access.allowed()) {
+    std::string extra;
+    for (const auto &h : access.headers) extra += h.first + ": " + h.second + "\r\n";
+    return ws_refusal(static_cast<unsigned>(access.status), access.reason, extra);
+  }
 
   Conn *c = new_conn(nullptr, Proto::Ws);
+  c->grant = std::move(access.grant);
   c->own_ws = true;
-  RequestView rv;
+  OpenRequest rv;
   rv.path = req.path;
   rv.query = std::move(req.query);
   rv.peer = peer_of(fd);

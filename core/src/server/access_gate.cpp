@@ -1,0 +1,111 @@
+// The server's side of access control: builds the AccessPolicy from the
+// options at start (reading key files), gathers a request's RequestView from
+// lws for decide_access (access_policy.h, where every decision is made).
+// Service thread, except setup_access (opening thread). Connections whose
+// token expires are ended by liveness.cpp.
+#include <libwebsockets.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "engine.h"
+#include "lws_util.h"
+#include "server/server_role.h"
+
+namespace sw {
+
+namespace {
+
+constexpr size_t kMaxKeyFile = 64 * 1024;
+
+bool read_small_file(const std::string &path, std::string &out, std::string &why) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    why = "cannot read file '" + path + "': " + strerror(errno);
+    return false;
+  }
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  out = ss.str();
+  if (out.size() > kMaxKeyFile) {
+    why = "file '" + path + "' is larger than 64 KiB";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status ServerRole::setup_access() {
+  const Options &o = opts();
+  JwtConfig jc;
+  std::string why;
+  if (!o.jwt_secret.empty()) {
+    jc.secret = o.jwt_secret;
+    if (jc.secret[0] == '@') {
+      if (!read_small_file(o.jwt_secret.substr(1), jc.secret, why))
+        return fail(SSEWS_EOPTION, "option 'jwt_secret': " + why);
+      if (!jc.secret.empty() && jc.secret.back() == '\n') jc.secret.pop_back();
+      if (!jc.secret.empty() && jc.secret.back() == '\r') jc.secret.pop_back();
+    }
+    if (jc.secret.empty()) return fail(SSEWS_EOPTION, "option 'jwt_secret': the secret is empty");
+  }
+  if (!o.jwt_public_key.empty() && !read_small_file(o.jwt_public_key, jc.public_key_pem, why))
+    return fail(SSEWS_EOPTION, "option 'jwt_public_key': " + why);
+  jc.audience = o.jwt_audience;
+  jc.issuer = o.jwt_issuer;
+  jc.leeway = o.jwt_leeway;
+  if (!access_.jwt.init(jc, why))
+    return fail(SSEWS_EOPTION, std::string("option '") +
+                                   (o.jwt_secret.empty() ? "jwt_public_key" : "jwt_secret") + "': " + why);
+  if (!o.allowed_origins.empty() && !access_.origins.parse(o.allowed_origins, why))
+    return fail(SSEWS_EOPTION, "option 'allowed_origins': " + why);
+  access_.anonymous_subscribe = o.anonymous_subscribe;
+  access_.publish_token = o.publish_token;
+  // Cookies only behind an Origin check (parse_options refuses jwt_cookie without one).
+  if (access_.jwt.enabled() && access_.origins.configured()) access_.cookie = o.jwt_cookie;
+  return Status::ok();
+}
+
+Verdict ServerRole::judge(const HttpRequest &req, AccessKind kind, bool websocket,
+                          std::vector<std::string> channels) {
+  if (kind == AccessKind::Subscribe && !access_.jwt.enabled() && !access_.origins.configured())
+    return Verdict();
+  RequestView r;
+  r.kind = kind;
+  r.websocket = websocket;
+  r.query = &req.query;
+  r.channels = std::move(channels);
+  r.header = [&req](const char *name) -> std::string {
+    const std::string *v = req.header(name);
+    return v ? *v : std::string();
+  };
+  return decide_access(access_, r, static_cast<int64_t>(time(nullptr)));
+}
+
+Verdict ServerRole::judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels) {
+  // Nothing to check (no key, no origins): no request view to gather, so
+  // handshakes cost what they did before access control.
+  if (kind == AccessKind::Subscribe && !access_.jwt.enabled() && !access_.origins.configured())
+    return Verdict();
+  std::vector<std::string> query = lws_query_fragments(wsi);
+  RequestView r;
+  r.kind = kind;
+  r.websocket = websocket;
+  r.query = &query;
+  r.channels = std::move(channels);
+  r.header = [wsi](const char *name) -> std::string {
+    if (!strcmp(name, "authorization")) return lws_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (!strcmp(name, "origin")) return lws_header(wsi, WSI_TOKEN_ORIGIN);
+    if (!strcmp(name, "cookie")) return lws_header(wsi, WSI_TOKEN_HTTP_COOKIE);
+    std::string v;
+    custom_header(wsi, name, v);
+    return v;
+  };
+  return decide_access(access_, r, static_cast<int64_t>(time(nullptr)));
+}
+
+}  // namespace sw
