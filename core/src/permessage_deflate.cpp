@@ -158,8 +158,12 @@ PmdInflater::Result PmdInflater::inflate(std::string_view piece, bool last, std:
       if (r == Z_NEED_DICT || r == Z_DATA_ERROR || r == Z_MEM_ERROR || r == Z_STREAM_ERROR)
         return Result::Corrupt;
       size_t got = sizeof buf - z_->s.avail_out;
+      if (limit && total_ + got > limit) {  // keep what fits: the caller checks it before failing
+        out.append(buf, static_cast<size_t>(limit - total_));
+        total_ = limit;
+        return Result::TooBig;
+      }
       total_ += got;
-      if (limit && total_ > limit) return Result::TooBig;
       out.append(buf, got);
       if (r == Z_STREAM_END) {
         z_->ended = true;

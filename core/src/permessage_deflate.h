@@ -64,7 +64,9 @@ class PmdInflater {
   // Inflates a piece of a message's payload, appending to out. `last`: the
   // message's final piece (the removed 00 00 ff ff tail is put back).
   // TooBig once the message's inflated size passes limit (0: none): a
-  // decompression bomb stops there, whatever its compressed size.
+  // decompression bomb stops there, whatever its compressed size; out then
+  // ends at the limit, so what came before it can still be checked first
+  // (the same failure whatever pieces the message arrived in).
   Result inflate(std::string_view piece, bool last, std::string &out, uint64_t limit);
   void reset();  // for the next message
 

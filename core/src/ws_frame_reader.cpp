@@ -52,27 +52,32 @@ void WsFrameReader::fail_with(Sink &sink, int code, const std::string &why) {
 // A piece of the current message as it arrived: inflated first when the
 // message is compressed, then checked (UTF-8 of text) and handed on.
 bool WsFrameReader::deliver(Sink &sink, bool last, std::string_view v) {
+  // In the order of the message's bytes, so that the failure is the same
+  // whatever pieces they came in: bad UTF-8 before the size limit, then the limit.
+  auto res = PmdInflater::Result::Ok;
   if (inflater_) {
     inflated_.clear();
-    switch (inflater_->inflate(v, last, inflated_, max_message_)) {
-      case PmdInflater::Result::Ok:
-        break;
-      case PmdInflater::Result::Corrupt:
-        fail_with(sink, 1007, "compressed message does not inflate (permessage-deflate)");
-        return false;
-      case PmdInflater::Result::TooBig:
-        fail_with(
-            sink, 1009,
-            "message exceeds max_message_size (" + std::to_string(max_message_) + " bytes) once inflated");
-        return false;
+    res = inflater_->inflate(v, last, inflated_, max_message_);
+    if (res == PmdInflater::Result::Corrupt) {
+      fail_with(sink, 1007, "compressed message does not inflate (permessage-deflate)");
+      return false;
     }
     v = inflated_;
-    if (last) give_back();
   }
-  if (!binary_ && (!utf8_.feed(v) || (last && !utf8_.complete()))) {
+  if (!binary_ && !utf8_.feed(v)) {
     fail_with(sink, 1007, "text message is not valid UTF-8");
     return false;
   }
+  if (res == PmdInflater::Result::TooBig) {
+    fail_with(sink, 1009,
+              "message exceeds max_message_size (" + std::to_string(max_message_) + " bytes) once inflated");
+    return false;
+  }
+  if (!binary_ && last && !utf8_.complete()) {
+    fail_with(sink, 1007, "text message is not valid UTF-8");
+    return false;
+  }
+  if (inflater_ && last) give_back();
   bool first = first_piece_;
   first_piece_ = false;
   return sink.on_data(binary_, first, last, v);

@@ -96,8 +96,8 @@ class ClientRole final : public Role {
   std::deque<MessagePtr> sendq_;  // never mutated: frames are written from tx_
   TxScratch tx_;
   std::unique_ptr<Timer> timer_;
-  std::string subprotocols_;  // offered
-  std::string subprotocol_;   // the server's selection (last handshake)
+  std::string subprotocols_;          // offered
+  std::string subprotocol_;           // the server's selection (last handshake)
   std::vector<std::string> headers_;  // "Name: value", sent with each (re)connect (service thread)
   std::mt19937 rng_{std::random_device{}()};
   std::unique_ptr<lws_retry_bo> retry_policy_;  // WebSocket ping / pong timeout
