@@ -732,12 +732,15 @@ RAW_EXTRA = [
 def binding_probe(lang):
     if lang == "py":
         # The venv scripts/test-python.sh installs the binding into, then ours.
+        r = None
         for py in (str(ROOT / "build-python-venv" / "bin" / "python"), str(VENV / "bin" / "python"), sys.executable):
+            if not Path(py).exists():  # a venv not made on this checkout
+                continue
             r = subprocess.run([py, "-c", "import ssews, sys; sys.stdout.write(ssews.__file__)"],
                                capture_output=True, text=True, cwd=str(BENCH))
             if r.returncode == 0:
                 return py, None
-        last = (r.stderr.strip().splitlines() or ["?"])[-1]
+        last = ((r.stderr if r else "").strip().splitlines() or ["?"])[-1]
         return None, f"binding not built (import ssews: {last[:80]})"
     r = subprocess.run(["node", "-e", f"require({json.dumps(str(ROOT))})"], capture_output=True, text=True)
     if r.returncode == 0:
