@@ -43,12 +43,13 @@ SIZES = {
                   fan_subs=500, fan_rate=10, fan_dur="2s", fan_warm="0.5s", sse_sat_rates="80,1000,4000",
                   sat_channels=10, sat_subs=20, sat_rates="500,2000,5000", sat_step="1s",
                   ramp=1000, bind_subs=500, bind_count=200, cg_subs=30, cg_rates=(5, 20), cg_step="1s",
-                  grace="2s"),
+                  grace="2s", defl_subs=500, defl_rate=10, defl_dur="2s", defl_warm="0.5s", defl_grace="10s"),
     "full": dict(reps=3, idle=10000, echo_conns=1000, echo_warmup="1s", echo_dur="5s",
                  fan_subs=10000, fan_rate=10, fan_dur="10s", fan_warm="2s", sse_sat_rates="10,20,50,100,200,500,1000",
                  sat_channels=100, sat_subs=100, sat_rates="10,20,50,100,200,500,1000,2000,5000,10000",
                  sat_step="5s", ramp=10000, bind_subs=10000, bind_count=1000, cg_subs=100,
-                 cg_rates=(10, 60), cg_step="2s", grace="5s"),
+                 cg_rates=(10, 60), cg_step="2s", grace="5s",
+                 defl_subs=10000, defl_rate=2, defl_dur="10s", defl_warm="2s", defl_grace="60s"),
 }
 
 # ------------------------------------------------------------------------------------------------
@@ -360,16 +361,19 @@ def versions():
 
 PEERS = {
     # key: (label, modes it serves, column label for SSE)
-    "ssews": ("ssews", {"echo", "ws", "sse"}),
-    "ws": ("Node ws", {"echo", "ws", "sse"}),
+    "ssews": ("ssews", {"echo", "ws", "sse", "deflate"}),
+    "ws": ("Node ws", {"echo", "ws", "sse", "deflate"}),
     "gorilla": ("gorilla", {"echo", "ws"}),
     "gws": ("gws", {"echo", "ws"}),
     "pyws": ("websockets", {"echo", "ws"}),
     "nchan": ("nchan", {"ws", "sse"}),
     "floor": ("lws floor", {"echo", "ws", "sse"}),
     "epoll": ("epoll floor", {"echo", "ws"}),
+    # ssews a second time, compression off, for scenario 8's "with ÷ without" (hub mode "deflate":
+    # ssews runs with compression=on, ws with perMessageDeflate, this one as in every other scenario)
+    "ssews_plain": ("ssews no compression", {"deflate"}),
 }
-PEER_ORDER = ["ssews", "ws", "gorilla", "gws", "pyws", "nchan", "floor", "epoll"]
+PEER_ORDER = ["ssews", "ws", "gorilla", "gws", "pyws", "nchan", "floor", "epoll", "ssews_plain"]
 
 
 def nchan_conf(port, d, single_process=False):
@@ -408,18 +412,22 @@ http {{
 
 
 def server_cmd(peer, mode, port, rundir):
-    """The command line and environment of one peer's server; mode is 'echo' or 'hub'."""
-    echo = mode == "echo"
-    if peer == "ssews":
+    """The command line and environment of one peer's server; mode is 'echo', 'hub' or 'deflate'
+    (a hub with permessage-deflate on, for the servers that have it)."""
+    echo, deflate = mode == "echo", mode == "deflate"
+    if peer in ("ssews", "ssews_plain"):
         # The load comes from a few loopback addresses: no per-address limits (issue 16).
         return [SSEWS, "serve", "--host", "127.0.0.1", "--port", port, "--option", "max_connections=19500",
-                "--max-connections-per-ip", "0", "--handshake-rate-per-ip", "0"] + (["--echo"] if echo else []), {}
+                "--max-connections-per-ip", "0", "--handshake-rate-per-ip", "0"] + \
+            (["--echo"] if echo else []) + \
+            (["--option", "compression=on"] if deflate and peer == "ssews" else []), {}
     if peer == "floor":
         return [BUILD / "lws_floor", "--port", port] + (["--echo"] if echo else []), {}
     if peer == "epoll":
         return [BUILD / "epoll_floor", "--port", port] + (["--echo"] if echo else []), {}
     if peer == "ws":
-        return ["node", BENCH / "peers" / "ws_server.js", "--port", port] + (["--echo"] if echo else []), {}
+        return ["node", BENCH / "peers" / "ws_server.js", "--port", port] + (["--echo"] if echo else []) + \
+            (["--deflate"] if deflate else []), {}
     if peer in ("gorilla", "gws"):
         return [BUILD / f"go_{peer}", "-port", port] + (["-echo"] if echo else []), {"GOMAXPROCS": "1"}
     if peer == "pyws":
@@ -613,6 +621,35 @@ def sc_fanout(h, run, proto):
     return m
 
 
+def sc_deflate(h, run):
+    """Scenario 8: WebSocket fan-out of ~2 KB JSON documents (a different one each message) to
+    subscribers that negotiated permessage-deflate (the offer gorilla's Dialer makes) and inflate
+    every message; the publisher sends uncompressed."""
+    s = h.size
+    dur = float(s["defl_dur"].rstrip("s")) + float(s["defl_grace"].rstrip("s"))
+    r, marks = run.loadgen(["fanout", "-base", run.base(), "-proto", "ws", "-channels", 1, "-subs", s["defl_subs"],
+                            "-rates", s["defl_rate"], "-step", s["defl_dur"], "-size", 2048, "-payload", "json",
+                            "-grace", s["defl_grace"], "-warmup", s["defl_warm"]] +
+                           (["-deflate"] if run.peer != "ssews_plain" else []), timeout=300 + 2 * dur)
+    if r["closed_early"]:
+        raise RuntimeError(f"{r['closed_early']} subscribers cut off: {r['first_read_error']}")
+    m, steps = fanout_metrics(r, marks)
+    m["server_rss_mb"] = run.rss_kb() / 1024  # per-connection deflate state shows here
+    st = steps[0]
+    m.update({k: st[k] for k in ("p50_ms", "p99_ms", "max_ms", "lost", "sent", "delivered", "loadgen_cpu")})
+    if "server_cpu_us_per_delivery" in st:
+        m["server_cpu_us_per_delivery"] = st["server_cpu_us_per_delivery"]
+    if st["delivered"]:
+        m["wire_bytes_per_delivery"] = st["wire_bytes"] / st["delivered"]
+        m["payload_bytes_per_delivery"] = st["payload_bytes"] / st["delivered"]
+    if r["unparsed"]:
+        m["note"] = f"{r['unparsed']} messages not understood"
+    if st["lost"]:
+        m["note"] = f"{st['lost']} deliveries missing {s['defl_grace']} after the last publish " \
+                    "(latencies of those messages are lower bounds)"
+    return m
+
+
 def sc_saturation(h, run, proto, channels, subs, rates, step):
     r, marks = run.loadgen(["fanout", "-base", run.base(), "-proto", proto, "-channels", channels, "-subs", subs,
                             "-rates", rates, "-step", step, "-size", 100, "-grace", "1s", "-max-p99", "250ms",
@@ -664,6 +701,10 @@ SCENARIOS = [
                                 h.size["sat_step"]),
      "best_deliveries_per_s", "higher", {"ws": 2.0, "floor": 0.6}),
     ("s6_ramp", "6. connection ramp: handshakes/s", "ws", "hub", sc_ramp, "handshakes_per_s", "higher", {"ws": 1.5}),
+    # Issue 19: ssews with compression=on against itself without (1.3× allowed for compressing
+    # once per broadcast) and against ws compressing per connection.
+    ("s9_deflate", "9. deflate fan-out 2 KB JSON: server CPU µs/delivery", "deflate", "deflate", sc_deflate,
+     "server_cpu_us_per_delivery", "lower", {"ssews_plain": 1.3, "ws": 0.5}),
 ]
 
 # Secondary rows from the same runs (no targets): time to the first subscriber, server CPU-µs per delivered message.
@@ -675,8 +716,17 @@ SECONDARY = [
     ("s4_fanout_sse", "server_cpu_us_per_delivery", "4. SSE fan-out: server CPU µs/delivery", "lower"),
     ("s4_sse_sat", "cpu_us_per_delivery@", "4. SSE saturation: server CPU µs/delivery*", "lower"),
     ("s5_saturation", "cpu_us_per_delivery@", "5. saturation: server CPU µs/delivery*", "lower"),
+    ("s9_deflate", "p99_ms", "9. deflate fan-out: p99 to last sub", "lower"),
+    ("s9_deflate", "wire_bytes_per_delivery", "9. deflate fan-out: bytes on the wire/delivery", "lower"),
 ]
 # *: at the highest publish rate both servers ran (metric names ending in "@").
+# Further rows of the medians table (each server's own value).
+RAW_EXTRA = [
+    ("s9_deflate", "p99_ms", "9. deflate fan-out: p99 to last sub"),
+    ("s9_deflate", "wire_bytes_per_delivery", "9. deflate fan-out: bytes on the wire/delivery"),
+    ("s9_deflate", "payload_bytes_per_delivery", "9. deflate fan-out: payload bytes/delivery"),
+    ("s9_deflate", "server_rss_mb", "9. deflate fan-out: server RSS at the end, MB"),
+]
 
 # ------------------------------------------------------------------------------------------------
 # Scenario 8: two ssews nodes sharing a channel through Redis (option broker, docs/scaling.md).
@@ -758,12 +808,15 @@ def sc_cluster(h, rep):
 def binding_probe(lang):
     if lang == "py":
         # The venv scripts/test-python.sh installs the binding into, then ours.
+        r = None
         for py in (str(ROOT / "build-python-venv" / "bin" / "python"), str(VENV / "bin" / "python"), sys.executable):
+            if not Path(py).exists():  # a venv not made on this checkout
+                continue
             r = subprocess.run([py, "-c", "import ssews, sys; sys.stdout.write(ssews.__file__)"],
                                capture_output=True, text=True, cwd=str(BENCH))
             if r.returncode == 0:
                 return py, None
-        last = (r.stderr.strip().splitlines() or ["?"])[-1]
+        last = ((r.stderr if r else "").strip().splitlines() or ["?"])[-1]
         return None, f"binding not built (import ssews: {last[:80]})"
     r = subprocess.run(["node", "-e", f"require({json.dumps(str(ROOT))})"], capture_output=True, text=True)
     if r.returncode == 0:
@@ -955,6 +1008,8 @@ def main():
     if "ssews" not in peers:
         peers.insert(0, "ssews")
     wanted = lambda key: not only or any(key.startswith(o) for o in only)
+    if "ssews_plain" not in peers and wanted("s9_deflate"):
+        peers.append("ssews_plain")  # scenario 8 compares ssews with itself, compression off
 
     atexit.register(stop_all)
     signal.signal(signal.SIGINT, on_signal)
@@ -1078,7 +1133,8 @@ def report(h, prep, skipped, t_start):
         f"sizes: idle {s['idle']} conns; echo {s['echo_conns']} conns × {s['echo_dur']}; fan-out 1 channel × "
         f"{s['fan_subs']} subs, {s['fan_rate']}/s for {s['fan_dur']}; SSE saturation rates {s['sse_sat_rates']}/s; "
         f"saturation {s['sat_channels']}×{s['sat_subs']} at {s['sat_rates']}/s, {s['sat_step']} steps; "
-        f"ramp {s['ramp']}; bindings {s['bind_subs']} subs × {s['bind_count']} msgs",
+        f"ramp {s['ramp']}; bindings {s['bind_subs']} subs × {s['bind_count']} msgs; deflate fan-out "
+        f"{s['defl_subs']} subs, ~2 KB JSON, {s['defl_rate']}/s for {s['defl_dur']}",
     ]
 
     def cell(key, metric, peer, better):
@@ -1189,6 +1245,11 @@ def report(h, prep, skipped, t_start):
             else:
                 vals.append(fmt_num(m.get(metric)))
         raw.append("| " + " | ".join([title, metric] + vals) + " |")
+    for key, metric, title in RAW_EXTRA:
+        if any(k[0] == key for k in by):
+            raw.append("| " + " | ".join([title, metric] + [
+                "n/a" if (key, p) not in by else fmt_num((med.get((key, p)) or {}).get(metric))
+                for p in ["ssews"] + cols]) + " |")
 
     fails = [r for r in h.runs if not r["ok"] and not (r["error"] or "").startswith("skipped")]
     failures_md = [f"- {r['scenario']} / {r['peer']} (rep {r['rep'] + 1}): {r['error']}" for r in fails]

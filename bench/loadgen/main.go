@@ -9,6 +9,7 @@
 //	loadgen echo      -url ws://H:P/ -conns N -inflight K -size 64 -warmup 1s -duration 5s
 //	loadgen fanout    -base http://H:P/ -proto ws|sse -channels C -subs S -rates r1,r2,... -step 5s [-warmup 2s]
 //	                  [-sub-bases http://H:P1/,http://H:P2/]  (subscribers spread over cluster nodes)
+//	                  [-payload json] [-deflate]   (JSON documents; subscribers negotiate permessage-deflate)
 //	loadgen idle      -base http://H:P/ -proto ws|sse -conns N   (prints READY {...}, holds until stdin closes)
 //	loadgen ramp      -url ws://H:P/ -conns N -concurrency C
 //	loadgen subscribe -base http://H:P/ -proto ws|sse -subs S -count M   (the server publishes)
@@ -113,7 +114,7 @@ var wsDialer = websocket.Dialer{
 	HandshakeTimeout:  30 * time.Second,
 	ReadBufferSize:    4096,
 	WriteBufferSize:   4096,
-	EnableCompression: false, // compression off everywhere
+	EnableCompression: false, // compression off everywhere but in wsDialDeflate
 }
 
 func wsDial(u string) (*websocket.Conn, error) {
@@ -124,6 +125,29 @@ func wsDial(u string) (*websocket.Conn, error) {
 		}
 		return nil, err
 	}
+	return c, nil
+}
+
+// wsDialDeflate dials with gorilla's own permessage-deflate offer (EnableCompression) and fails
+// unless the server accepted it: the publishers of a -deflate fan-out check so that every server
+// under test takes gorilla's offer. They still send uncompressed (the server's work under test is
+// compressing what it broadcasts); what comes back to them gorilla inflates.
+func wsDialDeflate(u string) (*websocket.Conn, error) {
+	d := wsDialer
+	d.EnableCompression = true
+	c, resp, err := d.Dial(u, nil)
+	if err != nil {
+		if resp != nil {
+			return nil, fmt.Errorf("%v (HTTP %d)", err, resp.StatusCode)
+		}
+		return nil, err
+	}
+	if ok, err := deflateAgreed(resp.Header); !ok || err != nil {
+		c.Close()
+		return nil, fmt.Errorf("gorilla's permessage-deflate offer not accepted (%v): %q", err,
+			resp.Header.Get("Sec-WebSocket-Extensions"))
+	}
+	c.EnableWriteCompression(false)
 	return c, nil
 }
 
@@ -239,7 +263,72 @@ func payload(seq int, stamp int64, size int) []byte {
 	return b
 }
 
+// jsonPayload is a ~size-byte JSON document, different for every message as real feeds are
+// (an order-book update: repeated keys and symbols, varying numbers), so that compression
+// measures what it would on real traffic, not on padding. It starts {"seq":N,"ts":T, so
+// parsePayload finds the sequence number and stamp the same way.
+func jsonPayload(seq int, stamp int64, size int) []byte {
+	rnd := uint64(seq)*0x9E3779B97F4A7C15 + 1
+	next := func(n int) int { // xorshift: cheap, deterministic per message
+		rnd ^= rnd << 13
+		rnd ^= rnd >> 7
+		rnd ^= rnd << 17
+		return int(rnd % uint64(n))
+	}
+	syms := []string{"ACME", "GLOBEX", "INITECH", "UMBRELLA", "HOOLI", "STARK", "WAYNE", "TYRELL"}
+	sides := []string{"buy", "sell"}
+	b := make([]byte, 0, size+256)
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, int64(seq), 10)
+	b = append(b, `,"ts":`...)
+	b = strconv.AppendInt(b, stamp, 10)
+	b = append(b, `,"type":"book_update","venue":"XNAS","symbol":"`...)
+	b = append(b, syms[seq%len(syms)]...)
+	b = append(b, `","currency":"USD","levels":[`...)
+	base := 10000 + next(90000)
+	for i := 0; len(b) < size-120; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"side":"`...)
+		b = append(b, sides[i%2]...)
+		b = append(b, `","price":`...)
+		px := base + (i/2+1)*(1-2*(i%2))*(1+next(25))
+		b = strconv.AppendInt(b, int64(px/100), 10)
+		b = append(b, '.')
+		b = append(b, byte('0'+px%100/10), byte('0'+px%10))
+		b = append(b, `,"qty":`...)
+		b = strconv.AppendInt(b, int64(1+next(5000)), 10)
+		b = append(b, `,"orders":`...)
+		b = strconv.AppendInt(b, int64(1+next(40)), 10)
+		b = append(b, `,"exchange":"`...)
+		b = append(b, syms[next(len(syms))]...)
+		b = append(b, `"}`...)
+	}
+	b = append(b, `],"sequence_gap":false,"snapshot":false,"source":"bench-feed-01","checksum":`...)
+	b = strconv.AppendInt(b, int64(next(1<<31)), 10)
+	b = append(b, '}')
+	return b
+}
+
 func parsePayload(b []byte) (seq int, stamp int64, ok bool) {
+	if len(b) > 7 && string(b[:7]) == `{"seq":` { // jsonPayload
+		b = b[7:]
+		i := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			seq = seq*10 + int(b[i]-'0')
+			i++
+		}
+		if i == 0 || len(b) < i+6 || string(b[i:i+6]) != `,"ts":` {
+			return 0, 0, false
+		}
+		j := i + 6
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			stamp = stamp*10 + int64(b[j]-'0')
+			j++
+		}
+		return seq, stamp, j > i+6
+	}
 	if len(b) < 2 || b[0] != 'M' || b[1] != ' ' {
 		return 0, 0, false
 	}
@@ -452,11 +541,15 @@ func modeEcho(args []string) {
 // p99 passes -max-p99 or that loses messages (when -stop-on-fail).
 
 type stepResult struct {
-	Rate          float64 `json:"rate"`
-	Sent          int     `json:"sent"`
-	Seconds       float64 `json:"seconds"`
-	AchievedRate  float64 `json:"achieved_rate"`
-	DeliveriesPS  float64 `json:"deliveries_per_s"`
+	Rate         float64 `json:"rate"`
+	Sent         int     `json:"sent"`
+	Seconds      float64 `json:"seconds"`
+	AchievedRate float64 `json:"achieved_rate"`
+	DeliveriesPS float64 `json:"deliveries_per_s"`
+	// What the subscribers' sockets read during the step (frames and all; with -deflate,
+	// compressed), and the payload bytes of the messages they got (inflated).
+	WireBytes     int64   `json:"wire_bytes"`
+	PayloadBytes  int64   `json:"payload_bytes"`
 	LoadgenCPU    float64 `json:"loadgen_cpu"`
 	PubWriteError string  `json:"publish_error,omitempty"`
 	Pass          bool    `json:"pass"`
@@ -481,8 +574,19 @@ func modeFanout(args []string) {
 	conc := fs.Int("concurrency", 100, "handshakes at once while connecting")
 	src := fs.String("src", "127.0.0.2-127.0.0.9", "source addresses")
 	syncTimeout := fs.Duration("sync-timeout", 20*time.Second, "time for every subscriber to get a first message")
+	payloadKind := fs.String("payload", "pad", "pad (\"M seq stamp xxx…\") or json (a varying ~size-byte JSON document)")
+	deflate := fs.Bool("deflate", false, "WebSocket subscribers negotiate permessage-deflate and inflate what they get")
 	fs.Parse(args)
 	parseSrc(*src)
+	offerDeflate = *deflate
+	makePayload := payload
+	switch *payloadKind {
+	case "pad":
+	case "json":
+		makePayload = jsonPayload
+	default:
+		fatalf("-payload must be pad or json")
+	}
 	calibrateClock()
 	if *proto != "ws" && *proto != "sse" {
 		fatalf("-proto must be ws or sse")
@@ -528,7 +632,11 @@ func modeFanout(args []string) {
 	// Publishers: WebSocket connections subscribed to their channel.
 	pubs := make([]*websocket.Conn, *channels)
 	for c := range pubs {
-		p, err := wsDial(wsURL(chanURL(*base, chanName(c))))
+		dial := wsDial
+		if *deflate {
+			dial = wsDialDeflate
+		}
+		p, err := dial(wsURL(chanURL(*base, chanName(c))))
 		if err != nil {
 			emit(map[string]any{"error": fmt.Sprintf("publisher %d: %v", c, err)})
 			os.Exit(1)
@@ -542,7 +650,7 @@ func modeFanout(args []string) {
 			}
 		}()
 	}
-	var synced, unparsed int64
+	var synced, unparsed, payloadBytes int64
 	var closedEarly int64
 	var stopping atomic.Bool
 	var firstReadErr atomic.Value
@@ -557,6 +665,7 @@ func modeFanout(args []string) {
 		if !tr.record(b, mono()) {
 			atomic.AddInt64(&unparsed, 1)
 		}
+		atomic.AddInt64(&payloadBytes, int64(len(b)))
 	}, func(s *rawConn) {
 		if !stopping.Load() {
 			atomic.AddInt64(&closedEarly, 1)
@@ -577,7 +686,7 @@ func modeFanout(args []string) {
 	time.Sleep(100 * time.Millisecond) // let the last sync messages drain
 	result := map[string]any{
 		"mode": "fanout", "proto": *proto, "channels": *channels, "subs_per_channel": *subs,
-		"size": *size, "connect_s": connectS, "sync_s": time.Since(syncStart).Seconds(), "sync_sent": syncSent,
+		"size": *size, "payload": *payloadKind, "deflate": *deflate, "connect_s": connectS, "sync_s": time.Since(syncStart).Seconds(), "sync_sent": syncSent,
 	}
 	if syncedN < int64(nsubs) {
 		result["error"] = fmt.Sprintf("only %d of %d subscribers got a first message within %v", syncedN, nsubs, *syncTimeout)
@@ -598,7 +707,7 @@ func modeFanout(args []string) {
 			}
 			stamp := mono()
 			atomic.StoreInt64(&tr.stamp[seq], stamp)
-			err := pubs[seq%*channels].WriteMessage(websocket.TextMessage, payload(seq, stamp, *size))
+			err := pubs[seq%*channels].WriteMessage(websocket.TextMessage, makePayload(seq, stamp, *size))
 			seq++
 			if err != nil {
 				return err
@@ -624,10 +733,12 @@ func modeFanout(args []string) {
 		mark("start")
 		start := time.Now()
 		cpu0 := cpuSeconds()
+		wire0, pay0 := poll.bytesIn.Load(), atomic.LoadInt64(&payloadBytes)
 		werr := publish(n, rate)
 		sendEnd := time.Now()
 		tr.waitComplete(lo, seq, expect, sendEnd.Add(*grace))
 		mark("end")
+		wire1, pay1 := poll.bytesIn.Load(), atomic.LoadInt64(&payloadBytes)
 		el := sendEnd.Sub(start).Seconds()
 		if el < 1e-3 {
 			el = 1e-3
@@ -640,7 +751,7 @@ func modeFanout(args []string) {
 		}
 		r := stepResult{Rate: rate, Sent: seq - lo, Seconds: el, AchievedRate: float64(seq-lo) / el,
 			DeliveriesPS: float64(st.Delivered) / math.Max(el, step.Seconds()), LoadgenCPU: (cpuSeconds() - cpu0) / time.Since(start).Seconds(),
-			PubWriteError: errString(werr), latencyStats: st}
+			WireBytes: wire1 - wire0, PayloadBytes: pay1 - pay0, PubWriteError: errString(werr), latencyStats: st}
 		r.Pass = werr == nil && st.Lost == 0 && time.Duration(st.P99Ms*1e6) <= *maxP99 && r.AchievedRate >= 0.9*rate
 		steps = append(steps, r)
 		logf("fanout %s rate %.0f/s: sent %d, p50 %.2f ms, p99 %.2f ms, max %.2f ms, lost %d, %.0f deliveries/s",

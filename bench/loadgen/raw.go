@@ -12,6 +12,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -45,6 +47,81 @@ type rawConn struct {
 	err       error
 	tag       int  // the mode's index of this connection
 	synced    bool // fan-out: has had a synchronisation message
+	// permessage-deflate: negotiated (pmd), the message being joined is compressed (msgRSV1),
+	// and the inflater of the poller reading this connection (z).
+	pmd     bool
+	msgRSV1 bool
+	z       *inflater
+}
+
+// offerDeflate makes WebSocket subscribers offer permessage-deflate as gorilla's Dialer with
+// EnableCompression does: no context takeover either way, the only mode gorilla supports.
+var offerDeflate bool
+
+const deflateOffer = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+
+// inflater inflates whole permessage-deflate messages (RFC 7692 7.2.2); with no server context
+// takeover each message stands alone, so one inflater serves every connection of a poller.
+type inflater struct {
+	src bytes.Reader
+	fr  io.ReadCloser
+	in  []byte
+	out []byte
+}
+
+// The 00 00 ff ff the sender removed, then an empty final stored block so the reader sees the
+// end of the stream (gorilla's way).
+var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+func (z *inflater) inflate(p []byte) ([]byte, error) {
+	z.in = append(append(z.in[:0], p...), deflateTail...)
+	z.src.Reset(z.in)
+	if z.fr == nil {
+		z.fr = flate.NewReader(&z.src)
+	} else if err := z.fr.(flate.Resetter).Reset(&z.src, nil); err != nil {
+		return nil, err
+	}
+	z.out = z.out[:0]
+	for {
+		if len(z.out) == cap(z.out) {
+			z.out = append(z.out, 0)[:len(z.out)]
+		}
+		n, err := z.fr.Read(z.out[len(z.out):cap(z.out)])
+		z.out = z.out[:len(z.out)+n]
+		if err == io.EOF {
+			return z.out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("inflate: %v", err)
+		}
+	}
+}
+
+// deflateAgreed reports whether a Sec-WebSocket-Extensions answer accepted our offer; like
+// gorilla, it insists on no context takeover both ways (each message inflated on its own).
+func deflateAgreed(h http.Header) (bool, error) {
+	for _, v := range h.Values("Sec-WebSocket-Extensions") {
+		for _, ext := range strings.Split(v, ",") {
+			params := strings.Split(ext, ";")
+			if strings.TrimSpace(params[0]) != "permessage-deflate" {
+				continue
+			}
+			snct, cnct := false, false
+			for _, q := range params[1:] {
+				switch strings.TrimSpace(q) {
+				case "server_no_context_takeover":
+					snct = true
+				case "client_no_context_takeover":
+					cnct = true
+				}
+			}
+			if !snct || !cnct {
+				return false, fmt.Errorf("permessage-deflate answered without no_context_takeover both ways: %q", v)
+			}
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -74,7 +151,11 @@ func rawDial(sse bool, raw string) (*rawConn, error) {
 		key = base64.StdEncoding.EncodeToString(k[:])
 		req = "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
 			"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-			"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+			"\r\nSec-WebSocket-Version: 13\r\n"
+		if offerDeflate {
+			req += "Sec-WebSocket-Extensions: " + deflateOffer + "\r\n"
+		}
+		req += "\r\n"
 	}
 	if _, err := io.WriteString(nc, req); err != nil {
 		return nil, err
@@ -101,6 +182,12 @@ func rawDial(sse bool, raw string) (*rawConn, error) {
 		sum := sha1.Sum([]byte(key + wsGUID))
 		if resp.Header.Get("Sec-WebSocket-Accept") != base64.StdEncoding.EncodeToString(sum[:]) {
 			return nil, errors.New("WebSocket handshake: bad Sec-WebSocket-Accept")
+		}
+		if c.pmd, err = deflateAgreed(resp.Header); err != nil {
+			return nil, err
+		}
+		if offerDeflate && !c.pmd {
+			return nil, errors.New("WebSocket handshake: permessage-deflate offered, not accepted")
 		}
 	}
 	// What the reader holds beyond the response head is the start of the stream.
@@ -203,7 +290,11 @@ func (c *rawConn) parseWS(b []byte, onMsg func(c *rawConn, m []byte)) int {
 		if len(p) < 2 {
 			break
 		}
-		fin, op := p[0]&0x80 != 0, p[0]&0x0f
+		fin, op, rsv1 := p[0]&0x80 != 0, p[0]&0x0f, p[0]&0x40 != 0
+		if rsv1 && (!c.pmd || op == 0 || op >= 0x8) {
+			c.fail(errors.New("frame with RSV1 set where permessage-deflate does not allow it"))
+			break
+		}
 		masked := p[1]&0x80 != 0
 		n, h := int(p[1]&0x7f), 2
 		if n == 126 {
@@ -245,12 +336,15 @@ func (c *rawConn) parseWS(b []byte, onMsg func(c *rawConn, m []byte)) int {
 		case 0x8:
 			c.fail(io.EOF)
 		case 0x0, 0x1, 0x2:
+			if op != 0 {
+				c.msgRSV1 = rsv1
+			}
 			if fin && op != 0 && len(c.msg) == 0 {
-				onMsg(c, pl)
+				c.deliver(pl, onMsg)
 			} else {
 				c.msg = append(c.msg, pl...)
 				if fin {
-					onMsg(c, c.msg)
+					c.deliver(c.msg, onMsg)
 					c.msg = c.msg[:0]
 				}
 			}
@@ -259,6 +353,18 @@ func (c *rawConn) parseWS(b []byte, onMsg func(c *rawConn, m []byte)) int {
 		}
 	}
 	return used
+}
+
+// deliver hands a whole message to onMsg, inflated first if it was compressed.
+func (c *rawConn) deliver(m []byte, onMsg func(c *rawConn, m []byte)) {
+	if c.msgRSV1 {
+		var err error
+		if m, err = c.z.inflate(m); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+	onMsg(c, m)
 }
 
 // parseSSE hands over each "data:" line's value (the harness sends one-line payloads).
@@ -351,10 +457,12 @@ func (c *rawConn) fail(err error) {
 
 // poller reads a set of raw connections on one epoll instance until stop is set.
 type poller struct {
-	epfd  int
-	conns []*rawConn
-	stop  *atomic.Bool
-	done  chan struct{}
+	epfd    int
+	conns   []*rawConn
+	stop    *atomic.Bool
+	done    chan struct{}
+	z       inflater     // for every connection of this poller (one goroutine)
+	bytesIn atomic.Int64 // what the connections' sockets read: bytes on the wire, frames included
 }
 
 // startPoller services conns on a goroutine of its own, calling onMsg per message and onClose
@@ -391,7 +499,11 @@ func newPoller(conns []*rawConn) (*poller, error) {
 			return nil, err
 		}
 	}
-	return &poller{epfd: epfd, conns: conns}, nil
+	p := &poller{epfd: epfd, conns: conns}
+	for _, c := range conns {
+		c.z = &p.z
+	}
+	return p, nil
 }
 
 func (p *poller) run(onMsg func(c *rawConn, m []byte), onClose func(c *rawConn)) {
@@ -415,6 +527,7 @@ func (p *poller) run(onMsg func(c *rawConn, m []byte), onClose func(c *rawConn))
 				continue
 			}
 			if r > 0 {
+				p.bytesIn.Add(int64(r))
 				c.feed(buf[:r], onMsg)
 				if len(c.out) > 0 && !c.closed {
 					if err := c.write(c.out); err != nil {

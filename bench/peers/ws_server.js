@@ -2,12 +2,14 @@
 // Peer of ssews' benchmark (bench/run): Node's `ws` for WebSocket and Node's `http` for SSE, on
 // one port, with the semantics of `ssews serve`.
 //
-//   node ws_server.js --port P [--host H] [--echo]
+//   node ws_server.js --port P [--host H] [--echo] [--deflate]
 //
 // --echo sends each WebSocket message back to its sender. Otherwise a WebSocket client, or an
 // SSE client (GET with Accept: text/event-stream), joins the channel named by its `channel`
 // query parameter, and each WebSocket message is sent to every member of the sender's channel
-// (the sender too) by looping over the members, as ws' README does. Compression off.
+// (the sender too) by looping over the members, as ws' README does. Compression off unless
+// --deflate: then ws' perMessageDeflate with its defaults (compressing per connection, messages
+// of 1024 bytes and more), for the permessage-deflate scenario (s8_deflate) only.
 const http = require('http');
 const { WebSocketServer } = require('ws');
 
@@ -17,6 +19,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const echo = args.includes('--echo');
+const deflate = args.includes('--deflate');
 const host = opt('--host', '127.0.0.1');
 const port = Number(opt('--port', '8080'));
 
@@ -47,7 +50,7 @@ const server = http.createServer({ noDelay: true }, (req, res) => {
 });
 server.keepAliveTimeout = 30000;
 
-const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
+const wss = new WebSocketServer({ server, perMessageDeflate: deflate, maxPayload: 16 * 1024 * 1024 });
 wss.on('connection', (ws, req) => {
   ws.on('error', () => {});
   if (echo) {
