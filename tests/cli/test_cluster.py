@@ -34,8 +34,9 @@ def nodes():
         out = []
         for _ in range(n):
             port = free_port()
+            # Tests publish in tight retry loops from one address: no handshake rate limit.
             p = Proc("serve", "--port", str(port), "--broker", redis.url, "--history", "1000",
-                     "--publish-token", "t", *extra)
+                     "--publish-token", "t", "--handshake-rate-per-ip", "0", *extra)
             p.wait_line(lambda l: "serving on" in l)
             procs.append(p)
             out.append((p, port))
