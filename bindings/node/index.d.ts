@@ -145,6 +145,16 @@ export interface ServerOptions {
   publish_token?: string;
   /** Path of the publish endpoint (default "/publish"). */
   publish_path?: string;
+  /** Serve Prometheus metrics at this path on the server's port (default off). */
+  metrics_path?: string;
+  /** Bearer token metrics_path asks for (default none). */
+  metrics_token?: string;
+  /** Queued bytes past which a connection owes a 'drain' event (default 1048576). */
+  send_high_water?: number | string;
+  /** The 'drain' event comes once the queue is back at this many bytes (default 65536). */
+  send_low_water?: number | string;
+  /** Seconds a graceful close spreads its goodbyes over (default 0: at once). */
+  drain_timeout?: number | string;
 }
 
 /**

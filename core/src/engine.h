@@ -74,6 +74,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void stop() { stop_loop_ = true; }               // the role closed everything: end the loop
   uint32_t now_ms() const { return now_ms_; }      // when the last pass ended (ms, wraps)
   uint32_t pass() const { return pass_; }          // service passes so far (wraps)
+  // The loop has run its last commands: what is queued now never runs (sync_call.h).
+  bool ended() const { return ended_.load(); }
   // Timers run inside lws_service before it polls: when one left work
   // behind, make that poll return at once so run() gets to it.
   void kick_if_pending();
@@ -105,6 +107,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<std::thread::id> service_tid_{};
   std::atomic<bool> closing_{false};
   std::atomic<bool> stop_loop_{false};
+  std::atomic<bool> ended_{false};
   bool close_from_callback_ = false;
   int64_t close_deadline_us_ = 0;
 

@@ -17,7 +17,8 @@ enum EventKind : int {
   kEvClose = 3,
   kEvError = 4,
   kEvReconnecting = 5,
-  kEvDone = 6
+  kEvDone = 6,
+  kEvDrain = 7  // a connection's queue fell to send_low_water after passing send_high_water
 };
 enum class Proto : uint8_t { Ws = 1, Sse = 2 };
 

@@ -78,6 +78,21 @@ inline constexpr OptionInfo kOptionTable[] = {
      "character or not UTF-8, or a `Content-Length` that is not decimal; 411 without `Content-Length`; 413 over "
      "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token"},
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
+    {"metrics_path", kOptServer, "string", "",
+     "serve Prometheus metrics (text format 0.0.4) at this path on the server's own port, e.g. `/metrics`; "
+     "every family is there from the start (docs/operations.md lists them); empty = off"},
+    {"metrics_token", kOptServer, "string", "",
+     "when set, `metrics_path` answers only requests with `Authorization: Bearer <token>` (else 401)"},
+    {"send_high_water", kOptServer, "integer", "1048576",
+     "bytes queued for one connection past which it owes a drain event (`SSEWS_EV_DRAIN`, Node `'drain'`) "
+     "once its queue is back at or below `send_low_water`"},
+    {"send_low_water", kOptServer, "integer", "65536",
+     "see `send_high_water`; must be below it"},
+    {"drain_timeout", kOptServer, "integer", "0",
+     "seconds a graceful shutdown spreads its closes over: listening stops at once, then each WebSocket peer "
+     "gets close 1012 (service restart) and each SSE peer a random `retry:` within the window and the end of "
+     "its stream, at a random moment within the window, so clients come back spread out, not in one burst; "
+     "0 = close everything at once (1001)"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},
     {"subprotocols", kOptClient, "string", "",

@@ -35,6 +35,11 @@ struct Options {
   std::vector<std::string> capture_headers;  // custom request headers the open event carries
   std::string publish_token;                 // enables POST publish_path with this bearer token
   std::string publish_path = "/publish";
+  std::string metrics_path;           // GET here: Prometheus text (metrics.h); "" = off
+  std::string metrics_token;          // when set, metrics_path wants this bearer token
+  size_t send_high_water = 1u << 20;  // queued bytes past which a drain event is owed
+  size_t send_low_water = 64u << 10;  // ... once the queue is back at or below this
+  unsigned drain_timeout = 0;         // seconds to spread closes over at shutdown; 0 = at once
 
   // Client
   std::vector<std::string> headers;  // "Name: value", sent with every (re)connect

@@ -50,6 +50,11 @@ class _ServerOptions(TypedDict, total=False):
     capture_headers: str
     publish_token: str
     publish_path: str
+    metrics_path: str
+    metrics_token: str
+    send_high_water: Union[int, str]
+    send_low_water: Union[int, str]
+    drain_timeout: Union[int, str]
 
 class _ClientOptions(TypedDict, total=False):
     ping_interval: Union[int, str]

@@ -51,12 +51,13 @@ struct Conn {
   bool overflow_reported : 1;
   bool rx_paused : 1;
   bool rx_binary : 1;
-  bool dirty : 1;     // has queued data and is on the flush list
-  bool busy : 1;      // on the list to read again in this pass
-  bool ping_due : 1;  // a ping to write before anything else
-  bool ping_out : 1;  // pinged; no frame from the peer since
-  bool own_ws : 1;    // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
-  bool want_out : 1;  // own socket: a writeable turn asked for
+  bool dirty : 1;      // has queued data and is on the flush list
+  bool busy : 1;       // on the list to read again in this pass
+  bool ping_due : 1;   // a ping to write before anything else
+  bool ping_out : 1;   // pinged; no frame from the peer since
+  bool own_ws : 1;     // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
+  bool want_out : 1;   // own socket: a writeable turn asked for
+  bool over_high : 1;  // passed send_high_water: a drain event is owed (backpressure.cpp)
 
   ConnMore &more() {
     if (!more_) more_.reset(new ConnMore);
@@ -87,7 +88,8 @@ struct Conn {
         ping_due(false),
         ping_out(false),
         own_ws(false),
-        want_out(false) {}
+        want_out(false),
+        over_high(false) {}
 };
 
 }  // namespace sw

@@ -55,6 +55,7 @@ int ServerRole::flush_rest(Conn *c) {
     std::string().swap(rest);
     c->trim_more();
   }
+  check_low(c);
   return 0;
 }
 

@@ -175,6 +175,7 @@ bool ServerRole::report_open(Conn *c, RequestView req, int &reject_status) {
   e_.emit(std::move(ev));
   in_open_ = 0;
   if (open_reject_) {
+    m_.add(kMRefuseApp);
     reject_status = open_reject_;
     c->open_reported = false;  // a refused handshake never opened: no close event
     return false;
@@ -186,12 +187,14 @@ bool ServerRole::report_open(Conn *c, RequestView req, int &reject_status) {
 // The connection is live: subscribe it, replay what it missed, then new messages follow.
 void ServerRole::accept_conn(Conn *c) {
   c->established = true;
+  m_.add(c->proto == Proto::Ws ? kMAcceptWs : kMAcceptSse);
   c->last_write_us = lws_now_usecs();
   c->last_rx_ms = static_cast<uint32_t>(c->last_write_us / 1000);
   ConnMore &m = c->more();
   for (const auto &ch : m.initial_channels) hub_.subscribe(c->id, ch);
   if (!m.last_event_id.empty()) {
     Hub::Replay r = hub_.replay(hub_.channels_of(c->id), m.last_event_id);
+    m_.add(r.gap ? kMResumeGap : kMResumeComplete);
     if (r.gap) {
       // Tell a resuming client it may have missed messages history no longer holds.
       auto gap = std::make_shared<Message>();

@@ -215,6 +215,7 @@ void FrontDoor::Loop::accept_all() {
 
 void FrontDoor::Loop::admit(int fd) {
   if (pending.size() >= cfg.max_pending) {
+    if (cfg.on_refuse) cfg.on_refuse(503);
     answer_and_shut(fd, answer(503, "too many request heads being read at once (max_connections)"));
     close(fd);
     return;
@@ -285,6 +286,7 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
 }
 
 void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
+  if (cfg.on_refuse) cfg.on_refuse(v.status);
   refuse_with(id, p, head_refusal(v));
 }
 

@@ -61,8 +61,9 @@ class FrontDoor {
     int port = 0;      // 0: the kernel picks one
     size_t max_header_size = 8192;
     int handshake_timeout_s = 10;
-    size_t max_pending = 10000;        // heads being read at once
-    std::vector<std::string> fragile;  // see HeadChecker
+    size_t max_pending = 10000;                      // heads being read at once
+    std::vector<std::string> fragile;                // see HeadChecker
+    std::function<void(unsigned status)> on_refuse;  // counts the door's own refusals (metrics)
   };
   // Takes a connection whose head is good, from inside service(): head is
   // the request head, still unread in the socket (empty lines before it

@@ -2,6 +2,8 @@
 // stream or a static file, and short status answers.
 #include <libwebsockets.h>
 
+#include <cstring>
+
 #include "ascii.h"
 #include "engine.h"
 #include "lws_util.h"
@@ -21,11 +23,24 @@ int ServerRole::http_status(lws *wsi, unsigned status, const char *why) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+int ServerRole::http_body(lws *wsi, unsigned status, const char *type, const std::string &body) {
+  uint8_t buf[LWS_PRE + 2048];
+  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  if (lws_add_http_common_headers(wsi, status, type, body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return -1;
+  std::vector<uint8_t> out(LWS_PRE + body.size());
+  memcpy(out.data() + LWS_PRE, body.data(), body.size());
+  if (lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 int ServerRole::http_request(lws *wsi, void *in) {
   char *uri = nullptr;
   int uri_len = 0;
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
   if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
+  if (is_metrics_request(meth, static_cast<const char *>(in))) return metrics_answer(wsi);
   std::string bad = lws_head_problem(wsi);
   if (!bad.empty()) return http_status(wsi, HTTP_STATUS_BAD_REQUEST, bad.c_str());
   if (accepts_event_stream(lws_header(wsi, WSI_TOKEN_HTTP_ACCEPT))) return sse_open(wsi, meth);

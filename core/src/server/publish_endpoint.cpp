@@ -11,6 +11,7 @@
 #include "server/server_role.h"
 #include "lws_util.h"
 #include "publish_request.h"
+#include "secret.h"
 #include "sse_encoder.h"
 #include "utf8.h"
 #include "v1_codec.h"
@@ -19,25 +20,8 @@ namespace sw {
 
 namespace {
 
-// Compares without an early exit, so the time taken does not leak the token.
-bool same_secret(const std::string &a, const std::string &b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); i++) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
-// Answers with a status and a small JSON body, then ends the transaction.
 int answer(lws *wsi, unsigned status, const std::string &json) {
-  uint8_t buf[LWS_PRE + 2048];
-  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-  if (lws_add_http_common_headers(wsi, status, "application/json", json.size(), &p, end) ||
-      lws_finalize_write_http_header(wsi, start, &p, end))
-    return -1;
-  std::vector<uint8_t> body(LWS_PRE + json.size());
-  memcpy(body.data() + LWS_PRE, json.data(), json.size());
-  if (lws_write(wsi, body.data() + LWS_PRE, json.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+  return ServerRole::http_body(wsi, status, "application/json", json);
 }
 
 int answer_error(lws *wsi, unsigned status, const std::string &why) {
@@ -55,8 +39,7 @@ bool ServerRole::is_publish_request(int method, const char *path) const {
 
 int ServerRole::publish_begin(lws *wsi) {
   std::string auth = lws_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-  // The scheme name is case-insensitive (RFC 9110 11.1); the token is not.
-  if (!starts_with_nocase(auth, "bearer ") || !same_secret(auth.substr(7), opts().publish_token))
+  if (!bearer_matches(auth, opts().publish_token))
     return answer_error(wsi, HTTP_STATUS_UNAUTHORIZED, "missing or wrong bearer token");
   std::string bad = lws_head_problem(wsi);
   if (!bad.empty()) return answer_error(wsi, HTTP_STATUS_BAD_REQUEST, bad);

@@ -135,6 +135,7 @@ Status ServerRole::start() {
     dc.handshake_timeout_s = static_cast<int>(o.handshake_timeout);
     dc.max_pending = o.max_connections;
     dc.fragile = lws_known_header_names();
+    dc.on_refuse = [this](unsigned status) { refused(status); };
     door_ = std::make_unique<FrontDoor>();
     Status st = door_->open(dc);
     if (st.failed()) return st;
@@ -295,7 +296,8 @@ void ServerRole::tick() {
 }
 
 void ServerRole::shutdown() {
-  if (door_) door_->stop();  // no new connections, and heads half read are dropped
+  if (door_) door_->stop();   // no new connections, and heads half read are dropped
+  if (begin_drain()) return;  // drain_timeout: closes spread over a window
   std::vector<Conn *> all;
   for (auto &kv : conns_) all.push_back(&kv.second);
   for (Conn *c : all) start_close(c, 1001, "server closing");

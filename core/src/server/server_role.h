@@ -12,6 +12,10 @@
 //   sse_server.cpp      SSE streams
 //   http_server.cpp     request routing and static files
 //   publish_endpoint.cpp  POST publish_path
+//   metrics_endpoint.cpp  the figures (stats), GET metrics_path (Prometheus)
+//   backpressure.cpp    queued bytes per connection, drain events, channel lag
+//                       and presence (who is on a channel)
+//   graceful_drain.cpp  drain_timeout: closes spread over a window at shutdown
 #pragma once
 #include <deque>
 #include <memory>
@@ -26,6 +30,7 @@
 #include "role.h"
 #include "server/conn.h"
 #include "server/front_door.h"
+#include "server/metrics.h"
 #include "server/socket_set.h"
 
 struct lws_retry_bo;
@@ -58,6 +63,9 @@ class ServerRole final : public Role {
   Status reject(ConnId conn, int status) override;
   Status conn_close(ConnId conn, int code, const char *reason) override;
   Status port(int &out) const override;
+  Status stats(Metrics &out) override;
+  Status buffered(ConnId conn, size_t &out) override;
+  Status channel_info(const char *channel, bool list, ChannelInfo &out) override;
 
  private:
   const Options &opts() const;
@@ -146,7 +154,11 @@ class ServerRole final : public Role {
   // http_server.cpp
   int http_request(lws *wsi, void *in);
   int http_status(lws *wsi, unsigned status, const char *why);  // a short answer, then end the transaction
+ public:
+  // Answers with a status and a body of the given type, then ends the transaction.
+  static int http_body(lws *wsi, unsigned status, const char *type, const std::string &body);
 
+ private:
   // publish_endpoint.cpp
   struct PendingPost {
     std::string channel, event, id, body;
@@ -156,6 +168,28 @@ class ServerRole final : public Role {
   int publish_begin(lws *wsi);
   int publish_body(lws *wsi, const void *in, size_t len);
   int publish_done(lws *wsi);
+
+  // metrics_endpoint.cpp
+  void snapshot(Metrics &out);    // counters as they are, gauges measured now
+  void refused(unsigned status);  // a request or handshake refused with this HTTP status
+  bool is_metrics_request(int method, const char *path) const;
+  int metrics_answer(lws *wsi);
+  Metrics m_;
+
+  // backpressure.cpp
+  size_t buffered_bytes(const Conn *c) const;
+  void check_high(Conn *c);  // after queueing: past send_high_water owes a drain event
+  void check_low(Conn *c);   // after writing: the drain event, once back at send_low_water
+  void delivered(const Conn *c, const Message &m) {
+    if (!m.control) m_.add(c->proto == Proto::Ws ? kMDeliverWs : kMDeliverSse);
+  }
+
+  // graceful_drain.cpp
+  bool begin_drain();  // shutdown with drain_timeout: true when the drain took over
+  void drain_due(int64_t now_us);
+  std::vector<std::pair<int64_t, ConnId>> drain_at_;  // when each connection is told to go, sorted
+  struct DrainTimer;
+  std::shared_ptr<DrainTimer> drain_timer_;  // shared_ptr: destroyed where the type is unknown
 
   // Bytes held for unfinished incoming messages and publish bodies, all
   // connections together (max_partial_bytes): charged by hold(), given back

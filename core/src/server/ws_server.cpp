@@ -97,7 +97,10 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
     status = 503, why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
   if (!status && !offers_known_subprotocol(lws_header(wsi, WSI_TOKEN_PROTOCOL)))
     status = 400, why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
-  if (status) return refuse_upgrade(wsi, status, why);
+  if (status) {
+    refused(static_cast<unsigned>(status));
+    return refuse_upgrade(wsi, status, why);
+  }
   Conn *c = new_conn(wsi, Proto::Ws);
   int reject = 0;
   if (!report_open(c, reject)) {

@@ -157,7 +157,10 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   if (!v.status && e_.closing()) v.status = 503, v.why = "server closing";
   if (!v.status && conns_.size() >= opts().max_connections)
     v.status = 503, v.why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
-  if (v.status) return ws_refusal(v.status, v.why);
+  if (v.status) {
+    refused(v.status);
+    return ws_refusal(v.status, v.why);
+  }
 
   Conn *c = new_conn(nullptr, Proto::Ws);
   c->own_ws = true;
