@@ -19,6 +19,7 @@ namespace {
 const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
     "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T]\n"
+    "                   [--metrics [PATH]] [--metrics-token T] [--drain-timeout S]\n"
     "                   [--option key=value]...\n"
     "\n"
     "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
@@ -27,6 +28,10 @@ const char kServeUsage[] =
     "  --echo sends each WebSocket message back to its sender instead, unchanged.\n"
     "  --publish-token T lets `POST /publish?channel=C[&event=E][&id=I]` with\n"
     "  `Authorization: Bearer T` publish its body (any program can feed the hub).\n"
+    "  --metrics [PATH] serves Prometheus metrics at PATH (default /metrics) on the same port;\n"
+    "  --metrics-token T asks scrapers for `Authorization: Bearer T`.\n"
+    "  --drain-timeout S: on SIGTERM/SIGINT stop listening, then spread the goodbyes (WebSocket\n"
+    "  close 1012, SSE `retry:` and end of stream) over S seconds, and exit 0.\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -118,6 +123,13 @@ int run_serve(int argc, char **argv) {
       hub.echo = true;
     else if (a == "--publish-token")
       set("publish_token", value("--publish-token"));
+    else if (a == "--metrics")
+      // PATH is optional: the next argument when it is a path.
+      set("metrics_path", i + 1 < argc && argv[i + 1][0] == '/' ? argv[++i] : "/metrics");
+    else if (a == "--metrics-token")
+      set("metrics_token", value("--metrics-token"));
+    else if (a == "--drain-timeout")
+      set("drain_timeout", value("--drain-timeout"));
     else if (a == "--option") {
       std::string o = value("--option");
       size_t eq = o.find('=');

@@ -52,6 +52,20 @@ export interface CloseEvent {
   reason: string;
 }
 
+/** Server: the connection's queue passed send_high_water and is back at send_low_water. */
+export interface DrainEvent {
+  type: 'drain';
+  conn: ConnId;
+  protocol: Protocol;
+}
+
+/** A channel before publishing: who is on it, and how far behind its slowest subscriber is. */
+export interface ChannelStats {
+  subscribers: number;
+  maxQueuedBytes: number;
+  maxQueuedMessages: number;
+}
+
 export interface ReconnectingEvent {
   type: 'reconnecting';
   conn: ConnId;
@@ -109,8 +123,8 @@ export interface ErrorEvent extends SsewsError {
   protocol: Protocol | null;
 }
 
-export type ServerEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent;
-export type ClientEvent = ServerEvent | ReconnectingEvent;
+export type ServerEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | DrainEvent;
+export type ClientEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | ReconnectingEvent;
 
 type OptionValue = string | number | boolean;
 
@@ -220,9 +234,19 @@ export class Server extends Endpoint<ServerEvent> {
   reject(conn: ConnId, status?: number): void;
   /** Closes one connection: code 1000 or 3000-4999 (WebSocket), a reason of at most 123 bytes. */
   closeConnection(conn: ConnId, code?: number, reason?: string): void;
+  /** The server's counters and gauges by name (docs/operations.md). */
+  stats(): Record<string, number>;
+  /** Bytes queued for `conn` and not yet written (as ws' bufferedAmount); see the 'drain' event. */
+  bufferedAmount(conn: ConnId): number;
+  /** A channel's subscribers and its slowest subscriber's queue, to look at before publishing. */
+  channelStats(channel: string): ChannelStats;
+  /** The connections subscribed to `channel` (presence). */
+  presence(channel: string): ConnId[];
   /** Closes every connection (1001) and stops; each connection gets its 'close' event first. */
   close(): Promise<void>;
 
+  on(event: 'drain', listener: (ev: DrainEvent) => void): this;
+  once(event: 'drain', listener: (ev: DrainEvent) => void): this;
   on(event: 'open', listener: (ev: OpenEvent) => void): this;
   on(event: 'message', listener: (ev: MessageEvent) => void): this;
   on(event: 'close', listener: (ev: CloseEvent) => void): this;

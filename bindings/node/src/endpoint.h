@@ -34,6 +34,10 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   Napi::Value Unsubscribe(const Napi::CallbackInfo &info);
   Napi::Value Reject(const Napi::CallbackInfo &info);
   Napi::Value CloseConnection(const Napi::CallbackInfo &info);
+  Napi::Value Stats(const Napi::CallbackInfo &info);
+  Napi::Value BufferedAmount(const Napi::CallbackInfo &info);
+  Napi::Value ChannelStats(const Napi::CallbackInfo &info);
+  Napi::Value ChannelConns(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value RefLoop(const Napi::CallbackInfo &info);
   Napi::Value UnrefLoop(const Napi::CallbackInfo &info);

@@ -32,6 +32,8 @@ const char *TypeName(int kind) {
       return "error";
     case SSEWS_EV_RECONNECTING:
       return "reconnecting";
+    case SSEWS_EV_DRAIN:
+      return "drain";
     default:
       return "unknown";
   }

@@ -173,6 +173,8 @@ const char *kind_name(int kind) {
       return "error";
     case SSEWS_EV_RECONNECTING:
       return "reconnecting";
+    case SSEWS_EV_DRAIN:
+      return "drain";
     default:
       return "unknown";
   }
@@ -544,6 +546,52 @@ class Core {
     call("reject", [&](ssews *ep) { return ssews_reject(ep, conn, status); });
   }
 
+  // The server's figures by name (ssews_stats).
+  py::dict stats() {
+    std::vector<const char *> names;
+    std::vector<double> values;
+    size_t n = 0;
+    call("read the stats", [&](ssews *ep) {
+      int rc = ssews_stats(ep, nullptr, nullptr, 0, &n);
+      if (rc != SSEWS_OK) return rc;
+      names.resize(n);
+      values.resize(n);
+      return ssews_stats(ep, names.data(), values.data(), n, &n);
+    });
+    py::dict d;
+    for (size_t i = 0; i < n && i < names.size(); i++) d[py::str(names[i])] = values[i];
+    return d;
+  }
+
+  size_t buffered_amount(uint64_t conn) {
+    size_t b = 0;
+    call("read the buffered amount", [&](ssews *ep) { return ssews_buffered_amount(ep, conn, &b); });
+    return b;
+  }
+
+  std::tuple<size_t, size_t, size_t> channel_stats(const std::string &channel) {
+    size_t subs = 0, bytes = 0, msgs = 0;
+    call("read the channel's stats",
+         [&](ssews *ep) { return ssews_channel_stats(ep, channel.c_str(), &subs, &bytes, &msgs); });
+    return {subs, bytes, msgs};
+  }
+
+  std::vector<uint64_t> channel_conns(const std::string &channel) {
+    std::vector<uint64_t> out;
+    call("list the channel's connections", [&](ssews *ep) {
+      size_t n = 0;
+      int rc;
+      // Subscribers may come between the two calls: ask again until it fits.
+      do {
+        out.resize(n + 16);
+        rc = ssews_channel_conns(ep, channel.c_str(), out.data(), out.size(), &n);
+      } while (rc == SSEWS_OK && n > out.size());
+      out.resize(rc == SSEWS_OK ? n : 0);
+      return rc;
+    });
+    return out;
+  }
+
   void conn_close(uint64_t conn, int code, const std::string &reason) {
     call("close the connection", [&](ssews *ep) { return ssews_conn_close(ep, conn, code, reason.c_str()); });
   }
@@ -676,6 +724,10 @@ PYBIND11_MODULE(_core, m) {
       .def("unsubscribe", &Core::unsubscribe, py::arg("conn"), py::arg("channel"))
       .def("reject", &Core::reject, py::arg("conn"), py::arg("status"))
       .def("conn_close", &Core::conn_close, py::arg("conn"), py::arg("code"), py::arg("reason"))
+      .def("stats", &Core::stats)
+      .def("buffered_amount", &Core::buffered_amount, py::arg("conn"))
+      .def("channel_stats", &Core::channel_stats, py::arg("channel"))
+      .def("channel_conns", &Core::channel_conns, py::arg("channel"))
       .def("close", &Core::close);
 
   m.def(

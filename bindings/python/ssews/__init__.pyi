@@ -4,7 +4,7 @@ import enum
 import os
 import sys
 from types import TracebackType
-from typing import (Any, Callable, Dict, Iterable, Iterator, Literal, Mapping, Optional, Tuple, Type, TypedDict,
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, Type, TypedDict,
                     TypeVar, Union, overload)
 
 __all__ = ["Server", "Client", "Endpoint", "Event", "Error", "ErrorCode", "KINDS", "__version__",
@@ -16,7 +16,7 @@ library_version: str
 def library_path() -> str:
     """The absolute path of the libssews.so.0 installed with this package (for ctypes/cffi)."""
 
-_Kind = Literal["open", "message", "close", "error", "reconnecting"]
+_Kind = Literal["open", "message", "close", "error", "reconnecting", "drain"]
 KINDS: Tuple[str, ...]
 
 _Data = Union[str, bytes, bytearray, memoryview]
@@ -176,6 +176,11 @@ class Server(Endpoint):
     def unsubscribe(self, conn: int, channel: str) -> None: ...
     def reject(self, conn: int, status: int = ...) -> None: ...
     def close_conn(self, conn: int, code: int = ..., reason: str = ...) -> None: ...
+    def stats(self) -> Dict[str, float]: ...
+    def buffered_amount(self, conn: int) -> int: ...
+    async def drain(self, conn: int, low_water: Optional[int] = ...) -> None: ...
+    def channel_stats(self, channel: str) -> Dict[str, int]: ...
+    def presence(self, channel: str) -> List[int]: ...
 
 class Client(Endpoint):
     conn: int

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 __all__ = ["Event", "KINDS"]
 
 #: The event kinds, in the order a connection meets them.
-KINDS = ("open", "message", "close", "error", "reconnecting")
+KINDS = ("open", "message", "close", "error", "reconnecting", "drain")
 
 
 @dataclass(frozen=True, repr=False)
@@ -35,6 +35,9 @@ class Event:
     ``"reconnecting"``
         A client will reconnect: ``code`` is the attempt number (1, 2, ...),
         ``delay_ms`` the delay before it.
+    ``"drain"``
+        Server: the connection's queue passed the ``send_high_water`` option
+        and is back at ``send_low_water`` (see :meth:`Server.drain`).
 
     ``protocol`` is ``"websocket"`` or ``"sse"`` (as in the Node binding).
     ``conn`` is the connection id: a server's peers have their own ids; a

@@ -1,0 +1,75 @@
+"""`ssews serve` operations (issue 18): --metrics read by the official
+Prometheus parser, --drain-timeout's goodbyes and clean exit."""
+import asyncio
+import signal
+import urllib.request
+
+import websockets
+from prometheus_client.parser import text_string_to_metric_families
+
+from test_cli import TIMEOUT, serve  # noqa: F401 - the fixture
+
+FAMILIES = ("ssews_connections", "ssews_messages_published", "ssews_deliveries",
+            "ssews_handshakes_refused", "ssews_slow_consumer_drops")
+
+
+def scrape(port, path="/metrics", token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
+        return {f.name: f for f in text_string_to_metric_families(r.read().decode())}
+
+
+def value(fams, family, name, **labels):
+    return next(s.value for s in fams[family].samples if s.name == name and s.labels == labels)
+
+
+def test_serve_metrics_agree_with_a_chat(serve):
+    _, port = serve("--metrics")
+    fams = scrape(port)
+    for f in FAMILIES:
+        assert f in fams, f
+    assert value(fams, "ssews_messages_published", "ssews_messages_published_total") == 0
+
+    async def run():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/room") as a, \
+                websockets.connect(f"ws://127.0.0.1:{port}/room") as b:
+            for i in range(3):
+                await a.send(f"m{i}")  # the hub publishes it to the room: both get it
+            for ws in (a, b):
+                assert [await asyncio.wait_for(ws.recv(), TIMEOUT) for _ in range(3)] == ["m0", "m1", "m2"]
+            return scrape(port)
+
+    fams = asyncio.run(run())
+    assert value(fams, "ssews_connections", "ssews_connections", protocol="websocket") == 2
+    assert value(fams, "ssews_messages_published", "ssews_messages_published_total") == 3
+    assert value(fams, "ssews_deliveries", "ssews_deliveries_total", protocol="websocket") == 6
+
+
+def test_serve_metrics_path_and_token(serve):
+    _, port = serve("--metrics", "/ops/metrics", "--metrics-token", "sekret")
+    try:
+        scrape(port, "/ops/metrics")
+        raise AssertionError("served without the token")
+    except urllib.error.HTTPError as e:
+        assert e.code == 401
+    assert "ssews_connections" in scrape(port, "/ops/metrics", token="sekret")
+
+
+def test_serve_drain_timeout_says_1012_and_exits_0(serve):
+    p, port = serve("--drain-timeout", "1")
+    codes = []
+
+    async def run():
+        conns = [await websockets.connect(f"ws://127.0.0.1:{port}/x") for _ in range(5)]
+        p.p.send_signal(signal.SIGTERM)
+        for ws in conns:
+            try:
+                await asyncio.wait_for(ws.recv(), TIMEOUT)
+            except websockets.ConnectionClosed as e:
+                codes.append(e.rcvd.code if e.rcvd else None)
+
+    asyncio.run(run())
+    assert p.p.wait(TIMEOUT) == 0
+    assert codes == [1012] * 5
