@@ -184,7 +184,6 @@ static void test_backpressure_and_drain_event(void **state) {
   assert_true(lag >= queued / 2);
   assert_true(lag_msgs > 0);
   assert_true(stat_of(ep, "queue_max_bytes") > 1048576);
-  assert_int_equal(rec_count(&r, SSEWS_EV_DRAIN, conn), 0);
 
   /* The peer catches up: every message arrives, and the queue drains. */
   for (int i = 0; i < COUNT; i++) {
@@ -194,6 +193,10 @@ static void test_backpressure_and_drain_event(void **state) {
     assert_int_equal(len, SIZE);
     free(m);
   }
+  /* The peer has every byte: the write that emptied the queue is done, and
+   * with it the drain event owed since the queue passed the high-water mark
+   * (an earlier one may have come while the kernel's buffers still took
+   * what fan-out had queued). */
   size_t c2 = 0;
   const rec_event *d = rec_wait_conn(&r, SSEWS_EV_DRAIN, conn, &c2, WAIT_MS);
   assert_non_null(d);
