@@ -59,6 +59,14 @@ export interface DrainEvent {
   protocol: Protocol;
 }
 
+/** Server with the presence option: `conn` subscribed to, or left, `channel`. */
+export interface PresenceEvent {
+  type: 'join' | 'leave';
+  conn: ConnId;
+  protocol: Protocol;
+  channel: string;
+}
+
 /** A channel before publishing: who is on it, and how far behind its slowest subscriber is. */
 export interface ChannelStats {
   subscribers: number;
@@ -123,7 +131,7 @@ export interface ErrorEvent extends SsewsError {
   protocol: Protocol | null;
 }
 
-export type ServerEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | DrainEvent;
+export type ServerEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | DrainEvent | PresenceEvent;
 export type ClientEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | ReconnectingEvent;
 
 type OptionValue = string | number | boolean;
@@ -169,6 +177,8 @@ export interface ServerOptions {
   send_low_water?: number | string;
   /** Seconds a graceful close spreads its goodbyes over (default 0: at once). */
   drain_timeout?: number | string;
+  /** Join/leave events (and ssews.v1 notices) when subscriptions change (default false). */
+  presence?: boolean;
 }
 
 /**
@@ -247,6 +257,8 @@ export class Server extends Endpoint<ServerEvent> {
 
   on(event: 'drain', listener: (ev: DrainEvent) => void): this;
   once(event: 'drain', listener: (ev: DrainEvent) => void): this;
+  on(event: 'join' | 'leave', listener: (ev: PresenceEvent) => void): this;
+  once(event: 'join' | 'leave', listener: (ev: PresenceEvent) => void): this;
   on(event: 'open', listener: (ev: OpenEvent) => void): this;
   on(event: 'message', listener: (ev: MessageEvent) => void): this;
   on(event: 'close', listener: (ev: CloseEvent) => void): this;

@@ -93,6 +93,10 @@ inline constexpr OptionInfo kOptionTable[] = {
      "gets close 1012 (service restart) and each SSE peer a random `retry:` within the window and the end of "
      "its stream, at a random moment within the window, so clients come back spread out, not in one burst; "
      "0 = close everything at once (1001)"},
+    {"presence", kOptServer, "boolean", "false",
+     "join/leave notices: a subscription made or ended gives the application a join or leave event (conn, "
+     "channel), and subscribers of the channel that speak `ssews.v1` a message with event `join` or `leave` "
+     "and data `{\"conn\":N}`"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},
     {"subprotocols", kOptClient, "string", "",

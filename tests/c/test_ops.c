@@ -255,6 +255,64 @@ static void test_presence(void **state) {
   rec_free(&r);
 }
 
+/* The presence option: join/leave events for the application, join/leave
+ * messages for ssews.v1 subscribers; and GET <publish_path>/presence. */
+static void test_presence_notices_and_http(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"presence", "true", "publish_token", "tok", NULL};
+  int port;
+  ssews *ep = start_server(&r, opts, &port);
+  size_t cur = 0;
+  const char *const v1[] = {"Sec-WebSocket-Protocol: ssews.v1", NULL};
+  peer *a = ws_connect(port, "/room", v1, 0);
+  const rec_event *j = rec_wait(&r, SSEWS_EV_JOIN, &cur, WAIT_MS);
+  assert_non_null(j);
+  ssews_conn ca = j->conn;
+  peer *b = ws_connect(port, "/room", NULL, 0);
+  j = rec_wait(&r, SSEWS_EV_JOIN, &cur, WAIT_MS);
+  assert_non_null(j);
+  ssews_conn cb = j->conn;
+  assert_true(cb != ca);
+
+  /* The ssews.v1 subscriber hears of the other one joining. */
+  unsigned char *m = NULL;
+  size_t len = 0;
+  assert_int_equal(peer_ws_read_message(a, &m, &len, WAIT_MS), 1);
+  char want[64];
+  snprintf(want, sizeof want, "{\\\"conn\\\":%llu}", (unsigned long long)cb);
+  assert_non_null(strstr((char *)m, "\"event\":\"join\""));
+  assert_non_null(strstr((char *)m, "\"channel\":\"room\""));
+  assert_non_null(strstr((char *)m, want));
+  free(m);
+
+  /* The HTTP side, with the publish token. */
+  char *body = NULL;
+  assert_int_equal(http_get(port, "/publish/presence?channel=room", NULL, &body), 401);
+  free(body);
+  const char *const auth[] = {"Authorization: Bearer tok", NULL};
+  assert_int_equal(http_get(port, "/publish/presence?channel=room", auth, &body), 200);
+  assert_non_null(strstr(body, "\"subscribers\":2"));
+  snprintf(want, sizeof want, "{\"conn\":%llu,\"protocol\":\"websocket\"}", (unsigned long long)ca);
+  assert_non_null(strstr(body, want));
+  free(body);
+  assert_int_equal(http_get(port, "/publish/presence", auth, &body), 400);
+  free(body);
+
+  /* b leaves: a leave event before its close, and a leave message to a. */
+  peer_free(b);
+  const rec_event *l = rec_wait(&r, SSEWS_EV_LEAVE, &cur, WAIT_MS);
+  assert_non_null(l);
+  assert_true(l->conn == cb);
+  assert_int_equal(peer_ws_read_message(a, &m, &len, WAIT_MS), 1);
+  assert_non_null(strstr((char *)m, "\"event\":\"leave\""));
+  free(m);
+  peer_free(a);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
 static void *close_endpoint(void *arg) {
   ssews_close((ssews **)arg);
   return NULL;
@@ -314,6 +372,7 @@ int main(void) {
       cmocka_unit_test(test_stats_errors),
       cmocka_unit_test(test_backpressure_and_drain_event),
       cmocka_unit_test(test_presence),
+      cmocka_unit_test(test_presence_notices_and_http),
       cmocka_unit_test(test_graceful_drain),
   };
   return cmocka_run_group_tests_name("ops", tests, NULL, NULL);

@@ -86,3 +86,17 @@ test('presence() lists the connections on a channel', T, async (t) => {
   assert.deepEqual(server.presence('nobody'), []);
   for (const ws of [a, b, c]) ws.close();
 });
+
+test("the presence option: 'join' and 'leave' events", T, async (t) => {
+  const keep = closer(t);
+  const server = keep(new Server({ port: 0, presence: true }));
+  const joined = next(server, 'join');
+  const ws = await wsOpen(`ws://127.0.0.1:${server.port}/room`);
+  const j = await joined;
+  assert.equal(j.channel, 'room');
+  const left = next(server, 'leave');
+  ws.close();
+  const l = await left;
+  assert.equal(l.conn, j.conn);
+  assert.equal(l.channel, 'room');
+});

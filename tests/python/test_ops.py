@@ -2,6 +2,7 @@
 Prometheus text at metrics_path, read by the official parser), backpressure
 (buffered_amount, the drain() coroutine, the "drain" event) and presence."""
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -159,3 +160,19 @@ def test_stats_at_zero_and_unknown_connection():
         with pytest.raises(ssews.Error) as err:
             server.buffered_amount(999)
         assert err.value.code == ssews.ErrorCode.ENOCONN
+
+
+async def test_presence_option_join_and_leave_events_and_v1_notices():
+    async with ssews.Server(presence=True) as server:
+        async with websockets.connect(server.ws_url + "/room", subprotocols=["ssews.v1"]) as a:
+            joined = await expect(server, "join")
+            assert joined.channel == "room"
+            async with websockets.connect(server.ws_url + "/room"):
+                other = await expect(server, "join")
+                notice = json.loads(await asyncio.wait_for(a.recv(), TIMEOUT))
+                assert notice["event"] == "join" and notice["channel"] == "room"
+                assert json.loads(notice["data"]) == {"conn": other.conn}
+            left = await expect(server, "leave")
+            assert (left.conn, left.channel) == (other.conn, "room")
+            notice = json.loads(await asyncio.wait_for(a.recv(), TIMEOUT))
+            assert notice["event"] == "leave"

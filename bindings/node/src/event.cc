@@ -34,6 +34,10 @@ const char *TypeName(int kind) {
       return "reconnecting";
     case SSEWS_EV_DRAIN:
       return "drain";
+    case SSEWS_EV_JOIN:
+      return "join";
+    case SSEWS_EV_LEAVE:
+      return "leave";
     default:
       return "unknown";
   }
@@ -67,6 +71,10 @@ EventView ViewOf(const ssews_event *ev) {
       v.binary = ssews_event_is_binary(ev) != 0;
       v.name = ssews_event_name(ev);
       v.id = ssews_event_id(ev);
+      v.channel = ssews_event_channel(ev);
+      break;
+    case SSEWS_EV_JOIN:
+    case SSEWS_EV_LEAVE:
       v.channel = ssews_event_channel(ev);
       break;
     default:
@@ -155,6 +163,10 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
       o.Set("binary", Napi::Boolean::New(env, ev.binary));
       o.Set("event", OptStr(env, ev.name));
       o.Set("id", OptStr(env, ev.id));
+      o.Set("channel", OptStr(env, ev.channel));
+      break;
+    case SSEWS_EV_JOIN:
+    case SSEWS_EV_LEAVE:
       o.Set("channel", OptStr(env, ev.channel));
       break;
     case SSEWS_EV_CLOSE:

@@ -133,6 +133,8 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
     c.name = opt_str(ssews_event_name(ev));
     c.id = opt_str(ssews_event_id(ev));
     c.channel = opt_str(ssews_event_channel(ev));
+  } else if (c.kind == SSEWS_EV_JOIN || c.kind == SSEWS_EV_LEAVE) {
+    c.channel = opt_str(ssews_event_channel(ev));
   } else if (c.kind == SSEWS_EV_OPEN) {
     if (const char *s = ssews_event_path(ev)) c.path = s;
     if (const char *s = ssews_event_query(ev)) c.query = s;
@@ -175,6 +177,10 @@ const char *kind_name(int kind) {
       return "reconnecting";
     case SSEWS_EV_DRAIN:
       return "drain";
+    case SSEWS_EV_JOIN:
+      return "join";
+    case SSEWS_EV_LEAVE:
+      return "leave";
     default:
       return "unknown";
   }

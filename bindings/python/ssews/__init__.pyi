@@ -16,7 +16,7 @@ library_version: str
 def library_path() -> str:
     """The absolute path of the libssews.so.0 installed with this package (for ctypes/cffi)."""
 
-_Kind = Literal["open", "message", "close", "error", "reconnecting", "drain"]
+_Kind = Literal["open", "message", "close", "error", "reconnecting", "drain", "join", "leave"]
 KINDS: Tuple[str, ...]
 
 _Data = Union[str, bytes, bytearray, memoryview]
@@ -55,6 +55,7 @@ class _ServerOptions(TypedDict, total=False):
     send_high_water: Union[int, str]
     send_low_water: Union[int, str]
     drain_timeout: Union[int, str]
+    presence: Union[bool, str]
 
 class _ClientOptions(TypedDict, total=False):
     ping_interval: Union[int, str]

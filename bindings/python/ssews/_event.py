@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 __all__ = ["Event", "KINDS"]
 
 #: The event kinds, in the order a connection meets them.
-KINDS = ("open", "message", "close", "error", "reconnecting", "drain")
+KINDS = ("open", "message", "close", "error", "reconnecting", "drain", "join", "leave")
 
 
 @dataclass(frozen=True, repr=False)
@@ -38,6 +38,9 @@ class Event:
     ``"drain"``
         Server: the connection's queue passed the ``send_high_water`` option
         and is back at ``send_low_water`` (see :meth:`Server.drain`).
+    ``"join"``, ``"leave"``
+        Server with the ``presence`` option: ``conn`` subscribed to, or left,
+        ``channel``.
 
     ``protocol`` is ``"websocket"`` or ``"sse"`` (as in the Node binding).
     ``conn`` is the connection id: a server's peers have their own ids; a

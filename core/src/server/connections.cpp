@@ -191,7 +191,7 @@ void ServerRole::accept_conn(Conn *c) {
   c->last_write_us = lws_now_usecs();
   c->last_rx_ms = static_cast<uint32_t>(c->last_write_us / 1000);
   ConnMore &m = c->more();
-  for (const auto &ch : m.initial_channels) hub_.subscribe(c->id, ch);
+  for (const auto &ch : m.initial_channels) join(c, ch);
   if (!m.last_event_id.empty()) {
     Hub::Replay r = hub_.replay(hub_.channels_of(c->id), m.last_event_id);
     m_.add(r.gap ? kMResumeGap : kMResumeComplete);
@@ -290,6 +290,7 @@ void ServerRole::finish(Conn *c) {
 void ServerRole::forget(Conn *c, int code, const std::string &reason) {
   if (c->wsi) lws_set_opaque_user_data(c->wsi, nullptr);
   if (c->more_) release(c->more_->rx.size());  // an unfinished message dies with it
+  leave_all(c);                                // presence notices, when asked for
   hub_.remove(c->id);
   sse_conns_.erase(c->id);
   {

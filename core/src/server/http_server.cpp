@@ -40,6 +40,7 @@ int ServerRole::http_request(lws *wsi, void *in) {
   int uri_len = 0;
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
   if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
+  if (is_presence_request(meth, static_cast<const char *>(in))) return presence_answer(wsi);
   if (is_metrics_request(meth, static_cast<const char *>(in))) return metrics_answer(wsi);
   std::string bad = lws_head_problem(wsi);
   if (!bad.empty()) return http_status(wsi, HTTP_STATUS_BAD_REQUEST, bad.c_str());

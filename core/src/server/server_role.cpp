@@ -395,14 +395,14 @@ Status ServerRole::subscribe(ConnId conn, const char *channel, bool on) {
     Conn *c = find(conn);
     if (!c) return;
     if (!on) {
-      hub_.unsubscribe(conn, ch);
+      leave(conn, ch);
       return;
     }
     if (!c->established) {
       c->more().initial_channels.push_back(ch);
       return;
     }
-    hub_.subscribe(conn, ch);
+    join(c, ch);
   });
 }
 

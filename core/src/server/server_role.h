@@ -16,6 +16,7 @@
 //   backpressure.cpp    queued bytes per connection, drain events, channel lag
 //                       and presence (who is on a channel)
 //   graceful_drain.cpp  drain_timeout: closes spread over a window at shutdown
+//   presence.cpp        subscriptions with join/leave notices, GET .../presence
 #pragma once
 #include <deque>
 #include <memory>
@@ -183,6 +184,14 @@ class ServerRole final : public Role {
   void delivered(const Conn *c, const Message &m) {
     if (!m.control) m_.add(c->proto == Proto::Ws ? kMDeliverWs : kMDeliverSse);
   }
+
+  // presence.cpp
+  bool join(Conn *c, const std::string &channel);  // subscribes; false when it already was
+  void leave(ConnId conn, const std::string &channel);
+  void leave_all(Conn *c);  // before the hub forgets a closing connection
+  void notice(ConnId conn, Proto proto, const std::string &channel, bool joined);
+  bool is_presence_request(int method, const char *path) const;
+  int presence_answer(lws *wsi);
 
   // graceful_drain.cpp
   bool begin_drain();  // shutdown with drain_timeout: true when the drain took over
