@@ -1,5 +1,6 @@
 // `ssews serve`: a hub on the library (chat-room semantics, or --echo).
 // It uses only the public C API, as any application would.
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "access_log.h"
 #include "cli.h"
 #include "ssews.h"
 
@@ -20,6 +22,7 @@ const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
     "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T]\n"
     "                   [--metrics [PATH]] [--metrics-token T] [--drain-timeout S]\n"
+    "                   [--access-log FILE|-]\n"
     "                   [--option key=value]...\n"
     "\n"
     "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
@@ -32,6 +35,9 @@ const char kServeUsage[] =
     "  --metrics-token T asks scrapers for `Authorization: Bearer T`.\n"
     "  --drain-timeout S: on SIGTERM/SIGINT stop listening, then spread the goodbyes (WebSocket\n"
     "  close 1012, SSE `retry:` and end of stream) over S seconds, and exit 0.\n"
+    "  --access-log FILE (- for stdout) appends one JSON object a line per finished connection\n"
+    "  (time, peer, protocol, path, status or close_code, duration_ms, bytes and messages each way).\n"
+    "  SIGHUP opens the access log again (after a log rotation) and says so.\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -41,6 +47,7 @@ struct Hub {
   // share one list instead of holding a copy each.
   std::set<std::vector<std::string>> lists;
   std::unordered_map<ssews_conn, const std::vector<std::string> *> channels;
+  AccessLog log;  // --access-log
 };
 
 void on_event(ssews *ep, const ssews_event *ev, void *user) {
@@ -52,6 +59,7 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
       for (size_t i = 0; i < ssews_event_channel_count(ev); i++)
         chans.push_back(ssews_event_channel_at(ev, i));
       hub->channels[conn] = &*hub->lists.insert(std::move(chans)).first;
+      if (hub->log.on()) hub->log.opened(ev);
       break;
     }
     case SSEWS_EV_MESSAGE: {
@@ -76,6 +84,7 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
     }
     case SSEWS_EV_CLOSE:
       hub->channels.erase(conn);
+      if (hub->log.on()) hub->log.closed(ev);
       break;
     case SSEWS_EV_ERROR:
       fprintf(stderr, "ssews: conn %llu: %s\n", (unsigned long long)conn, ssews_event_reason(ev));
@@ -128,7 +137,13 @@ int run_serve(int argc, char **argv) {
       set("metrics_path", i + 1 < argc && argv[i + 1][0] == '/' ? argv[++i] : "/metrics");
     else if (a == "--metrics-token")
       set("metrics_token", value("--metrics-token"));
-    else if (a == "--drain-timeout")
+    else if (a == "--access-log") {
+      std::string err;
+      if (!hub.log.open(value("--access-log"), err)) {
+        fprintf(stderr, "ssews serve: %s\n", err.c_str());
+        return 1;
+      }
+    } else if (a == "--drain-timeout")
       set("drain_timeout", value("--drain-timeout"));
     else if (a == "--option") {
       std::string o = value("--option");
@@ -151,6 +166,10 @@ int run_serve(int argc, char **argv) {
   std::vector<const char *> opts = option_array(kv);
 
   sigset_t sigs = block_exit_signals();
+  // SIGHUP reloads what can change without a restart (block it before the
+  // service thread starts, like the exit signals).
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   ssews *ep = nullptr;
   if (ssews_open(&ep, opts.data(), on_event, &hub) != SSEWS_OK) {
@@ -165,7 +184,17 @@ int run_serve(int argc, char **argv) {
   fflush(stdout);
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+    // What can change without dropping a connection: the access log's file
+    // (after a rotation moved it). Tokens and options are fixed at start.
+    std::string err;
+    if (!hub.log.on())
+      fprintf(stderr, "ssews serve: SIGHUP: nothing to reload (no --access-log file)\n");
+    else if (hub.log.reopen(err))
+      fprintf(stderr, "ssews serve: SIGHUP: reopened the access log\n");
+    else
+      fprintf(stderr, "ssews serve: SIGHUP: %s\n", err.c_str());
+  }
   fprintf(stderr, "ssews serve: %s, closing\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   ssews_close(&ep);
   return 0;

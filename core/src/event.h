@@ -54,6 +54,11 @@ struct Event {
   // valid, and an empty one allocates nothing (a deque allocates on creation,
   // once per message event).
   std::list<std::pair<std::string, std::string>> extra_headers;
+  // Close event of a server's connection: its figures (ssews_event_stat).
+  struct ConnFigures {
+    double duration_ms, bytes_in, bytes_out, messages_in, messages_out;
+  };
+  std::unique_ptr<ConnFigures> figures;
 };
 
 using EventPtr = std::unique_ptr<Event>;

@@ -313,6 +313,54 @@ static void test_presence_notices_and_http(void **state) {
   rec_free(&r);
 }
 
+/* A close event's figures (what an access log writes), kept by the callback. */
+static double g_fig[5];
+static const char *const kFigs[] = {"duration_ms", "bytes_in", "bytes_out", "messages_in", "messages_out"};
+
+static void figures_cb(ssews *ep, const ssews_event *ev, void *user) {
+  if (ssews_event_kind(ev) == SSEWS_EV_CLOSE)
+    for (int i = 0; i < 5; i++) assert_int_equal(ssews_event_stat(ev, kFigs[i], &g_fig[i]), SSEWS_OK);
+  if (ssews_event_kind(ev) == SSEWS_EV_MESSAGE) {
+    size_t len;
+    const void *d = ssews_event_data(ev, &len);
+    ssews_send(ep, ssews_event_conn(ev), d, len, SSEWS_TEXT, NULL, NULL);
+    double v;
+    assert_int_equal(ssews_event_stat(ev, "bytes_in", &v), SSEWS_EINVAL); /* only close events have them */
+  }
+  rec_cb(ep, ev, user); /* recorded after: rec_wait sees the figures set */
+}
+
+static void test_close_event_figures(void **state) {
+  (void)state;
+  recorder r;
+  rec_init(&r);
+  const char *const opts[] = {"host", "127.0.0.1", "port", "0", NULL};
+  ssews *ep = NULL;
+  assert_int_equal(ssews_open(&ep, opts, figures_cb, &r), SSEWS_OK);
+  int port;
+  assert_int_equal(ssews_port(ep, &port), SSEWS_OK);
+  size_t cur = 0;
+  peer *ws = ws_connect(port, "/x", NULL, 0);
+  assert_non_null(rec_wait(&r, SSEWS_EV_OPEN, &cur, WAIT_MS));
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(peer_ws_send(ws, 1, "hello", 5), 0);
+    unsigned char *m = NULL;
+    size_t len = 0;
+    assert_int_equal(peer_ws_read_message(ws, &m, &len, WAIT_MS), 1);
+    free(m);
+  }
+  peer_ws_send_close(ws, 1000, NULL);
+  assert_non_null(rec_wait(&r, SSEWS_EV_CLOSE, &cur, WAIT_MS));
+  assert_true(g_fig[0] >= 0);
+  assert_true(g_fig[1] >= 3 * (5 + 6));   /* three masked 5-byte frames (and the close) */
+  assert_true(g_fig[2] >= 3 * (5 + 2));   /* three unmasked echoes (and the 101) */
+  assert_true(g_fig[3] == 3);
+  assert_true(g_fig[4] == 3);
+  peer_free(ws);
+  ssews_close(&ep);
+  rec_free(&r);
+}
+
 static void *close_endpoint(void *arg) {
   ssews_close((ssews **)arg);
   return NULL;
@@ -373,6 +421,7 @@ int main(void) {
       cmocka_unit_test(test_backpressure_and_drain_event),
       cmocka_unit_test(test_presence),
       cmocka_unit_test(test_presence_notices_and_http),
+      cmocka_unit_test(test_close_event_figures),
       cmocka_unit_test(test_graceful_drain),
   };
   return cmocka_run_group_tests_name("ops", tests, NULL, NULL);

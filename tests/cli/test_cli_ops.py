@@ -1,7 +1,9 @@
 """`ssews serve` operations (issue 18): --metrics read by the official
 Prometheus parser, --drain-timeout's goodbyes and clean exit."""
 import asyncio
+import json
 import signal
+import time
 import urllib.request
 
 import websockets
@@ -73,3 +75,50 @@ def test_serve_drain_timeout_says_1012_and_exits_0(serve):
     asyncio.run(run())
     assert p.p.wait(TIMEOUT) == 0
     assert codes == [1012] * 5
+
+
+def read_json_lines(path, n):
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        with open(path) as f:
+            lines = [json.loads(l) for l in f if l.strip()]
+        if len(lines) >= n:
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {n} access-log lines in {path}")
+
+
+def test_serve_access_log_one_json_line_per_connection(serve, tmp_path):
+    log = tmp_path / "access.log"
+    p, port = serve("--access-log", str(log), "--echo")
+
+    async def run():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/room?token=s3cret") as ws:
+            for m in ("one", "two"):
+                await ws.send(m)
+                assert await asyncio.wait_for(ws.recv(), TIMEOUT) == m
+
+    asyncio.run(run())
+    (entry,) = read_json_lines(log, 1)
+    assert entry["protocol"] == "websocket" and entry["path"] == "/room"
+    assert entry["peer"] == "127.0.0.1" and entry["close_code"] == 1000
+    assert entry["messages_in"] == 2 and entry["messages_out"] == 2
+    assert entry["bytes_in"] > 0 and entry["bytes_out"] > 0 and entry["duration_ms"] >= 0
+    assert entry["time"].endswith("Z")
+    assert "s3cret" not in log.read_text()  # never a token
+
+    # A rotation: SIGHUP opens the file again, and new lines go to the new file.
+    log.rename(tmp_path / "access.log.1")
+    p.p.send_signal(signal.SIGHUP)
+
+    async def again():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/again"):
+            pass
+
+    t0 = time.monotonic()
+    while not log.exists():  # the reopen is the signal thread's, right after the signal
+        assert time.monotonic() - t0 < TIMEOUT
+        time.sleep(0.02)
+    asyncio.run(again())
+    (entry,) = read_json_lines(log, 1)
+    assert entry["path"] == "/again"

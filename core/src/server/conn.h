@@ -35,12 +35,16 @@ struct Conn {
   int64_t last_write_us = 0;
   std::unique_ptr<ConnMore> more_;
   std::unique_ptr<WsFrameReader> reader;  // framed by ssews (plain TCP): its frames in
-  uint32_t last_rx_ms = 0;                // a frame last came from the peer (or, ping_out: the ping went)
-  uint32_t rx_pass = 0;                   // the service pass that last delivered data from the peer
-  uint32_t rx_pass_bytes = 0;             // wire bytes (about) delivered in that pass
-  uint16_t close_code = 1000;             // what we send when closing
-  uint16_t peer_close_code = 0;           // what the peer sent (0: none)
-  uint16_t fail_code = 0;                 // a protocol error we closed for
+  // What the access log reports at close (figures of the close event).
+  int64_t opened_us = 0;
+  uint64_t bytes_in = 0, bytes_out = 0;  // wire bytes read and handed to the socket
+  uint32_t msgs_in = 0, msgs_out = 0;    // messages received and written
+  uint32_t last_rx_ms = 0;               // a frame last came from the peer (or, ping_out: the ping went)
+  uint32_t rx_pass = 0;                  // the service pass that last delivered data from the peer
+  uint32_t rx_pass_bytes = 0;            // wire bytes (about) delivered in that pass
+  uint16_t close_code = 1000;            // what we send when closing
+  uint16_t peer_close_code = 0;          // what the peer sent (0: none)
+  uint16_t fail_code = 0;                // a protocol error we closed for
   Proto proto = Proto::Ws;
   Encoding enc = Encoding::WsPlain;
   // Flags as bits: thousands of idle connections each carry them.

@@ -89,6 +89,7 @@ Conn *ServerRole::new_conn(lws *wsi, Proto proto) {
                           std::forward_as_tuple(opts().max_queue_bytes, opts().queue_drop_oldest))
                  .first->second;
   c->id = id;
+  c->opened_us = lws_now_usecs();
   c->proto = proto;
   c->enc = proto == Proto::Sse ? Encoding::Sse : Encoding::WsPlain;
   if (wsi) attach(c, wsi);
@@ -300,9 +301,13 @@ void ServerRole::forget(Conn *c, int code, const std::string &reason) {
   bool report = c->open_reported;
   ConnId id = c->id;
   Proto proto = c->proto;
+  Event::ConnFigures fig{static_cast<double>(lws_now_usecs() - c->opened_us) / 1000.0,
+                         static_cast<double>(c->bytes_in), static_cast<double>(c->bytes_out),
+                         static_cast<double>(c->msgs_in), static_cast<double>(c->msgs_out)};
   conns_.erase(id);  // frees c
   if (report) {
     EventPtr ev = make_event(kEvClose, id, proto);
+    ev->figures.reset(new Event::ConnFigures(fig));
     ev->code = code;
     ev->reason = reason;
     e_.emit(std::move(ev));

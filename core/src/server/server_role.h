@@ -181,8 +181,10 @@ class ServerRole final : public Role {
   size_t buffered_bytes(const Conn *c) const;
   void check_high(Conn *c);  // after queueing: past send_high_water owes a drain event
   void check_low(Conn *c);   // after writing: the drain event, once back at send_low_water
-  void delivered(const Conn *c, const Message &m) {
-    if (!m.control) m_.add(c->proto == Proto::Ws ? kMDeliverWs : kMDeliverSse);
+  void delivered(Conn *c, const Message &m) {
+    if (m.control) return;
+    m_.add(c->proto == Proto::Ws ? kMDeliverWs : kMDeliverSse);
+    c->msgs_out++;
   }
 
   // presence.cpp

@@ -133,6 +133,7 @@ int ServerRole::ws_receive(lws *wsi, void *in, size_t len) {
   c->heard(e_.now_ms());
   if (c->rx_pass != e_.pass()) c->rx_pass = e_.pass(), c->rx_pass_bytes = 0;
   c->rx_pass_bytes += static_cast<uint32_t>(len) + kWsMinClientHeader;
+  c->bytes_in += len + kWsMinClientHeader;  // about: lws hands over payloads
   if (c->rx_pass_bytes >= kRxBusy && !c->busy) {
     c->busy = true;
     busy_.push_back(c->id);
@@ -171,6 +172,7 @@ int ServerRole::ws_receive(lws *wsi, void *in, size_t len) {
   }
 
   EventPtr ev = make_event(kEvMessage, c->id, Proto::Ws);
+  c->msgs_in++;
   ev->binary = c->rx_binary;
   if (partial) {
     release(partial->size());

@@ -105,6 +105,7 @@ struct ServerRole::WsTcpSink final : WsFrameReader::Sink {
       return true;
     }
     EventPtr ev = make_event(kEvMessage, c->id, Proto::Ws);
+    c->msgs_in++;
     ev->binary = c->rx_binary;
     if (partial) {
       s.release(partial->size());
@@ -228,6 +229,7 @@ void ServerRole::ws_tcp_service() {
           end_socket(c, false);
           break;
         }
+        c->bytes_in += static_cast<uint64_t>(got);
         ws_tcp_receive(c, rx_buf_.data(), static_cast<size_t>(got));
         if (static_cast<size_t>(got) < rx_buf_.size()) break;
       }
