@@ -969,10 +969,12 @@ void test_json_quote(void **) {
   EXPECT_STR(quote("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8"),
              "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x80\xa8\"");
   // Bytes that are not UTF-8 become U+FFFD, each: the output stays valid JSON.
-  EXPECT_STR(quote("a\xff" "b"), R"("a\ufffdb")");
-  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                        // truncated
-  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                // overlong NUL
-  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");       // a surrogate
+  EXPECT_STR(quote("a\xff"
+                   "b"),
+             R"("a\ufffdb")");
+  EXPECT_STR(quote("\xc3"), R"("\ufffd")");                             // truncated
+  EXPECT_STR(quote("\xc0\x80"), R"("\ufffd\ufffd")");                   // overlong NUL
+  EXPECT_STR(quote("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");         // a surrogate
   EXPECT_STR(quote("\xe2\x82\xc3\xa9"), "\"\\ufffd\\ufffd\xc3\xa9\"");  // resyncs
   // Every control character, exactly.
   const char *short_esc[32] = {};
@@ -1634,8 +1636,9 @@ int static_setup(void **state) {
   if (!ok) return -1;
   ok = write_file(r + "/index.html", "root index") && write_file(r + "/a.txt", "a") &&
        write_file(r + "/sub/index.html", "sub index") && write_file(r + "/sub/deep/file.css", "css") &&
-       write_file(r + "/noindex/x.txt", "x") && write_file(r + "/sp ace.txt", "space") && write_file(r + "/100%.txt", "pct") &&
-       write_file(out + "/secret.txt", "secret") && write_file(out2 + "/secret.txt", "secret2") &&
+       write_file(r + "/noindex/x.txt", "x") && write_file(r + "/sp ace.txt", "space") &&
+       write_file(r + "/100%.txt", "pct") && write_file(out + "/secret.txt", "secret") &&
+       write_file(out2 + "/secret.txt", "secret2") &&
        symlink((out + "/secret.txt").c_str(), (r + "/link_out").c_str()) == 0 &&
        symlink("../outside/secret.txt", (r + "/link_out_rel").c_str()) == 0 &&
        symlink(out.c_str(), (r + "/link_dir_out").c_str()) == 0 &&
@@ -1817,6 +1820,7 @@ const std::vector<NumKey> &num_keys() {
       {"max_pending_bytes", kBothRoles, 1024, uint64_t(1) << 36,
        [](const O &o) { return uint64_t(o.max_pending_bytes); }},
       {"max_event_queue", kBothRoles, 1, 100000000, [](const O &o) { return uint64_t(o.max_event_queue); }},
+      {"drain_timeout", kServerOnly, 0, 3600, [](const O &o) { return uint64_t(o.drain_timeout); }},
       {"connect_timeout", kClientOnly, 1, 3600, [](const O &o) { return uint64_t(o.connect_timeout); }},
       {"reconnect_delay_ms", kClientOnly, 0, 3600000,
        [](const O &o) { return uint64_t(o.reconnect_delay_ms); }},
@@ -1858,6 +1862,12 @@ const std::vector<KeyInfo> kAllKeys = {
     {"publish_token", kServerOnly, "s3cret"},
     {"capture_headers", kServerOnly, "x-api-key, X-Trace"},
     {"publish_path", kServerOnly, "/pub"},
+    {"metrics_path", kServerOnly, "/metrics"},
+    {"metrics_token", kServerOnly, "m3trics"},
+    {"send_high_water", kServerOnly, "2000000"},
+    {"send_low_water", kServerOnly, "1000"},
+    {"drain_timeout", kServerOnly, "3"},
+    {"presence", kServerOnly, "true"},
     {"header", kClientOnly, "X-Token: abc"},
     {"subprotocols", kClientOnly, "chat,superchat"},
     {"v1", kClientOnly, "false"},
@@ -2338,6 +2348,21 @@ void test_options_tls_pair(void **) {
   }
 }
 
+// The drain event's marks: the low one must be below the high one.
+void test_send_water_marks(void **) {
+  sw::Options o;
+  std::string err;
+  assert_true(parse({"send_high_water", "1000", "send_low_water", "999"}, o, err));
+  assert_int_equal(o.send_high_water, 1000);
+  assert_int_equal(o.send_low_water, 999);
+  sw::Options o2;
+  assert_false(parse({"send_high_water", "1000", "send_low_water", "1000"}, o2, err));
+  EXPECT_CONTAINS(err, "send_low_water");
+  sw::Options o3;
+  assert_false(parse({"send_low_water", "2000000"}, o3, err));  // above the default high mark
+  EXPECT_CONTAINS(err, "below 'send_high_water'");
+}
+
 void test_option_keys(void **) {
   const std::vector<std::string> &keys = sw::option_keys();
   std::set<std::string> got(keys.begin(), keys.end());
@@ -2481,6 +2506,7 @@ int main(void) {
       cmocka_unit_test(test_options_enums),
       cmocka_unit_test(test_options_tls_pair),
       cmocka_unit_test(test_option_keys),
+      cmocka_unit_test(test_send_water_marks),
       cmocka_unit_test(test_option_table),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
