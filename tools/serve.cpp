@@ -14,6 +14,7 @@
 
 #include "access_log.h"
 #include "cli.h"
+#include "config_file.h"
 #include "ssews.h"
 
 namespace {
@@ -22,7 +23,7 @@ const char kServeUsage[] =
     "usage: ssews serve [--host H] [--port P] [--static DIR] [--history N] [--heartbeat S]\n"
     "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T]\n"
     "                   [--metrics [PATH]] [--metrics-token T] [--drain-timeout S]\n"
-    "                   [--access-log FILE|-]\n"
+    "                   [--access-log FILE|-] [--config FILE]\n"
     "                   [--option key=value]...\n"
     "\n"
     "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
@@ -37,7 +38,9 @@ const char kServeUsage[] =
     "  close 1012, SSE `retry:` and end of stream) over S seconds, and exit 0.\n"
     "  --access-log FILE (- for stdout) appends one JSON object a line per finished connection\n"
     "  (time, peer, protocol, path, status or close_code, duration_ms, bytes and messages each way).\n"
-    "  SIGHUP opens the access log again (after a log rotation) and says so.\n"
+    "  --config FILE: options as `key = value` lines. SIGHUP reads it again and applies what may\n"
+    "  change while running (publish_token, metrics_token), opens the access log again (after a\n"
+    "  rotation), and says what it reloaded.\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -94,6 +97,45 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
   }
 }
 
+// SIGHUP: what can change without dropping a connection, said on stdout.
+void reload(ssews *ep, Hub &hub, const std::string &config, ConfigPairs &applied) {
+  std::string err;
+  if (hub.log.on()) {
+    if (hub.log.reopen(err))
+      printf("ssews serve: SIGHUP: reopened the access log\n");
+    else
+      printf("ssews serve: SIGHUP: %s\n", err.c_str());
+  }
+  ConfigPairs now;
+  if (config.empty()) {
+    if (!hub.log.on()) printf("ssews serve: SIGHUP: nothing to reload (no --config, no --access-log file)\n");
+  } else if (!read_config(config, now, err)) {
+    printf("ssews serve: SIGHUP: %s (nothing changed)\n", err.c_str());
+  } else {
+    std::vector<std::string> done;
+    for (const auto &p : now) {
+      bool same = false;
+      for (auto &a : applied)
+        if (a.first == p.first) same = a.second == p.second;
+      if (same) continue;
+      if (ssews_set_option(ep, p.first.c_str(), p.second.c_str()) != SSEWS_OK) {
+        printf("ssews serve: SIGHUP: %s\n", ssews_last_error());
+        continue;
+      }
+      done.push_back(p.first);
+      bool found = false;
+      for (auto &a : applied)
+        if (a.first == p.first) a.second = p.second, found = true;
+      if (!found) applied.push_back(p);
+    }
+    // Commands run in order: once a later query is answered, the changes are in effect.
+    size_t n = 0;
+    ssews_stats(ep, nullptr, nullptr, 0, &n);
+    for (const auto &k : done) printf("ssews serve: SIGHUP: reloaded %s\n", k.c_str());
+  }
+  fflush(stdout);
+}
+
 }  // namespace
 
 int run_serve(int argc, char **argv) {
@@ -105,6 +147,8 @@ int run_serve(int argc, char **argv) {
   std::string host = "127.0.0.1", port = "8080";
   bool tls = false;
   Hub hub;
+  std::string config;   // --config FILE
+  ConfigPairs applied;  // its options as last applied
   for (int i = 0; i < argc; i++) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> std::string {
@@ -143,6 +187,14 @@ int run_serve(int argc, char **argv) {
         fprintf(stderr, "ssews serve: %s\n", err.c_str());
         return 1;
       }
+    } else if (a == "--config") {
+      config = value("--config");
+      std::string err;
+      if (!read_config(config, applied, err)) {
+        fprintf(stderr, "ssews serve: %s\n", err.c_str());
+        return 1;
+      }
+      for (const auto &p : applied) set(p.first, p.second);
     } else if (a == "--drain-timeout")
       set("drain_timeout", value("--drain-timeout"));
     else if (a == "--option") {
@@ -184,17 +236,7 @@ int run_serve(int argc, char **argv) {
   fflush(stdout);
 
   int sig = 0;
-  while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
-    // What can change without dropping a connection: the access log's file
-    // (after a rotation moved it). Tokens and options are fixed at start.
-    std::string err;
-    if (!hub.log.on())
-      fprintf(stderr, "ssews serve: SIGHUP: nothing to reload (no --access-log file)\n");
-    else if (hub.log.reopen(err))
-      fprintf(stderr, "ssews serve: SIGHUP: reopened the access log\n");
-    else
-      fprintf(stderr, "ssews serve: SIGHUP: %s\n", err.c_str());
-  }
+  while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) reload(ep, hub, config, applied);
   fprintf(stderr, "ssews serve: %s, closing\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   ssews_close(&ep);
   return 0;

@@ -29,6 +29,13 @@ SSEWS_API int ssews_stats(ssews *ep, const char **names, double *values, size_t 
   SSEWS_GUARD_END
 }
 
+SSEWS_API int ssews_set_option(ssews *ep, const char *key, const char *value) {
+  SSEWS_GUARD_BEGIN
+  GET_ENGINE(e, ep);
+  return status_to_rc(e->set_option(key, value));
+  SSEWS_GUARD_END
+}
+
 SSEWS_API int ssews_buffered_amount(ssews *ep, ssews_conn conn, size_t *bytes) {
   SSEWS_GUARD_BEGIN
   GET_ENGINE(e, ep);

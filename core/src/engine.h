@@ -54,6 +54,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // A line for this endpoint (log.cpp routes lws' lines here): dropped above
   // the endpoint's level, else to the log callback, or stderr as lws prints it.
   void log_line(int level, const std::string &msg, int lws_level, const char *raw);
+  // Changes an option that may change while running (live_options.cpp):
+  // checked here, set on the service thread. ENOTSUP for the others.
+  Status set_option(const char *key, const char *value);
   int event_fd() const { return events_.fd(); }
   Status next_event(const Event **ev);
   Role &role() { return *role_; }

@@ -361,6 +361,32 @@ static void test_close_event_figures(void **state) {
   rec_free(&r);
 }
 
+/* Tokens change while the server runs; other options say they cannot. */
+static void test_set_option_rotates_tokens(void **state) {
+  (void)state;
+  const char *const opts[] = {"metrics_path", "/metrics", "metrics_token", "old", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  const char *const old_auth[] = {"Authorization: Bearer old", NULL};
+  const char *const new_auth[] = {"Authorization: Bearer new", NULL};
+  char *body = NULL;
+  assert_int_equal(http_get(port, "/metrics", old_auth, &body), 200);
+  free(body);
+  assert_int_equal(ssews_set_option(ep, "metrics_token", "new"), SSEWS_OK);
+  /* Commands run in order: once a later query is answered, the change is made. */
+  size_t n = 0;
+  assert_int_equal(ssews_stats(ep, NULL, NULL, 0, &n), SSEWS_OK);
+  assert_int_equal(http_get(port, "/metrics", old_auth, &body), 401);
+  free(body);
+  assert_int_equal(http_get(port, "/metrics", new_auth, &body), 200);
+  free(body);
+  assert_int_equal(ssews_set_option(ep, "port", "8080"), SSEWS_ENOTSUP);
+  assert_non_null(strstr(ssews_last_error(), "port"));
+  assert_int_equal(ssews_set_option(ep, "no_such_key", "1"), SSEWS_EOPTION);
+  assert_int_equal(ssews_set_option(ep, "publish_token", NULL), SSEWS_EINVAL);
+  ssews_close(&ep);
+}
+
 static void *close_endpoint(void *arg) {
   ssews_close((ssews **)arg);
   return NULL;
@@ -422,6 +448,7 @@ int main(void) {
       cmocka_unit_test(test_presence),
       cmocka_unit_test(test_presence_notices_and_http),
       cmocka_unit_test(test_close_event_figures),
+      cmocka_unit_test(test_set_option_rotates_tokens),
       cmocka_unit_test(test_graceful_drain),
   };
   return cmocka_run_group_tests_name("ops", tests, NULL, NULL);

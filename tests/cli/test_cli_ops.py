@@ -122,3 +122,31 @@ def test_serve_access_log_one_json_line_per_connection(serve, tmp_path):
     asyncio.run(again())
     (entry,) = read_json_lines(log, 1)
     assert entry["path"] == "/again"
+
+
+def publish_status(port, token):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/publish?channel=c", data=b"x", method="POST",
+                                 headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_serve_sighup_reloads_tokens_from_config(serve, tmp_path):
+    cfg = tmp_path / "hub.conf"
+    cfg.write_text("# the hub's options\npublish_token = first\nhistory = 5\n")
+    p, port = serve("--config", str(cfg))
+    assert publish_status(port, "first") == 200
+    async def hold():  # a connection that must survive the reload
+        async with websockets.connect(f"ws://127.0.0.1:{port}/c") as ws:
+            cfg.write_text("publish_token = second\nhistory = 9\n")
+            p.p.send_signal(signal.SIGHUP)
+            # history cannot change while running: said, not applied; then what was.
+            p.wait_line(lambda l: "'history'" in l and "restart" in l)
+            p.wait_line(lambda l: "reloaded publish_token" in l)
+            assert publish_status(port, "second") == 200
+            assert publish_status(port, "first") == 401
+            assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "x"  # the publish with the new token
+    asyncio.run(hold())
