@@ -246,6 +246,8 @@ export class Server extends Endpoint<ServerEvent> {
   closeConnection(conn: ConnId, code?: number, reason?: string): void;
   /** The server's counters and gauges by name (docs/operations.md). */
   stats(): Record<string, number>;
+  /** Changes publish_token or metrics_token while running (token rotation); other keys throw SSEWS_ENOTSUP. */
+  setOption(key: 'publish_token' | 'metrics_token', value: string): void;
   /** Bytes queued for `conn` and not yet written (as ws' bufferedAmount); see the 'drain' event. */
   bufferedAmount(conn: ConnId): number;
   /** A channel's subscribers and its slowest subscriber's queue, to look at before publishing. */

@@ -276,6 +276,11 @@ class Server extends Endpoint {
     return this[kNative].stats();
   }
 
+  /** Changes publish_token or metrics_token while running (token rotation). */
+  setOption(key, value) {
+    this[kNative].setOption(key, optionValue(key, value));
+  }
+
   /**
    * Bytes queued for `conn` and not yet written (as ws' bufferedAmount). Past
    * the send_high_water option, a 'drain' event follows once it is back at

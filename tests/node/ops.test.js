@@ -100,3 +100,16 @@ test("the presence option: 'join' and 'leave' events", T, async (t) => {
   assert.equal(l.conn, j.conn);
   assert.equal(l.channel, 'room');
 });
+
+test('setOption() changes a token while running; other keys throw', T, async (t) => {
+  const keep = closer(t);
+  const server = keep(new Server({ port: 0, metrics_path: '/m', metrics_token: 'old' }));
+  const get = async (token) =>
+    (await fetch(`http://127.0.0.1:${server.port}/m`, { headers: { authorization: `Bearer ${token}` } })).status;
+  assert.equal(await get('old'), 200);
+  server.setOption('metrics_token', 'new');
+  server.stats(); // answered after the change: it is in effect
+  assert.equal(await get('old'), 401);
+  assert.equal(await get('new'), 200);
+  assert.throws(() => server.setOption('history', 5), { code: 'SSEWS_ENOTSUP' });
+});

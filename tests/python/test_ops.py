@@ -176,3 +176,20 @@ async def test_presence_option_join_and_leave_events_and_v1_notices():
             assert (left.conn, left.channel) == (other.conn, "room")
             notice = json.loads(await asyncio.wait_for(a.recv(), TIMEOUT))
             assert notice["event"] == "leave"
+
+
+async def test_set_option_rotates_the_publish_token():
+    async with ssews.Server(publish_token="old") as server, httpx.AsyncClient(timeout=TIMEOUT) as http:
+        async def post(token):
+            r = await http.post(server.url + "/publish?channel=c", content=b"x",
+                                headers={"Authorization": f"Bearer {token}"})
+            return r.status_code
+
+        assert await post("old") == 200
+        server.set_option("publish_token", "new")
+        server.stats()  # answered after the change: it is in effect
+        assert await post("old") == 401
+        assert await post("new") == 200
+        with pytest.raises(ssews.Error) as err:
+            server.set_option("history", 5)
+        assert err.value.code == ssews.ErrorCode.ENOTSUP

@@ -26,6 +26,7 @@ Napi::Function Endpoint::Define(Napi::Env env) {
                          InstanceMethod("reject", &Endpoint::Reject),
                          InstanceMethod("closeConnection", &Endpoint::CloseConnection),
                          InstanceMethod("stats", &Endpoint::Stats),
+                         InstanceMethod("setOption", &Endpoint::SetOption),
                          InstanceMethod("bufferedAmount", &Endpoint::BufferedAmount),
                          InstanceMethod("channelStats", &Endpoint::ChannelStats),
                          InstanceMethod("channelConns", &Endpoint::ChannelConns),
@@ -225,6 +226,16 @@ Napi::Value Endpoint::Stats(const Napi::CallbackInfo &info) {
   Napi::Object o = Napi::Object::New(env);
   for (size_t i = 0; i < n && i < names.size(); i++) o.Set(names[i], Napi::Number::New(env, values[i]));
   return o;
+}
+
+// setOption(key, value) -- value already a string (index.js)
+Napi::Value Endpoint::SetOption(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  std::string key = ToString(info[0], "key");
+  std::string value = ToString(info[1], "value");
+  Check(env, ssews_set_option(ep, key.c_str(), value.c_str()));
+  return env.Undefined();
 }
 
 // bufferedAmount(conn) -> number

@@ -35,6 +35,7 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   Napi::Value Reject(const Napi::CallbackInfo &info);
   Napi::Value CloseConnection(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
+  Napi::Value SetOption(const Napi::CallbackInfo &info);
   Napi::Value BufferedAmount(const Napi::CallbackInfo &info);
   Napi::Value ChannelStats(const Napi::CallbackInfo &info);
   Napi::Value ChannelConns(const Napi::CallbackInfo &info);

@@ -569,6 +569,10 @@ class Core {
     return d;
   }
 
+  void set_option(const std::string &key, const std::string &value) {
+    call("set the option", [&](ssews *ep) { return ssews_set_option(ep, key.c_str(), value.c_str()); });
+  }
+
   size_t buffered_amount(uint64_t conn) {
     size_t b = 0;
     call("read the buffered amount", [&](ssews *ep) { return ssews_buffered_amount(ep, conn, &b); });
@@ -731,6 +735,7 @@ PYBIND11_MODULE(_core, m) {
       .def("reject", &Core::reject, py::arg("conn"), py::arg("status"))
       .def("conn_close", &Core::conn_close, py::arg("conn"), py::arg("code"), py::arg("reason"))
       .def("stats", &Core::stats)
+      .def("set_option", &Core::set_option, py::arg("key"), py::arg("value"))
       .def("buffered_amount", &Core::buffered_amount, py::arg("conn"))
       .def("channel_stats", &Core::channel_stats, py::arg("channel"))
       .def("channel_conns", &Core::channel_conns, py::arg("channel"))

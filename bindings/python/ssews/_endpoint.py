@@ -519,6 +519,12 @@ class Server(Endpoint):
         docs/operations.md), taken together as one snapshot. Any thread."""
         return self._core.stats()
 
+    def set_option(self, key: str, value: Any) -> None:
+        """Change an option while the server runs, without dropping a
+        connection: ``publish_token`` or ``metrics_token`` (token rotation).
+        Other keys raise :class:`ssews.Error` (ENOTSUP)."""
+        self._core.set_option(key, _option_value(key, value))
+
     def buffered_amount(self, conn: int) -> int:
         """Bytes queued for ``conn`` and not yet written (as ``ws``'
         ``bufferedAmount``). Raises :class:`ssews.Error` (ENOCONN) for a
