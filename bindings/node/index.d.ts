@@ -50,6 +50,8 @@ export interface CloseEvent {
   /** WebSocket close code (1000, 1001, 1006, ...). */
   code: number;
   reason: string;
+  /** A server's close event: the connection's figures (what an access log writes). */
+  stats?: { duration_ms: number; bytes_in: number; bytes_out: number; messages_in: number; messages_out: number };
 }
 
 /** Server: the connection's queue passed send_high_water and is back at send_low_water. */

@@ -96,9 +96,13 @@ test("the presence option: 'join' and 'leave' events", T, async (t) => {
   assert.equal(j.channel, 'room');
   const left = next(server, 'leave');
   ws.close();
+  const closed = next(server, 'close');
   const l = await left;
   assert.equal(l.conn, j.conn);
   assert.equal(l.channel, 'room');
+  const c = await closed; // an access log's figures
+  assert.equal(c.stats.messages_in, 0);
+  assert.ok(c.stats.bytes_out > 0 && c.stats.duration_ms >= 0);
 });
 
 test('setOption() changes a token while running; other keys throw', T, async (t) => {

@@ -174,6 +174,11 @@ async def test_presence_option_join_and_leave_events_and_v1_notices():
                 assert json.loads(notice["data"]) == {"conn": other.conn}
             left = await expect(server, "leave")
             assert (left.conn, left.channel) == (other.conn, "room")
+            closed = await expect(server, "close")  # the leave comes first, then the close
+            assert closed.conn == other.conn
+            # An access log's figures: the connection sent nothing and got nothing but the 101.
+            assert closed.stats["messages_in"] == 0 and closed.stats["messages_out"] == 0
+            assert closed.stats["bytes_out"] > 0 and closed.stats["duration_ms"] >= 0
             notice = json.loads(await asyncio.wait_for(a.recv(), TIMEOUT))
             assert notice["event"] == "leave"
 

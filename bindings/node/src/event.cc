@@ -77,6 +77,14 @@ EventView ViewOf(const ssews_event *ev) {
     case SSEWS_EV_LEAVE:
       v.channel = ssews_event_channel(ev);
       break;
+    case SSEWS_EV_CLOSE:
+      for (const char *name : {"duration_ms", "bytes_in", "bytes_out", "messages_in", "messages_out"}) {
+        double x = 0;
+        if (ssews_event_stat(ev, name, &x) == SSEWS_OK) v.stats.emplace_back(name, x);
+      }
+      v.code = ssews_event_code(ev);
+      v.reason = Str(ssews_event_reason(ev));
+      break;
     default:
       v.code = ssews_event_code(ev);
       v.reason = Str(ssews_event_reason(ev));
@@ -107,6 +115,7 @@ OwnedEvent::OwnedEvent(const ssews_event *ev) {
   for (auto &h : v.headers) headers_.emplace_back(h.first, h.second);
   for (auto *c : v.channels) channels_.emplace_back(c);
   delay_ms_ = v.delay_ms;
+  stats_ = v.stats;
 }
 
 EventView OwnedEvent::View() const {
@@ -128,6 +137,7 @@ EventView OwnedEvent::View() const {
   v.code = code_;
   v.reason = reason_.c_str();
   v.delay_ms = delay_ms_;
+  v.stats = stats_;
   return v;
 }
 
@@ -172,6 +182,11 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
     case SSEWS_EV_CLOSE:
       o.Set("code", Napi::Number::New(env, ev.code));
       o.Set("reason", Napi::String::New(env, ev.reason));
+      if (!ev.stats.empty()) {
+        Napi::Object stats = Napi::Object::New(env);
+        for (const auto &s : ev.stats) stats.Set(s.first, Napi::Number::New(env, s.second));
+        o.Set("stats", stats);
+      }
       break;
     case SSEWS_EV_RECONNECTING:
       o.Set("attempt", Napi::Number::New(env, ev.code));

@@ -110,7 +110,11 @@ struct EventCopy {
   int code = 0;
   std::string reason;
   int64_t delay_ms = 0;
+  std::vector<std::pair<const char *, double>> stats;  // a server's close event
 };
+
+// The figures a server's close event carries (ssews_event_stat).
+const char *const kCloseStats[] = {"duration_ms", "bytes_in", "bytes_out", "messages_in", "messages_out"};
 
 std::optional<std::string> opt_str(const char *s) {
   if (!s) return std::nullopt;
@@ -125,6 +129,11 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
   const char *reason = ssews_event_reason(ev);
   if (reason) c.reason = reason;
   c.delay_ms = ssews_event_delay_ms(ev);
+  if (c.kind == SSEWS_EV_CLOSE)
+    for (const char *name : kCloseStats) {
+      double v = 0;
+      if (ssews_event_stat(ev, name, &v) == SSEWS_OK) c.stats.emplace_back(name, v);
+    }
   if (c.kind == SSEWS_EV_MESSAGE) {
     size_t len = 0;
     const void *data = ssews_event_data(ev, &len);
@@ -195,7 +204,7 @@ py::object protocol_name(int protocol) {
 }
 
 // ssews.Event(kind, conn, protocol, data, event, id, channel, path, query,
-// peer, headers, channels, code, reason, delay_ms).
+// peer, headers, channels, code, reason, delay_ms, stats).
 py::object to_python(const EventCopy &c, const py::object &event_cls) {
   py::object data = py::none();
   if (c.kind == SSEWS_EV_MESSAGE) data = c.binary ? py::object(py::bytes(c.data)) : text(c.data);
@@ -210,9 +219,15 @@ py::object to_python(const EventCopy &c, const py::object &event_cls) {
       headers[text(h.first, "surrogateescape")] = text(h.second, "surrogateescape");
     for (size_t i = 0; i < c.channels.size(); i++) channels[i] = text(c.channels[i], "surrogateescape");
   }
+  py::object stats = py::none();
+  if (!c.stats.empty()) {
+    py::dict d;
+    for (const auto &s : c.stats) d[py::str(s.first)] = s.second;
+    stats = d;
+  }
   return event_cls(py::str(kind_name(c.kind)), py::int_(c.conn), protocol_name(c.protocol), data,
                    opt_text(c.name), opt_text(c.id), opt_text(c.channel), path, query, peer, headers,
-                   channels, py::int_(c.code), text(c.reason), py::int_(c.delay_ms));
+                   channels, py::int_(c.code), text(c.reason), py::int_(c.delay_ms), stats);
 }
 
 // Looks up any request header of an open event while its callback runs

@@ -108,7 +108,7 @@ class Error(Exception):
 
 class Event:
     __match_args__ = ("kind", "conn", "protocol", "data", "event", "id", "channel", "path", "query", "peer",
-                      "headers", "channels", "code", "reason", "delay_ms")
+                      "headers", "channels", "code", "reason", "delay_ms", "stats")
     kind: _Kind
     conn: int
     protocol: Optional[Literal["websocket", "sse"]]
@@ -124,11 +124,13 @@ class Event:
     code: int
     reason: str
     delay_ms: int
+    stats: Optional[Dict[str, float]]
     def __init__(self, kind: _Kind, conn: int = ..., protocol: Optional[Literal["websocket", "sse"]] = ...,
                  data: Union[str, bytes, None] = ..., event: Optional[str] = ..., id: Optional[str] = ...,
                  channel: Optional[str] = ..., path: Optional[str] = ..., query: Optional[str] = ...,
                  peer: Optional[str] = ..., headers: Dict[str, str] = ..., channels: Tuple[str, ...] = ...,
-                 code: int = ..., reason: str = ..., delay_ms: int = ...) -> None: ...
+                 code: int = ..., reason: str = ..., delay_ms: int = ...,
+                 stats: Optional[Dict[str, float]] = ...) -> None: ...
     @property
     def binary(self) -> bool: ...
     @overload

@@ -28,7 +28,9 @@ class Event:
         ``event`` is the SSE event type (or ssews.v1 event name), ``id`` the
         message id, ``channel`` the channel (ssews.v1 clients).
     ``"close"``
-        ``code`` (1000, 1001, 1006, ...) and ``reason``. Exactly once per
+        ``code`` (1000, 1001, 1006, ...) and ``reason``. A server's close
+        event also has ``stats``: ``duration_ms``, ``bytes_in``,
+        ``bytes_out``, ``messages_in``, ``messages_out`` (an access log's figures). Exactly once per
         open connection; a client's close is final (it will not reconnect).
     ``"error"``
         ``code`` is an :class:`~ssews.ErrorCode`, ``reason`` the message.
@@ -62,6 +64,7 @@ class Event:
     code: int = 0
     reason: str = ""
     delay_ms: int = 0
+    stats: Optional[Dict[str, float]] = None  # a server's close event: the connection's figures
 
     @property
     def binary(self) -> bool:
