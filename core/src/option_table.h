@@ -76,13 +76,15 @@ inline constexpr OptionInfo kOptionTable[] = {
      "answers `{\"id\":...,\"subscribers\":N}`. A refusal answers `{\"error\":\"...\"}` naming the problem: 400 for a "
      "missing, repeated or over-1024-byte `channel`/`event`/`id`, one holding CR, LF, NUL or another control "
      "character or not UTF-8, or a `Content-Length` that is not decimal; 411 without `Content-Length`; 413 over "
-     "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token"},
+     "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token. May change while running "
+     "(`ssews_set_option`)"},
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
     {"metrics_path", kOptServer, "string", "",
      "serve Prometheus metrics (text format 0.0.4) at this path on the server's own port, e.g. `/metrics`; "
      "every family is there from the start (docs/operations.md lists them); empty = off"},
     {"metrics_token", kOptServer, "string", "",
-     "when set, `metrics_path` answers only requests with `Authorization: Bearer <token>` (else 401)"},
+     "when set, `metrics_path` answers only requests with `Authorization: Bearer <token>` (else 401); may "
+     "change while running (`ssews_set_option`)"},
     {"send_high_water", kOptServer, "integer", "1048576",
      "bytes queued for one connection past which it owes a drain event (`SSEWS_EV_DRAIN`, Node `'drain'`) "
      "once its queue is back at or below `send_low_water`"},
