@@ -62,7 +62,7 @@ SSEWS_BIN=build-asan/tools/ssews bash scripts/test-browser.sh || fail=1
 
 step "Threading tests (TSan)"
 bash scripts/build.sh build-tsan -DSSEWS_TSAN=ON -DSSEWS_WERROR=ON
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp ctest --output-on-failure -R 'test_(server|api|limits|client|ws|handles|log|front_door|cluster|access)') || fail=1
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp ctest --output-on-failure -R 'test_(server|api|limits|client|ws|handles|log|front_door|cluster|access|ops)') || fail=1
 
 step "Install and ABI checks (release build)"
 bash scripts/build.sh build-release -DCMAKE_BUILD_TYPE=Release -DSSEWS_ABI_DEBUG=ON -DSSEWS_BUILD_TESTS=OFF -DSSEWS_WERROR=ON

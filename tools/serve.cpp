@@ -1,5 +1,6 @@
 // `ssews serve`: a hub on the library (chat-room semantics, or --echo).
 // It uses only the public C API, as any application would.
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "access_log.h"
 #include "cli.h"
+#include "config_file.h"
 #include "ssews.h"
 
 namespace {
@@ -21,7 +24,10 @@ const char kServeUsage[] =
     "                   [--tls-cert F --tls-key F] [--echo] [--publish-token T] [--broker URL]\n"
     "                   [--max-connections-per-ip N] [--handshake-rate-per-ip N]\n"
     "                   [--jwt-secret-file F | --jwt-public-key F] [--allowed-origin O]...\n"
-    "                   [--anonymous-subscribe PATTERNS] [--option key=value]...\n"
+    "                   [--anonymous-subscribe PATTERNS]\n"
+    "                   [--metrics [PATH]] [--metrics-token T] [--drain-timeout S]\n"
+    "                   [--access-log FILE|-] [--config FILE]\n"
+    "                   [--option key=value]...\n"
     "\n"
     "  Serves WebSocket and Server-Sent Events on one port (default 127.0.0.1:8080).\n"
     "  Text and binary messages a WebSocket client sends are published to the channels it\n"
@@ -41,6 +47,15 @@ const char kServeUsage[] =
     "  --allowed-origin O (repeatable, or *) lets pages from O connect; others get 403.\n"
     "  --anonymous-subscribe P: channel patterns (comma-separated) anyone may read.\n"
     "  See docs/security.md.\n"
+    "  --metrics [PATH] serves Prometheus metrics at PATH (default /metrics) on the same port;\n"
+    "  --metrics-token T asks scrapers for `Authorization: Bearer T`.\n"
+    "  --drain-timeout S: on SIGTERM/SIGINT stop listening, then spread the goodbyes (WebSocket\n"
+    "  close 1012, SSE `retry:` and end of stream) over S seconds, and exit 0.\n"
+    "  --access-log FILE (- for stdout) appends one JSON object a line per finished connection\n"
+    "  (time, peer, protocol, path, status or close_code, duration_ms, bytes and messages each way).\n"
+    "  --config FILE: options as `key = value` lines. SIGHUP reads it again and applies what may\n"
+    "  change while running (publish_token, metrics_token), opens the access log again (after a\n"
+    "  rotation), and says what it reloaded.\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {
@@ -50,6 +65,7 @@ struct Hub {
   // share one list instead of holding a copy each.
   std::set<std::vector<std::string>> lists;
   std::unordered_map<ssews_conn, const std::vector<std::string> *> channels;
+  AccessLog log;  // --access-log
 };
 
 void on_event(ssews *ep, const ssews_event *ev, void *user) {
@@ -61,6 +77,7 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
       for (size_t i = 0; i < ssews_event_channel_count(ev); i++)
         chans.push_back(ssews_event_channel_at(ev, i));
       hub->channels[conn] = &*hub->lists.insert(std::move(chans)).first;
+      if (hub->log.on()) hub->log.opened(ev);
       break;
     }
     case SSEWS_EV_MESSAGE: {
@@ -94,6 +111,7 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
     }
     case SSEWS_EV_CLOSE:
       hub->channels.erase(conn);
+      if (hub->log.on()) hub->log.closed(ev);
       break;
     case SSEWS_EV_ERROR:
       if (conn == 0)  // about the endpoint (the broker), not a connection
@@ -104,6 +122,45 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
     default:
       break;
   }
+}
+
+// SIGHUP: what can change without dropping a connection, said on stdout.
+void reload(ssews *ep, Hub &hub, const std::string &config, ConfigPairs &applied) {
+  std::string err;
+  if (hub.log.on()) {
+    if (hub.log.reopen(err))
+      printf("ssews serve: SIGHUP: reopened the access log\n");
+    else
+      printf("ssews serve: SIGHUP: %s\n", err.c_str());
+  }
+  ConfigPairs now;
+  if (config.empty()) {
+    if (!hub.log.on()) printf("ssews serve: SIGHUP: nothing to reload (no --config, no --access-log file)\n");
+  } else if (!read_config(config, now, err)) {
+    printf("ssews serve: SIGHUP: %s (nothing changed)\n", err.c_str());
+  } else {
+    std::vector<std::string> done;
+    for (const auto &p : now) {
+      bool same = false;
+      for (auto &a : applied)
+        if (a.first == p.first) same = a.second == p.second;
+      if (same) continue;
+      if (ssews_set_option(ep, p.first.c_str(), p.second.c_str()) != SSEWS_OK) {
+        printf("ssews serve: SIGHUP: %s\n", ssews_last_error());
+        continue;
+      }
+      done.push_back(p.first);
+      bool found = false;
+      for (auto &a : applied)
+        if (a.first == p.first) a.second = p.second, found = true;
+      if (!found) applied.push_back(p);
+    }
+    // Commands run in order: once a later query is answered, the changes are in effect.
+    size_t n = 0;
+    ssews_stats(ep, nullptr, nullptr, 0, &n);
+    for (const auto &k : done) printf("ssews serve: SIGHUP: reloaded %s\n", k.c_str());
+  }
+  fflush(stdout);
 }
 
 }  // namespace
@@ -118,6 +175,8 @@ int run_serve(int argc, char **argv) {
   bool tls = false;
   std::string origins, anonymous;  // repeatable flags, joined into one list option
   Hub hub;
+  std::string config;   // --config FILE
+  ConfigPairs applied;  // its options as last applied
   for (int i = 0; i < argc; i++) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> std::string {
@@ -159,6 +218,27 @@ int run_serve(int argc, char **argv) {
       origins += (origins.empty() ? "" : ",") + value("--allowed-origin");
     else if (a == "--anonymous-subscribe")
       anonymous += (anonymous.empty() ? "" : ",") + value("--anonymous-subscribe");
+    else if (a == "--metrics")
+      // PATH is optional: the next argument when it is a path.
+      set("metrics_path", i + 1 < argc && argv[i + 1][0] == '/' ? argv[++i] : "/metrics");
+    else if (a == "--metrics-token")
+      set("metrics_token", value("--metrics-token"));
+    else if (a == "--access-log") {
+      std::string err;
+      if (!hub.log.open(value("--access-log"), err)) {
+        fprintf(stderr, "ssews serve: %s\n", err.c_str());
+        return 1;
+      }
+    } else if (a == "--config") {
+      config = value("--config");
+      std::string err;
+      if (!read_config(config, applied, err)) {
+        fprintf(stderr, "ssews serve: %s\n", err.c_str());
+        return 1;
+      }
+      for (const auto &p : applied) set(p.first, p.second);
+    } else if (a == "--drain-timeout")
+      set("drain_timeout", value("--drain-timeout"));
     else if (a == "--option") {
       std::string o = value("--option");
       size_t eq = o.find('=');
@@ -182,6 +262,10 @@ int run_serve(int argc, char **argv) {
   std::vector<const char *> opts = option_array(kv);
 
   sigset_t sigs = block_exit_signals();
+  // SIGHUP reloads what can change without a restart (block it before the
+  // service thread starts, like the exit signals).
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   ssews *ep = nullptr;
   if (ssews_open(&ep, opts.data(), on_event, &hub) != SSEWS_OK) {
@@ -196,7 +280,7 @@ int run_serve(int argc, char **argv) {
   fflush(stdout);
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) reload(ep, hub, config, applied);
   fprintf(stderr, "ssews serve: %s, closing\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   ssews_close(&ep);
   return 0;

@@ -60,6 +60,30 @@ export interface CloseEvent {
   /** WebSocket close code (1000, 1001, 1006, ...). */
   code: number;
   reason: string;
+  /** A server's close event: the connection's figures (what an access log writes). */
+  stats?: { duration_ms: number; bytes_in: number; bytes_out: number; messages_in: number; messages_out: number };
+}
+
+/** Server: the connection's queue passed send_high_water and is back at send_low_water. */
+export interface DrainEvent {
+  type: 'drain';
+  conn: ConnId;
+  protocol: Protocol;
+}
+
+/** Server with the presence option: `conn` subscribed to, or left, `channel`. */
+export interface PresenceEvent {
+  type: 'join' | 'leave';
+  conn: ConnId;
+  protocol: Protocol;
+  channel: string;
+}
+
+/** A channel before publishing: who is on it, and how far behind its slowest subscriber is. */
+export interface ChannelStats {
+  subscribers: number;
+  maxQueuedBytes: number;
+  maxQueuedMessages: number;
 }
 
 export interface ReconnectingEvent {
@@ -121,8 +145,8 @@ export interface ErrorEvent extends SsewsError {
   protocol: Protocol | null;
 }
 
-export type ServerEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent;
-export type ClientEvent = ServerEvent | ReconnectingEvent;
+export type ServerEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | DrainEvent | PresenceEvent;
+export type ClientEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | ReconnectingEvent;
 
 type OptionValue = string | number | boolean;
 
@@ -188,6 +212,18 @@ export interface ServerOptions {
   allowed_origins?: string;
   /** Channel patterns anyone may read without a token, comma-separated. */
   anonymous_subscribe?: string;
+  /** Serve Prometheus metrics at this path on the server's port (default off). */
+  metrics_path?: string;
+  /** Bearer token metrics_path asks for (default none). */
+  metrics_token?: string;
+  /** Queued bytes past which a connection owes a 'drain' event (default 1048576). */
+  send_high_water?: number | string;
+  /** The 'drain' event comes once the queue is back at this many bytes (default 65536). */
+  send_low_water?: number | string;
+  /** Seconds a graceful close spreads its goodbyes over (default 0: at once). */
+  drain_timeout?: number | string;
+  /** Join/leave events (and ssews.v1 notices) when subscriptions change (default false). */
+  presence?: boolean;
 }
 
 /**
@@ -263,9 +299,23 @@ export class Server extends Endpoint<ServerEvent> {
   reject(conn: ConnId, status?: number): void;
   /** Closes one connection: code 1000 or 3000-4999 (WebSocket), a reason of at most 123 bytes. */
   closeConnection(conn: ConnId, code?: number, reason?: string): void;
+  /** The server's counters and gauges by name (docs/operations.md). */
+  stats(): Record<string, number>;
+  /** Changes publish_token or metrics_token while running (token rotation); other keys throw SSEWS_ENOTSUP. */
+  setOption(key: 'publish_token' | 'metrics_token', value: string): void;
+  /** Bytes queued for `conn` and not yet written (as ws' bufferedAmount); see the 'drain' event. */
+  bufferedAmount(conn: ConnId): number;
+  /** A channel's subscribers and its slowest subscriber's queue, to look at before publishing. */
+  channelStats(channel: string): ChannelStats;
+  /** The connections subscribed to `channel` (presence). */
+  presence(channel: string): ConnId[];
   /** Closes every connection (1001) and stops; each connection gets its 'close' event first. */
   close(): Promise<void>;
 
+  on(event: 'drain', listener: (ev: DrainEvent) => void): this;
+  once(event: 'drain', listener: (ev: DrainEvent) => void): this;
+  on(event: 'join' | 'leave', listener: (ev: PresenceEvent) => void): this;
+  once(event: 'join' | 'leave', listener: (ev: PresenceEvent) => void): this;
   on(event: 'open', listener: (ev: OpenEvent) => void): this;
   on(event: 'message', listener: (ev: MessageEvent) => void): this;
   on(event: 'close', listener: (ev: CloseEvent) => void): this;

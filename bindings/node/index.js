@@ -287,6 +287,35 @@ class Server extends Endpoint {
     this[kNative].closeConnection(conn, code, reason);
   }
 
+  /** The server's counters and gauges by name (docs/operations.md). */
+  stats() {
+    return this[kNative].stats();
+  }
+
+  /** Changes publish_token or metrics_token while running (token rotation). */
+  setOption(key, value) {
+    this[kNative].setOption(key, optionValue(key, value));
+  }
+
+  /**
+   * Bytes queued for `conn` and not yet written (as ws' bufferedAmount). Past
+   * the send_high_water option, a 'drain' event follows once it is back at
+   * send_low_water.
+   */
+  bufferedAmount(conn) {
+    return this[kNative].bufferedAmount(conn);
+  }
+
+  /** { subscribers, maxQueuedBytes, maxQueuedMessages }: a channel and its slowest subscriber. */
+  channelStats(channel) {
+    return this[kNative].channelStats(channel);
+  }
+
+  /** The connections subscribed to `channel` (presence). */
+  presence(channel) {
+    return this[kNative].channelConns(channel);
+  }
+
   close() {
     return super.close();
   }

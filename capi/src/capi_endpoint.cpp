@@ -8,7 +8,9 @@ using sw::status_to_rc;
 
 static_assert(sw::kEvOpen == SSEWS_EV_OPEN && sw::kEvMessage == SSEWS_EV_MESSAGE &&
                   sw::kEvClose == SSEWS_EV_CLOSE && sw::kEvError == SSEWS_EV_ERROR &&
-                  sw::kEvReconnecting == SSEWS_EV_RECONNECTING && sw::kEvDone == SSEWS_EV_DONE,
+                  sw::kEvReconnecting == SSEWS_EV_RECONNECTING && sw::kEvDone == SSEWS_EV_DONE &&
+                  sw::kEvDrain == SSEWS_EV_DRAIN && sw::kEvJoin == SSEWS_EV_JOIN &&
+                  sw::kEvLeave == SSEWS_EV_LEAVE,
               "core event kinds are the ABI's");
 static_assert(sw::kLogError == SSEWS_LOG_ERROR && sw::kLogInfo == SSEWS_LOG_INFO,
               "core log levels are the ABI's");
@@ -34,12 +36,6 @@ sw::GenericFn erase(Fn cb) {
 }
 
 }  // namespace
-
-// The engine behind ep for this call, or return its error.
-#define GET_ENGINE(var, ep)                                  \
-  int rc_ = SSEWS_OK;                                        \
-  std::shared_ptr<sw::Engine> var = sw::handle_get(ep, rc_); \
-  if (!var) return rc_
 
 extern "C" {
 

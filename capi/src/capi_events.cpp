@@ -1,6 +1,9 @@
 // The event accessors of the C ABI: the core's Event read through the
 // opaque ssews_event.
+#include <string.h>
 #include <strings.h>
+
+#include <string>
 
 #include "capi_util.h"
 
@@ -110,6 +113,30 @@ SSEWS_API const char *ssews_event_claim(const ssews_event *ev, const char *name)
   for (const auto &c : g.claims)
     if (c.first == name) return c.second.c_str();
   return nullptr;
+}
+
+SSEWS_API int ssews_event_stat(const ssews_event *ev, const char *name, double *value) {
+  SSEWS_GUARD_BEGIN
+  if (!ev || !name || !value) return fail_rc(SSEWS_EINVAL, "ev, name or value is NULL");
+  const sw::Event::ConnFigures *f = sw::from_c(ev)->figures.get();
+  if (f) {
+    const struct {
+      const char *name;
+      double v;
+    } rows[] = {{"duration_ms", f->duration_ms},
+                {"bytes_in", f->bytes_in},
+                {"bytes_out", f->bytes_out},
+                {"messages_in", f->messages_in},
+                {"messages_out", f->messages_out}};
+    for (const auto &r : rows)
+      if (!strcmp(r.name, name)) {
+        *value = r.v;
+        sw::clear_last_error();
+        return SSEWS_OK;
+      }
+  }
+  return fail_rc(SSEWS_EINVAL, std::string("this event has no figure '") + name + "'");
+  SSEWS_GUARD_END
 }
 
 }  // extern "C"

@@ -21,3 +21,9 @@ std::shared_ptr<Engine> handle_get(ssews *h, int &rc);
 std::shared_ptr<Engine> handle_remove(ssews *h);
 
 }  // namespace sw
+
+// The engine behind ep for this call, or return its error.
+#define GET_ENGINE(var, ep)                                  \
+  int rc_ = SSEWS_OK;                                        \
+  std::shared_ptr<sw::Engine> var = sw::handle_get(ep, rc_); \
+  if (!var) return rc_

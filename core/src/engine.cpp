@@ -161,6 +161,7 @@ void Engine::run() {
   ctx_ = nullptr;
   drain_remote();  // run what was queued last (nothing can reach a socket now)
   run_local();
+  ended_ = true;
   log_unregister(this);
   // The last event: after it the callback is never called again.
   emit(make_event(kEvDone, 0, Proto{}));
@@ -171,7 +172,9 @@ void Engine::close() {
   if (closing_.exchange(true)) return;
   Cmd shutdown;
   shutdown.fn = [this] {
-    close_deadline_us_ = lws_now_usecs() + kCloseGraceUs;
+    // A graceful drain (drain_timeout) spreads closes over its window first.
+    close_deadline_us_ =
+        lws_now_usecs() + kCloseGraceUs + static_cast<int64_t>(opts_.drain_timeout) * 1000000;
     role_->shutdown();
   };
   bool first;

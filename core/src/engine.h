@@ -54,6 +54,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // A line for this endpoint (log.cpp routes lws' lines here): dropped above
   // the endpoint's level, else to the log callback, or stderr as lws prints it.
   void log_line(int level, const std::string &msg, int lws_level, const char *raw);
+  // Changes an option that may change while running (live_options.cpp):
+  // checked here, set on the service thread. ENOTSUP for the others.
+  Status set_option(const char *key, const char *value);
   int event_fd() const { return events_.fd(); }
   Status next_event(const Event **ev);
   Role &role() { return *role_; }
@@ -74,6 +77,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void stop() { stop_loop_ = true; }               // the role closed everything: end the loop
   uint32_t now_ms() const { return now_ms_; }      // when the last pass ended (ms, wraps)
   uint32_t pass() const { return pass_; }          // service passes so far (wraps)
+  // The loop has run its last commands: what is queued now never runs (sync_call.h).
+  bool ended() const { return ended_.load(); }
   // Timers run inside lws_service before it polls: when one left work
   // behind, make that poll return at once so run() gets to it.
   void kick_if_pending();
@@ -105,6 +110,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<std::thread::id> service_tid_{};
   std::atomic<bool> closing_{false};
   std::atomic<bool> stop_loop_{false};
+  std::atomic<bool> ended_{false};
   bool close_from_callback_ = false;
   int64_t close_deadline_us_ = 0;
 

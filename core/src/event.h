@@ -19,7 +19,10 @@ enum EventKind : int {
   kEvClose = 3,
   kEvError = 4,
   kEvReconnecting = 5,
-  kEvDone = 6
+  kEvDone = 6,
+  kEvDrain = 7,  // a connection's queue fell to send_low_water after passing send_high_water
+  kEvJoin = 8,   // presence: a connection subscribed to a channel
+  kEvLeave = 9   // presence: a connection left a channel
 };
 enum class Proto : uint8_t { Ws = 1, Sse = 2 };
 
@@ -55,6 +58,11 @@ struct Event {
   // valid, and an empty one allocates nothing (a deque allocates on creation,
   // once per message event).
   std::list<std::pair<std::string, std::string>> extra_headers;
+  // Close event of a server's connection: its figures (ssews_event_stat).
+  struct ConnFigures {
+    double duration_ms, bytes_in, bytes_out, messages_in, messages_out;
+  };
+  std::unique_ptr<ConnFigures> figures;
 };
 
 using EventPtr = std::unique_ptr<Event>;

@@ -51,6 +51,12 @@ class Hub {
   Replay replay(const std::vector<std::string> &channels, std::string_view last_id) const;
 
   size_t channel_count() const { return channels_.size(); }
+  // Messages held in every channel's history together.
+  size_t history_size() const {
+    size_t n = 0;
+    for (const auto &kv : channels_) n += kv.second.history.size();
+    return n;
+  }
 
  private:
   struct Channel {

@@ -109,7 +109,7 @@ inline constexpr OptionInfo kOptionTable[] = {
      "character or not UTF-8, or a `Content-Length` that is not decimal; 411 without `Content-Length`; 413 over "
      "`max_message_size`; 503 over `max_partial_bytes`; 401 for a wrong token. With `jwt_secret` or "
      "`jwt_public_key` the endpoint is on even without it and also takes a JWT whose `publish` claim allows "
-     "the channel (403 naming it otherwise)"},
+     "the channel (403 naming it otherwise). May change while running (`ssews_set_option`)"},
     {"publish_path", kOptServer, "string", "/publish", "path of the publish endpoint (starts with `/`, no query)"},
     {"broker", kOptServer, "string", "",
      "share channels and history with other nodes through Redis: `redis://[user:password@]host[:port][/db]` "
@@ -138,6 +138,26 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"anonymous_subscribe", kOptServer, "list", "",
      "with a JWT key: channel patterns (`news`, `prices.*`, `*`; comma-separated) anyone may read without a "
      "token"},
+    {"metrics_path", kOptServer, "string", "",
+     "serve Prometheus metrics (text format 0.0.4) at this path on the server's own port, e.g. `/metrics`; "
+     "every family is there from the start (docs/operations.md lists them); empty = off"},
+    {"metrics_token", kOptServer, "string", "",
+     "when set, `metrics_path` answers only requests with `Authorization: Bearer <token>` (else 401); may "
+     "change while running (`ssews_set_option`)"},
+    {"send_high_water", kOptServer, "integer", "1048576",
+     "bytes queued for one connection past which it owes a drain event (`SSEWS_EV_DRAIN`, Node `'drain'`) "
+     "once its queue is back at or below `send_low_water`"},
+    {"send_low_water", kOptServer, "integer", "65536",
+     "see `send_high_water`; must be below it"},
+    {"drain_timeout", kOptServer, "integer", "0",
+     "seconds a graceful shutdown spreads its closes over: listening stops at once, then each WebSocket peer "
+     "gets close 1012 (service restart) and each SSE peer a random `retry:` within the window and the end of "
+     "its stream, at a random moment within the window, so clients come back spread out, not in one burst; "
+     "0 = close everything at once (1001)"},
+    {"presence", kOptServer, "boolean", "false",
+     "join/leave notices: a subscription made or ended gives the application a join or leave event (conn, "
+     "channel), and subscribers of the channel that speak `ssews.v1` a message with event `join` or `leave` "
+     "and data `{\"conn\":N}`"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},
     {"subprotocols", kOptBoth, "string", "",

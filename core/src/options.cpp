@@ -249,6 +249,20 @@ const std::map<std::string, Setter> &setters() {
          }
          return true;
        }},
+      {"metrics_path",
+       [](Options &o, const std::string &v, std::string &why) {
+         if (!v.empty() && (v[0] != '/' || v.find('?') != std::string::npos)) {
+           why = "must be a path starting with '/' and without a query (or empty: off)";
+           return false;
+         }
+         o.metrics_path = v;
+         return true;
+       }},
+      {"metrics_token", str_opt(&Options::metrics_token, false)},
+      {"send_high_water", uint_opt(&Options::send_high_water, 1, uint64_t(1) << 34)},
+      {"send_low_water", uint_opt(&Options::send_low_water, 0, uint64_t(1) << 34)},
+      {"drain_timeout", uint_opt(&Options::drain_timeout, 0, 3600)},
+      {"presence", bool_opt(&Options::presence)},
       {"header", header_opt},
       {"subprotocols",
        [](Options &o, const std::string &v, std::string &why) {
@@ -369,6 +383,11 @@ bool parse_options(const char *const *kv, Options &out, std::string &err) {
       err =
           "option 'jwt_cookie' needs 'allowed_origins': accepting a token from a cookie without an Origin "
           "check lets any web page use the visitor's cookie (cross-site WebSocket hijacking)";
+      return false;
+    }
+    if (out.send_low_water >= out.send_high_water) {
+      err = "option 'send_low_water' must be below 'send_high_water' (" +
+            std::to_string(out.send_high_water) + ")";
       return false;
     }
     if (out.tls_cert.empty() != out.tls_key.empty()) {

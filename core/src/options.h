@@ -54,6 +54,12 @@ struct Options {
   std::string jwt_cookie = "ssewsAuthorization";
   std::string allowed_origins;                   // comma list; "" = no Origin check
   std::vector<std::string> anonymous_subscribe;  // patterns readable without a token
+  std::string metrics_path;                      // GET here: Prometheus text (metrics.h); "" = off
+  std::string metrics_token;                     // when set, metrics_path wants this bearer token
+  size_t send_high_water = 1u << 20;             // queued bytes past which a drain event is owed
+  size_t send_low_water = 64u << 10;             // ... once the queue is back at or below this
+  bool presence = false;                         // join/leave notices and events
+  unsigned drain_timeout = 0;                    // seconds to spread closes over at shutdown; 0 = at once
 
   // Client
   std::vector<std::string> headers;  // "Name: value", sent with every (re)connect

@@ -37,6 +37,15 @@ Status Role::set_headers(std::vector<std::string>) {
 Status Role::port(int &) const {
   return fail(SSEWS_ENOTSUP, "not supported: a client does not listen");
 }
+Status Role::stats(Metrics &) {
+  return fail(SSEWS_ENOTSUP, "not supported: stats are kept by server endpoints");
+}
+Status Role::buffered(ConnId, size_t &) {
+  return fail(SSEWS_ENOTSUP, "not supported: buffered amounts are per server connection");
+}
+Status Role::channel_info(const char *, bool, ChannelInfo &) {
+  return fail(SSEWS_ENOTSUP, "not supported: channels are a server's");
+}
 
 Status check_size(const void *data, size_t len, size_t max_size) {
   if (!data && len) return fail(SSEWS_EINVAL, "data is NULL but len is not 0");

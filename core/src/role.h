@@ -20,6 +20,15 @@ struct lws_context_creation_info;
 namespace sw {
 
 class Engine;
+struct Metrics;
+
+// What a publisher may ask of a channel before publishing (Role::channel_info).
+struct ChannelInfo {
+  size_t subscribers = 0;
+  size_t max_queued_bytes = 0;  // the slowest subscriber's queue
+  size_t max_queued_messages = 0;
+  std::vector<ConnId> conns;  // filled when asked for
+};
 
 class Role {
  public:
@@ -68,6 +77,10 @@ class Role {
   // Client: the request headers of the next (re)connects, replacing the
   // `header` options (a fresh token, say).
   virtual Status set_headers(std::vector<std::string> lines);
+  // Queries of the server's state (answered on the service thread, sync_call.h).
+  virtual Status stats(Metrics &out);
+  virtual Status buffered(ConnId conn, size_t &out);
+  virtual Status channel_info(const char *channel, bool list, ChannelInfo &out);
 
  protected:
   Engine &e_;

@@ -162,7 +162,7 @@ static const char *bad_value(const char *key, const char *type) {
   if (!strcmp(type, "enum")) return "no_such_choice";
   if (!strcmp(key, "anonymous_subscribe")) return " , "; /* channel names may hold any character */
   if (!strcmp(type, "list")) return "ok, not(a)token";
-  if (!strcmp(key, "publish_path")) return "no-slash";
+  if (!strcmp(key, "publish_path") || !strcmp(key, "metrics_path")) return "no-slash";
   if (!strcmp(key, "header")) return "no colon";
   if (!strcmp(key, "last_event_id")) return "a\nb";
   if (!strcmp(key, "subprotocols")) return "a\r\nX-Injected: 1"; /* "" offers only ssews.v1 */

@@ -1831,6 +1831,7 @@ const std::vector<NumKey> &num_keys() {
       {"max_pending_bytes", kBothRoles, 1024, uint64_t(1) << 36,
        [](const O &o) { return uint64_t(o.max_pending_bytes); }},
       {"max_event_queue", kBothRoles, 1, 100000000, [](const O &o) { return uint64_t(o.max_event_queue); }},
+      {"drain_timeout", kServerOnly, 0, 3600, [](const O &o) { return uint64_t(o.drain_timeout); }},
       {"connect_timeout", kClientOnly, 1, 3600, [](const O &o) { return uint64_t(o.connect_timeout); }},
       {"reconnect_delay_ms", kClientOnly, 0, 3600000,
        [](const O &o) { return uint64_t(o.reconnect_delay_ms); }},
@@ -1892,6 +1893,12 @@ const std::vector<KeyInfo> kAllKeys = {
     {"jwt_cookie", kServerOnly, "tok"},
     {"allowed_origins", kServerOnly, "https://a.example, http://localhost:8080"},
     {"anonymous_subscribe", kServerOnly, "news, prices.*"},
+    {"metrics_path", kServerOnly, "/metrics"},
+    {"metrics_token", kServerOnly, "m3trics"},
+    {"send_high_water", kServerOnly, "2000000"},
+    {"send_low_water", kServerOnly, "1000"},
+    {"drain_timeout", kServerOnly, "3"},
+    {"presence", kServerOnly, "true"},
     {"header", kClientOnly, "X-Token: abc"},
     {"subprotocols", kBothRoles, "chat,superchat"},
     {"v1", kClientOnly, "false"},
@@ -2378,6 +2385,21 @@ void test_options_tls_pair(void **) {
   }
 }
 
+// The drain event's marks: the low one must be below the high one.
+void test_send_water_marks(void **) {
+  sw::Options o;
+  std::string err;
+  assert_true(parse({"send_high_water", "1000", "send_low_water", "999"}, o, err));
+  assert_int_equal(o.send_high_water, 1000);
+  assert_int_equal(o.send_low_water, 999);
+  sw::Options o2;
+  assert_false(parse({"send_high_water", "1000", "send_low_water", "1000"}, o2, err));
+  EXPECT_CONTAINS(err, "send_low_water");
+  sw::Options o3;
+  assert_false(parse({"send_low_water", "2000000"}, o3, err));  // above the default high mark
+  EXPECT_CONTAINS(err, "below 'send_high_water'");
+}
+
 void test_option_keys(void **) {
   const std::vector<std::string> &keys = sw::option_keys();
   std::set<std::string> got(keys.begin(), keys.end());
@@ -2521,6 +2543,7 @@ int main(void) {
       cmocka_unit_test(test_options_enums),
       cmocka_unit_test(test_options_tls_pair),
       cmocka_unit_test(test_option_keys),
+      cmocka_unit_test(test_send_water_marks),
       cmocka_unit_test(test_option_table),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

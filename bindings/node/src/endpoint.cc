@@ -28,6 +28,11 @@ Napi::Function Endpoint::Define(Napi::Env env) {
                          InstanceMethod("mayPublish", &Endpoint::MayPublish),
                          InstanceMethod("setHeaders", &Endpoint::SetHeaders),
                          InstanceMethod("closeConnection", &Endpoint::CloseConnection),
+                         InstanceMethod("stats", &Endpoint::Stats),
+                         InstanceMethod("setOption", &Endpoint::SetOption),
+                         InstanceMethod("bufferedAmount", &Endpoint::BufferedAmount),
+                         InstanceMethod("channelStats", &Endpoint::ChannelStats),
+                         InstanceMethod("channelConns", &Endpoint::ChannelConns),
                          InstanceMethod("close", &Endpoint::Close),
                          InstanceMethod("ref", &Endpoint::RefLoop),
                          InstanceMethod("unref", &Endpoint::UnrefLoop),
@@ -253,6 +258,70 @@ Napi::Value Endpoint::CloseConnection(const Napi::CallbackInfo &info) {
   OptString reason = ToOptString(info[2], "reason");
   Check(env, ssews_conn_close(ep, conn, code, reason.c_str()));
   return env.Undefined();
+}
+
+// stats() -> { name: number, ... } (ssews_stats)
+Napi::Value Endpoint::Stats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  size_t n = 0;
+  Check(env, ssews_stats(ep, nullptr, nullptr, 0, &n));
+  std::vector<const char *> names(n);
+  std::vector<double> values(n);
+  Check(env, ssews_stats(ep, names.data(), values.data(), n, &n));
+  Napi::Object o = Napi::Object::New(env);
+  for (size_t i = 0; i < n && i < names.size(); i++) o.Set(names[i], Napi::Number::New(env, values[i]));
+  return o;
+}
+
+// setOption(key, value) -- value already a string (index.js)
+Napi::Value Endpoint::SetOption(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  std::string key = ToString(info[0], "key");
+  std::string value = ToString(info[1], "value");
+  Check(env, ssews_set_option(ep, key.c_str(), value.c_str()));
+  return env.Undefined();
+}
+
+// bufferedAmount(conn) -> number
+Napi::Value Endpoint::BufferedAmount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  size_t bytes = 0;
+  Check(env, ssews_buffered_amount(ep, ToConn(info[0]), &bytes));
+  return Napi::Number::New(env, static_cast<double>(bytes));
+}
+
+// channelStats(channel) -> { subscribers, maxQueuedBytes, maxQueuedMessages }
+Napi::Value Endpoint::ChannelStats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  std::string channel = ToString(info[0], "channel");
+  size_t subs = 0, bytes = 0, msgs = 0;
+  Check(env, ssews_channel_stats(ep, channel.c_str(), &subs, &bytes, &msgs));
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("subscribers", Napi::Number::New(env, static_cast<double>(subs)));
+  o.Set("maxQueuedBytes", Napi::Number::New(env, static_cast<double>(bytes)));
+  o.Set("maxQueuedMessages", Napi::Number::New(env, static_cast<double>(msgs)));
+  return o;
+}
+
+// channelConns(channel) -> number[] (presence)
+Napi::Value Endpoint::ChannelConns(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  std::string channel = ToString(info[0], "channel");
+  std::vector<ssews_conn> ids;
+  size_t n = 0;
+  // Subscribers may come between the two calls: ask again until it fits.
+  do {
+    ids.resize(n + 16);
+    Check(env, ssews_channel_conns(ep, channel.c_str(), ids.data(), ids.size(), &n));
+  } while (n > ids.size());
+  Napi::Array a = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) a.Set(static_cast<uint32_t>(i), FromConn(env, ids[i]));
+  return a;
 }
 
 // close(code?, reason?) -> Promise<void>. A code (clients) is sent first.

@@ -37,6 +37,11 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   Napi::Value MayPublish(const Napi::CallbackInfo &info);
   Napi::Value SetHeaders(const Napi::CallbackInfo &info);
   Napi::Value CloseConnection(const Napi::CallbackInfo &info);
+  Napi::Value Stats(const Napi::CallbackInfo &info);
+  Napi::Value SetOption(const Napi::CallbackInfo &info);
+  Napi::Value BufferedAmount(const Napi::CallbackInfo &info);
+  Napi::Value ChannelStats(const Napi::CallbackInfo &info);
+  Napi::Value ChannelConns(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value RefLoop(const Napi::CallbackInfo &info);
   Napi::Value UnrefLoop(const Napi::CallbackInfo &info);

@@ -32,6 +32,12 @@ const char *TypeName(int kind) {
       return "error";
     case SSEWS_EV_RECONNECTING:
       return "reconnecting";
+    case SSEWS_EV_DRAIN:
+      return "drain";
+    case SSEWS_EV_JOIN:
+      return "join";
+    case SSEWS_EV_LEAVE:
+      return "leave";
     default:
       return "unknown";
   }
@@ -70,6 +76,18 @@ EventView ViewOf(const ssews_event *ev) {
       v.id = ssews_event_id(ev);
       v.channel = ssews_event_channel(ev);
       break;
+    case SSEWS_EV_JOIN:
+    case SSEWS_EV_LEAVE:
+      v.channel = ssews_event_channel(ev);
+      break;
+    case SSEWS_EV_CLOSE:
+      for (const char *name : {"duration_ms", "bytes_in", "bytes_out", "messages_in", "messages_out"}) {
+        double x = 0;
+        if (ssews_event_stat(ev, name, &x) == SSEWS_OK) v.stats.emplace_back(name, x);
+      }
+      v.code = ssews_event_code(ev);
+      v.reason = Str(ssews_event_reason(ev));
+      break;
     default:
       v.code = ssews_event_code(ev);
       v.reason = Str(ssews_event_reason(ev));
@@ -105,6 +123,7 @@ OwnedEvent::OwnedEvent(const ssews_event *ev) {
   for (auto &h : v.headers) headers_.emplace_back(h.first, h.second);
   for (auto *c : v.channels) channels_.emplace_back(c);
   delay_ms_ = v.delay_ms;
+  stats_ = v.stats;
 }
 
 EventView OwnedEvent::View() const {
@@ -129,6 +148,7 @@ EventView OwnedEvent::View() const {
   v.code = code_;
   v.reason = reason_.c_str();
   v.delay_ms = delay_ms_;
+  v.stats = stats_;
   return v;
 }
 
@@ -175,9 +195,18 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
       o.Set("id", OptStr(env, ev.id));
       o.Set("channel", OptStr(env, ev.channel));
       break;
+    case SSEWS_EV_JOIN:
+    case SSEWS_EV_LEAVE:
+      o.Set("channel", OptStr(env, ev.channel));
+      break;
     case SSEWS_EV_CLOSE:
       o.Set("code", Napi::Number::New(env, ev.code));
       o.Set("reason", Napi::String::New(env, ev.reason));
+      if (!ev.stats.empty()) {
+        Napi::Object stats = Napi::Object::New(env);
+        for (const auto &s : ev.stats) stats.Set(s.first, Napi::Number::New(env, s.second));
+        o.Set("stats", stats);
+      }
       break;
     case SSEWS_EV_RECONNECTING:
       o.Set("attempt", Napi::Number::New(env, ev.code));

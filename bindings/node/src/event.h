@@ -27,8 +27,9 @@ struct EventView {
   int code = 0;
   const char *reason = "";
   int64_t delay_ms = 0;
-  const char *identity = nullptr;  // open (server): the verified token's sub; may be null
-  const char *claims = nullptr;    // open (server): its claims as JSON; may be null
+  const char *identity = nullptr;                      // open (server): the verified token's sub; may be null
+  const char *claims = nullptr;                        // open (server): its claims as JSON; may be null
+  std::vector<std::pair<const char *, double>> stats;  // a server's close event (static names)
 };
 
 // A view of a pulled event (valid until the next ssews_next_event).
@@ -48,13 +49,14 @@ class OwnedEvent {
   std::vector<std::pair<std::string, std::string>> headers_;
   std::vector<std::string> channels_;
   int64_t delay_ms_;
+  std::vector<std::pair<const char *, double>> stats_;
 };
 
 // The event object handed to JavaScript:
 //   open:         {type, conn, protocol, path, query, peer, headers, channels,
 //                  subprotocol (WebSocket), identity, claims}
 //   message:      {type, conn, protocol, data, binary, event, id, channel}
-//   close:        {type, conn, protocol, code, reason}
+//   close:        {type, conn, protocol, code, reason, stats (server: figures)}
 //   reconnecting: {type, conn, protocol, attempt, delay}
 //   error:        an Error with {type, conn, protocol, code, errno}
 // protocol is 'websocket', 'sse' or null.

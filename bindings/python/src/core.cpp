@@ -111,7 +111,11 @@ struct EventCopy {
   std::string reason;
   int64_t delay_ms = 0;
   std::optional<std::string> identity, claims;  // open (server): the verified token's sub and claims (JSON)
+  std::vector<std::pair<const char *, double>> stats;  // a server's close event
 };
+
+// The figures a server's close event carries (ssews_event_stat).
+const char *const kCloseStats[] = {"duration_ms", "bytes_in", "bytes_out", "messages_in", "messages_out"};
 
 std::optional<std::string> opt_str(const char *s) {
   if (!s) return std::nullopt;
@@ -126,6 +130,11 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
   const char *reason = ssews_event_reason(ev);
   if (reason) c.reason = reason;
   c.delay_ms = ssews_event_delay_ms(ev);
+  if (c.kind == SSEWS_EV_CLOSE)
+    for (const char *name : kCloseStats) {
+      double v = 0;
+      if (ssews_event_stat(ev, name, &v) == SSEWS_OK) c.stats.emplace_back(name, v);
+    }
   if (c.kind == SSEWS_EV_MESSAGE) {
     size_t len = 0;
     const void *data = ssews_event_data(ev, &len);
@@ -133,6 +142,8 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
     c.binary = ssews_event_is_binary(ev) != 0;
     c.name = opt_str(ssews_event_name(ev));
     c.id = opt_str(ssews_event_id(ev));
+    c.channel = opt_str(ssews_event_channel(ev));
+  } else if (c.kind == SSEWS_EV_JOIN || c.kind == SSEWS_EV_LEAVE) {
     c.channel = opt_str(ssews_event_channel(ev));
   } else if (c.kind == SSEWS_EV_OPEN) {
     if (const char *s = ssews_event_path(ev)) c.path = s;
@@ -177,6 +188,12 @@ const char *kind_name(int kind) {
       return "error";
     case SSEWS_EV_RECONNECTING:
       return "reconnecting";
+    case SSEWS_EV_DRAIN:
+      return "drain";
+    case SSEWS_EV_JOIN:
+      return "join";
+    case SSEWS_EV_LEAVE:
+      return "leave";
     default:
       return "unknown";
   }
@@ -191,7 +208,7 @@ py::object protocol_name(int protocol) {
 }
 
 // ssews.Event(kind, conn, protocol, data, event, id, channel, path, query,
-// peer, headers, channels, code, reason, delay_ms, subprotocol, identity, claims).
+// peer, headers, channels, code, reason, delay_ms, subprotocol, identity, claims, stats).
 py::object to_python(const EventCopy &c, const py::object &event_cls) {
   py::object data = py::none();
   if (c.kind == SSEWS_EV_MESSAGE) data = c.binary ? py::object(py::bytes(c.data)) : text(c.data);
@@ -209,10 +226,16 @@ py::object to_python(const EventCopy &c, const py::object &event_cls) {
   }
   // The claims come as the library's JSON text; Python gets them as a dict.
   py::object claims = c.claims ? py::module_::import("json").attr("loads")(text(*c.claims)) : py::dict();
+  py::object stats = py::none();
+  if (!c.stats.empty()) {
+    py::dict d;
+    for (const auto &s : c.stats) d[py::str(s.first)] = s.second;
+    stats = d;
+  }
   return event_cls(py::str(kind_name(c.kind)), py::int_(c.conn), protocol_name(c.protocol), data,
                    opt_text(c.name), opt_text(c.id), opt_text(c.channel), path, query, peer, headers,
                    channels, py::int_(c.code), text(c.reason), py::int_(c.delay_ms), subprotocol,
-                   opt_text(c.identity), claims);
+                   opt_text(c.identity), claims, stats);
 }
 
 // Looks up any request header of an open event while its callback runs
@@ -585,6 +608,56 @@ class Core {
     call("accept_subprotocol", [&](ssews *ep) { return ssews_accept_subprotocol(ep, conn, name.c_str()); });
   }
 
+  // The server's figures by name (ssews_stats).
+  py::dict stats() {
+    std::vector<const char *> names;
+    std::vector<double> values;
+    size_t n = 0;
+    call("read the stats", [&](ssews *ep) {
+      int rc = ssews_stats(ep, nullptr, nullptr, 0, &n);
+      if (rc != SSEWS_OK) return rc;
+      names.resize(n);
+      values.resize(n);
+      return ssews_stats(ep, names.data(), values.data(), n, &n);
+    });
+    py::dict d;
+    for (size_t i = 0; i < n && i < names.size(); i++) d[py::str(names[i])] = values[i];
+    return d;
+  }
+
+  void set_option(const std::string &key, const std::string &value) {
+    call("set the option", [&](ssews *ep) { return ssews_set_option(ep, key.c_str(), value.c_str()); });
+  }
+
+  size_t buffered_amount(uint64_t conn) {
+    size_t b = 0;
+    call("read the buffered amount", [&](ssews *ep) { return ssews_buffered_amount(ep, conn, &b); });
+    return b;
+  }
+
+  std::tuple<size_t, size_t, size_t> channel_stats(const std::string &channel) {
+    size_t subs = 0, bytes = 0, msgs = 0;
+    call("read the channel's stats",
+         [&](ssews *ep) { return ssews_channel_stats(ep, channel.c_str(), &subs, &bytes, &msgs); });
+    return {subs, bytes, msgs};
+  }
+
+  std::vector<uint64_t> channel_conns(const std::string &channel) {
+    std::vector<uint64_t> out;
+    call("list the channel's connections", [&](ssews *ep) {
+      size_t n = 0;
+      int rc;
+      // Subscribers may come between the two calls: ask again until it fits.
+      do {
+        out.resize(n + 16);
+        rc = ssews_channel_conns(ep, channel.c_str(), out.data(), out.size(), &n);
+      } while (rc == SSEWS_OK && n > out.size());
+      out.resize(rc == SSEWS_OK ? n : 0);
+      return rc;
+    });
+    return out;
+  }
+
   void conn_close(uint64_t conn, int code, const std::string &reason) {
     call("close the connection", [&](ssews *ep) { return ssews_conn_close(ep, conn, code, reason.c_str()); });
   }
@@ -722,6 +795,11 @@ PYBIND11_MODULE(_core, m) {
       .def("reject", &Core::reject, py::arg("conn"), py::arg("status"))
       .def("accept_subprotocol", &Core::accept_subprotocol, py::arg("conn"), py::arg("name"))
       .def("conn_close", &Core::conn_close, py::arg("conn"), py::arg("code"), py::arg("reason"))
+      .def("stats", &Core::stats)
+      .def("set_option", &Core::set_option, py::arg("key"), py::arg("value"))
+      .def("buffered_amount", &Core::buffered_amount, py::arg("conn"))
+      .def("channel_stats", &Core::channel_stats, py::arg("channel"))
+      .def("channel_conns", &Core::channel_conns, py::arg("channel"))
       .def("close", &Core::close);
 
   m.def(

@@ -4,7 +4,7 @@ import enum
 import os
 import sys
 from types import TracebackType
-from typing import (Any, Callable, Dict, Iterable, Iterator, Literal, Mapping, Optional, Tuple, Type, TypedDict,
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, Type, TypedDict,
                     TypeVar, Union, overload)
 
 __all__ = ["Server", "Client", "Endpoint", "Event", "Error", "ErrorCode", "KINDS", "__version__",
@@ -16,7 +16,7 @@ library_version: str
 def library_path() -> str:
     """The absolute path of the libssews.so.0 installed with this package (for ctypes/cffi)."""
 
-_Kind = Literal["open", "message", "close", "error", "reconnecting"]
+_Kind = Literal["open", "message", "close", "error", "reconnecting", "drain", "join", "leave"]
 KINDS: Tuple[str, ...]
 
 _Data = Union[str, bytes, bytearray, memoryview]
@@ -71,6 +71,12 @@ class _ServerOptions(TypedDict, total=False):
     jwt_cookie: str
     allowed_origins: str
     anonymous_subscribe: str
+    metrics_path: str
+    metrics_token: str
+    send_high_water: Union[int, str]
+    send_low_water: Union[int, str]
+    drain_timeout: Union[int, str]
+    presence: Union[bool, str]
 
 class _ClientOptions(TypedDict, total=False):
     compression: Literal["on", "off"]
@@ -126,7 +132,8 @@ class Error(Exception):
 
 class Event:
     __match_args__ = ("kind", "conn", "protocol", "data", "event", "id", "channel", "path", "query", "peer",
-                      "headers", "channels", "code", "reason", "delay_ms", "subprotocol", "identity", "claims")
+                      "headers", "channels", "code", "reason", "delay_ms", "subprotocol", "identity", "claims",
+                      "stats")
     kind: _Kind
     conn: int
     protocol: Optional[Literal["websocket", "sse"]]
@@ -145,13 +152,14 @@ class Event:
     subprotocol: Optional[str]
     identity: Optional[str]
     claims: Dict[str, Any]
+    stats: Optional[Dict[str, float]]
     def __init__(self, kind: _Kind, conn: int = ..., protocol: Optional[Literal["websocket", "sse"]] = ...,
                  data: Union[str, bytes, None] = ..., event: Optional[str] = ..., id: Optional[str] = ...,
                  channel: Optional[str] = ..., path: Optional[str] = ..., query: Optional[str] = ...,
                  peer: Optional[str] = ..., headers: Dict[str, str] = ..., channels: Tuple[str, ...] = ...,
                  code: int = ..., reason: str = ..., delay_ms: int = ...,
                  subprotocol: Optional[str] = ..., identity: Optional[str] = ...,
-                 claims: Dict[str, Any] = ...) -> None: ...
+                 claims: Dict[str, Any] = ..., stats: Optional[Dict[str, float]] = ...) -> None: ...
     def claim(self, name: str, default: Any = ...) -> Any: ...
     @property
     def binary(self) -> bool: ...
@@ -205,6 +213,12 @@ class Server(Endpoint):
     def reject(self, conn: int, status: int = ...) -> None: ...
     def accept_subprotocol(self, conn: int, name: str) -> None: ...
     def close_conn(self, conn: int, code: int = ..., reason: str = ...) -> None: ...
+    def stats(self) -> Dict[str, float]: ...
+    def set_option(self, key: str, value: _OptionValue) -> None: ...
+    def buffered_amount(self, conn: int) -> int: ...
+    async def drain(self, conn: int, low_water: Optional[int] = ...) -> None: ...
+    def channel_stats(self, channel: str) -> Dict[str, int]: ...
+    def presence(self, channel: str) -> List[int]: ...
 
 class Client(Endpoint):
     conn: int

@@ -446,6 +446,7 @@ class Server(Endpoint):
             raise Error("option 'url' makes a client: use ssews.Client(url, ...)", ErrorCode.EOPTION)
         self._host = "127.0.0.1" if host is None else str(host)
         self._tls = bool(options.get("tls_cert"))
+        self._low_water = int(options.get("send_low_water", 65536))
         super().__init__(_options({"host": host, "port": port, **options}), on_event, on_exception)
         self._port = self._core.port()
         self._opened()
@@ -533,6 +534,52 @@ class Server(Endpoint):
         3000-4999) and ``reason`` (at most 123 bytes of UTF-8); an SSE stream
         simply ends. Queued messages go first; a ``close`` event follows."""
         self._core.conn_close(conn, code, reason)
+
+    # -- operations -----------------------------------------------------------
+
+    def stats(self) -> Dict[str, float]:
+        """The server's counters and gauges by name (``connections_websocket``,
+        ``messages_published``, ``deliveries_sse``, ``queued_bytes``, ...; see
+        docs/operations.md), taken together as one snapshot. Any thread."""
+        return self._core.stats()
+
+    def set_option(self, key: str, value: Any) -> None:
+        """Change an option while the server runs, without dropping a
+        connection: ``publish_token`` or ``metrics_token`` (token rotation).
+        Other keys raise :class:`ssews.Error` (ENOTSUP)."""
+        self._core.set_option(key, _option_value(key, value))
+
+    def buffered_amount(self, conn: int) -> int:
+        """Bytes queued for ``conn`` and not yet written (as ``ws``'
+        ``bufferedAmount``). Raises :class:`ssews.Error` (ENOCONN) for a
+        connection that is not open."""
+        return self._core.buffered_amount(conn)
+
+    async def drain(self, conn: int, low_water: Optional[int] = None) -> None:
+        """Wait until at most ``low_water`` bytes (default: the
+        ``send_low_water`` option) are queued for ``conn``: a sender that
+        awaits this between sends keeps pace with a slow receiver instead of
+        filling its queue. Returns at once when the queue is already that
+        short; raises :class:`ssews.Error` (ENOCONN) if the connection closes
+        meanwhile. It looks at the queue every few milliseconds (the
+        ``"drain"`` event tells callback users the same without looking)."""
+        limit = self._low_water if low_water is None else low_water
+        delay = 0.002
+        while self._core.buffered_amount(conn) > limit:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def channel_stats(self, channel: str) -> Dict[str, int]:
+        """``{"subscribers": N, "max_queued_bytes": B, "max_queued_messages": M}``:
+        who is on ``channel`` and how far behind its slowest subscriber is,
+        to look at before publishing."""
+        subs, nbytes, msgs = self._core.channel_stats(channel)
+        return {"subscribers": subs, "max_queued_bytes": nbytes, "max_queued_messages": msgs}
+
+    def presence(self, channel: str) -> List[int]:
+        """The connections subscribed to ``channel`` (ids as in their open
+        events, which tell who they are)."""
+        return self._core.channel_conns(channel)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"

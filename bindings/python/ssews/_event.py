@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 __all__ = ["Event", "KINDS"]
 
 #: The event kinds, in the order a connection meets them.
-KINDS = ("open", "message", "close", "error", "reconnecting")
+KINDS = ("open", "message", "close", "error", "reconnecting", "drain", "join", "leave")
 
 
 @dataclass(frozen=True, repr=False)
@@ -31,13 +31,21 @@ class Event:
         ``event`` is the SSE event type (or ssews.v1 event name), ``id`` the
         message id, ``channel`` the channel (ssews.v1 clients).
     ``"close"``
-        ``code`` (1000, 1001, 1006, ...) and ``reason``. Exactly once per
+        ``code`` (1000, 1001, 1006, ...) and ``reason``. A server's close
+        event also has ``stats``: ``duration_ms``, ``bytes_in``,
+        ``bytes_out``, ``messages_in``, ``messages_out`` (an access log's figures). Exactly once per
         open connection; a client's close is final (it will not reconnect).
     ``"error"``
         ``code`` is an :class:`~ssews.ErrorCode`, ``reason`` the message.
     ``"reconnecting"``
         A client will reconnect: ``code`` is the attempt number (1, 2, ...),
         ``delay_ms`` the delay before it.
+    ``"drain"``
+        Server: the connection's queue passed the ``send_high_water`` option
+        and is back at ``send_low_water`` (see :meth:`Server.drain`).
+    ``"join"``, ``"leave"``
+        Server with the ``presence`` option: ``conn`` subscribed to, or left,
+        ``channel``.
 
     ``protocol`` is ``"websocket"`` or ``"sse"`` (as in the Node binding).
     ``conn`` is the connection id: a server's peers have their own ids; a
@@ -62,6 +70,8 @@ class Event:
     subprotocol: Optional[str] = None  # WebSocket open: the subprotocol ("" for none)
     identity: Optional[str] = None
     claims: Dict[str, Any] = field(default_factory=dict)
+
+    stats: Optional[Dict[str, float]] = None  # a server's close event: the connection's figures
 
     def claim(self, name: str, default: Any = None) -> Any:
         """One claim of the connection's verified token (open events of a

@@ -10,15 +10,17 @@
 
 namespace sw {
 
-void ServerRole::hub_subscribe(ConnId conn, const std::string &channel) {
+bool ServerRole::hub_subscribe(ConnId conn, const std::string &channel) {
+  if (!hub_.subscribe(conn, channel)) return false;
   // The node's first subscriber of a channel: listen to it in Redis.
-  if (hub_.subscribe(conn, channel) && broker_ && hub_.subscribers(channel).size() == 1)
-    broker_->listen(channel, true);
+  if (broker_ && hub_.subscribers(channel).size() == 1) broker_->listen(channel, true);
+  return true;
 }
 
-void ServerRole::hub_unsubscribe(ConnId conn, const std::string &channel) {
-  if (hub_.unsubscribe(conn, channel) && broker_ && hub_.subscribers(channel).empty())
-    broker_->listen(channel, false);
+bool ServerRole::hub_unsubscribe(ConnId conn, const std::string &channel) {
+  if (!hub_.unsubscribe(conn, channel)) return false;
+  if (broker_ && hub_.subscribers(channel).empty()) broker_->listen(channel, false);
+  return true;
 }
 
 void ServerRole::hub_remove(ConnId conn) {

@@ -39,14 +39,18 @@ struct Conn {
   int64_t last_write_us = 0;
   std::unique_ptr<ConnMore> more_;
   std::unique_ptr<WsFrameReader> reader;  // framed by ssews (plain TCP): its frames in
-  uint32_t last_rx_ms = 0;                // a frame last came from the peer (or, ping_out: the ping went)
-  uint32_t rx_pass = 0;                   // the service pass that last delivered data from the peer
-  uint32_t rx_pass_bytes = 0;             // wire bytes (about) delivered in that pass
-  uint16_t close_code = 1000;             // what we send when closing
-  uint16_t peer_close_code = 0;           // what the peer sent (0: none)
-  uint16_t fail_code = 0;                 // a protocol error we closed for
-  uint8_t deflate_bits = 0;               // permessage-deflate negotiated: our window bits (0: not)
-  GrantPtr grant;                         // the verified token it opened with; null when anonymous or no key
+  // What the access log reports at close (figures of the close event).
+  int64_t opened_us = 0;
+  uint64_t bytes_in = 0, bytes_out = 0;  // wire bytes read and handed to the socket
+  uint32_t msgs_in = 0, msgs_out = 0;    // messages received and written
+  uint32_t last_rx_ms = 0;               // a frame last came from the peer (or, ping_out: the ping went)
+  uint32_t rx_pass = 0;                  // the service pass that last delivered data from the peer
+  uint32_t rx_pass_bytes = 0;            // wire bytes (about) delivered in that pass
+  uint16_t close_code = 1000;            // what we send when closing
+  uint16_t peer_close_code = 0;          // what the peer sent (0: none)
+  uint16_t fail_code = 0;                // a protocol error we closed for
+  uint8_t deflate_bits = 0;              // permessage-deflate negotiated: our window bits (0: not)
+  GrantPtr grant;                        // the verified token it opened with; null when anonymous or no key
   Proto proto = Proto::Ws;
   Encoding enc = Encoding::WsPlain;
   // Flags as bits: thousands of idle connections each carry them.
@@ -57,13 +61,14 @@ struct Conn {
   bool overflow_reported : 1;
   bool rx_paused : 1;
   bool rx_binary : 1;
-  bool dirty : 1;     // has queued data and is on the flush list
-  bool busy : 1;      // on the list to read again in this pass
-  bool ping_due : 1;  // a ping to write before anything else
-  bool ping_out : 1;  // pinged; no frame from the peer since
-  bool resuming : 1;  // broker: its history is being read from Redis; deliveries are held
-  bool own_ws : 1;    // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
-  bool want_out : 1;  // own socket: a writeable turn asked for
+  bool dirty : 1;      // has queued data and is on the flush list
+  bool busy : 1;       // on the list to read again in this pass
+  bool ping_due : 1;   // a ping to write before anything else
+  bool ping_out : 1;   // pinged; no frame from the peer since
+  bool resuming : 1;   // broker: its history is being read from Redis; deliveries are held
+  bool own_ws : 1;     // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
+  bool want_out : 1;   // own socket: a writeable turn asked for
+  bool over_high : 1;  // passed send_high_water: a drain event is owed (backpressure.cpp)
 
   ConnMore &more() {
     if (!more_) more_.reset(new ConnMore);
@@ -96,7 +101,8 @@ struct Conn {
         ping_out(false),
         resuming(false),
         own_ws(false),
-        want_out(false) {}
+        want_out(false),
+        over_high(false) {}
 };
 
 }  // namespace sw

@@ -20,6 +20,7 @@ bool ServerRole::out_pending(const Conn *c) const {
 // anything else (callers write only while nothing is pending, so the rest is
 // at most one write). Returns <0 when the socket failed.
 int ServerRole::conn_write(Conn *c, uint8_t *p, size_t n, int lws_kind) {
+  c->bytes_out += n;
   if (c->wsi) return lws_write(c->wsi, p, n, static_cast<enum lws_write_protocol>(lws_kind)) < 0 ? -1 : 0;
   if (c->fd < 0) return -1;
   if (out_pending(c)) {
@@ -55,6 +56,7 @@ int ServerRole::flush_rest(Conn *c) {
     std::string().swap(rest);
     c->trim_more();
   }
+  check_low(c);
   return 0;
 }
 

@@ -98,6 +98,7 @@ Conn *ServerRole::new_conn(lws *wsi, Proto proto) {
                           std::forward_as_tuple(opts().max_queue_bytes, opts().queue_drop_oldest))
                  .first->second;
   c->id = id;
+  c->opened_us = lws_now_usecs();
   c->proto = proto;
   c->enc = proto == Proto::Sse ? Encoding::Sse : Encoding::WsPlain;
   if (wsi) attach(c, wsi);
@@ -219,6 +220,7 @@ bool ServerRole::report_open(Conn *c, OpenRequest req, int &reject_status) {
   e_.emit(std::move(ev));
   in_open_ = 0;
   if (open_reject_) {
+    m_.add(kMRefuseApp);
     reject_status = open_reject_;
     c->open_reported = false;  // a refused handshake never opened: no close event
     return false;
@@ -230,10 +232,11 @@ bool ServerRole::report_open(Conn *c, OpenRequest req, int &reject_status) {
 // The connection is live: subscribe it, replay what it missed, then new messages follow.
 void ServerRole::accept_conn(Conn *c) {
   c->established = true;
+  m_.add(c->proto == Proto::Ws ? kMAcceptWs : kMAcceptSse);
   c->last_write_us = lws_now_usecs();
   c->last_rx_ms = static_cast<uint32_t>(c->last_write_us / 1000);
   ConnMore &m = c->more();
-  for (const auto &ch : m.initial_channels) hub_subscribe(c->id, ch);
+  for (const auto &ch : m.initial_channels) join(c, ch);
   if (broker_ && !m.last_event_id.empty()) {
     m.initial_channels.clear();
     broker_resume(c, m.last_event_id);  // history lives in Redis: resume_done finishes
@@ -241,6 +244,7 @@ void ServerRole::accept_conn(Conn *c) {
   }
   if (!m.last_event_id.empty()) {
     Hub::Replay r = hub_.replay(hub_.channels_of(c->id), m.last_event_id);
+    m_.add(r.gap ? kMResumeGap : kMResumeComplete);
     if (r.gap) queue_to(c, gap_notice(m.last_event_id));
     for (const auto &msg : r.messages) queue_to(c, msg);
   }
@@ -382,6 +386,7 @@ void ServerRole::finish(Conn *c) {
 void ServerRole::forget(Conn *c, int code, const std::string &reason) {
   if (c->wsi) lws_set_opaque_user_data(c->wsi, nullptr);
   if (c->more_) release(c->more_->rx.size());  // an unfinished message dies with it
+  leave_all(c);                                // presence notices, when asked for
   hub_remove(c->id);
   sse_conns_.erase(c->id);
   {
@@ -391,9 +396,13 @@ void ServerRole::forget(Conn *c, int code, const std::string &reason) {
   bool report = c->open_reported;
   ConnId id = c->id;
   Proto proto = c->proto;
+  Event::ConnFigures fig{static_cast<double>(lws_now_usecs() - c->opened_us) / 1000.0,
+                         static_cast<double>(c->bytes_in), static_cast<double>(c->bytes_out),
+                         static_cast<double>(c->msgs_in), static_cast<double>(c->msgs_out)};
   conns_.erase(id);  // frees c
   if (report) {
     EventPtr ev = make_event(kEvClose, id, proto);
+    ev->figures.reset(new Event::ConnFigures(fig));
     ev->code = code;
     ev->reason = reason;
     e_.emit(std::move(ev));

@@ -240,7 +240,10 @@ void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
     // Per address first: one address at its limit is told so (429), and
     // does not learn how full the pool is.
     IpRefusal r = cfg.limits->admit(ip, steady_ms());
-    if (r) return answer_and_close(fd, answer(r.status, r.message, r.retry_after));
+    if (r) {
+      if (cfg.on_refuse) cfg.on_refuse(r.status);
+      return answer_and_close(fd, answer(r.status, r.message, r.retry_after));
+    }
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as lws sets on what it accepts
@@ -365,6 +368,7 @@ bool FrontDoor::Loop::evict_oldest() {
 }
 
 void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
+  if (cfg.on_refuse) cfg.on_refuse(v.status);
   refuse_with(id, p, head_refusal(v));
 }
 

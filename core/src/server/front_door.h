@@ -82,6 +82,7 @@ class FrontDoor {
     // Per-address shares and rates (null: none). Not owned; it outlives
     // the door. The door counts heads in it; lws' side counts connections.
     PerIpLimits *limits = nullptr;
+    std::function<void(unsigned status)> on_refuse;  // counts the door's own refusals (metrics)
   };
   // Takes a connection whose head is good, from inside service(): head is
   // the request head, still unread in the socket (empty lines before it

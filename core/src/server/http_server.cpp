@@ -53,6 +53,18 @@ int ServerRole::refused(lws *wsi, const Verdict &v) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+int ServerRole::http_body(lws *wsi, unsigned status, const char *type, const std::string &body) {
+  uint8_t buf[LWS_PRE + 2048];
+  uint8_t *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  if (lws_add_http_common_headers(wsi, status, type, body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end))
+    return -1;
+  std::vector<uint8_t> out(LWS_PRE + body.size());
+  memcpy(out.data() + LWS_PRE, body.data(), body.size());
+  if (lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 int ServerRole::http_request(lws *wsi, void *in) {
   char *uri = nullptr;
   int uri_len = 0;
@@ -61,6 +73,8 @@ int ServerRole::http_request(lws *wsi, void *in) {
   // A CORS preflight, answered only when origins are configured (no CORS otherwise).
   if (meth == LWSHUMETH_OPTIONS && access_.origins.configured())
     return refused(wsi, judge(wsi, AccessKind::Preflight, false, {}));
+  if (is_presence_request(meth, static_cast<const char *>(in))) return presence_answer(wsi);
+  if (is_metrics_request(meth, static_cast<const char *>(in))) return metrics_answer(wsi);
   std::string bad = lws_head_problem(wsi);
   if (!bad.empty()) return http_status(wsi, HTTP_STATUS_BAD_REQUEST, bad.c_str());
   if (accepts_event_stream(lws_header(wsi, WSI_TOKEN_HTTP_ACCEPT))) return sse_open(wsi, meth);

@@ -70,11 +70,13 @@ void ServerRole::ping_silent_peers(uint32_t now_ms) {
       budget--;
       c->ping_due = true;
       c->ping_out = true;
+      m_.add(kMPingsSent);
       c->last_rx_ms = now_ms;  // from now on: how long the pong takes
       mark_dirty(c);
     }
   }
   for (Conn *c : dead) {
+    m_.add(kMPongTimeouts);
     c->more().close_reason = "no pong within pong_timeout (" + std::to_string(opts().pong_timeout) + " s)";
     c->close_code = 1006;
     c->close_sent = true;  // reported as this code and reason; no close frame to a silent peer

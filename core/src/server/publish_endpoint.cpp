@@ -11,6 +11,7 @@
 #include "server/server_role.h"
 #include "lws_util.h"
 #include "publish_request.h"
+#include "secret.h"
 #include "sse_encoder.h"
 #include "utf8.h"
 #include "v1_codec.h"

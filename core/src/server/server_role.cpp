@@ -148,6 +148,7 @@ Status ServerRole::start() {
         o.max_pending_heads <= o.max_connections ? "max_pending_heads" : "max_connections";
     dc.limits = &limits_;
     dc.fragile = lws_known_header_names();
+    dc.on_refuse = [this](unsigned status) { refused(status); };
     door_ = std::make_unique<FrontDoor>();
     Status st = door_->open(dc);
     if (st.failed()) return st;
@@ -322,7 +323,8 @@ void ServerRole::tick() {
 }
 
 void ServerRole::shutdown() {
-  if (door_) door_->stop();  // no new connections, and heads half read are dropped
+  if (door_) door_->stop();   // no new connections, and heads half read are dropped
+  if (begin_drain()) return;  // drain_timeout: closes spread over a window
   std::vector<Conn *> all;
   for (auto &kv : conns_) all.push_back(&kv.second);
   for (Conn *c : all) start_close(c, 1001, "server closing");
@@ -430,14 +432,14 @@ Status ServerRole::subscribe(ConnId conn, const char *channel, bool on) {
     Conn *c = find(conn);
     if (!c) return;
     if (!on) {
-      hub_unsubscribe(conn, ch);
+      leave(conn, ch);
       return;
     }
     if (!c->established) {
       c->more().initial_channels.push_back(ch);
       return;
     }
-    hub_subscribe(conn, ch);
+    join(c, ch);
   });
 }
 

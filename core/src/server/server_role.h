@@ -13,6 +13,11 @@
 //   http_server.cpp     request routing and static files
 //   publish_endpoint.cpp  POST publish_path
 //   access_gate.cpp     the access policy from the options; a request's view for decide_access
+//   metrics_endpoint.cpp  the figures (stats), GET metrics_path (Prometheus)
+//   backpressure.cpp    queued bytes per connection, drain events, channel lag
+//                       and presence (who is on a channel)
+//   graceful_drain.cpp  drain_timeout: closes spread over a window at shutdown
+//   presence.cpp        subscriptions with join/leave notices, GET .../presence
 #pragma once
 #include <deque>
 #include <memory>
@@ -30,6 +35,7 @@
 #include "role.h"
 #include "server/conn.h"
 #include "server/front_door.h"
+#include "server/metrics.h"
 #include "server/socket_set.h"
 
 struct lws_retry_bo;
@@ -69,6 +75,9 @@ class ServerRole final : public Role {
   Status may_publish(ConnId conn, const char *channel) override;
   Status publish_as(ConnId conn, const char *channel, const void *data, size_t len, bool binary,
                     const char *event, const char *id) override;
+  Status stats(Metrics &out) override;
+  Status buffered(ConnId conn, size_t &out) override;
+  Status channel_info(const char *channel, bool list, ChannelInfo &out) override;
 
  private:
   const Options &opts() const;
@@ -180,8 +189,8 @@ class ServerRole final : public Role {
   int refused(lws *wsi, const Verdict &v);  // an HTTP request refused by decide_access
 
   // broker_link.cpp: the hub's subscriptions, and what the broker brings back
-  void hub_subscribe(ConnId conn, const std::string &channel);
-  void hub_unsubscribe(ConnId conn, const std::string &channel);
+  bool hub_subscribe(ConnId conn, const std::string &channel);  // false: it already was
+  bool hub_unsubscribe(ConnId conn, const std::string &channel);
   void hub_remove(ConnId conn);
   Status start_broker();
   Status broker_publish(std::shared_ptr<Message> m);
@@ -191,7 +200,12 @@ class ServerRole final : public Role {
   void broker_gap(const std::string &channel);
   bool hold_for_resume(Conn *c, const MessagePtr &m);  // true: held until the resume is in
   std::unique_ptr<RedisBroker> broker_;                // null without the broker option
+ public:
+  // Answers with a status and a body of the given type, then ends the transaction.
+  static int http_body(lws *wsi, unsigned status, const char *type, const std::string &body);
 
+ private:
+ private:
   // publish_endpoint.cpp
   struct PendingPost {
     std::string channel, event, id, body;
@@ -215,6 +229,38 @@ class ServerRole final : public Role {
   std::unordered_map<lws *, PostAnswer> answers_;
   uint64_t next_post_ = 1;
   int publish_answer(lws *wsi, unsigned status, const HeaderList &headers, const std::string &json);
+
+  // metrics_endpoint.cpp
+  void snapshot(Metrics &out);    // counters as they are, gauges measured now
+  void refused(unsigned status);  // a request or handshake refused with this HTTP status
+  bool is_metrics_request(int method, const char *path) const;
+  int metrics_answer(lws *wsi);
+  Metrics m_;
+
+  // backpressure.cpp
+  size_t buffered_bytes(const Conn *c) const;
+  void check_high(Conn *c);  // after queueing: past send_high_water owes a drain event
+  void check_low(Conn *c);   // after writing: the drain event, once back at send_low_water
+  void delivered(Conn *c, const Message &m) {
+    if (m.control) return;
+    m_.add(c->proto == Proto::Ws ? kMDeliverWs : kMDeliverSse);
+    c->msgs_out++;
+  }
+
+  // presence.cpp
+  bool join(Conn *c, const std::string &channel);  // subscribes; false when it already was
+  void leave(ConnId conn, const std::string &channel);
+  void leave_all(Conn *c);  // before the hub forgets a closing connection
+  void notice(ConnId conn, Proto proto, const std::string &channel, bool joined);
+  bool is_presence_request(int method, const char *path) const;
+  int presence_answer(lws *wsi);
+
+  // graceful_drain.cpp
+  bool begin_drain();  // shutdown with drain_timeout: true when the drain took over
+  void drain_due(int64_t now_us);
+  std::vector<std::pair<int64_t, ConnId>> drain_at_;  // when each connection is told to go, sorted
+  struct DrainTimer;
+  std::shared_ptr<DrainTimer> drain_timer_;  // shared_ptr: destroyed where the type is unknown
 
   // Bytes held for unfinished incoming messages and publish bodies, all
   // connections together (max_partial_bytes): charged by hold(), given back

@@ -12,9 +12,11 @@ namespace sw {
 int ServerRole::sse_open(lws *wsi, int method) {
   if (method != LWSHUMETH_GET)
     return http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, "SSE streams need GET");
-  if (e_.closing()) return http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "server closing");
-  if (conns_.size() >= opts().max_connections)
-    return http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "max_connections reached");
+  if (e_.closing() || conns_.size() >= opts().max_connections) {
+    refused(HTTP_STATUS_SERVICE_UNAVAILABLE);
+    return http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+                       e_.closing() ? "server closing" : "max_connections reached");
+  }
 
   Verdict v = judge(wsi, AccessKind::Subscribe, false, requested_channels(wsi));
   if (!v.allowed()) return refused(wsi, v);

@@ -23,11 +23,13 @@ void ServerRole::queue_to(Conn *c, const MessagePtr &m) {
   if (c->closing) return;
   if (m->control && c->enc == Encoding::WsPlain) return;  // plain peers get only published bytes
   if (c->resuming && hold_for_resume(c, m)) return;
+  const uint64_t dropped_before = c->q.dropped();
   switch (c->q.push(m, c->enc)) {
     case OutQueue::Push::Ok:
       c->overflow_reported = false;
       break;
     case OutQueue::Push::Dropped:
+      m_.add(kMSlowDrops, static_cast<double>(c->q.dropped() - dropped_before));
       if (!c->overflow_reported) {  // once per episode: the app learns, the log does not flood
         c->overflow_reported = true;
         report_error(c, SSEWS_ESLOW,
@@ -36,17 +38,20 @@ void ServerRole::queue_to(Conn *c, const MessagePtr &m) {
       }
       break;
     case OutQueue::Push::Overflow:
+      m_.add(kMSlowCloses);
       fail_conn(c, 1008, SSEWS_ESLOW,
                 "slow consumer: outbound queue over max_queue_bytes (" +
                     std::to_string(opts().max_queue_bytes) + "), connection closed");
       return;
   }
+  check_high(c);
   if (c->established) mark_dirty(c);
 }
 
 size_t ServerRole::fan_out(const MessagePtr &msg) {
   // Copy: queue_to may close a connection, which edits the subscriber list.
   std::vector<ConnId> subs = hub_.subscribers(msg->channel);
+  m_.add(kMPublished);
   size_t n = 0;
   for (ConnId id : subs) {
     if (Conn *c = find(id)) queue_to(c, msg);
@@ -162,7 +167,9 @@ int ServerRole::write_queued(Conn *c) {
         kind = LWS_WRITE_RAW;
       }
       int n = conn_write(c, start, len, kind);
+      delivered(c, first);
       c->q.pop();
+      check_low(c);
       return n;
     }
   }
@@ -193,10 +200,13 @@ int ServerRole::write_queued(Conn *c) {
       scratch_.insert(scratch_.end(), hdr, hdr + h);
     }
     scratch_.insert(scratch_.end(), b.data(), b.data() + b.size());
+    delivered(c, m);
     c->q.pop();
   }
   // Complete frames or SSE text: lws passes LWS_WRITE_RAW (= LWS_WRITE_HTTP) through as is.
-  return conn_write(c, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
+  int n = conn_write(c, scratch_.data() + LWS_PRE, scratch_.size() - LWS_PRE, LWS_WRITE_RAW);
+  check_low(c);
+  return n;
 }
 
 // The compressed payload of m for c, when c negotiated permessage-deflate

@@ -84,9 +84,15 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
     status = 503, why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
   if (!status && !offers_known_subprotocol(lws_header(wsi, WSI_TOKEN_PROTOCOL)))
     status = 400, why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
-  if (status) return refuse_upgrade(wsi, status, why);
+  if (status) {
+    refused(static_cast<unsigned>(status));
+    return refuse_upgrade(wsi, status, why);
+  }
   Verdict v = judge(wsi, AccessKind::Subscribe, true, requested_channels(wsi));
-  if (!v.allowed()) return refuse_upgrade(wsi, v.status, v.reason, std::move(v.headers));
+  if (!v.allowed()) {
+    refused(static_cast<unsigned>(v.status));
+    return refuse_upgrade(wsi, v.status, v.reason, std::move(v.headers));
+  }
   Conn *c = new_conn(wsi, Proto::Ws);
   c->grant = std::move(v.grant);
   int reject = 0;
@@ -120,6 +126,7 @@ int ServerRole::ws_receive(lws *wsi, void *in, size_t len) {
   c->heard(e_.now_ms());
   if (c->rx_pass != e_.pass()) c->rx_pass = e_.pass(), c->rx_pass_bytes = 0;
   c->rx_pass_bytes += static_cast<uint32_t>(len) + kWsMinClientHeader;
+  c->bytes_in += len + kWsMinClientHeader;  // about: lws hands over payloads
   if (c->rx_pass_bytes >= kRxBusy && !c->busy) {
     c->busy = true;
     busy_.push_back(c->id);
@@ -158,6 +165,7 @@ int ServerRole::ws_receive(lws *wsi, void *in, size_t len) {
   }
 
   EventPtr ev = make_event(kEvMessage, c->id, Proto::Ws);
+  c->msgs_in++;
   ev->binary = c->rx_binary;
   if (partial) {
     release(partial->size());

@@ -105,6 +105,7 @@ struct ServerRole::WsTcpSink final : WsFrameReader::Sink {
       return true;
     }
     EventPtr ev = make_event(kEvMessage, c->id, Proto::Ws);
+    c->msgs_in++;
     ev->binary = c->rx_binary;
     if (partial) {
       s.release(partial->size());
@@ -157,7 +158,10 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   if (!v.status && e_.closing()) v.status = 503, v.why = "server closing";
   if (!v.status && conns_.size() >= opts().max_connections)
     v.status = 503, v.why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
-  if (v.status) return ws_refusal(v.status, v.why);
+  if (v.status) {
+    refused(v.status);
+    return ws_refusal(v.status, v.why);
+  }
   // Who may open it (access_policy.h): the decision lws' handshakes get too.
   std::vector<std::string> wanted;
   for (const auto &a : req.query)
@@ -165,6 +169,7 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   if (wanted.empty() && req.path.size() > 1) wanted.push_back(req.path.substr(1));
   Verdict access = judge(req, AccessKind::Subscribe, true, std::move(wanted));
   if (!access.allowed()) {
+    refused(static_cast<unsigned>(access.status));
     std::string extra;
     for (const auto &h : access.headers) extra += h.first + ": " + h.second + "\r\n";
     return ws_refusal(static_cast<unsigned>(access.status), access.reason, extra);
@@ -260,6 +265,7 @@ void ServerRole::ws_tcp_service() {
           end_socket(c, false);
           break;
         }
+        c->bytes_in += static_cast<uint64_t>(got);
         ws_tcp_receive(c, rx_buf_.data(), static_cast<size_t>(got));
         if (static_cast<size_t>(got) < rx_buf_.size()) break;
       }
