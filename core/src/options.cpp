@@ -195,6 +195,30 @@ const std::map<std::string, Setter> &setters() {
          o.last_event_id = v;
          return true;
        }},
+      {"method",
+       [](Options &o, const std::string &v, std::string &why) {
+         // The request line's method: a token (RFC 9110 9.1), case-sensitive.
+         bool ok = !v.empty() && v.size() <= 32;
+         for (char c : v) ok = ok && token_char(c);
+         if (!ok) {
+           why = "is not an HTTP method (a token such as GET or POST)";
+           return false;
+         }
+         o.method = v;
+         return true;
+       }},
+      {"body", str_opt(&Options::body, true)},
+      {"content_type",
+       [](Options &o, const std::string &v, std::string &why) {
+         // Sent as a header value: no header injection.
+         if (v.find_first_of("\r\n") != std::string::npos) {
+           why = "contains CR or LF";
+           return false;
+         }
+         o.content_type = v;
+         return true;
+       }},
+      {"reconnect_non_idempotent", bool_opt(&Options::reconnect_non_idempotent)},
   };
   return m;
 }

@@ -1869,6 +1869,10 @@ const std::vector<KeyInfo> kAllKeys = {
     {"reconnect_max_delay_ms", kClientOnly, "16"},
     {"reconnect_max_attempts", kClientOnly, "17"},
     {"last_event_id", kClientOnly, "E-42"},
+    {"method", kClientOnly, "POST"},
+    {"body", kClientOnly, "{\"q\":1}"},
+    {"content_type", kClientOnly, "application/json"},
+    {"reconnect_non_idempotent", kClientOnly, "true"},
 };
 
 const char *const kUrl = "ws://example.com/x";

@@ -70,6 +70,10 @@ class _ClientOptions(TypedDict, total=False):
     reconnect_max_delay_ms: Union[int, str]
     reconnect_max_attempts: Union[int, str]
     last_event_id: str
+    method: str
+    body: str
+    content_type: str
+    reconnect_non_idempotent: Union[bool, str]
 
 class ErrorCode(enum.IntEnum):
     OK = 0

@@ -11,6 +11,7 @@
 #include "server/server_role.h"
 #include "lws_util.h"
 #include "publish_request.h"
+#include "sse_binary.h"
 #include "sse_encoder.h"
 #include "utf8.h"
 #include "v1_codec.h"
@@ -102,6 +103,10 @@ int ServerRole::publish_done(lws *wsi) {
   if (!post.binary && !utf8_valid(post.body))
     return answer_error(wsi, HTTP_STATUS_BAD_REQUEST,
                         "body is not valid UTF-8 (send Content-Type: application/octet-stream for binary)");
+  if (sse_name_reserved(post.binary, post.event))
+    return answer_error(
+        wsi, HTTP_STATUS_BAD_REQUEST,
+        "event 'binary' is reserved for binary bodies (send Content-Type: application/octet-stream)");
   auto m = std::make_shared<Message>();
   m->channel = post.channel;
   m->event = post.event;

@@ -20,6 +20,7 @@
 #include "http_head.h"
 #include "http_request.h"
 #include "lws_util.h"
+#include "sse_binary.h"
 #include "v1_confirm_lws.h"
 
 namespace sw {
@@ -74,6 +75,15 @@ Status check_bind(const std::string &host, int port) {
   if (r != 0)
     return fail(SSEWS_ELISTEN,
                 "cannot listen on " + host + " port " + std::to_string(port) + ": " + strerror(err));
+  return Status::ok();
+}
+
+// A text message named `binary` would reach ssews SSE clients as bytes.
+Status check_reserved_name(bool binary, const char *event) {
+  if (event && sse_name_reserved(binary, event))
+    return fail(SSEWS_EINVAL,
+                "event name 'binary' is reserved for binary messages (SSE carries them as base64 "
+                "under it); name this text message otherwise");
   return Status::ok();
 }
 
@@ -335,6 +345,8 @@ Status ServerRole::send(ConnId conn, const void *data, size_t len, bool binary, 
   if (st.failed()) return st;
   st = check_fields(event, id);
   if (st.failed()) return st;
+  st = check_reserved_name(binary, event);
+  if (st.failed()) return st;
   if (binary && proto == Proto::Sse)
     return fail(SSEWS_EINVAL, "binary data cannot be sent on an SSE connection (SSE is text)");
   st = check_text(data, len, binary);
@@ -349,6 +361,8 @@ Status ServerRole::publish(const char *channel, const void *data, size_t len, bo
   st = check_size(data, len, opts().max_message_size);
   if (st.failed()) return st;
   st = check_fields(event, id);
+  if (st.failed()) return st;
+  st = check_reserved_name(binary, event);
   if (st.failed()) return st;
   if (id && !*id) return fail(SSEWS_EINVAL, "id must not be empty (pass NULL to assign one)");
   st = check_text(data, len, binary);

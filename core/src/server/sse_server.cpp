@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "server/server_role.h"
 #include "sse_encoder.h"
+#include "v1_confirm.h"
 
 namespace sw {
 
@@ -30,6 +31,10 @@ int ServerRole::sse_open(lws *wsi, int method) {
                                   reinterpret_cast<const unsigned char *>("no-cache"), 8, &p, end) ||
       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("x-accel-buffering:"),
                                   reinterpret_cast<const unsigned char *>("no"), 2, &p, end) ||
+      // Tells an ssews client that `event: binary` is base64 of bytes (sse_binary.h).
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(kV1ConfirmHeader),
+                                  reinterpret_cast<const unsigned char *>(kV1ConfirmValue),
+                                  static_cast<int>(sizeof kV1ConfirmValue - 1), &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
   lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
