@@ -124,6 +124,8 @@ export interface ServerOptions {
   port?: number;
   tls_cert?: string;
   tls_key?: string;
+  /** With TLS, offer HTTP/2 in ALPN besides HTTP/1.1 (default true); WebSocket stays on HTTP/1.1. */
+  http2?: boolean;
   static_dir?: string;
   history?: number;
   heartbeat?: number;

@@ -35,6 +35,10 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"port", kOptServer, "integer", "0", "TCP port; `0` picks a free one (`ssews_port` tells which)"},
     {"tls_cert", kOptServer, "string", "", "PEM certificate file: serve https/wss (needs `tls_key`)"},
     {"tls_key", kOptServer, "string", "", "PEM private key file of `tls_cert` (needs `tls_cert`)"},
+    {"http2", kOptServer, "boolean", "true",
+     "with TLS, offer HTTP/2 in ALPN besides HTTP/1.1: SSE streams, static files and the publish endpoint then "
+     "share one connection per client (no six-connections-per-origin cap in browsers); WebSocket stays on "
+     "HTTP/1.1. `false` offers only HTTP/1.1"},
     {"static_dir", kOptServer, "string", "",
      "serve other GETs from this directory (no path escapes; `index.html` for directories)"},
     {"history", kOptServer, "integer", "0",

@@ -101,6 +101,7 @@ const std::map<std::string, Setter> &setters() {
       {"port", uint_opt(&Options::port, 0, 65535)},
       {"tls_cert", str_opt(&Options::tls_cert, false)},
       {"tls_key", str_opt(&Options::tls_key, false)},
+      {"http2", bool_opt(&Options::http2)},
       {"static_dir", str_opt(&Options::static_dir, false)},
       {"history", uint_opt(&Options::history, 0, 1000000)},
       {"heartbeat", uint_opt(&Options::heartbeat, 0, 86400)},

@@ -17,6 +17,7 @@ struct Options {
   std::string host = "127.0.0.1";
   int port = 0;
   std::string tls_cert, tls_key;
+  bool http2 = true;  // with TLS, ALPN offers h2 (SSE, files, publish); WebSocket stays HTTP/1.1
   std::string static_dir;
   size_t history = 0;                        // messages kept per channel
   unsigned heartbeat = 15;                   // seconds between SSE comments; 0 = off

@@ -1840,6 +1840,7 @@ const std::vector<KeyInfo> kAllKeys = {
     {"port", kServerOnly, "8080"},
     {"tls_cert", kServerOnly, "/c.pem"},
     {"tls_key", kServerOnly, "/k.pem"},
+    {"http2", kServerOnly, "false"},
     {"static_dir", kServerOnly, "/srv/www"},
     {"history", kServerOnly, "77"},
     {"heartbeat", kServerOnly, "5"},

@@ -32,6 +32,7 @@ _E = TypeVar("_E", bound="Endpoint")
 class _ServerOptions(TypedDict, total=False):
     tls_cert: Union[str, "os.PathLike[str]"]
     tls_key: Union[str, "os.PathLike[str]"]
+    http2: Union[bool, str]
     static_dir: Union[str, "os.PathLike[str]"]
     history: Union[int, str]
     heartbeat: Union[int, str]

@@ -24,7 +24,7 @@ struct ConnMore {
   std::string last_event_id;                  // resume point asked for in the request (until accepted)
   std::vector<std::string> initial_channels;  // subscriptions to make once accepted
   std::string ctl_out;   // framed by ssews: the 101, pongs owed, written before queued messages
-  std::string out_rest;  // own socket: what a write left, written before anything else
+  std::string out_rest;  // own socket or HTTP/2 stream: what a write left, written before anything else
 };
 
 struct Conn {
@@ -57,6 +57,7 @@ struct Conn {
   bool ping_out : 1;  // pinged; no frame from the peer since
   bool own_ws : 1;    // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
   bool want_out : 1;  // own socket: a writeable turn asked for
+  bool h2 : 1;        // an HTTP/2 stream: wsi is a stream, not the socket (conn_io.cpp)
 
   ConnMore &more() {
     if (!more_) more_.reset(new ConnMore);
@@ -87,7 +88,8 @@ struct Conn {
         ping_due(false),
         ping_out(false),
         own_ws(false),
-        want_out(false) {}
+        want_out(false),
+        h2(false) {}
 };
 
 }  // namespace sw

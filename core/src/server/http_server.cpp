@@ -22,9 +22,7 @@ int ServerRole::http_status(lws *wsi, unsigned status, const char *why) {
 }
 
 int ServerRole::http_request(lws *wsi, void *in) {
-  char *uri = nullptr;
-  int uri_len = 0;
-  int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+  int meth = lws_request_method(wsi);
   if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
   std::string bad = lws_head_problem(wsi);
   if (!bad.empty()) return http_status(wsi, HTTP_STATUS_BAD_REQUEST, bad.c_str());
