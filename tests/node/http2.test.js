@@ -189,3 +189,25 @@ test('with TLS, WebSocket keeps HTTP/1.1; ALPN picks h2, or http/1.1 with http2:
   assert.equal(await alpn(server.port), 'h2');
   assert.equal(await alpn(h2server(t, { http2: false }).port), 'http/1.1');
 });
+
+test('a stream the client cancels (RST_STREAM) does not disturb its siblings; its close comes at the latest with the connection', T, async (t) => {
+  const server = h2server(t);
+  const session = await connect(t, server);
+  const opened = opens(server, 2);
+  const gone = sse(session, '/x');
+  const stays = sse(session, '/x');
+  const conns = (await opened).map((o) => o.conn);
+  await gone.response;
+  gone.req.close();  // RST_STREAM(CANCEL): the connection stays
+  await once(gone.req, 'close');
+  server.publish('x', 'after one left');
+  await stays.until((s) => s.events.length === 1);
+  assert.equal(stays.events[0].data, 'after one left');
+  // lws 4.1.6 marks a reset stream closed without telling (docs/protocol.md):
+  // ssews learns of it when the connection ends.
+  const closes = [];
+  const done = new Promise((resolve) => server.on('close', (ev) => { closes.push(ev.conn); if (closes.length === 2) resolve(); }));
+  session.destroy();
+  await done;
+  assert.deepEqual(closes.sort(), conns.sort());
+});
