@@ -145,6 +145,10 @@ test('over h2: resume (last_event_id), heartbeats, the publish endpoint and stat
     req.on('error', reject);
     req.end(body);
   });
+  // Bodies of one DATA frame, one after the other on the session (larger ones
+  // meet lws 4.1.6's h2 body bugs: docs/protocol.md, and test_http2.py).
+  const body = 'b'.repeat(16000);
+  for (let i = 0; i < 8; i++) assert.equal((await post('channel=bulk', body))[0], 200);
   const [st1, a] = await post('channel=news', 'one');
   const [st2, b] = await post('channel=news&event=e', 'two');
   assert.deepEqual([st1, st2], [200, 200]);

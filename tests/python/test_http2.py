@@ -51,3 +51,25 @@ async def test_curl_http2_fifty_streams_on_one_connection(cert):
         stats = [line.split() for line in text.splitlines() if line.startswith("2 ")]
         assert len(stats) == n and all(s[1] == "200" for s in stats), stats
         assert sum(int(s[2]) for s in stats) == 1, "all 50 streams on one connection"
+
+
+async def test_curl_http2_publishes_bodies_past_the_first_window(cert):
+    """Publish bodies larger than the first HTTP/2 window (256 KiB): lws 4.1.6
+    alone left some stalled for good; the server opens the window to the
+    whole body (publish_endpoint.cpp). Each reaches an SSE subscriber whole."""
+    if not curl_h2_supported():
+        pytest.skip("this curl has no HTTP/2")
+    body = b"x" * (600 * 1024)
+    async with ssews.Server(tls_cert=cert[0], tls_key=cert[1], publish_token="tok") as server, \
+            ssews.Client(server.url + "/bulk", insecure=True) as reader:
+        await expect(server, "open")
+        await expect(reader, "open")
+        for i in range(10):
+            curl = await asyncio.create_subprocess_exec(
+                "curl", "-sSk", "--http2", "-X", "POST", "-H", "Authorization: Bearer tok", "--data-binary", "@-",
+                "-w", "%{http_version} %{response_code}", f"https://127.0.0.1:{server.port}/publish?channel=bulk",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(curl.communicate(body), TIMEOUT)
+            assert out.decode().endswith("2 200"), (i, out, err)
+            msg = await expect(reader, "message")
+            assert len(msg.data) == len(body)
