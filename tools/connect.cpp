@@ -22,9 +22,13 @@ namespace {
 
 const char kConnectUsage[] =
     "usage: ssews connect URL [--header 'K: V']... [--json] [--no-reconnect] [--insecure]\n"
-    "                         [--ca-file F] [--option key=value]...\n"
+    "                         [--ca-file F] [--method M] [--data BODY] [--option key=value]...\n"
     "\n"
     "  URL is ws:// or wss:// (WebSocket) or http:// or https:// (Server-Sent Events).\n"
+    "  --method and --data start an SSE stream with another method and a body (--data alone\n"
+    "  means POST), e.g. --data '{\"q\":1}' --header 'Content-Type: application/json'; a\n"
+    "  --header replaces a default of the same name. A POST stream is not repeated on a\n"
+    "  reconnect unless --option reconnect_non_idempotent=true.\n"
     "  Prints each message's data on its own line (binary as base64); with --json one\n"
     "  object a line per event: open, message, reconnecting, error, close. Lines read on\n"
     "  stdin are sent as text messages (WebSocket). Exits 0 on a normal end, 1 on a failure\n"
@@ -138,7 +142,8 @@ int run_connect(int argc, char **argv) {
     kv.push_back(v);
   };
   State st;
-  std::string url;
+  std::string url, method;
+  bool has_body = false;
   for (int i = 0; i < argc; i++) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> std::string {
@@ -150,7 +155,12 @@ int run_connect(int argc, char **argv) {
     };
     if (a == "--header" || a == "-H")
       set("header", value("--header"));
-    else if (a == "--json")
+    else if (a == "--method" || a == "-X")
+      method = value("--method");
+    else if (a == "--data" || a == "-d") {
+      set("body", value("--data"));
+      has_body = true;
+    } else if (a == "--json")
       st.json = true;
     else if (a == "--no-reconnect")
       set("reconnect", "false");
@@ -184,6 +194,7 @@ int run_connect(int argc, char **argv) {
     return 2;
   }
   set("url", url);
+  if (!method.empty() || has_body) set("method", method.empty() ? "POST" : method);  // as curl does
   std::vector<const char *> opts = option_array(kv);
 
   sigset_t sigs = block_exit_signals();

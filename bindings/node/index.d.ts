@@ -160,6 +160,8 @@ export interface ServerOptions {
   port?: number;
   tls_cert?: string;
   tls_key?: string;
+  /** With TLS, offer HTTP/2 in ALPN besides HTTP/1.1 (default true); WebSocket stays on HTTP/1.1. */
+  http2?: boolean;
   static_dir?: string;
   history?: number;
   heartbeat?: number;
@@ -247,6 +249,14 @@ export interface ClientOptions {
   reconnect_max_delay_ms?: number;
   reconnect_max_attempts?: number;
   last_event_id?: string;
+  /** SSE: the request method, e.g. 'POST' (a WebSocket handshake is a GET). */
+  method?: string;
+  /** SSE: the request body, sent with every (re)connect of a method that has one. */
+  body?: string;
+  /** SSE: Content-Type of the body (default text/plain;charset=UTF-8; a `headers` entry replaces it). */
+  content_type?: string;
+  /** Reconnect (and resend) a POST/PATCH stream too; off by default: a POST is never repeated unasked. */
+  reconnect_non_idempotent?: boolean;
   ping_interval?: number;
   pong_timeout?: number;
   max_message_size?: number;

@@ -58,6 +58,34 @@ inline std::vector<std::string> lws_known_header_names() {
 // A request header lws does not tokenise, by name (any case), read while the
 // request is live (its head still held); false when absent (connections.cpp).
 bool custom_header(lws *wsi, const char *name, std::string &out);
+// True for an HTTP/2 stream: its wsi is one stream of a connection, not the
+// socket (reads, hang-ups and flow control belong to the connection's wsi).
+inline bool lws_is_h2_stream(lws *wsi) {
+  return lws_get_network_wsi(wsi) != wsi;
+}
+
+// The request's method as an LWSHUMETH_ value, -1 if none. For HTTP/2 lws
+// says only LWSHUMETH_COLON_PATH: the method is the :method pseudo-header.
+inline int lws_request_method(lws *wsi) {
+  char *uri = nullptr;
+  int uri_len = 0;
+  int m = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+  if (m != LWSHUMETH_COLON_PATH) return m;
+  static const char *const names[] = {"GET", "POST", "OPTIONS", "PUT", "PATCH", "DELETE", "CONNECT", "HEAD"};
+  std::string name = lws_header(wsi, WSI_TOKEN_HTTP_COLON_METHOD);
+  for (int i = 0; i < static_cast<int>(sizeof names / sizeof names[0]); i++)
+    if (name == names[i]) return i;  // the enum's order (lws-http.h)
+  return -1;
+}
+
+// The request path, without the query, for HTTP/1 and HTTP/2 alike.
+inline std::string lws_request_path(lws *wsi) {
+  for (auto t : {WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_HTTP_COLON_PATH}) {
+    std::string p = lws_header(wsi, t);
+    if (!p.empty()) return p;
+  }
+  return {};
+}
 
 // The protocols every vhost of an endpoint serves, bound to the engine's
 // callback (engine.cpp).
@@ -94,7 +122,8 @@ inline std::string lws_head_problem(lws *wsi) {
     if (lws_header(wsi, static_cast<enum lws_token_indexes>(t)).find('\0') != std::string::npos)
       return "a request header holds a NUL byte";
   }
-  if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0)
+  // (An HTTP/2 request has no version token: its framing is checked by lws.)
+  if (!lws_is_h2_stream(wsi) && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP) <= 0)
     return "the URL holds CR or LF (%0D, %0A), or no HTTP version";
   return {};
 }

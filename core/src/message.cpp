@@ -1,6 +1,7 @@
 #include "message.h"
 
 #include "base64.h"
+#include "sse_binary.h"
 #include "sse_encoder.h"
 #include "v1_codec.h"
 
@@ -21,10 +22,10 @@ const WireBuf &Message::encoded(Encoding e) const {
   }
   if (!sse_enc) {
     if (binary) {
-      // SSE is text: binary payloads travel as base64, typed "binary" unless named.
+      // SSE is text: binary payloads travel as base64, typed "binary" unless named (sse_binary.h).
       std::string b64;
       base64_encode(b64, payload.view());
-      sse_encode(s, b64, event.empty() ? "binary" : event, id);
+      sse_encode(s, b64, event.empty() ? kSseBinaryEvent : event, id);
     } else {
       sse_encode(s, payload.view(), event, id);
     }

@@ -35,6 +35,10 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"port", kOptServer, "integer", "0", "TCP port; `0` picks a free one (`ssews_port` tells which)"},
     {"tls_cert", kOptServer, "string", "", "PEM certificate file: serve https/wss (needs `tls_key`)"},
     {"tls_key", kOptServer, "string", "", "PEM private key file of `tls_cert` (needs `tls_cert`)"},
+    {"http2", kOptServer, "boolean", "true",
+     "with TLS, offer HTTP/2 in ALPN besides HTTP/1.1: SSE streams, static files and the publish endpoint then "
+     "share one connection per client (no six-connections-per-origin cap in browsers); WebSocket stays on "
+     "HTTP/1.1. `false` offers only HTTP/1.1"},
     {"static_dir", kOptServer, "string", "",
      "serve other GETs from this directory (no path escapes; `index.html` for directories)"},
     {"history", kOptServer, "integer", "0",
@@ -183,6 +187,19 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"reconnect_max_attempts", kOptClient, "integer", "0",
      "consecutive failed attempts before giving up (final close); 0 = never"},
     {"last_event_id", kOptClient, "string", "", "resume point for the first connect"},
+    {"method", kOptClient, "string", "GET",
+     "SSE: the request method, e.g. `POST` for streaming APIs that start a stream with a request body; "
+     "WebSocket handshakes are GET"},
+    {"body", kOptClient, "string", "",
+     "SSE: the request body (text, e.g. JSON), sent with its `Content-Length` on every (re)connect; needs a "
+     "method other than GET and HEAD"},
+    {"content_type", kOptClient, "string", "",
+     "SSE: `Content-Type` of a method with a body (default `text/plain;charset=UTF-8`); a `header` "
+     "`Content-Type: ...` replaces it, as any `header` replaces a default of the same name"},
+    {"reconnect_non_idempotent", kOptClient, "boolean", "false",
+     "also reconnect a stream whose method is not idempotent (POST, PATCH; not GET, HEAD, OPTIONS, TRACE, PUT, "
+     "DELETE), sending the body again; off: such a stream that ends or fails is a final close, so a POST is "
+     "never repeated unasked"},
 };
 // clang-format on
 

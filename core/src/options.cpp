@@ -113,6 +113,7 @@ const std::map<std::string, Setter> &setters() {
       {"port", uint_opt(&Options::port, 0, 65535)},
       {"tls_cert", str_opt(&Options::tls_cert, false)},
       {"tls_key", str_opt(&Options::tls_key, false)},
+      {"http2", bool_opt(&Options::http2)},
       {"static_dir", str_opt(&Options::static_dir, false)},
       {"history", uint_opt(&Options::history, 0, 1000000)},
       {"heartbeat", uint_opt(&Options::heartbeat, 0, 86400)},
@@ -291,6 +292,30 @@ const std::map<std::string, Setter> &setters() {
          o.last_event_id = v;
          return true;
        }},
+      {"method",
+       [](Options &o, const std::string &v, std::string &why) {
+         // The request line's method: a token (RFC 9110 9.1), case-sensitive.
+         bool ok = !v.empty() && v.size() <= 32;
+         for (char c : v) ok = ok && token_char(c);
+         if (!ok) {
+           why = "is not an HTTP method (a token such as GET or POST)";
+           return false;
+         }
+         o.method = v;
+         return true;
+       }},
+      {"body", str_opt(&Options::body, true)},
+      {"content_type",
+       [](Options &o, const std::string &v, std::string &why) {
+         // Sent as a header value: no header injection.
+         if (v.find_first_of("\r\n") != std::string::npos) {
+           why = "contains CR or LF";
+           return false;
+         }
+         o.content_type = v;
+         return true;
+       }},
+      {"reconnect_non_idempotent", bool_opt(&Options::reconnect_non_idempotent)},
   };
   return m;
 }

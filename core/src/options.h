@@ -17,6 +17,7 @@ struct Options {
   std::string host = "127.0.0.1";
   int port = 0;
   std::string tls_cert, tls_key;
+  bool http2 = true;  // with TLS, ALPN offers h2 (SSE, files, publish); WebSocket stays HTTP/1.1
   std::string static_dir;
   size_t history = 0;                    // messages kept per channel
   unsigned heartbeat = 15;               // seconds between SSE comments; 0 = off
@@ -73,6 +74,10 @@ struct Options {
   unsigned reconnect_max_delay_ms = 30000;  // cap of the exponential backoff
   unsigned reconnect_max_attempts = 0;      // consecutive failures before giving up; 0 = never
   std::string last_event_id;                // resume point for the first connect
+  std::string method = "GET";               // SSE: the request's method (POST streams)
+  std::string body;                         // SSE: sent with every (re)connect of a method with a body
+  std::string content_type;                 // SSE: Content-Type of body ("" = text/plain;charset=UTF-8)
+  bool reconnect_non_idempotent = false;    // reconnect (and resend) a POST/PATCH stream too
 };
 
 // Parses a NULL-terminated key, value, key, value, ... array (NULL = defaults).

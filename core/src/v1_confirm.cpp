@@ -11,7 +11,11 @@ std::string trimmed(const std::string &v) {
 }  // namespace
 
 bool v1_confirmed(const std::string &selected, const std::string &confirm) {
-  return trimmed(selected) == kV1Protocol && trimmed(confirm) == kV1ConfirmValue;
+  return trimmed(selected) == kV1Protocol && sse_v1_confirmed(confirm);
+}
+
+bool sse_v1_confirmed(const std::string &confirm) {
+  return trimmed(confirm) == kV1ConfirmValue;
 }
 
 }  // namespace sw

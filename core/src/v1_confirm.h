@@ -20,4 +20,9 @@ constexpr const char kV1ConfirmValue[] = "v1";
 // confirm the value of its X-Ssews header ("" if none).
 bool v1_confirmed(const std::string &selected, const std::string &confirm);
 
+// Client side, SSE: an ssews server's 200 for an event stream carries the
+// same header, so the client knows its `event: binary` is base64 of bytes
+// (sse_binary.h). confirm is the X-Ssews value ("" if none).
+bool sse_v1_confirmed(const std::string &confirm);
+
 }  // namespace sw

@@ -22,7 +22,9 @@ bool v1_add_confirm_header(lws *wsi, void *in) {
   return true;
 }
 
-bool v1_server_confirmed(lws *wsi) {
+namespace {
+// The response's X-Ssews value, "" when absent.
+std::string confirm_value(lws *wsi) {
   std::string confirm;
   int n = lws_hdr_custom_length(wsi, kV1ConfirmHeader, static_cast<int>(strlen(kV1ConfirmHeader)));
   if (n > 0 && n < 64) {
@@ -31,7 +33,16 @@ bool v1_server_confirmed(lws *wsi) {
                             static_cast<int>(strlen(kV1ConfirmHeader))) > 0)
       confirm = buf;
   }
-  return v1_confirmed(lws_header(wsi, WSI_TOKEN_PROTOCOL), confirm);
+  return confirm;
+}
+}  // namespace
+
+bool v1_server_confirmed(lws *wsi) {
+  return v1_confirmed(lws_header(wsi, WSI_TOKEN_PROTOCOL), confirm_value(wsi));
+}
+
+bool sse_server_confirmed(lws *wsi) {
+  return sse_v1_confirmed(confirm_value(wsi));
 }
 
 }  // namespace sw

@@ -15,4 +15,8 @@ bool v1_add_confirm_header(lws *wsi, void *in);
 // selected ssews.v1 and confirmed it.
 bool v1_server_confirmed(lws *wsi);
 
+// Client, LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP: true when an SSE response
+// carries the confirmation (it is from an ssews server).
+bool sse_server_confirmed(lws *wsi);
+
 }  // namespace sw

@@ -165,6 +165,8 @@ static const char *bad_value(const char *key, const char *type) {
   if (!strcmp(key, "publish_path") || !strcmp(key, "metrics_path")) return "no-slash";
   if (!strcmp(key, "header")) return "no colon";
   if (!strcmp(key, "last_event_id")) return "a\nb";
+  if (!strcmp(key, "content_type")) return "a\r\nX-Injected: 1"; /* "" is the default type */
+  if (!strcmp(key, "body")) return "x";                           /* "" is none; a ws:// client has none */
   if (!strcmp(key, "subprotocols")) return "a\r\nX-Injected: 1"; /* "" offers only ssews.v1 */
   return "";
 }

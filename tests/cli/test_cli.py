@@ -540,3 +540,118 @@ def test_serve_slow_loris_leaves_room_for_others(serve):
     finally:
         for s in slow:
             s.close()
+
+
+# ssews connect: POST streams and binary over SSE (issue 19)
+
+
+class PostSse:
+    """A third-party SSE server (Python's http.server) that starts a stream
+    only for a POST, as streaming APIs do: 405 for a GET. Each stream sends
+    what it received as one event, then `event: binary` (from this generic
+    server it is text), then ends."""
+
+    def __init__(self):
+        import http.server
+
+        outer = self
+        self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                self.send_response(405)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                seen = {"content_type": self.headers.get_all("Content-Type"),
+                        "accept": self.headers.get_all("Accept"),
+                        "last_event_id": self.headers.get("Last-Event-ID"), "body": body.decode()}
+                outer.requests.append(seen)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                n = len(outer.requests)
+                self.wfile.write(f"retry: 50\nid: {n}\ndata: {json.dumps(seen)}\n\nevent: binary\ndata: AAEC\n\n"
+                                 .encode())
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_connect_post_stream_with_json_body_is_not_repeated():
+    srv = PostSse()
+    p = Proc("connect", "--json", "--data", '{"prompt":"hi"}', "--header", "Content-Type: application/json",
+             f"http://127.0.0.1:{srv.port}/v1/complete")
+    assert p.json_event("open") == {"type": "open"}
+    got = json.loads(p.json_event("message")["data"])
+    # The user's Content-Type replaced the default one: one header, theirs.
+    assert got == {"content_type": ["application/json"], "accept": ["text/event-stream"],
+                   "last_event_id": None, "body": '{"prompt":"hi"}'}
+    # A generic server's `event: binary` is text: only an ssews server's is bytes.
+    assert p.json_event("message") == {"type": "message", "event": "binary", "data": "AAEC", "id": "1"}
+    close = p.json_event("close")
+    assert "not repeated unless reconnect_non_idempotent" in close["reason"]
+    assert p.p.wait(TIMEOUT) == 0
+    assert len(srv.requests) == 1
+    srv.close()
+
+
+def test_connect_post_stream_resent_when_asked():
+    srv = PostSse()
+    p = Proc("connect", "--json", "--method", "POST", "--data", "q=1", "--option", "reconnect_non_idempotent=true",
+             "--option", "content_type=application/x-www-form-urlencoded", f"http://127.0.0.1:{srv.port}/")
+    first = json.loads(p.json_event("message")["data"])
+    assert p.json_event("reconnecting")["attempt"] == 1
+    second = json.loads(p.json_event("message")["data"])
+    assert p.stop(signal.SIGINT) == 0
+    assert first == {"content_type": ["application/x-www-form-urlencoded"], "accept": ["text/event-stream"],
+                     "last_event_id": None, "body": "q=1"}
+    # The same request again, resuming after the last id seen.
+    assert second == dict(first, last_event_id="1")
+    srv.close()
+
+
+def test_connect_get_to_post_only_server_fails_for_good():
+    srv = PostSse()
+    p = Proc("connect", "--json", f"http://127.0.0.1:{srv.port}/")
+    assert "405" in p.json_event("error")["message"]
+    assert p.p.wait(TIMEOUT) == 1
+    srv.close()
+
+
+def test_connect_refuses_a_body_with_get():
+    r = subprocess.run([SSEWS, "connect", "--method", "GET", "--data", "x", "http://127.0.0.1:1/"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 1 and "option 'body'" in r.stderr and "GET" in r.stderr
+
+
+def test_connect_gets_binary_from_ssews_serve_as_bytes(serve):
+    _, port = serve("--publish-token", "tok", "--history", "10")
+    payload = bytes([0, 1, 2, 255, 10, 13])
+    req = (b"POST /publish?channel=c HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n"
+           b"Content-Type: application/octet-stream\r\nContent-Length: 6\r\n\r\n" + payload)
+    assert raw_http(port, req)[0] == 200
+    p = Proc("connect", "--json", "--option", "last_event_id=old-0", f"http://127.0.0.1:{port}/c")
+    m = p.json_event("message")
+    assert m["event"] == "binary" and "data" not in m
+    import base64
+    assert base64.b64decode(m["data_base64"]) == payload
+    # A text message may not take the name that means "base64 of bytes".
+    status, body = raw_http(port, b"POST /publish?channel=c&event=binary HTTP/1.1\r\nHost: x\r\n"
+                                  b"Authorization: Bearer tok\r\nContent-Length: 4\r\n\r\nAQI=")
+    assert status == 400 and "reserved" in json.loads(body)["error"]
+    assert p.stop(signal.SIGINT) == 0

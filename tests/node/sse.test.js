@@ -7,7 +7,7 @@ const { next, collect, closer } = require('./helpers');
 
 const T = { timeout: 20000 };
 
-test('an SSE client gets what is published: event, id, multi-line data, binary as base64', T, async (t) => {
+test('an SSE client gets what is published: event, id, multi-line data, binary as bytes', T, async (t) => {
   const keep = closer(t);
   const server = keep(new Server({ port: 0 }));
   const serverOpen = next(server, 'open');
@@ -31,10 +31,11 @@ test('an SSE client gets what is published: event, id, multi-line data, binary a
   assert.equal(m2.data, 'line one\nline two\nline three');
   assert.match(m2.id, /^[0-9a-z]+-\d+$/);
   assert.equal(m2.event, 'message', 'the SSE default event type');
-  assert.equal(m3.event, 'binary');
-  assert.equal(Buffer.from(m3.data, 'base64').toString('hex'), 'deadbeef');
+  // Sent as base64 under `event: binary`; the stream is from ssews (X-Ssews: v1), so bytes again.
+  assert.deepEqual([m3.event, m3.binary, Buffer.isBuffer(m3.data)], ['binary', true, true]);
+  assert.equal(m3.data.toString('hex'), 'deadbeef');
   assert.deepEqual([m4.data, m4.event, m4.id], ['just for you', 'direct', 'd-1']);
-  for (const m of [m1, m2, m3, m4]) assert.equal(typeof m.data, 'string');
+  for (const m of [m1, m2, m4]) assert.equal(typeof m.data, 'string');
 });
 
 test('SSE is text: a client cannot send, a server cannot send binary to it', T, async (t) => {

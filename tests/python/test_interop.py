@@ -345,3 +345,85 @@ async def test_ssews_client_with_compression_talks_to_a_default_websockets_serve
             err = await expect(client, "error")
             assert err.code == ssews.ErrorCode.ETOOBIG
     assert negotiated == [["PerMessageDeflate"]]
+
+
+# -- ssews.Client (SSE) POST streams against Python's http.server -----------
+
+class _PostOnlySse:
+    """A streaming-API-like server (the standard library's http.server, in a
+    thread): a GET gets 405; a POST gets a stream that echoes what came
+    (headers and body) as one event, then a generic `event: binary`, then ends."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        requests = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                self.send_response(405)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                requests.append({"type": self.headers.get_all("Content-Type"),
+                                 "auth": self.headers.get("Authorization"),
+                                 "last_event_id": self.headers.get("Last-Event-ID"), "body": json.loads(body)})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(f"retry: 50\nid: r{len(requests)}\ndata: {body.decode()}\n\n"
+                                 "event: binary\ndata: AQI=\n\n".encode())
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1/stream"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+async def test_ssews_sse_client_post_stream_sends_json_once():
+    with _PostOnlySse() as srv:
+        prompt = {"model": "m", "messages": [{"role": "user", "content": "héllo"}]}
+        async with ssews.Client(srv.url, method="POST", body=json.dumps(prompt),
+                                headers={"Content-Type": "application/json", "Authorization": "Bearer k"}) as client:
+            first, generic = await messages(client, 2)
+            assert json.loads(first.data) == prompt and first.id == "r1"
+            # Not from ssews (no X-Ssews: v1): `event: binary` stays the text it is.
+            assert (generic.event, generic.data, generic.binary) == ("binary", "AQI=", False)
+            close = await expect(client, "close")
+            assert "reconnect_non_idempotent" in close.reason
+        assert srv.requests == [{"type": ["application/json"], "auth": "Bearer k", "last_event_id": None,
+                                 "body": prompt}]
+
+
+async def test_ssews_sse_client_post_stream_resent_when_asked():
+    with _PostOnlySse() as srv:
+        async with ssews.Client(srv.url, method="POST", body='{"n":1}', content_type="application/json",
+                                reconnect_non_idempotent=True) as client:
+            await expect(client, "message")
+            await expect(client, "reconnecting")
+            again = await expect(client, "message")
+            assert again.id == "r2"
+        assert srv.requests[1] == {"type": ["application/json"], "auth": None, "last_event_id": "r1",
+                                   "body": {"n": 1}}
+
+
+def test_ssews_client_refuses_a_body_on_a_websocket():
+    with pytest.raises(ssews.Error) as e:
+        ssews.Client("ws://127.0.0.1:1/", method="POST")
+    assert e.value.code == ssews.ErrorCode.EOPTION and "'method'" in str(e.value)

@@ -39,11 +39,11 @@ async def test_sse_publish_event_id_and_multiline_data():
         await expect(reader, "open")
         server.publish("news", "line one\nline two", event="headline", id="n-1")
         server.publish("news", "plain")
-        server.publish("news", b"\x01\x02")  # binary reaches SSE as base64
+        server.publish("news", b"\x01\x02")  # binary travels as base64; an ssews client decodes it
         first, second, third = await messages(reader, 3)
         assert (first.data, first.event, first.id, first.protocol) == ("line one\nline two", "headline", "n-1", "sse")
         assert (second.data, second.event) == ("plain", "message") and second.id  # EventSource default; an assigned id
-        assert (third.event, third.data) == ("binary", "AQI=")
+        assert (third.event, third.data, third.binary) == ("binary", b"\x01\x02", True)
 
 
 async def test_publish_reaches_ws_and_sse_subscribers_in_order():

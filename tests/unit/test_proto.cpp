@@ -1855,6 +1855,7 @@ const std::vector<KeyInfo> kAllKeys = {
     {"port", kServerOnly, "8080"},
     {"tls_cert", kServerOnly, "/c.pem"},
     {"tls_key", kServerOnly, "/k.pem"},
+    {"http2", kServerOnly, "false"},
     {"static_dir", kServerOnly, "/srv/www"},
     {"history", kServerOnly, "77"},
     {"heartbeat", kServerOnly, "5"},
@@ -1910,6 +1911,10 @@ const std::vector<KeyInfo> kAllKeys = {
     {"reconnect_max_delay_ms", kClientOnly, "16"},
     {"reconnect_max_attempts", kClientOnly, "17"},
     {"last_event_id", kClientOnly, "E-42"},
+    {"method", kClientOnly, "POST"},
+    {"body", kClientOnly, "{\"q\":1}"},
+    {"content_type", kClientOnly, "application/json"},
+    {"reconnect_non_idempotent", kClientOnly, "true"},
 };
 
 const char *const kUrl = "ws://example.com/x";

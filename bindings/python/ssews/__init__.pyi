@@ -32,6 +32,7 @@ _E = TypeVar("_E", bound="Endpoint")
 class _ServerOptions(TypedDict, total=False):
     tls_cert: Union[str, "os.PathLike[str]"]
     tls_key: Union[str, "os.PathLike[str]"]
+    http2: Union[bool, str]
     static_dir: Union[str, "os.PathLike[str]"]
     history: Union[int, str]
     heartbeat: Union[int, str]
@@ -98,6 +99,10 @@ class _ClientOptions(TypedDict, total=False):
     reconnect_max_delay_ms: Union[int, str]
     reconnect_max_attempts: Union[int, str]
     last_event_id: str
+    method: str
+    body: str
+    content_type: str
+    reconnect_non_idempotent: Union[bool, str]
 
 class ErrorCode(enum.IntEnum):
     OK = 0

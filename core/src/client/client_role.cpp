@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "client_request.h"
 #include "engine.h"
 #include "lws_util.h"
 #include "reconnect_policy.h"
@@ -84,6 +85,7 @@ Status ClientRole::start() {
   Url u;
   std::string why;
   if (!parse_url(o.url, u, why)) return fail(SSEWS_EURL, "option 'url': " + why);
+  if (!check_client_request(o, u.websocket, why)) return fail(SSEWS_EOPTION, why);
   if (!o.ca_file.empty() && !readable_file(o.ca_file))
     return fail(SSEWS_EOPTION, "option 'ca_file': cannot read file '" + o.ca_file + "'");
   lws_context_creation_info vi;
@@ -127,6 +129,9 @@ void ClientRole::connect() {
   if (stopped_ || closing_ || wsi_) return;
   http_status_ = 0;
   v1_ = false;
+  sse_v1_ = false;
+  body_due_ = false;
+  body_off_ = 0;
   close_sent_ = false;
   cert_rejected_ = false;
   peer_close_code_ = 0;
@@ -143,7 +148,7 @@ void ClientRole::connect() {
   ci.port = url_.port;
   ci.path = path.c_str();
   ci.host = host.c_str();
-  ci.origin = host.c_str();
+  ci.origin = user_origin(opts()) ? nullptr : host.c_str();  // a header Origin replaces it
   if (url_.tls) {
     ci.ssl_connection = LCCSCF_USE_SSL;
     if (opts().insecure)
@@ -156,7 +161,7 @@ void ClientRole::connect() {
   if (url_.websocket) {
     ci.protocol = subprotocols_.empty() ? nullptr : subprotocols_.c_str();
   } else {
-    ci.method = "GET";
+    ci.method = opts().method.c_str();
   }
   ci.pwsi = &wsi_;
   if (!lws_client_connect_via_info(&ci)) {
@@ -179,9 +184,12 @@ void ClientRole::dropped(int err, const std::string &why, bool failed) {
     return;
   }
   const Options &o = opts();
-  if (!o.reconnect) {
+  if (!may_reconnect(o)) {
     int code = peer_close_code_ ? peer_close_code_ : was_open ? 1000 : 1006;
-    final_close(code, peer_close_code_ ? peer_close_reason_ : why.empty() ? "stream ended" : why);
+    std::string reason = peer_close_code_ ? peer_close_reason_ : why.empty() ? "stream ended" : why;
+    if (o.reconnect)  // the rule for POST streams and the like (client_request.h)
+      reason += " (not reconnecting: a " + o.method + " is not repeated unless reconnect_non_idempotent)";
+    final_close(code, reason);
     return;
   }
   if (failed || !was_open)
@@ -326,26 +334,24 @@ void ClientRole::close_now(int code, const std::string &reason) {
 int ClientRole::handshake_headers(lws *wsi, void *in, size_t len) {
   auto **p = static_cast<unsigned char **>(in);
   unsigned char *end = *p + len;
-  auto add = [&](const std::string &name, const std::string &value) {
-    return lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(name.c_str()),
-                                       reinterpret_cast<const unsigned char *>(value.data()),
-                                       static_cast<int>(value.size()), p, end) == 0;
-  };
-  if (!url_.websocket) {
-    // (libwebsockets adds Cache-Control: no-cache itself.)
-    if (!add("accept:", "text/event-stream")) return -1;
-    const std::string &id = parser_.last_event_id();
-    if (!id.empty() && !add("last-event-id:", id)) return -1;
-  }
-  for (const auto &h : headers_) {
-    size_t colon = h.find(':');
-    std::string name = h.substr(0, colon + 1), value = h.substr(colon + 1);
-    while (!value.empty() && value[0] == ' ') value.erase(0, 1);
-    for (auto &ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
-    if (!add(name, value)) {
-      error(SSEWS_EINVAL, "request headers do not fit (max 4 KiB): " + h.substr(0, colon));
+  // A 303 (or a 301/302 to a POST) turns the request into a GET: no body then.
+  bool send_body = !url_.websocket && method_has_body(opts().method) && !lws_http_is_redirected_to_get(wsi);
+  // The header options, or what ssews_set_headers gave since (a fresh token, say).
+  Options o = opts();
+  o.headers = headers_;
+  for (const auto &h : client_headers(o, url_.websocket, parser_.last_event_id(), send_body)) {
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(h.first.c_str()),
+                                    reinterpret_cast<const unsigned char *>(h.second.data()),
+                                    static_cast<int>(h.second.size()), p, end)) {
+      error(SSEWS_EINVAL, "request headers do not fit (max 4 KiB): " + h.first);
       return -1;
     }
+  }
+  if (send_body && !opts().body.empty()) {
+    // lws asks for the body through CLIENT_HTTP_WRITEABLE once the head is out.
+    body_due_ = true;
+    body_off_ = 0;
+    lws_client_http_body_pending(wsi, 1);
   }
   return 0;
 }
@@ -410,6 +416,8 @@ int ClientRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
     }
     case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
       return sse_data(in, len);
+    case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE:
+      return sse_body_writeable(wsi);
     case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
     case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
       if (wsi_ == wsi || (wsi_ == nullptr && connected_)) dropped(0, "stream ended", false);

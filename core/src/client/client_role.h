@@ -67,6 +67,7 @@ class ClientRole final : public Role {
   // sse_client.cpp
   int sse_established(lws *wsi);
   int sse_data(const void *in, size_t len);
+  int sse_body_writeable(lws *wsi);
   void sse_event(const SseEvent &e);
 
   Url url_;
@@ -76,6 +77,9 @@ class ClientRole final : public Role {
   bool stopped_ = false;    // no more reconnects: the final close was reported
   bool closing_ = false;    // the application closes
   bool v1_ = false;         // the server accepted ssews.v1
+  bool sse_v1_ = false;     // the SSE stream is from an ssews server (X-Ssews: v1)
+  bool body_due_ = false;   // this request's body is being sent
+  size_t body_off_ = 0;     // bytes of the body written
   bool close_sent_ = false;
   // This attempt's server certificate failed verification (seen by OpenSSL's
   // verify callback, not guessed from error text): it will fail again, so the

@@ -3,9 +3,15 @@
 // incremental WHATWG parser.
 #include <libwebsockets.h>
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 #include "client/client_role.h"
 #include "engine.h"
 #include "lws_util.h"
+#include "sse_binary.h"
+#include "v1_confirm_lws.h"
 
 namespace sw {
 
@@ -45,7 +51,31 @@ int ClientRole::sse_established(lws *wsi) {
     final_close(1006, "wrong content type");
     return -1;
   }
+  sse_v1_ = sse_server_confirmed(wsi);
   opened();
+  return 0;
+}
+
+// The request body, a piece per writeable callback (lws buffers what a
+// socket does not take, so pieces stay small).
+int ClientRole::sse_body_writeable(lws *wsi) {
+  if (!body_due_) return 0;
+  constexpr size_t kPiece = 16 * 1024;
+  const std::string &body = opts().body;
+  size_t n = std::min(kPiece, body.size() - body_off_);
+  bool last = body_off_ + n == body.size();
+  std::vector<unsigned char> buf(LWS_PRE + n);
+  memcpy(buf.data() + LWS_PRE, body.data() + body_off_, n);
+  if (lws_write(wsi, buf.data() + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
+      static_cast<int>(n))
+    return -1;
+  body_off_ += n;
+  if (last) {
+    body_due_ = false;
+    lws_client_http_body_pending(wsi, 0);  // now lws waits for the response
+  } else {
+    lws_callback_on_writable(wsi);
+  }
   return 0;
 }
 
@@ -66,7 +96,8 @@ void ClientRole::sse_event(const SseEvent &e) {
     return;
   }
   EventPtr ev = make_event(kEvMessage, 1, Proto::Sse);
-  ev->data = e.data;
+  ev->binary = sse_binary_decode(sse_v1_, e, ev->data);
+  if (!ev->binary) ev->data = e.data;
   ev->has_name = true;
   ev->name = e.type;
   ev->has_id = true;

@@ -28,7 +28,7 @@ struct ConnMore {
   std::vector<MessagePtr> held;
   size_t held_bytes = 0;
   std::string ctl_out;   // framed by ssews: the 101, pongs owed, written before queued messages
-  std::string out_rest;  // own socket: what a write left, written before anything else
+  std::string out_rest;  // own socket or HTTP/2 stream: what a write left, written before anything else
 };
 
 struct Conn {
@@ -69,6 +69,7 @@ struct Conn {
   bool own_ws : 1;     // a WebSocket ssews frames itself (ws_tcp_server.cpp), not lws
   bool want_out : 1;   // own socket: a writeable turn asked for
   bool over_high : 1;  // passed send_high_water: a drain event is owed (backpressure.cpp)
+  bool h2 : 1;         // an HTTP/2 stream: wsi is a stream, not the socket (conn_io.cpp)
 
   ConnMore &more() {
     if (!more_) more_.reset(new ConnMore);
@@ -102,7 +103,8 @@ struct Conn {
         resuming(false),
         own_ws(false),
         want_out(false),
-        over_high(false) {}
+        over_high(false),
+        h2(false) {}
 };
 
 }  // namespace sw

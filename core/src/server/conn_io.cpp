@@ -1,19 +1,53 @@
 // What the write and close paths ask of a connection's socket, whoever polls
-// it: lws (c->wsi: SSE, and WebSocket over TLS) or ssews' own socket set
+// it: lws (c->wsi: SSE, an HTTP/2 stream among them, and WebSocket over
+// TLS) or ssews' own socket set
 // (c->fd: WebSocket over plain TCP, ws_tcp_server.cpp).
 #include <libwebsockets.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "engine.h"
 #include "server/server_role.h"
 
 namespace sw {
 
+namespace {
+// The largest DATA frame every HTTP/2 peer takes (SETTINGS_MAX_FRAME_SIZE is
+// at least this); lws 4.1 neither splits frames nor minds the peer's window.
+constexpr size_t kH2Frame = 16384;
+}  // namespace
+
 bool ServerRole::out_pending(const Conn *c) const {
-  if (c->wsi) return lws_partial_buffered(c->wsi) != 0;
+  if (c->wsi && !c->h2) return lws_partial_buffered(c->wsi) != 0;
   return c->more_ && !c->more_->out_rest.empty();
+}
+
+// An HTTP/2 stream writes, in its writeable callback, at most one frame of
+// what its window allows; the rest waits in out_rest for the next callback
+// (a WINDOW_UPDATE brings one). A stream whose reader stopped thus holds
+// only its own bytes and never the connection, which lws writes for all.
+int ServerRole::h2_write(Conn *c) {
+  std::string &rest = c->more_->out_rest;
+  // Nothing while the connection still holds bytes (it takes them for all
+  // streams in turn), or while the peer's window for this stream is shut.
+  if (lws_partial_buffered(lws_get_network_wsi(c->wsi))) return 0;
+  lws_fileofs_t allowed = lws_get_peer_write_allowance(c->wsi);
+  if (allowed <= 0) return 0;
+  size_t n = std::min({rest.size(), kH2Frame, static_cast<size_t>(allowed)});
+  // A copy with room in front: lws writes the frame header before the data,
+  // and what is queued is shared with other connections.
+  h2_buf_.resize(LWS_PRE + n);
+  memcpy(h2_buf_.data() + LWS_PRE, rest.data(), n);
+  if (lws_write(c->wsi, h2_buf_.data() + LWS_PRE, n, LWS_WRITE_HTTP) < 0) return -1;
+  rest.erase(0, n);
+  if (rest.empty()) {
+    std::string().swap(rest);
+    c->trim_more();
+  }
+  return 0;
 }
 
 // Writes what the socket takes now and keeps the rest, which goes before
@@ -21,6 +55,10 @@ bool ServerRole::out_pending(const Conn *c) const {
 // at most one write). Returns <0 when the socket failed.
 int ServerRole::conn_write(Conn *c, uint8_t *p, size_t n, int lws_kind) {
   c->bytes_out += n;
+  if (c->h2) {
+    c->more().out_rest.append(reinterpret_cast<const char *>(p), n);
+    return h2_write(c);
+  }
   if (c->wsi) return lws_write(c->wsi, p, n, static_cast<enum lws_write_protocol>(lws_kind)) < 0 ? -1 : 0;
   if (c->fd < 0) return -1;
   if (out_pending(c)) {
@@ -63,8 +101,12 @@ int ServerRole::flush_rest(Conn *c) {
 // Asks for a writeable turn: lws' callback, or the next pass where the own
 // socket can take bytes.
 void ServerRole::want_write(Conn *c) {
+  // An HTTP/2 stream with bytes waiting and its window shut: lws calls every
+  // stream of the connection back when a WINDOW_UPDATE comes; asking now
+  // would only spin the loop.
+  if (c->h2 && out_pending(c) && lws_get_peer_write_allowance(c->wsi) <= 0) return;
   if (c->wsi) {
-    if (c->proto == Proto::Sse) lws_rx_flow_control(c->wsi, 1);
+    if (c->proto == Proto::Sse && !c->h2) lws_rx_flow_control(c->wsi, 1);
     lws_callback_on_writable(c->wsi);
     return;
   }
@@ -74,6 +116,7 @@ void ServerRole::want_write(Conn *c) {
 }
 
 void ServerRole::rx_enable(Conn *c, bool on) {
+  if (c->h2) return;  // the connection's reads serve every stream on it
   if (c->wsi) {
     lws_rx_flow_control(c->wsi, on ? 1 : 0);
     return;
@@ -81,9 +124,19 @@ void ServerRole::rx_enable(Conn *c, bool on) {
   if (c->fd >= 0) sockets_.watch(c->fd, c->id, on, c->want_out || out_pending(c));
 }
 
+// Ends an HTTP/2 stream with END_STREAM (an empty DATA frame, which the
+// peer's window does not limit): lws 4.1 frees a stream without a word to the
+// peer, whose stream would then stay open as long as the connection.
+void ServerRole::h2_end(lws *wsi) {
+  uint8_t end[LWS_PRE + 1];
+  lws_write(wsi, end + LWS_PRE, 0, LWS_WRITE_HTTP_FINAL);
+}
+
 // Ends the connection after `seconds` (0: at once) unless it ends before.
 void ServerRole::close_within(Conn *c, int seconds) {
-  if (c->wsi) {
+  // (lws keeps no timeout on an immortal HTTP/2 stream: the tick ends it.)
+  if (c->wsi && !(c->h2 && seconds)) {
+    if (c->h2) h2_end(c->wsi);
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, seconds ? seconds : LWS_TO_KILL_ASYNC);
     return;
   }
@@ -94,14 +147,14 @@ void ServerRole::close_within(Conn *c, int seconds) {
   close_due_.push_back({lws_now_usecs() + static_cast<int64_t>(seconds) * LWS_US_PER_SEC, c->id});
 }
 
-// Own sockets whose close is overdue (a peer that never reads or never
-// answers our close), from the once-a-second tick.
+// Own sockets and HTTP/2 streams whose close is overdue (a peer that never
+// reads or never answers our close), from the once-a-second tick.
 void ServerRole::expire_own(int64_t now_us) {
   sockets_.expire();
   while (!close_due_.empty() && close_due_.front().at <= now_us) {
     ConnId id = close_due_.front().id;
     close_due_.pop_front();
-    if (Conn *c = find(id)) end_socket(c, false);
+    if (Conn *c = find(id)) c->h2 ? close_within(c, 0) : end_socket(c, false);
   }
 }
 

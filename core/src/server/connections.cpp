@@ -128,8 +128,7 @@ void ServerRole::attach(Conn *c, lws *wsi) {
 
 ServerRole::OpenRequest ServerRole::lws_request(lws *wsi) {
   OpenRequest r;
-  r.path = lws_header(wsi, WSI_TOKEN_GET_URI);
-  if (r.path.empty()) r.path = lws_header(wsi, WSI_TOKEN_POST_URI);
+  r.path = lws_request_path(wsi);
   r.query = url_args(wsi);
   char peer[64] = "";
   lws_get_peer_simple(wsi, peer, sizeof peer);

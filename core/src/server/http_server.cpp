@@ -66,9 +66,7 @@ int ServerRole::http_body(lws *wsi, unsigned status, const char *type, const std
 }
 
 int ServerRole::http_request(lws *wsi, void *in) {
-  char *uri = nullptr;
-  int uri_len = 0;
-  int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+  int meth = lws_request_method(wsi);
   if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
   // A CORS preflight, answered only when origins are configured (no CORS otherwise).
   if (meth == LWSHUMETH_OPTIONS && access_.origins.configured())

@@ -16,7 +16,7 @@ namespace sw {
 namespace {
 
 // True when the peer of a plain-TCP SSE stream has closed its end. (Reads are
-// off for SSE streams; a peek tells a hang-up apart from pending bytes.)
+// off for HTTP/1 SSE streams; a peek tells a hang-up apart from pending bytes.)
 bool sse_peer_gone(lws *wsi) {
   if (lws_is_ssl(wsi)) return false;  // TLS: the next write notices instead
   char b;
@@ -32,7 +32,10 @@ void ServerRole::check_sse_hangups(int64_t now_us) {
     Conn *c = find(id);
     // A stream written to in the last second learns of a hang-up from its
     // writes; only quiet ones need the peek (a syscall each, every second).
-    if (c && now_us - c->last_write_us >= LWS_US_PER_SEC && sse_peer_gone(c->wsi)) gone.push_back(c);
+    // An HTTP/2 stream's socket is its connection's: a hang-up comes as
+    // RST_STREAM or the connection's end, which lws reads and reports.
+    if (c && !c->h2 && now_us - c->last_write_us >= LWS_US_PER_SEC && sse_peer_gone(c->wsi))
+      gone.push_back(c);
   }
   for (Conn *c : gone) drop(c);
 }

@@ -4,6 +4,7 @@
 // other services). Off unless publish_token is set. Service thread only.
 #include <libwebsockets.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "ascii.h"
@@ -12,6 +13,7 @@
 #include "lws_util.h"
 #include "publish_request.h"
 #include "secret.h"
+#include "sse_binary.h"
 #include "sse_encoder.h"
 #include "utf8.h"
 #include "v1_codec.h"
@@ -63,6 +65,13 @@ int ServerRole::publish_begin(lws *wsi) {
   post.binary = starts_with_nocase(lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE), "application/octet-stream");
   posts_[wsi] = std::move(post);
   if (req.content_length == 0) return publish_done(wsi);  // no body callbacks will come
+  // HTTP/2: open the window to the whole body (at most max_message_size)
+  // now. lws 4.1.6 gives credit back as it reads, but not for DATA that came
+  // before the request was dispatched, and then a body beyond the first
+  // window (256 KiB) stalled for good.
+  // (Capped well below the 2^31-1 an HTTP/2 window may reach.)
+  if (lws_is_h2_stream(wsi))
+    lws_h2_update_peer_txcredit(wsi, -1, static_cast<int>(std::min<uint64_t>(req.content_length, 1u << 30)));
   return 0;
 }
 
@@ -98,6 +107,11 @@ int ServerRole::publish_done(lws *wsi) {
     return publish_answer(
         wsi, HTTP_STATUS_BAD_REQUEST, post.cors,
         error_json("body is not valid UTF-8 (send Content-Type: application/octet-stream for binary)"));
+  if (sse_name_reserved(post.binary, post.event))
+    return publish_answer(
+        wsi, HTTP_STATUS_BAD_REQUEST, post.cors,
+        error_json(
+            "event 'binary' is reserved for binary bodies (send Content-Type: application/octet-stream)"));
   auto m = std::make_shared<Message>();
   m->channel = post.channel;
   m->event = post.event;

@@ -18,6 +18,7 @@
 #include "http_head.h"
 #include "http_request.h"
 #include "lws_util.h"
+#include "sse_binary.h"
 #include "v1_confirm_lws.h"
 
 namespace sw {
@@ -55,6 +56,15 @@ Status check_bind(const std::string &host, int port) {
   if (r != 0)
     return fail(SSEWS_ELISTEN,
                 "cannot listen on " + host + " port " + std::to_string(port) + ": " + strerror(err));
+  return Status::ok();
+}
+
+// A text message named `binary` would reach ssews SSE clients as bytes.
+Status check_reserved_name(bool binary, const char *event) {
+  if (event && sse_name_reserved(binary, event))
+    return fail(SSEWS_EINVAL,
+                "event name 'binary' is reserved for binary messages (SSE carries them as base64 "
+                "under it); name this text message otherwise");
   return Status::ok();
 }
 
@@ -168,7 +178,21 @@ Status ServerRole::start() {
   vi.port = door_ ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;  // 0: the kernel picks a free port
   vi.protocols = ssews_protocols();
   vi.vhost_name = "ssews";
-  vi.alpn = "http/1.1";  // SSE streams and WebSocket upgrades are served over HTTP/1.1
+  // With TLS, h2 too: SSE streams, files and publishes multiplex on one
+  // connection. A WebSocket client offers only http/1.1 (or no ALPN) and gets it.
+  vi.alpn = !o.tls_cert.empty() && o.http2 ? "h2,http/1.1" : "http/1.1";
+  // lws' stock HTTP/2 settings, but for the streams a connection may open:
+  // lws allows 24 and answers one more with GOAWAY, ending every stream on
+  // the connection; SSE pages open many. max_header_size bounds a head as on
+  // HTTP/1 (lws checks SETTINGS_MAX_HEADER_LIST_SIZE itself).
+  constexpr uint32_t kH2Streams = 1000;
+  vi.http2_settings[0] = 1;
+  vi.http2_settings[1] = 65536;                                              // HEADER_TABLE_SIZE
+  vi.http2_settings[2] = 0;                                                  // ENABLE_PUSH
+  vi.http2_settings[3] = std::min<uint32_t>(kH2Streams, o.max_connections);  // MAX_CONCURRENT_STREAMS
+  vi.http2_settings[4] = 0;      // INITIAL_WINDOW_SIZE: lws sends WINDOW_UPDATEs itself
+  vi.http2_settings[5] = 16384;  // MAX_FRAME_SIZE
+  vi.http2_settings[6] = static_cast<uint32_t>(o.max_header_size);  // MAX_HEADER_LIST_SIZE
   vi.retry_and_idle_policy = retry_.get();
   vi.timeout_secs = o.handshake_timeout;
   vi.keepalive_timeout = 30;
@@ -364,6 +388,8 @@ Status ServerRole::send(ConnId conn, const void *data, size_t len, bool binary, 
   if (st.failed()) return st;
   st = check_fields(event, id);
   if (st.failed()) return st;
+  st = check_reserved_name(binary, event);
+  if (st.failed()) return st;
   if (binary && proto == Proto::Sse)
     return fail(SSEWS_EINVAL, "binary data cannot be sent on an SSE connection (SSE is text)");
   st = check_text(data, len, binary);
@@ -378,6 +404,8 @@ Status ServerRole::publish(const char *channel, const void *data, size_t len, bo
   st = check_size(data, len, opts().max_message_size);
   if (st.failed()) return st;
   st = check_fields(event, id);
+  if (st.failed()) return st;
+  st = check_reserved_name(binary, event);
   if (st.failed()) return st;
   if (id && !*id) return fail(SSEWS_EINVAL, "id must not be empty (pass NULL to assign one)");
   st = check_text(data, len, binary);

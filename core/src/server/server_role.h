@@ -162,6 +162,8 @@ class ServerRole final : public Role {
   bool out_pending(const Conn *c) const;
   int conn_write(Conn *c, uint8_t *p, size_t n, int lws_kind);
   int flush_rest(Conn *c);
+  int h2_write(Conn *c);  // the next frame of an HTTP/2 stream's out_rest
+  static void h2_end(lws *wsi);
   void rx_enable(Conn *c, bool on);
   void close_within(Conn *c, int seconds);
   void expire_own(int64_t now_us);
@@ -321,6 +323,7 @@ class ServerRole final : public Role {
   // pass: one write carries everything queued for a peer meanwhile.
   std::vector<ConnId> dirty_;
   std::vector<uint8_t> scratch_;  // coalesced frames for one write
+  std::vector<uint8_t> h2_buf_;   // one HTTP/2 DATA frame being written
   std::vector<ConnId> busy_;      // WebSocket peers that filled lws' read buffer this pass
   SocketSet sockets_;             // the plain-TCP WebSocket connections (ws_tcp_server.cpp)
   lws *sockets_wsi_ = nullptr;    // their epoll descriptor, as lws polls it

@@ -6,6 +6,7 @@
 #include "lws_util.h"
 #include "server/server_role.h"
 #include "sse_encoder.h"
+#include "v1_confirm.h"
 
 namespace sw {
 
@@ -36,18 +37,32 @@ int ServerRole::sse_open(lws *wsi, int method) {
                                   reinterpret_cast<const unsigned char *>("no-cache"), 8, &p, end) ||
       lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>("x-accel-buffering:"),
                                   reinterpret_cast<const unsigned char *>("no"), 2, &p, end) ||
+      // Tells an ssews client that `event: binary` is base64 of bytes (sse_binary.h).
+      lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char *>(kV1ConfirmHeader),
+                                  reinterpret_cast<const unsigned char *>(kV1ConfirmValue),
+                                  static_cast<int>(sizeof kV1ConfirmValue - 1), &p, end) ||
       !add_headers(wsi, v.headers, &p, end) || lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
   lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-  // lws 4.1 keeps POLLIN armed on an h1 response in progress but never reads
-  // it, so a client that hangs up would spin the loop. Reads stay off except
-  // while a write is pending (lws skips POLLOUT on a flow-controlled wsi; see
-  // want_write); the tick's hang-up check notices a hang-up in between.
-  lws_rx_flow_control(wsi, 0);
-  // Everything needed from the request is copied: give its header storage
-  // back to the pool, or every stream would pin one (8 KiB each, and the
-  // pool's size would cap how many streams can be open).
-  if (lws_http_headers_detach(wsi)) return -1;
+  if (lws_is_h2_stream(wsi)) {
+    // One stream of an HTTP/2 connection: the connection's reads go on (they
+    // carry the other streams, WINDOW_UPDATEs and this stream's RST_STREAM,
+    // which is how a hang-up shows), so no rx flow control and no peek. Mark
+    // the stream immortal, or the connection's idle timeout would end it; this
+    // also gives back its header storage.
+    c->h2 = true;
+    lws_http_mark_sse(wsi);
+  } else {
+    // lws 4.1 keeps POLLIN armed on an h1 response in progress but never reads
+    // it, so a client that hangs up would spin the loop. Reads stay off except
+    // while a write is pending (lws skips POLLOUT on a flow-controlled wsi; see
+    // want_write); the tick's hang-up check notices a hang-up in between.
+    lws_rx_flow_control(wsi, 0);
+    // Everything needed from the request is copied: give its header storage
+    // back to the pool, or every stream would pin one (8 KiB each, and the
+    // pool's size would cap how many streams can be open).
+    if (lws_http_headers_detach(wsi)) return -1;
+  }
   sse_conns_.insert(c->id);
   // An opening comment, so proxies and browsers open the stream at once.
   std::string hello;
@@ -66,13 +81,15 @@ int ServerRole::sse_writeable(lws *wsi) {
     case Drain::Busy:
       return 0;
     case Drain::Idle:
-      lws_rx_flow_control(wsi, 0);  // idle again: reads off (see sse_open)
+      if (!c->h2) lws_rx_flow_control(wsi, 0);  // idle again: reads off (see sse_open)
       return 0;
     case Drain::Close:
       break;
   }
   c->close_sent = true;
+  bool h2 = c->h2;
   finish(c);
+  if (h2) h2_end(wsi);
   return -1;  // ends the stream: SSE has no close frame
 }
 

@@ -105,8 +105,11 @@ void ServerRole::flush_dirty(bool own_only) {
     // pong lws has pending: lws sends that before the writeable callback, so
     // replies keep their order (pong, then the echo of what followed the ping).
     // ssews' own frames queue their pongs in order themselves (ctl_out).
-    if (out_pending(c) || (c->proto == Proto::Ws && !c->own_ws &&
-                           (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
+    // An HTTP/2 stream writes only in its writeable callback, where lws has
+    // the connection ready and the stream's window is known (conn_io.cpp).
+    if (c->h2 || out_pending(c) ||
+        (c->proto == Proto::Ws && !c->own_ws &&
+         (c->rx_pass == e_.pass() || lws_get_close_length(c->wsi) >= 2))) {
       want_write(c);  // the writeable callback deals with it, in order
       continue;
     }
@@ -128,6 +131,13 @@ void ServerRole::flush_dirty(bool own_only) {
 // What a writeable callback does for either protocol: write what is queued
 // (and a due ping), and ask again while more waits or lws still holds bytes.
 ServerRole::Drain ServerRole::drain(Conn *c) {
+  if (c->h2 && out_pending(c)) {  // what an earlier write left goes first
+    if (h2_write(c) < 0) return Drain::Failed;
+    if (out_pending(c)) {
+      want_write(c);
+      return Drain::Busy;
+    }
+  }
   if (!c->q.empty() || c->ping_due || has_ctl(c)) {
     if (write_queued(c) < 0) return Drain::Failed;
     c->last_write_us = lws_now_usecs();

@@ -1,0 +1,113 @@
+// SSE over HTTP/2 in a real browser: headless Debian chromium (playwright-core) opens a page
+// over https from `ssews serve --tls-cert --tls-key` (a self-signed certificate made here with
+// openssl; chromium runs with --ignore-certificate-errors) and 10 EventSources to the same
+// origin. Over HTTP/1.1 a browser holds at most six connections per origin, so the last four
+// would never open; over h2 all ten share one connection and all receive.
+// Run: node --test tests/browser/ (scripts/test-browser.sh).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const TOKEN = 'h2-test-token';
+const WAIT = 15000;
+const STREAMS = 10;
+
+function findBin() {
+  if (process.env.SSEWS_BIN) return path.resolve(process.env.SSEWS_BIN);
+  for (const dir of ['build-release', 'build-asan', 'build', 'build-demo']) {
+    const p = path.join(root, dir, 'tools/ssews');
+    if (existsSync(p)) return p;
+  }
+  throw new Error('no ssews binary: set SSEWS_BIN or build one (bash scripts/build.sh build-release)');
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ssews-browser-h2-'));
+let hub;
+let port;
+let browser;
+
+// The page: ten EventSources, each reporting what it receives into the DOM.
+const PAGE = `<!doctype html><meta charset="utf-8"><title>h2</title><body><script>
+  window.got = Array.from({ length: ${STREAMS} }, () => []);
+  window.opened = 0;
+  for (let i = 0; i < ${STREAMS}; i++) {
+    const es = new EventSource('/events?channel=all&channel=s' + i);
+    es.onopen = () => { window.opened++; };
+    es.onmessage = (e) => { window.got[i].push(e.data); };
+  }
+</script></body>`;
+
+before(async () => {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const www = path.join(dir, 'www');
+  execFileSync('mkdir', ['-p', www]);
+  writeFileSync(path.join(www, 'index.html'), PAGE);
+  hub = spawn(findBin(), ['serve', '--port', '0', '--static', www, '--publish-token', TOKEN,
+    '--tls-cert', path.join(dir, 'cert.pem'), '--tls-key', path.join(dir, 'key.pem')],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  hub.stderr.on('data', (d) => { log += d; });
+  port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ssews serve did not start:\n${log}`)), 20000);
+    hub.stdout.on('data', (d) => {
+      log += d;
+      const m = /serving on https:\/\/127\.0\.0\.1:(\d+)\//.exec(log);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    hub.once('exit', (code) => { clearTimeout(timer); reject(new Error(`ssews serve exited (${code}):\n${log}`)); });
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--ignore-certificate-errors'] });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (hub && hub.exitCode === null) {
+    const exited = new Promise((r) => hub.once('exit', r));
+    hub.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function publish(channel, data) {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, method: 'POST', rejectUnauthorized: false,
+      path: `/publish?channel=${encodeURIComponent(channel)}`,
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Length': Buffer.byteLength(data) } }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(body))));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+test(`${STREAMS} EventSources to one origin over https all receive (HTTP/2)`, { timeout: 60000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`https://127.0.0.1:${port}/`);
+  assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol), 'h2');
+  await page.waitForFunction((n) => window.opened === n, STREAMS, { timeout: WAIT });
+  const first = await publish('all', 'to every stream');
+  assert.equal(first.subscribers, STREAMS);
+  for (let i = 0; i < STREAMS; i++) await publish(`s${i}`, `only ${i}`);
+  await page.waitForFunction((n) => window.got.every((g) => g.length === 2), STREAMS, { timeout: WAIT });
+  const got = await page.evaluate(() => window.got);
+  got.forEach((g, i) => assert.deepEqual(g, ['to every stream', `only ${i}`]));
+  // Every stream on the one connection: the resource entries say h2 too.
+  const protos = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => e.name.includes('/events')).map((e) => e.nextHopProtocol));
+  assert.ok(protos.every((p) => p === 'h2'), JSON.stringify(protos));
+  await page.close();
+});
