@@ -74,10 +74,10 @@ check_npm() {
   cp -r "$root/tests/node" "$project/tests/"
   cp "$root/examples/node/chat.js" "$project/examples/node/"
   echo '{ "name": "ssews-package-check", "private": true }' >"$project/package.json"
-  # The suite's peers (ws, eventsource) at the versions the repository locks.
+  # The suite's peers (ws, eventsource, jsonwebtoken) at the versions the repository locks.
   local peers
   peers=$(cd "$root" && node -p "const l = require('./package-lock.json').packages;
-    ['ws', 'eventsource'].map((n) => n + '@' + l['node_modules/' + n].version).join(' ')")
+    ['ws', 'eventsource', 'jsonwebtoken'].map((n) => n + '@' + l['node_modules/' + n].version).join(' ')")
   ln -s "$(command -v node)" "$(command -v npm)" "$work/bin/"
   # shellcheck disable=SC2086 # one peer a word
   (cd "$project" && PATH=$work/bin && ! command -v cc && ! command -v c++ && ! command -v cmake &&
