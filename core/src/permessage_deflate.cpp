@@ -155,8 +155,8 @@ PmdInflater::Result PmdInflater::inflate(std::string_view piece, bool last, std:
       z_->s.next_out = reinterpret_cast<Bytef *>(buf);
       z_->s.avail_out = sizeof buf;
       int r = ::inflate(&z_->s, Z_SYNC_FLUSH);
-      if (r == Z_NEED_DICT || r == Z_DATA_ERROR || r == Z_MEM_ERROR || r == Z_STREAM_ERROR)
-        return Result::Corrupt;
+      // What came out before an error counts first (the limit, then the
+      // error), as it would had the data arrived in smaller pieces.
       size_t got = sizeof buf - z_->s.avail_out;
       if (limit && total_ + got > limit) {  // keep what fits: the caller checks it before failing
         out.append(buf, static_cast<size_t>(limit - total_));
@@ -165,6 +165,8 @@ PmdInflater::Result PmdInflater::inflate(std::string_view piece, bool last, std:
       }
       total_ += got;
       out.append(buf, got);
+      if (r == Z_NEED_DICT || r == Z_DATA_ERROR || r == Z_MEM_ERROR || r == Z_STREAM_ERROR)
+        return Result::Corrupt;
       if (r == Z_STREAM_END) {
         z_->ended = true;
         break;

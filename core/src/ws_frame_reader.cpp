@@ -58,14 +58,14 @@ bool WsFrameReader::deliver(Sink &sink, bool last, std::string_view v) {
   if (inflater_) {
     inflated_.clear();
     res = inflater_->inflate(v, last, inflated_, max_message_);
-    if (res == PmdInflater::Result::Corrupt) {
-      fail_with(sink, 1007, "compressed message does not inflate (permessage-deflate)");
-      return false;
-    }
     v = inflated_;
   }
   if (!binary_ && !utf8_.feed(v)) {
     fail_with(sink, 1007, "text message is not valid UTF-8");
+    return false;
+  }
+  if (res == PmdInflater::Result::Corrupt) {
+    fail_with(sink, 1007, "compressed message does not inflate (permessage-deflate)");
     return false;
   }
   if (res == PmdInflater::Result::TooBig) {
