@@ -36,7 +36,10 @@ Status Engine::set_option(const char *key, const char *value) {
                                    "metrics_token can; restart for the others)");
   std::string v = checked.*(live->field);
   std::string Options::*field = live->field;
-  return enqueue(0, [this, field, v] { opts_.*field = v; });
+  return enqueue(0, [this, field, v] {
+    opts_.*field = v;
+    role_->options_changed();  // what the role keeps from the options follows
+  });
 }
 
 }  // namespace sw

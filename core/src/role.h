@@ -58,6 +58,8 @@ class Role {
   virtual void shutdown() = 0;
   // Pull mode: the application caught up; peers paused for it may go on.
   virtual void resume_reading() {}
+  // An option changed while running (Engine::set_option), on the service thread.
+  virtual void options_changed() {}
 
   // --- public operations, any thread: validate, then queue ---
   virtual Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event,

@@ -62,6 +62,7 @@ class ServerRole final : public Role {
   void tick() override;
   void shutdown() override;
   void resume_reading() override;
+  void options_changed() override { access_.publish_token = opts().publish_token; }
 
   Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event,
               const char *id) override;
