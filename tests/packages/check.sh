@@ -78,7 +78,8 @@ check_npm() {
   local peers
   peers=$(cd "$root" && node -p "const l = require('./package-lock.json').packages;
     ['ws', 'eventsource', 'jsonwebtoken'].map((n) => n + '@' + l['node_modules/' + n].version).join(' ')")
-  ln -s "$(command -v node)" "$(command -v npm)" "$work/bin/"
+  # node and npm, and openssl (the HTTP/2 tests make their certificate): no compiler, no cmake.
+  ln -s "$(command -v node)" "$(command -v npm)" "$(command -v openssl)" "$work/bin/"
   # shellcheck disable=SC2086 # one peer a word
   (cd "$project" && PATH=$work/bin && ! command -v cc && ! command -v c++ && ! command -v cmake &&
     npm install --ignore-scripts --no-audit --no-fund --prefer-offline "$tarball" $peers >/dev/null)
