@@ -1,6 +1,7 @@
 #include "http_request.h"
 
 #include "ascii.h"
+#include "channel_pattern.h"
 
 namespace sw {
 
@@ -115,16 +116,11 @@ const std::string *HttpRequest::header(std::string_view name) const {
 }
 
 bool HttpRequest::header_has_token(std::string_view name, std::string_view token) const {
+  const std::string lower = ascii_lower(token);
   for (const auto &h : headers) {
     if (h.first != name) continue;
-    std::string_view v = h.second;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view item = trim(v.substr(0, comma));
-      if (item.size() == token.size() && starts_with_nocase(item, ascii_lower(token))) return true;
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
+    for (const auto &item : split_list(h.second))
+      if (item.size() == lower.size() && starts_with_nocase(item, lower)) return true;
   }
   return false;
 }

@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include "base64.h"
+#include "channel_pattern.h"
 #include "ws_rules.h"
 
 namespace sw {
@@ -12,19 +13,9 @@ namespace {
 // The subprotocols offered, in order, over every Sec-WebSocket-Protocol line.
 std::vector<std::string> offered_protocols(const HttpRequest &req) {
   std::vector<std::string> out;
-  for (const auto &h : req.headers) {
-    if (h.first != "sec-websocket-protocol") continue;
-    std::string_view v = h.second;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view item = v.substr(0, comma);
-      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-      if (!item.empty()) out.emplace_back(item);
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
-    }
-  }
+  for (const auto &h : req.headers)
+    if (h.first == "sec-websocket-protocol")
+      for (auto &p : split_list(h.second)) out.push_back(std::move(p));
   return out;
 }
 

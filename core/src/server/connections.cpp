@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "ascii.h"
+#include "channel_pattern.h"
 #include "lws_util.h"
 #include "server/server_role.h"
 
@@ -107,18 +108,19 @@ Conn *ServerRole::new_conn(lws *wsi, Proto proto) {
 
 // The channels a request asks for: its `channel` query parameters, else its
 // path without the leading slash.
-std::vector<std::string> ServerRole::requested_channels(lws *wsi) {
+std::vector<std::string> ServerRole::channels_asked(const std::vector<std::string> &query,
+                                                    const std::string &path) {
   std::vector<std::string> out;
-  for (const auto &a : url_args(wsi)) {
+  for (const auto &a : query) {
     std::string v;
     if (arg_value(a, "channel", v) && !v.empty()) out.push_back(v);
   }
-  if (out.empty()) {
-    std::string path = lws_header(wsi, WSI_TOKEN_GET_URI);
-    if (path.empty()) path = lws_header(wsi, WSI_TOKEN_POST_URI);
-    if (path.size() > 1) out.push_back(path.substr(1));
-  }
+  if (out.empty() && path.size() > 1) out.push_back(path.substr(1));
   return out;
+}
+
+std::vector<std::string> ServerRole::requested_channels(lws *wsi) {
+  return channels_asked(url_args(wsi), lws_request_path(wsi));
 }
 
 void ServerRole::attach(Conn *c, lws *wsi) {
@@ -154,14 +156,7 @@ ServerRole::OpenRequest ServerRole::lws_request(lws *wsi) {
   custom_header(wsi, "last-event-id", r.last_event_id_header);
   r.live.reset(new LwsLiveRequest(wsi));
   // lws answers with the first offered of the protocols it serves.
-  std::string offered = lws_header(wsi, WSI_TOKEN_PROTOCOL);
-  for (size_t i = 0; i < offered.size();) {
-    size_t comma = std::min(offered.find(',', i), offered.size());
-    size_t b = offered.find_first_not_of(" \t", i), e = offered.find_last_not_of(" \t", comma - 1);
-    if (b < comma && e != std::string::npos && e >= b)
-      r.offered_protocols.push_back(offered.substr(b, e - b + 1));
-    i = comma + 1;
-  }
+  r.offered_protocols = split_list(lws_header(wsi, WSI_TOKEN_PROTOCOL));
   for (const auto &p : r.offered_protocols)
     if (p == "ssews.v1" || p == "ssews") {
       r.subprotocol = p;
@@ -196,15 +191,11 @@ bool ServerRole::report_open(Conn *c, OpenRequest req, int &reject_status) {
   // (WebSocket clients, and EventSource polyfills).
   std::string &last_id = c->more().last_event_id;
   last_id = std::move(req.last_event_id_header);
-  std::vector<std::string> defaults;
   for (const auto &a : req.query) {
     std::string v;
-    if (arg_value(a, "channel", v) && !v.empty())
-      defaults.push_back(v);
-    else if (last_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v)))
-      last_id = v;
+    if (last_id.empty() && (arg_value(a, "last_event_id", v) || arg_value(a, "lastEventId", v))) last_id = v;
   }
-  if (defaults.empty() && req.path.size() > 1) defaults.push_back(req.path.substr(1));
+  std::vector<std::string> defaults = channels_asked(req.query, req.path);
   ev->channels = defaults;
 
   {

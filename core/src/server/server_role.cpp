@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "channel_pattern.h"
 #include "engine.h"
 #include "http_head.h"
 #include "http_request.h"
@@ -136,13 +137,7 @@ Status ServerRole::start() {
   Status access = setup_access();
   if (access.failed()) return access;
   std::string host = listen_host(o);
-  for (size_t i = 0; i < o.subprotocols.size();) {
-    size_t comma = std::min(o.subprotocols.find(',', i), o.subprotocols.size());
-    std::string p = o.subprotocols.substr(i, comma - i);
-    size_t b = p.find_first_not_of(" \t"), e = p.find_last_not_of(" \t");
-    if (b != std::string::npos) accepted_protocols_.push_back(p.substr(b, e - b + 1));
-    i = comma + 1;
-  }
+  accepted_protocols_ = split_list(o.subprotocols);
   // Plain HTTP on an address: the front door listens and reads each request
   // head first (front_door.h); lws gets the sockets whose heads are good.
   if (o.tls_cert.empty() && FrontDoor::can_bind(host)) {

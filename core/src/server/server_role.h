@@ -104,6 +104,10 @@ class ServerRole final : public Role {
     std::string subprotocol;       // WebSocket: chosen unless the callback chooses
     bool any_subprotocol = false;  // the callback may choose any offered name
   };
+  // The channels a request asks for: its `channel` query parameters, else
+  // its path without the leading slash (the default subscriptions).
+  static std::vector<std::string> channels_asked(const std::vector<std::string> &query,
+                                                 const std::string &path);
   std::vector<std::string> requested_channels(lws *wsi);
   Conn *conn_of(lws *wsi);
   Conn *find(ConnId id);

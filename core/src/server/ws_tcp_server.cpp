@@ -163,11 +163,7 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
     return ws_refusal(v.status, v.why);
   }
   // Who may open it (access_policy.h): the decision lws' handshakes get too.
-  std::vector<std::string> wanted;
-  for (const auto &a : req.query)
-    if (a.size() > 8 && !a.compare(0, 8, "channel=")) wanted.push_back(a.substr(8));
-  if (wanted.empty() && req.path.size() > 1) wanted.push_back(req.path.substr(1));
-  Verdict access = judge(req, AccessKind::Subscribe, true, std::move(wanted));
+  Verdict access = judge(req, AccessKind::Subscribe, true, channels_asked(req.query, req.path));
   if (!access.allowed()) {
     refused(static_cast<unsigned>(access.status));
     std::string extra;
