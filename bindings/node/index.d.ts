@@ -77,6 +77,10 @@ export interface PresenceEvent {
   conn: ConnId;
   protocol: Protocol;
   channel: string;
+  /** Server checking tokens: the `sub` of the token the connection came with; null without one. */
+  identity: string | null;
+  /** Server checking tokens: all claims of that token ({} without one). */
+  claims: Record<string, unknown>;
 }
 
 /** A channel before publishing: who is on it, and how far behind its slowest subscriber is. */

@@ -83,7 +83,7 @@ Verdict ServerRole::judge(const HttpRequest &req, AccessKind kind, bool websocke
     const std::string *v = req.header(name);
     return v ? *v : std::string();
   };
-  return decide_access(access_, r, static_cast<int64_t>(time(nullptr)));
+  return counted(decide_access(access_, r, static_cast<int64_t>(time(nullptr))));
 }
 
 Verdict ServerRole::judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels) {
@@ -105,7 +105,14 @@ Verdict ServerRole::judge(lws *wsi, AccessKind kind, bool websocket, std::vector
     custom_header(wsi, name, v);
     return v;
   };
-  return decide_access(access_, r, static_cast<int64_t>(time(nullptr)));
+  return counted(decide_access(access_, r, static_cast<int64_t>(time(nullptr))));
+}
+
+// Every refusal decide_access makes counts once, here, whoever asked
+// (WebSocket, SSE, publish); a preflight's 204 is an answer, not a refusal.
+Verdict ServerRole::counted(Verdict v) {
+  if (v.status >= 400) m_.add(v.by_origin ? kMRefuseOrigin : kMRefuseAuth);
+  return v;
 }
 
 }  // namespace sw

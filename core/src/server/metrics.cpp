@@ -56,7 +56,7 @@ const MetricInfo kMetricTable[kMetricCount] = {
 
 MetricId refusal_reason(unsigned status, bool closing) {
   if (closing) return kMRefuseClosing;
-  return status == 503 ? kMRefuseLimit : kMRefuseBadRequest;
+  return status == 503 || status == 429 ? kMRefuseLimit : kMRefuseBadRequest;
 }
 
 namespace {

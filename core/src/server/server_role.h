@@ -91,6 +91,7 @@ class ServerRole final : public Role {
   Verdict judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels);
   // The same for a request ssews parsed itself (a WebSocket upgrade on plain TCP).
   Verdict judge(const HttpRequest &req, AccessKind kind, bool websocket, std::vector<std::string> channels);
+  Verdict counted(Verdict v);  // counts a refusal in the metrics (auth or origin)
 
   // connections.cpp
   // What the open event tells of a request, whoever parsed it (lws, or
@@ -258,7 +259,9 @@ class ServerRole final : public Role {
   bool join(Conn *c, const std::string &channel);  // subscribes; false when it already was
   void leave(ConnId conn, const std::string &channel);
   void leave_all(Conn *c);  // before the hub forgets a closing connection
-  void notice(ConnId conn, Proto proto, const std::string &channel, bool joined);
+  void notice(const Conn *c, const std::string &channel, bool joined);
+  // {"conn":N[,"identity":SUB]}: who a presence notice or list is about.
+  static std::string presence_entry(const Conn *c);
   bool is_presence_request(int method, const char *path) const;
   int presence_answer(lws *wsi);
 
