@@ -19,19 +19,6 @@
 
 static const char *const kSseAccept[] = {"Accept: text/event-stream", NULL};
 
-/* One figure by name from ssews_stats; fails the test when it is not there. */
-static double stat_of(ssews *ep, const char *name) {
-  const char *names[64];
-  double values[64];
-  size_t n = 0;
-  assert_int_equal(ssews_stats(ep, names, values, 64, &n), SSEWS_OK);
-  assert_true(n <= 64);
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(names[i], name)) return values[i];
-  fail_msg("no figure named %s", name);
-  return -1;
-}
-
 static peer *sse_stream(int port, const char *path) {
   peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
   assert_non_null(p);

@@ -38,6 +38,11 @@ enum MetricId : int {
   kMPongTimeouts,
   kMDrainEvents,
   kMLoopBusy,
+  kMBrokerUp,
+  kMBrokerPendingBytes,
+  kMBrokerLag,
+  kMBrokerReceived,
+  kMBrokerDisconnects,
   kMetricCount
 };
 
