@@ -62,7 +62,7 @@ class ServerRole final : public Role {
   void tick() override;
   void shutdown() override;
   void resume_reading() override;
-  void options_changed() override { access_.publish_token = opts().publish_token; }
+  Status options_changed() override;  // access_gate.cpp: the access policy follows
 
   Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event,
               const char *id) override;
@@ -88,6 +88,7 @@ class ServerRole final : public Role {
 
   // access_gate.cpp
   Status setup_access();
+  Status build_access(AccessPolicy &out) const;  // from the options, reading key files
   Verdict judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels);
   // The same for a request ssews parsed itself (a WebSocket upgrade on plain TCP).
   Verdict judge(const HttpRequest &req, AccessKind kind, bool websocket, std::vector<std::string> channels);
