@@ -54,8 +54,9 @@ const char kServeUsage[] =
     "  --access-log FILE (- for stdout) appends one JSON object a line per finished connection\n"
     "  (time, peer, protocol, path, status or close_code, duration_ms, bytes and messages each way).\n"
     "  --config FILE: options as `key = value` lines. SIGHUP reads it again and applies what may\n"
-    "  change while running (publish_token, metrics_token), opens the access log again (after a\n"
-    "  rotation), and says what it reloaded.\n"
+    "  change while running (the tokens, jwt_* keys and claims, allowed_origins,\n"
+    "  anonymous_subscribe, log_level), opens the access log again (after a rotation), and says\n"
+    "  what it reloaded.\n"
     "  --option passes any endpoint option (see docs/options.md), e.g. max_queue_bytes=65536.\n";
 
 struct Hub {

@@ -77,7 +77,24 @@ export interface PresenceEvent {
   conn: ConnId;
   protocol: Protocol;
   channel: string;
+  /** Server checking tokens: the `sub` of the token the connection came with; null without one. */
+  identity: string | null;
+  /** Server checking tokens: all claims of that token ({} without one). */
+  claims: Record<string, unknown>;
 }
+
+/** The options that may change while a server runs (Server.setOption). */
+export type LiveOption =
+  | 'publish_token'
+  | 'metrics_token'
+  | 'jwt_secret'
+  | 'jwt_public_key'
+  | 'jwt_audience'
+  | 'jwt_issuer'
+  | 'jwt_leeway'
+  | 'allowed_origins'
+  | 'anonymous_subscribe'
+  | 'log_level';
 
 /** A channel before publishing: who is on it, and how far behind its slowest subscriber is. */
 export interface ChannelStats {
@@ -311,8 +328,12 @@ export class Server extends Endpoint<ServerEvent> {
   closeConnection(conn: ConnId, code?: number, reason?: string): void;
   /** The server's counters and gauges by name (docs/operations.md). */
   stats(): Record<string, number>;
-  /** Changes publish_token or metrics_token while running (token rotation); other keys throw SSEWS_ENOTSUP. */
-  setOption(key: 'publish_token' | 'metrics_token', value: string): void;
+  /**
+   * Changes an option while running (new requests are judged by it; open connections stay): the
+   * tokens, the token checks, allowed_origins, anonymous_subscribe, log_level. Other keys throw
+   * SSEWS_ENOTSUP; a bad value or an unreadable key file throws SSEWS_EOPTION and changes nothing.
+   */
+  setOption(key: LiveOption, value: string | number): void;
   /** Bytes queued for `conn` and not yet written (as ws' bufferedAmount); see the 'drain' event. */
   bufferedAmount(conn: ConnId): number;
   /** A channel's subscribers and its slowest subscriber's queue, to look at before publishing. */

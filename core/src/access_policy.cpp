@@ -97,7 +97,11 @@ Verdict decide_access(const AccessPolicy &p, const RequestView &r, int64_t now) 
   std::vector<std::pair<std::string, std::string>> cors;
   std::string origin = r.header("origin");
   if (p.origins.configured() && !origin.empty()) {
-    if (!p.origins.allows(origin)) return refuse(403, "origin '" + quotable(origin) + "' is not allowed");
+    if (!p.origins.allows(origin)) {
+      Verdict v = refuse(403, "origin '" + quotable(origin) + "' is not allowed");
+      v.by_origin = true;
+      return v;
+    }
     if (!r.websocket) {
       cors.emplace_back("Access-Control-Allow-Origin", origin);
       cors.emplace_back("Vary", "Origin");

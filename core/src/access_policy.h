@@ -46,10 +46,11 @@ struct RequestView {
 };
 
 struct Verdict {
-  int status = 0;      // 0: go ahead; else the HTTP status to answer with
-  HeaderList headers;  // to add to the answer, whatever it is
-  std::string reason;  // why it was refused (a body for the peer), or "" when allowed
-  GrantPtr grant;      // the verified token; null when anonymous or no key is configured
+  int status = 0;          // 0: go ahead; else the HTTP status to answer with
+  HeaderList headers;      // to add to the answer, whatever it is
+  std::string reason;      // why it was refused (a body for the peer), or "" when allowed
+  GrantPtr grant;          // the verified token; null when anonymous or no key is configured
+  bool by_origin = false;  // refused for its Origin (else for its token): the metrics tell them apart
   bool allowed() const { return status == 0; }
 };
 

@@ -309,7 +309,7 @@ Status Engine::set_log(LogInvoker invoke, GenericFn cb, void *user) {
 }
 
 void Engine::log_line(int level, const std::string &msg, int lws_level, const char *raw) {
-  if (level > log_level_) return;
+  if (level > log_level_.load(std::memory_order_relaxed)) return;
   std::lock_guard<std::recursive_mutex> lk(log_mu_);
   if (log_cb_)
     log_invoke_(log_cb_, owner_, level, msg.c_str(), log_user_);

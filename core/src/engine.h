@@ -130,7 +130,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   EventPtr current_;  // the event last handed out by next_event
   std::atomic<bool> events_paused_{false};
 
-  const int log_level_;
+  std::atomic<int> log_level_;   // log_line reads it on any thread; set_option may change it
   std::recursive_mutex log_mu_;  // held while the log callback runs
   LogInvoker log_invoke_ = nullptr;
   GenericFn log_cb_ = nullptr;

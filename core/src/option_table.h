@@ -100,7 +100,7 @@ inline constexpr OptionInfo kOptionTable[] = {
      "pull mode: events waiting to be taken before reading from peers pauses"},
     {"log_level", kOptBoth, "enum", "error",
      "this endpoint's log level, libwebsockets' lines included: `none`, `error`, `warn`, `notice`, `info`; "
-     "lines go to the `ssews_on_log` callback, else stderr; per endpoint, whatever others in the process chose"},
+     "lines go to the `ssews_on_log` callback, else stderr; per endpoint, whatever others in the process chose; may change while running (`ssews_set_option`)"},
     {"capture_headers", kOptServer, "list", "",
      "comma-separated names of request headers libwebsockets does not know by name (e.g. `X-Api-Key`) to copy "
      "into open events, so pull-mode applications (and the Node binding) see them; well-known headers "
@@ -125,23 +125,24 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"jwt_secret", kOptServer, "string", "",
      "every WebSocket and SSE connection needs a JWT signed with this HMAC secret (HS256, HS384, HS512), unless "
      "its channels match `anonymous_subscribe`; `@path` reads the secret from a file (one trailing newline "
-     "stripped). See docs/security.md"},
+     "stripped). See docs/security.md. May change while running (`ssews_set_option`): new connections "
+     "need a token of the new key, open ones keep theirs until it expires"},
     {"jwt_public_key", kOptServer, "string", "",
      "path of a PEM public key: like `jwt_secret`, for tokens signed RS256/384/512 or PS256/384/512 (RSA key), or ES256/384/512 "
-     "(EC key on P-256/384/521); other algorithms, `none` included, are refused"},
-    {"jwt_audience", kOptServer, "string", "", "tokens must carry this `aud` (a string, or in a list)"},
-    {"jwt_issuer", kOptServer, "string", "", "tokens must carry this `iss`"},
-    {"jwt_leeway", kOptServer, "integer", "30", "seconds of clock skew allowed on `exp` and `nbf`"},
+     "(EC key on P-256/384/521); other algorithms, `none` included, are refused; may change while running (`ssews_set_option`)"},
+    {"jwt_audience", kOptServer, "string", "", "tokens must carry this `aud` (a string, or in a list); may change while running (`ssews_set_option`)"},
+    {"jwt_issuer", kOptServer, "string", "", "tokens must carry this `iss`; may change while running (`ssews_set_option`)"},
+    {"jwt_leeway", kOptServer, "integer", "30", "seconds of clock skew allowed on `exp` and `nbf`; may change while running (`ssews_set_option`)"},
     {"jwt_cookie", kOptServer, "string", "ssewsAuthorization",
      "name of the cookie a token may come in (after `Authorization: Bearer` and the `authorization` query "
      "parameter); cookies are accepted only when `allowed_origins` is set too"},
     {"allowed_origins", kOptServer, "list", "",
      "web origins (`https://app.example:8443`, comma-separated; `*` = any) whose pages may open WebSockets and "
      "SSE streams and publish; another `Origin` gets 403. Requests without `Origin` (programs) are not judged. "
-     "Unset: no Origin check and no CORS headers (safe only because cookies are then refused)"},
+     "Unset: no Origin check and no CORS headers (safe only because cookies are then refused); may change while running (`ssews_set_option`)"},
     {"anonymous_subscribe", kOptServer, "list", "",
      "with a JWT key: channel patterns (`news`, `prices.*`, `*`; comma-separated) anyone may read without a "
-     "token"},
+     "token; may change while running (`ssews_set_option`)"},
     {"metrics_path", kOptServer, "string", "",
      "serve Prometheus metrics (text format 0.0.4) at this path on the server's own port, e.g. `/metrics`; "
      "every family is there from the start (docs/operations.md lists them); empty = off"},

@@ -58,8 +58,10 @@ class Role {
   virtual void shutdown() = 0;
   // Pull mode: the application caught up; peers paused for it may go on.
   virtual void resume_reading() {}
-  // An option changed while running (Engine::set_option), on the service thread.
-  virtual void options_changed() {}
+  // An option changed while running (Engine::set_option), on the service
+  // thread. A failure (a key file that cannot be read...) leaves the role as
+  // it was, and the option is set back.
+  virtual Status options_changed() { return Status::ok(); }
 
   // --- public operations, any thread: validate, then queue ---
   virtual Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event,

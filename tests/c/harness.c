@@ -255,3 +255,15 @@ int http_post(int port, const char *path, const char *auth, const char *ctype, c
   peer_free(p);
   return status;
 }
+
+double stat_of(ssews *ep, const char *name) {
+  const char *names[64];
+  double values[64];
+  size_t n = 0;
+  assert_int_equal(ssews_stats(ep, names, values, 64, &n), SSEWS_OK);
+  assert_true(n <= 64);
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(names[i], name)) return values[i];
+  fail_msg("no figure named %s", name);
+  return -1;
+}

@@ -71,6 +71,9 @@ void free_first_and_wait_close(recorder *r, peer *p);
  * Fails the test on error. Returns the port in *port. */
 ssews *start_server(recorder *r, const char *const *extra, int *port);
 
+/* One figure by name from ssews_stats; fails the test when it is not there. */
+double stat_of(ssews *ep, const char *name);
+
 /* Connects to 127.0.0.1:port (TLS when tls) and completes a WebSocket
  * handshake on path with the extra header lines (may be NULL); fails the
  * test otherwise. */

@@ -261,6 +261,13 @@ static void test_redis_down_and_back(void **state) {
   two_nodes_open(&t, redis, &ra, &rb, "/news", kNews);
   assert_int_equal(ssews_publish(t.a, "news", "before", 6, SSEWS_TEXT, NULL, NULL), SSEWS_OK);
   free(sse_read_until(t.sse, "data: before\n\n"));
+  /* The link in the metrics: up, and the message t.b got from Redis, a moment late. */
+  assert_true(stat_of(t.a, "broker_up") == 1 && stat_of(t.b, "broker_up") == 1);
+  assert_true(stat_of(t.b, "broker_messages_received") >= 1);
+  double lag = stat_of(t.b, "broker_lag_seconds");
+  assert_true(lag >= 0 && lag < 5);
+  assert_true(stat_of(t.b, "broker_disconnects") == 0);
+  double received = stat_of(t.b, "broker_messages_received");
 
   size_t ca = 0, cb = 0;
   redis_stop(redis, SIGTERM);
@@ -270,6 +277,8 @@ static void test_redis_down_and_back(void **state) {
   assert_non_null(wait_endpoint_error(&rb, SSEWS_EBROKER, &cb));
   assert_int_equal(ssews_publish(t.a, "news", "x", 1, SSEWS_TEXT, NULL, NULL), SSEWS_EBROKER);
   assert_non_null(strstr(ssews_last_error(), "not connected"));
+  assert_true(stat_of(t.a, "broker_up") == 0 && stat_of(t.b, "broker_up") == 0);
+  assert_true(stat_of(t.b, "broker_disconnects") == 1);
   char resp[256];
   assert_int_equal(http_post(t.pa, "/publish?channel=news", "Bearer t", NULL, "x", resp, sizeof resp), 503);
   assert_int_equal(rec_count(&rb, SSEWS_EV_CLOSE, 0), 0); /* the stream stays open */
@@ -292,6 +301,8 @@ static void test_redis_down_and_back(void **state) {
   char *got = sse_read_until(t.sse, "data: after20\n\n");
   assert_non_null(got);
   each_once_in_order(got, "data: after%d\n", 1, 20);
+  assert_true(stat_of(t.a, "broker_up") == 1 && stat_of(t.b, "broker_up") == 1);
+  assert_true(stat_of(t.b, "broker_messages_received") > received);
   assert_null(strstr(got, "data: before\n")); /* nothing twice */
   assert_null(strstr(got, "ssews-gap"));
   free(got);

@@ -19,19 +19,6 @@
 
 static const char *const kSseAccept[] = {"Accept: text/event-stream", NULL};
 
-/* One figure by name from ssews_stats; fails the test when it is not there. */
-static double stat_of(ssews *ep, const char *name) {
-  const char *names[64];
-  double values[64];
-  size_t n = 0;
-  assert_int_equal(ssews_stats(ep, names, values, 64, &n), SSEWS_OK);
-  assert_true(n <= 64);
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(names[i], name)) return values[i];
-  fail_msg("no figure named %s", name);
-  return -1;
-}
-
 static peer *sse_stream(int port, const char *path) {
   peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
   assert_non_null(p);
@@ -387,6 +374,46 @@ static void test_set_option_rotates_tokens(void **state) {
   ssews_close(&ep);
 }
 
+/* The status a WebSocket handshake on /room from `origin` gets (0: 101). */
+static int upgrade_from(int port, const char *origin) {
+  char line[128];
+  snprintf(line, sizeof line, "Origin: %s", origin);
+  const char *const headers[] = {line, NULL};
+  peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
+  assert_non_null(p);
+  int st = peer_ws_handshake(p, "/room", headers, NULL, WAIT_MS);
+  peer_free(p);
+  return st;
+}
+
+/* The access policy follows allowed_origins and the token keys while
+ * running; a key file that cannot be read is the caller's error, and the
+ * policy stays as it was. */
+static void test_set_option_changes_the_access_policy(void **state) {
+  (void)state;
+  const char *const opts[] = {"allowed_origins", "https://a.example", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  assert_int_equal(upgrade_from(port, "https://a.example"), 0);
+  assert_int_equal(upgrade_from(port, "https://b.example"), 403);
+  assert_int_equal(ssews_set_option(ep, "allowed_origins", "https://b.example"), SSEWS_OK);
+  assert_int_equal(upgrade_from(port, "https://a.example"), 403);
+  assert_int_equal(upgrade_from(port, "https://b.example"), 0);
+  assert_int_equal(ssews_set_option(ep, "jwt_public_key", "/nonexistent/key.pem"), SSEWS_EOPTION);
+  assert_non_null(strstr(ssews_last_error(), "/nonexistent/key.pem"));
+  assert_int_equal(upgrade_from(port, "https://b.example"), 0); /* no key: no token asked */
+  assert_int_equal(ssews_set_option(ep, "allowed_origins", "nonsense origin"), SSEWS_EOPTION);
+  assert_int_equal(upgrade_from(port, "https://b.example"), 0);
+  /* A key now: a token is asked of new connections. */
+  assert_int_equal(ssews_set_option(ep, "jwt_secret", "0123456789abcdef0123456789abcdef"), SSEWS_OK);
+  assert_int_equal(upgrade_from(port, "https://b.example"), 401);
+  assert_int_equal(ssews_set_option(ep, "anonymous_subscribe", "room"), SSEWS_OK);
+  assert_int_equal(upgrade_from(port, "https://b.example"), 0);
+  assert_int_equal(ssews_set_option(ep, "log_level", "notice"), SSEWS_OK);
+  assert_int_equal(ssews_set_option(ep, "log_level", "loud"), SSEWS_EOPTION);
+  ssews_close(&ep);
+}
+
 static void *close_endpoint(void *arg) {
   ssews_close((ssews **)arg);
   return NULL;
@@ -449,6 +476,7 @@ int main(void) {
       cmocka_unit_test(test_presence_notices_and_http),
       cmocka_unit_test(test_close_event_figures),
       cmocka_unit_test(test_set_option_rotates_tokens),
+      cmocka_unit_test(test_set_option_changes_the_access_policy),
       cmocka_unit_test(test_graceful_drain),
   };
   return cmocka_run_group_tests_name("ops", tests, NULL, NULL);

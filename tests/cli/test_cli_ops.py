@@ -150,3 +150,36 @@ def test_serve_sighup_reloads_tokens_from_config(serve, tmp_path):
             assert publish_status(port, "first") == 401
             assert await asyncio.wait_for(ws.recv(), TIMEOUT) == "x"  # the publish with the new token
     asyncio.run(hold())
+
+
+def test_serve_sighup_reloads_origins_and_log_level(serve, tmp_path):
+    """SIGHUP applies a changed allowed_origins and log_level to new requests
+    while an open connection stays; an origin list that does not parse is
+    said and leaves the old one in force."""
+    cfg = tmp_path / "hub.conf"
+    cfg.write_text("allowed_origins = https://a.example\n")
+    p, port = serve("--config", str(cfg))
+
+    async def status(origin):
+        try:
+            async with websockets.connect(f"ws://127.0.0.1:{port}/c", origin=origin):
+                return 101
+        except websockets.InvalidStatus as e:
+            return e.response.status_code
+
+    async def run():
+        assert await status("https://a.example") == 101
+        assert await status("https://b.example") == 403
+        async with websockets.connect(f"ws://127.0.0.1:{port}/c", origin="https://a.example") as held:
+            cfg.write_text("allowed_origins = https://b.example\nlog_level = notice\n")
+            p.p.send_signal(signal.SIGHUP)
+            p.wait_line(lambda l: "reloaded allowed_origins" in l)
+            p.wait_line(lambda l: "reloaded log_level" in l)
+            assert await status("https://b.example") == 101
+            assert await status("https://a.example") == 403
+            cfg.write_text("allowed_origins = not an origin\nlog_level = notice\n")
+            p.p.send_signal(signal.SIGHUP)
+            p.wait_line(lambda l: "SIGHUP" in l and "allowed_origins" in l and "reloaded" not in l)
+            assert await status("https://b.example") == 101
+            await asyncio.wait_for(await held.ping(), TIMEOUT)  # still open: the pong comes
+    asyncio.run(run())

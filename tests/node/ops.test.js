@@ -105,6 +105,26 @@ test("the presence option: 'join' and 'leave' events", T, async (t) => {
   assert.ok(c.stats.bytes_out > 0 && c.stats.duration_ms >= 0);
 });
 
+test("'join' and 'leave' carry the identity of the token", T, async (t) => {
+  const jwt = require('jsonwebtoken');
+  const secret = 'node-presence-secret-0123456789abcdef-0123456789abcdef-01234567';
+  const keep = closer(t);
+  const server = keep(new Server({ port: 0, presence: true, jwt_secret: secret }));
+  const token = jwt.sign({ sub: 'carol', team: 'red', ssews: { subscribe: ['room'] } }, secret, {
+    algorithm: 'HS256',
+    expiresIn: 300,
+  });
+  const joined = next(server, 'join');
+  const ws = await wsOpen(`ws://127.0.0.1:${server.port}/room?authorization=${token}`);
+  const j = await joined;
+  assert.equal(j.identity, 'carol');
+  assert.equal(j.claims.team, 'red');
+  const left = next(server, 'leave');
+  ws.close();
+  const l = await left;
+  assert.equal(l.identity, 'carol');
+});
+
 test('setOption() changes a token while running; other keys throw', T, async (t) => {
   const keep = closer(t);
   const server = keep(new Server({ port: 0, metrics_path: '/m', metrics_token: 'old' }));

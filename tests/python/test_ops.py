@@ -105,6 +105,49 @@ async def test_prometheus_parser_reads_figures_that_agree_with_the_traffic():
             await ws.close()
 
 
+async def test_refusals_count_under_their_reason():
+    """Access control's refusals count as auth or origin, whichever path
+    (WebSocket, SSE, publish endpoint) was refused; a per-address limit as
+    limit."""
+    import time
+
+    import jwt
+    secret = "ops-test-secret-0123456789abcdef-0123456789abcdef-0123456789abcd"
+    room_only = jwt.encode({"sub": "bob", "exp": int(time.time()) + 300, "ssews": {"subscribe": ["room"]}},
+                           secret, algorithm="HS256")
+    opts = dict(metrics_path="/metrics", metrics_token="t0ken", jwt_secret=secret,
+                allowed_origins="https://good.example", publish_token="pub", max_connections_per_ip=3)
+    async with ssews.Server(**opts) as server:
+        ok = {"Authorization": "Bearer " + room_only}
+        # Three connections from this address are the limit: a fourth is refused
+        # (429). First, while nothing else of this test is connected.
+        held = [await websockets.connect(server.ws_url + "/room", additional_headers=ok) for _ in range(3)]
+        with pytest.raises(websockets.InvalidStatus) as e:
+            await websockets.connect(server.ws_url + "/room", additional_headers=ok)
+        assert e.value.response.status_code == 429
+        for ws in held:
+            await ws.close()
+        for _ in held:
+            await expect(server, "close")
+        async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+            with pytest.raises(websockets.InvalidStatus) as e:  # origin not allowed
+                await websockets.connect(server.ws_url + "/room", origin="https://evil.example",
+                                         additional_headers=ok)
+            assert e.value.response.status_code == 403
+            r = await http.get(server.url + "/room", headers={"Accept": "text/event-stream"})  # no token
+            assert r.status_code == 401
+            with pytest.raises(websockets.InvalidStatus) as e:  # a token for another channel
+                await websockets.connect(server.ws_url + "/secret", additional_headers=ok)
+            assert e.value.response.status_code == 403
+            r = await http.post(server.url + "/publish?channel=room", content=b"x",
+                                headers={"Authorization": "Bearer wrong"})
+            assert r.status_code == 401
+            fams = await scrape(http, server)
+        counts = {reason: sample(fams, "ssews_handshakes_refused", "ssews_handshakes_refused_total", reason=reason)
+                  for reason in ("auth", "origin", "limit", "bad_request", "app", "closing")}
+        assert counts == {"auth": 3, "origin": 1, "limit": 1, "bad_request": 0, "app": 0, "closing": 0}
+
+
 async def test_drain_coroutine_and_event_after_a_slow_reader_catches_up():
     size, count = 64 * 1024, 320  # 20 MiB: more than loopback socket buffers hold
     opts = dict(send_high_water=1 << 20, send_low_water=64 << 10, max_queue_bytes=64 << 20)
@@ -181,6 +224,41 @@ async def test_presence_option_join_and_leave_events_and_v1_notices():
             assert closed.stats["bytes_out"] > 0 and closed.stats["duration_ms"] >= 0
             notice = json.loads(await asyncio.wait_for(a.recv(), TIMEOUT))
             assert notice["event"] == "leave"
+
+
+async def test_presence_carries_the_identity_of_the_token():
+    """Who is on a channel, by the `sub` of the token each connection came
+    with: in join/leave events, in ssews.v1 notices and from the HTTP side."""
+    import time
+
+    import jwt
+    secret = "presence-secret-0123456789abcdef-0123456789abcdef-0123456789abcd"
+
+    def token(sub):
+        return jwt.encode({"sub": sub, "exp": int(time.time()) + 300, "ssews": {"subscribe": ["room"]}},
+                          secret, algorithm="HS256")
+
+    async with ssews.Server(presence=True, jwt_secret=secret, anonymous_subscribe="room",
+                            publish_token="tok") as server, httpx.AsyncClient(timeout=TIMEOUT) as http:
+        async with websockets.connect(server.ws_url + "/room", subprotocols=["ssews.v1"],
+                                      additional_headers={"Authorization": "Bearer " + token("alice")}) as a:
+            joined = await expect(server, "join")
+            assert joined.identity == "alice"
+            async with websockets.connect(server.ws_url + "/room?authorization=" + token("bob")), \
+                    websockets.connect(server.ws_url + "/room"):  # anonymous: no identity
+                bob = await expect(server, "join")
+                anon = await expect(server, "join")
+                assert bob.identity == "bob" and anon.identity is None
+                notices = [json.loads(json.loads(await asyncio.wait_for(a.recv(), TIMEOUT))["data"])
+                           for _ in range(2)]
+                assert notices == [{"conn": bob.conn, "identity": "bob"}, {"conn": anon.conn}]
+                r = await http.get(server.url + "/publish/presence?channel=room",
+                                   headers={"Authorization": "Bearer tok"})
+                assert r.status_code == 200
+                listed = {c["conn"]: c.get("identity") for c in r.json()["connections"]}
+                assert listed == {joined.conn: "alice", bob.conn: "bob", anon.conn: None}
+            left = [await expect(server, "leave") for _ in range(2)]
+            assert {ev.identity for ev in left} == {"bob", None}
 
 
 async def test_set_option_rotates_the_publish_token():

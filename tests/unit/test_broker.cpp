@@ -105,23 +105,26 @@ void test_keys(void **) {
 
 void test_decode_live(void **) {
   std::string ep;
-  std::string payload = std::string("12\nE\nE-12\nnews\n1\nbin\n\0ary", 26);
-  auto m = sw::decode_live("c", payload, ep);
+  uint64_t ms = 0;
+  std::string payload = std::string("12\nE\nE-12\nnews\n1\n1733363000123\nbin\n\0ary", 40);
+  auto m = sw::decode_live("c", payload, ep, ms);
   assert_true(m != nullptr);
   assert_string_equal(ep.c_str(), "E");
+  assert_int_equal(ms, 1733363000123ULL);
   assert_int_equal(m->seq, 12);
   assert_string_equal(m->id.c_str(), "E-12");
   assert_string_equal(m->event.c_str(), "news");
   assert_true(m->binary);
   assert_int_equal(m->payload.size(), 9);  // data keeps its own newlines and NULs
   assert_memory_equal(m->payload.data(), "bin\n\0ary", 8);
-  auto empty = sw::decode_live("c", "3\nE\nmy-id\n\n0\n", ep);
+  auto empty = sw::decode_live("c", "3\nE\nmy-id\n\n0\n5\n", ep, ms);
   assert_true(empty != nullptr);
   assert_int_equal(empty->payload.size(), 0);
   assert_false(empty->binary);
-  for (const char *bad :
-       {"", "x\nE\ni\ne\n0\n", "0\nE\ni\ne\n0\n", "1\n\ni\ne\n0\n", "1\nE\n\ne\n0\n", "1\nE\ni\ne\n0"})
-    assert_true(sw::decode_live("c", bad, ep) == nullptr);
+  for (const char *bad : {"", "x\nE\ni\ne\n0\n5\n", "0\nE\ni\ne\n0\n5\n", "1\n\ni\ne\n0\n5\n",
+                          "1\nE\n\ne\n0\n5\n", "1\nE\ni\ne\n0\n5", "1\nE\ni\ne\n0\nx\n",
+                          "1\nE\ni\ne\n0\n\n"})
+    assert_true(sw::decode_live("c", bad, ep, ms) == nullptr);
 }
 
 void test_decode_entry(void **) {

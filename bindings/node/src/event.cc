@@ -14,6 +14,18 @@ Napi::Value OptStr(Napi::Env env, const char *s) {
   return s ? Napi::Value(Napi::String::New(env, s)) : env.Null();
 }
 
+// identity and claims (open, join, leave). The claims come as the library's
+// JSON text: parsed with the engine's own JSON.
+void SetIdentity(Napi::Env env, Napi::Object &o, const EventView &ev) {
+  o.Set("identity", OptStr(env, ev.identity));
+  Napi::Value claims = Napi::Object::New(env);
+  if (ev.claims) {
+    Napi::Function parse = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>();
+    claims = parse.Call({Napi::String::New(env, ev.claims)});
+  }
+  o.Set("claims", claims);
+}
+
 Napi::Value Protocol(Napi::Env env, int p) {
   if (p == SSEWS_PROTO_WS) return Napi::String::New(env, "websocket");
   if (p == SSEWS_PROTO_SSE) return Napi::String::New(env, "sse");
@@ -79,6 +91,8 @@ EventView ViewOf(const ssews_event *ev) {
     case SSEWS_EV_JOIN:
     case SSEWS_EV_LEAVE:
       v.channel = ssews_event_channel(ev);
+      v.identity = ssews_event_identity(ev);
+      v.claims = ssews_event_claim(ev, nullptr);
       break;
     case SSEWS_EV_CLOSE:
       for (const char *name : {"duration_ms", "bytes_in", "bytes_out", "messages_in", "messages_out"}) {
@@ -175,14 +189,7 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
       for (uint32_t i = 0; i < ev.channels.size(); i++)
         channels.Set(i, Napi::String::New(env, ev.channels[i]));
       o.Set("channels", channels);
-      o.Set("identity", OptStr(env, ev.identity));
-      // The claims come as the library's JSON text: parsed with the engine's own JSON.
-      Napi::Value claims = Napi::Object::New(env);
-      if (ev.claims) {
-        Napi::Function parse = env.Global().Get("JSON").As<Napi::Object>().Get("parse").As<Napi::Function>();
-        claims = parse.Call({Napi::String::New(env, ev.claims)});
-      }
-      o.Set("claims", claims);
+      SetIdentity(env, o, ev);
       break;
     }
     case SSEWS_EV_MESSAGE:
@@ -198,6 +205,7 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
     case SSEWS_EV_JOIN:
     case SSEWS_EV_LEAVE:
       o.Set("channel", OptStr(env, ev.channel));
+      SetIdentity(env, o, ev);
       break;
     case SSEWS_EV_CLOSE:
       o.Set("code", Napi::Number::New(env, ev.code));

@@ -110,7 +110,8 @@ struct EventCopy {
   int code = 0;
   std::string reason;
   int64_t delay_ms = 0;
-  std::optional<std::string> identity, claims;  // open (server): the verified token's sub and claims (JSON)
+  // open, join, leave (server): the token's sub and claims (JSON)
+  std::optional<std::string> identity, claims;
   std::vector<std::pair<const char *, double>> stats;  // a server's close event
 };
 
@@ -145,6 +146,8 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
     c.channel = opt_str(ssews_event_channel(ev));
   } else if (c.kind == SSEWS_EV_JOIN || c.kind == SSEWS_EV_LEAVE) {
     c.channel = opt_str(ssews_event_channel(ev));
+    c.identity = opt_str(ssews_event_identity(ev));
+    c.claims = opt_str(ssews_event_claim(ev, nullptr));
   } else if (c.kind == SSEWS_EV_OPEN) {
     if (const char *s = ssews_event_path(ev)) c.path = s;
     if (const char *s = ssews_event_query(ev)) c.query = s;

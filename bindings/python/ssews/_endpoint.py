@@ -545,8 +545,13 @@ class Server(Endpoint):
 
     def set_option(self, key: str, value: Any) -> None:
         """Change an option while the server runs, without dropping a
-        connection: ``publish_token`` or ``metrics_token`` (token rotation).
-        Other keys raise :class:`ssews.Error` (ENOTSUP)."""
+        connection: the tokens (``publish_token``, ``metrics_token``), the
+        token checks (``jwt_secret``, ``jwt_public_key``, ``jwt_audience``,
+        ``jwt_issuer``, ``jwt_leeway``), ``allowed_origins``,
+        ``anonymous_subscribe`` or ``log_level``. New requests are judged by
+        the new value; open connections stay. Other keys raise
+        :class:`ssews.Error` (ENOTSUP); a bad value or an unreadable key file
+        raises (EOPTION) and changes nothing."""
         self._core.set_option(key, _option_value(key, value))
 
     def buffered_amount(self, conn: int) -> int:

@@ -45,7 +45,7 @@ class Event:
         and is back at ``send_low_water`` (see :meth:`Server.drain`).
     ``"join"``, ``"leave"``
         Server with the ``presence`` option: ``conn`` subscribed to, or left,
-        ``channel``.
+        ``channel``; ``identity`` and ``claims`` as in its open event.
 
     ``protocol`` is ``"websocket"`` or ``"sse"`` (as in the Node binding).
     ``conn`` is the connection id: a server's peers have their own ids; a

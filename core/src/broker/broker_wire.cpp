@@ -47,7 +47,10 @@ if hist > 0 then
     redis.call('SET', KEYS[3], string.match(old[#old][1], '^%d+'))
   end
 end
-redis.call('PUBLISH', ARGV[3], seq .. '\n' .. ep .. '\n' .. id .. '\n' .. ARGV[5] .. '\n' .. ARGV[6] .. '\n' .. ARGV[7])
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('PUBLISH', ARGV[3], seq .. '\n' .. ep .. '\n' .. id .. '\n' .. ARGV[5] .. '\n' .. ARGV[6] .. '\n' ..
+  string.format('%d', ms) .. '\n' .. ARGV[7])
 return {ep, seq, id}
 )lua";
 
@@ -91,14 +94,15 @@ bool parse_cluster_id(std::string_view id, std::string_view epoch, uint64_t &seq
   return parse_u64(id.substr(epoch.size() + 1), seq) && seq > 0;
 }
 
-std::shared_ptr<Message> decode_live(const std::string &channel, std::string_view payload,
-                                     std::string &epoch) {
-  std::string_view seq, ep, id, event, bin;
+std::shared_ptr<Message> decode_live(const std::string &channel, std::string_view payload, std::string &epoch,
+                                     uint64_t &sent_ms) {
+  std::string_view seq, ep, id, event, bin, ms;
   if (!next_line(payload, seq) || !next_line(payload, ep) || !next_line(payload, id) ||
-      !next_line(payload, event) || !next_line(payload, bin))
+      !next_line(payload, event) || !next_line(payload, bin) || !next_line(payload, ms))
     return nullptr;
   auto m = std::make_shared<Message>();
-  if (!parse_u64(seq, m->seq) || m->seq == 0 || ep.empty() || id.empty()) return nullptr;
+  if (!parse_u64(seq, m->seq) || m->seq == 0 || ep.empty() || id.empty() || !parse_u64(ms, sent_ms))
+    return nullptr;
   epoch = std::string(ep);
   m->channel = channel;
   m->id = std::string(id);

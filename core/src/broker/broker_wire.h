@@ -45,10 +45,12 @@ extern const char *const kHistoryScript;
 // is one of epoch's.
 bool parse_cluster_id(std::string_view id, std::string_view epoch, uint64_t &seq);
 
-// A live message (the pub/sub payload "<seq>\n<epoch>\n<id>\n<event>\n<b>\n<data>")
-// as a Message of channel; null when malformed. epoch receives its epoch.
-std::shared_ptr<Message> decode_live(const std::string &channel, std::string_view payload,
-                                     std::string &epoch);
+// A live message (the pub/sub payload
+// "<seq>\n<epoch>\n<id>\n<event>\n<b>\n<ms>\n<data>", ms the Redis clock
+// when it was published, for the broker's lag) as a Message of channel; null
+// when malformed. epoch receives its epoch, sent_ms the ms.
+std::shared_ptr<Message> decode_live(const std::string &channel, std::string_view payload, std::string &epoch,
+                                     uint64_t &sent_ms);
 // A stream entry (id "<seq>-0", fields as name/value pairs) as a Message of
 // channel; null when malformed.
 std::shared_ptr<Message> decode_entry(

@@ -29,6 +29,12 @@ int64_t mono_ms() {
       .count();
 }
 
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // hiredis' async API asks its event loop to watch a context's socket through
 // these hooks; our loop polls what they ask for.
 struct Watch {
@@ -276,6 +282,7 @@ struct RedisBroker::Impl {
     replays.clear();
     if (was_ready || !down_reported) {
       down_reported = true;
+      b.disconnects_.fetch_add(1, std::memory_order_relaxed);
       report(kLogError, SSEWS_EBROKER,
              "broker: " + std::string(was_ready ? "lost" : "cannot reach") + " Redis at " +
                  b.addr_.display() + " (" + teardown_why +
@@ -606,8 +613,13 @@ struct RedisBroker::Impl {
 
   void live(const std::string &name, Chan &c, std::string_view payload) {
     std::string ep;
-    auto m = decode_live(name, payload, ep);
+    uint64_t sent_ms = 0;
+    auto m = decode_live(name, payload, ep, sent_ms);
     if (!m) return;  // not ours: another program on the same prefix
+    // Two clocks (Redis' and this machine's): skew can make it negative, shown as 0.
+    int64_t lag = wall_ms() - static_cast<int64_t>(sent_ms);
+    b.lag_ms_.store(lag > 0 ? lag : 0, std::memory_order_relaxed);
+    b.received_.fetch_add(1, std::memory_order_relaxed);
     if (ep != epoch) {
       if (!epoch.empty()) epoch_changed(ep);
       epoch = ep;
@@ -712,6 +724,16 @@ RedisBroker::RedisBroker(BrokerAddr addr, std::string prefix, size_t history, si
 RedisBroker::~RedisBroker() {
   stop();
   if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+RedisBroker::Figures RedisBroker::figures() const {
+  Figures f;
+  f.up = up();
+  f.pending_bytes = pending_bytes_.load(std::memory_order_relaxed);
+  f.lag_seconds = static_cast<double>(lag_ms_.load(std::memory_order_relaxed)) / 1000.0;
+  f.received = received_.load(std::memory_order_relaxed);
+  f.disconnects = disconnects_.load(std::memory_order_relaxed);
+  return f;
 }
 
 Status RedisBroker::start(int wait_ms) {

@@ -58,6 +58,15 @@ class RedisBroker {
 
   // Any thread.
   bool up() const { return up_.load(std::memory_order_acquire); }
+  // What the metrics show of the link (any thread).
+  struct Figures {
+    bool up = false;
+    size_t pending_bytes = 0;  // publishes queued for Redis and not yet answered
+    double lag_seconds = 0;    // the last live message: Redis' clock at publish to its arrival here
+    uint64_t received = 0;     // live messages received from Redis pub/sub
+    uint64_t disconnects = 0;  // times the link to Redis was lost (or could not be made)
+  };
+  Figures figures() const;
   const BrokerAddr &addr() const { return addr_; }
   // Queues m for Redis; done (may be empty) gets the outcome. Fails at once
   // (SSEWS_EBROKER) while Redis is away, SSEWS_EFULL over max_pending_bytes.
@@ -83,6 +92,8 @@ class RedisBroker {
   std::atomic<bool> stop_{false};
   std::atomic<bool> settled_{false};  // the first connection attempt is over
   std::atomic<size_t> pending_bytes_{0};
+  std::atomic<int64_t> lag_ms_{0};
+  std::atomic<uint64_t> received_{0}, disconnects_{0};
   const size_t max_pending_bytes_;
   int wake_fd_ = -1;
   std::thread thread_;

@@ -40,6 +40,17 @@ bool read_small_file(const std::string &path, std::string &out, std::string &why
 }  // namespace
 
 Status ServerRole::setup_access() {
+  return build_access(access_);
+}
+
+Status ServerRole::options_changed() {
+  AccessPolicy fresh;
+  Status st = build_access(fresh);
+  if (!st.failed()) access_ = std::move(fresh);  // connections keep the grants they came with
+  return st;
+}
+
+Status ServerRole::build_access(AccessPolicy &out) const {
   const Options &o = opts();
   JwtConfig jc;
   std::string why;
@@ -58,15 +69,15 @@ Status ServerRole::setup_access() {
   jc.audience = o.jwt_audience;
   jc.issuer = o.jwt_issuer;
   jc.leeway = o.jwt_leeway;
-  if (!access_.jwt.init(jc, why))
+  if (!out.jwt.init(jc, why))
     return fail(SSEWS_EOPTION, std::string("option '") +
                                    (o.jwt_secret.empty() ? "jwt_public_key" : "jwt_secret") + "': " + why);
-  if (!o.allowed_origins.empty() && !access_.origins.parse(o.allowed_origins, why))
+  if (!o.allowed_origins.empty() && !out.origins.parse(o.allowed_origins, why))
     return fail(SSEWS_EOPTION, "option 'allowed_origins': " + why);
-  access_.anonymous_subscribe = o.anonymous_subscribe;
-  access_.publish_token = o.publish_token;
+  out.anonymous_subscribe = o.anonymous_subscribe;
+  out.publish_token = o.publish_token;
   // Cookies only behind an Origin check (parse_options refuses jwt_cookie without one).
-  if (access_.jwt.enabled() && access_.origins.configured()) access_.cookie = o.jwt_cookie;
+  if (out.jwt.enabled() && out.origins.configured()) out.cookie = o.jwt_cookie;
   return Status::ok();
 }
 
@@ -83,7 +94,7 @@ Verdict ServerRole::judge(const HttpRequest &req, AccessKind kind, bool websocke
     const std::string *v = req.header(name);
     return v ? *v : std::string();
   };
-  return decide_access(access_, r, static_cast<int64_t>(time(nullptr)));
+  return counted(decide_access(access_, r, static_cast<int64_t>(time(nullptr))));
 }
 
 Verdict ServerRole::judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels) {
@@ -105,7 +116,14 @@ Verdict ServerRole::judge(lws *wsi, AccessKind kind, bool websocket, std::vector
     custom_header(wsi, name, v);
     return v;
   };
-  return decide_access(access_, r, static_cast<int64_t>(time(nullptr)));
+  return counted(decide_access(access_, r, static_cast<int64_t>(time(nullptr))));
+}
+
+// Every refusal decide_access makes counts once, here, whoever asked
+// (WebSocket, SSE, publish); a preflight's 204 is an answer, not a refusal.
+Verdict ServerRole::counted(Verdict v) {
+  if (v.status >= 400) m_.add(v.by_origin ? kMRefuseOrigin : kMRefuseAuth);
+  return v;
 }
 
 }  // namespace sw

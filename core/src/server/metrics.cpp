@@ -51,12 +51,22 @@ const MetricInfo kMetricTable[kMetricCount] = {
      "Connections whose queue fell below send_low_water after passing send_high_water."},
     {"loop_busy_seconds", "ssews_loop_busy_seconds_total", nullptr, nullptr, true,
      "CPU time of the service thread, in seconds."},
+    {"broker_up", "ssews_broker_up", nullptr, nullptr, false,
+     "1 while the Redis broker (option broker) is reachable, else 0 (0 without a broker)."},
+    {"broker_pending_bytes", "ssews_broker_pending_bytes", nullptr, nullptr, false,
+     "Publishes queued for Redis and not yet answered, in bytes."},
+    {"broker_lag_seconds", "ssews_broker_lag_seconds", nullptr, nullptr, false,
+     "The last message from Redis: from Redis' clock when it was published to its arrival here."},
+    {"broker_messages_received", "ssews_broker_messages_received_total", nullptr, nullptr, true,
+     "Messages received from Redis pub/sub for this node's subscribers."},
+    {"broker_disconnects", "ssews_broker_disconnects_total", nullptr, nullptr, true,
+     "Times the link to Redis was lost or could not be made."},
 };
 // clang-format on
 
 MetricId refusal_reason(unsigned status, bool closing) {
   if (closing) return kMRefuseClosing;
-  return status == 503 ? kMRefuseLimit : kMRefuseBadRequest;
+  return status == 503 || status == 429 ? kMRefuseLimit : kMRefuseBadRequest;
 }
 
 namespace {

@@ -38,6 +38,11 @@ enum MetricId : int {
   kMPongTimeouts,
   kMDrainEvents,
   kMLoopBusy,
+  kMBrokerUp,
+  kMBrokerPendingBytes,
+  kMBrokerLag,
+  kMBrokerReceived,
+  kMBrokerDisconnects,
   kMetricCount
 };
 
@@ -60,8 +65,9 @@ struct Metrics {
 };
 
 // The handshake-refusal reason a refused request counts under: "limit" for a
-// 503 (max_connections, too many heads), "closing" while the server closes,
-// otherwise "bad_request".
+// 503 (max_connections, too many heads) or a 429 (per-address limits),
+// "closing" while the server closes, otherwise "bad_request". Refusals by
+// access control count as "auth" or "origin" (ServerRole::counted).
 MetricId refusal_reason(unsigned status, bool closing);
 
 // The Prometheus text exposition of a snapshot.

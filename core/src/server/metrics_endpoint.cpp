@@ -37,6 +37,14 @@ void ServerRole::snapshot(Metrics &out) {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   out.v[kMLoopBusy] = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  if (broker_) {
+    RedisBroker::Figures f = broker_->figures();
+    out.v[kMBrokerUp] = f.up ? 1 : 0;
+    out.v[kMBrokerPendingBytes] = static_cast<double>(f.pending_bytes);
+    out.v[kMBrokerLag] = f.lag_seconds;
+    out.v[kMBrokerReceived] = static_cast<double>(f.received);
+    out.v[kMBrokerDisconnects] = static_cast<double>(f.disconnects);
+  }
 }
 
 void ServerRole::refused(unsigned status) {

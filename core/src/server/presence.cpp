@@ -1,10 +1,13 @@
 // Presence: who is on a channel. The `presence` option turns on join/leave
 // notices: subscribers that speak ssews.v1 get a message with event `join`
-// or `leave` on the channel (data: {"conn":N}), and the application gets a
-// join or leave event (conn, channel). Plain WebSocket and SSE subscribers
-// get nothing (they would take a notice for application data). The HTTP
-// side: `GET <publish_path>/presence?channel=C` with the publish token
-// answers {"channel":C,"subscribers":N,"connections":[{"conn":N,"protocol":P}]}.
+// or `leave` on the channel (data: {"conn":N,"identity":SUB}), and the
+// application gets a join or leave event (conn, channel, and the token's
+// identity and claims). Plain WebSocket and SSE subscribers get nothing (they
+// would take a notice for application data). The HTTP side:
+// `GET <publish_path>/presence?channel=C` with the publish token answers
+// {"channel":C,"subscribers":N,"connections":[{"conn":N,"identity":SUB,"protocol":P}]}.
+// "identity" is the `sub` of the token the connection was admitted with, and
+// is left out for a connection admitted without one (or a token with no sub).
 #include <libwebsockets.h>
 
 #include "engine.h"
@@ -18,38 +21,48 @@ namespace sw {
 
 bool ServerRole::join(Conn *c, const std::string &channel) {
   if (!hub_subscribe(c->id, channel)) return false;
-  if (opts().presence) notice(c->id, c->proto, channel, true);
+  if (opts().presence) notice(c, channel, true);
   return true;
 }
 
 void ServerRole::leave(ConnId conn, const std::string &channel) {
   if (!hub_unsubscribe(conn, channel) || !opts().presence) return;
-  if (Conn *c = find(conn)) notice(conn, c->proto, channel, false);
+  if (Conn *c = find(conn)) notice(c, channel, false);
 }
 
 void ServerRole::leave_all(Conn *c) {
   if (!opts().presence) return;
   for (const std::string &ch : hub_.channels_of(c->id)) {
     hub_unsubscribe(c->id, ch);
-    notice(c->id, c->proto, ch, false);
+    notice(c, ch, false);
   }
 }
 
-void ServerRole::notice(ConnId conn, Proto proto, const std::string &channel, bool joined) {
-  EventPtr ev = make_event(joined ? kEvJoin : kEvLeave, conn, proto);
+std::string ServerRole::presence_entry(const Conn *c) {
+  std::string j = "{\"conn\":" + std::to_string(c->id);
+  if (c->grant && !c->grant->sub.empty()) {
+    j += ",\"identity\":";
+    json_quote(j, c->grant->sub);
+  }
+  return j;
+}
+
+void ServerRole::notice(const Conn *c, const std::string &channel, bool joined) {
+  EventPtr ev = make_event(joined ? kEvJoin : kEvLeave, c->id, c->proto);
   ev->has_channel = true;
   ev->channel = channel;
+  ev->grant = c->grant;
   e_.emit(std::move(ev));
   auto m = std::make_shared<Message>();
   m->control = true;  // not application data: plain WebSocket peers never get it
   m->channel = channel;
   m->event = joined ? "join" : "leave";
-  std::string data = "{\"conn\":" + std::to_string(conn) + "}";
+  std::string data = presence_entry(c) + "}";
   m->payload = WireBuf(data.data(), data.size());
   std::vector<ConnId> subs = hub_.subscribers(channel);  // a copy: queue_to may close one
   for (ConnId id : subs) {
     Conn *s = find(id);
-    if (s && s->enc == Encoding::WsV1 && id != conn) queue_to(s, m);
+    if (s && s->enc == Encoding::WsV1 && id != c->id) queue_to(s, m);
   }
 }
 
@@ -80,8 +93,7 @@ int ServerRole::presence_answer(lws *wsi) {
     const Conn *c = find(id);
     if (!c || !c->established || c->closing) continue;
     if (count++) list += ',';
-    list += "{\"conn\":" + std::to_string(id) + ",\"protocol\":\"" +
-            (c->proto == Proto::Ws ? "websocket" : "sse") + "\"}";
+    list += presence_entry(c) + ",\"protocol\":\"" + (c->proto == Proto::Ws ? "websocket" : "sse") + "\"}";
   }
   j += ",\"subscribers\":" + std::to_string(count) + ",\"connections\":[" + list + "]}";
   return http_body(wsi, HTTP_STATUS_OK, "application/json", j);

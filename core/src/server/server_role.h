@@ -62,7 +62,7 @@ class ServerRole final : public Role {
   void tick() override;
   void shutdown() override;
   void resume_reading() override;
-  void options_changed() override { access_.publish_token = opts().publish_token; }
+  Status options_changed() override;  // access_gate.cpp: the access policy follows
 
   Status send(ConnId conn, const void *data, size_t len, bool binary, const char *event,
               const char *id) override;
@@ -88,9 +88,11 @@ class ServerRole final : public Role {
 
   // access_gate.cpp
   Status setup_access();
+  Status build_access(AccessPolicy &out) const;  // from the options, reading key files
   Verdict judge(lws *wsi, AccessKind kind, bool websocket, std::vector<std::string> channels);
   // The same for a request ssews parsed itself (a WebSocket upgrade on plain TCP).
   Verdict judge(const HttpRequest &req, AccessKind kind, bool websocket, std::vector<std::string> channels);
+  Verdict counted(Verdict v);  // counts a refusal in the metrics (auth or origin)
 
   // connections.cpp
   // What the open event tells of a request, whoever parsed it (lws, or
@@ -258,7 +260,9 @@ class ServerRole final : public Role {
   bool join(Conn *c, const std::string &channel);  // subscribes; false when it already was
   void leave(ConnId conn, const std::string &channel);
   void leave_all(Conn *c);  // before the hub forgets a closing connection
-  void notice(ConnId conn, Proto proto, const std::string &channel, bool joined);
+  void notice(const Conn *c, const std::string &channel, bool joined);
+  // {"conn":N[,"identity":SUB]}: who a presence notice or list is about.
+  static std::string presence_entry(const Conn *c);
   bool is_presence_request(int method, const char *path) const;
   int presence_answer(lws *wsi);
 

@@ -90,7 +90,6 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   }
   Verdict v = judge(wsi, AccessKind::Subscribe, true, requested_channels(wsi));
   if (!v.allowed()) {
-    refused(static_cast<unsigned>(v.status));
     return refuse_upgrade(wsi, v.status, v.reason, std::move(v.headers));
   }
   Conn *c = new_conn(wsi, Proto::Ws);

@@ -165,7 +165,6 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   // Who may open it (access_policy.h): the decision lws' handshakes get too.
   Verdict access = judge(req, AccessKind::Subscribe, true, channels_asked(req.query, req.path));
   if (!access.allowed()) {
-    refused(static_cast<unsigned>(access.status));
     std::string extra;
     for (const auto &h : access.headers) extra += h.first + ": " + h.second + "\r\n";
     return ws_refusal(static_cast<unsigned>(access.status), access.reason, extra);
