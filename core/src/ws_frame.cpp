@@ -19,4 +19,23 @@ size_t ws_frame_header(uint8_t *out, bool binary, uint64_t len, bool compressed)
   return 10;
 }
 
+std::string ws_control_frame(uint8_t opcode, std::string_view payload) {
+  payload = payload.substr(0, 125);
+  std::string f;
+  f.reserve(2 + payload.size());
+  f += static_cast<char>(0x80 | opcode);
+  f += static_cast<char>(payload.size());
+  f.append(payload.data(), payload.size());
+  return f;
+}
+
+std::string ws_close_frame(int code, std::string_view reason) {
+  if (code == 0 || code == 1005) return ws_control_frame(kWsOpClose, {});
+  std::string p;
+  p += static_cast<char>(code >> 8);
+  p += static_cast<char>(code & 0xff);
+  p.append(reason.substr(0, 123));
+  return ws_control_frame(kWsOpClose, p);
+}
+
 }  // namespace sw

@@ -1392,7 +1392,9 @@ static void sp_cb(ssews *ep, const ssews_event *ev, void *user) {
   if (x->choose) x->rc_choose = ssews_accept_subprotocol(ep, x->conn, x->choose);
 }
 
-static const char *handshake_protocol(int port, const char *offer, char *v, size_t n) {
+/* The subprotocol a handshake offering `offer` is answered with (NULL: none).
+ * The connection is kept open in *keep when keep is not NULL. */
+static const char *handshake_protocol(int port, const char *offer, char *v, size_t n, peer **keep) {
   peer *p = peer_connect("127.0.0.1", port, 0, WAIT_MS);
   assert_non_null(p);
   const char *const h[] = {offer, NULL};
@@ -1401,7 +1403,10 @@ static const char *handshake_protocol(int port, const char *offer, char *v, size
   assert_int_equal(peer_ws_handshake(p, "/sub", h, &resp, WAIT_MS), 0);
   const char *got = peer_http_header(&resp, "Sec-WebSocket-Protocol", v, n);
   peer_http_free(&resp);
-  peer_free(p);
+  if (keep)
+    *keep = p;
+  else
+    peer_free(p);
   return got;
 }
 
@@ -1417,7 +1422,9 @@ static void test_subprotocol_chosen_by_the_application(void **state) {
     assert_int_equal(ssews_open(&ep, opts, sp_cb, &x), SSEWS_OK);
     int port = 0;
     assert_int_equal(ssews_port(ep, &port), SSEWS_OK);
-    const char *got = handshake_protocol(port, "Sec-WebSocket-Protocol: chat, superchat, ssews.v1", v, sizeof v);
+    peer *open = NULL; /* open until the check below: a closed one would be ENOCONN */
+    const char *got =
+        handshake_protocol(port, "Sec-WebSocket-Protocol: chat, superchat, ssews.v1", v, sizeof v, &open);
     assert_string_equal(x.dflt, "chat"); /* the option's name, offered first */
     assert_int_equal(x.rc_unoffered, SSEWS_EINVAL);
     assert_non_null(got);
@@ -1429,8 +1436,9 @@ static void test_subprotocol_chosen_by_the_application(void **state) {
     }
     /* After the callback: too late to choose. */
     assert_int_equal(ssews_accept_subprotocol(ep, x.conn, "chat"), SSEWS_EINVAL);
+    peer_free(open);
     /* Only unknown names: answered without one, never refused. */
-    assert_null(handshake_protocol(port, "Sec-WebSocket-Protocol: mqtt, wamp", v, sizeof v));
+    assert_null(handshake_protocol(port, "Sec-WebSocket-Protocol: mqtt, wamp", v, sizeof v, NULL));
     ssews_close(&ep);
   }
 }

@@ -75,12 +75,14 @@ bool custom_header(lws *wsi, const char *name, std::string &out) {
   return true;
 }
 
-// The address a peer socket counts against (per_ip_limits.h).
+bool peer_address(int fd, sockaddr_storage &out) {
+  socklen_t len = sizeof out;
+  return fd >= 0 && getpeername(fd, reinterpret_cast<sockaddr *>(&out), &len) == 0;
+}
+
 IpKey peer_key(int fd) {
   sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0) return IpKey();
-  return ip_key(reinterpret_cast<sockaddr *>(&ss));
+  return peer_address(fd, ss) ? ip_key(reinterpret_cast<const sockaddr *>(&ss)) : IpKey();
 }
 
 Conn *ServerRole::conn_of(lws *wsi) {

@@ -19,6 +19,8 @@
 //   graceful_drain.cpp  drain_timeout: closes spread over a window at shutdown
 //   presence.cpp        subscriptions with join/leave notices, GET .../presence
 #pragma once
+#include <sys/socket.h>
+
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -43,6 +45,8 @@ struct lws_vhost;
 
 namespace sw {
 
+// The address of a peer socket (getpeername); false when it has none.
+bool peer_address(int fd, sockaddr_storage &out);
 // The address a peer socket counts against (per_ip_limits.h; empty when not a peer).
 IpKey peer_key(int fd);
 

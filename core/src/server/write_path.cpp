@@ -193,8 +193,8 @@ int ServerRole::write_queued(Conn *c) {
   if (c->ping_due) {
     // The ping goes first (RFC 6455 5.5.2). Not empty: lws 4.1 hands only a
     // pong with a payload to the RECEIVE_PONG callback.
-    static const uint8_t ping[] = {0x89, 5, 's', 's', 'e', 'w', 's'};
-    scratch_.insert(scratch_.end(), ping, ping + sizeof ping);
+    static const std::string ping = ws_control_frame(kWsOpPing, "ssews");
+    scratch_.insert(scratch_.end(), ping.begin(), ping.end());
     c->ping_due = false;
   }
   const size_t header_room = ws ? kWsMaxHeader : 0;

@@ -40,32 +40,14 @@ namespace {
 // the peer has read the close.
 constexpr int kLingerS = 1;
 
-std::string peer_of(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
+// A peer's address as text (what the open event's peer says).
+std::string address_text(const sockaddr_storage &ss) {
   char buf[INET6_ADDRSTRLEN] = "";
-  if (getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0) return "";
   if (ss.ss_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in *>(&ss)->sin_addr, buf, sizeof buf);
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(&ss)->sin_addr, buf, sizeof buf);
   else if (ss.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_addr, buf, sizeof buf);
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(&ss)->sin6_addr, buf, sizeof buf);
   return buf;
-}
-
-// A close frame: the code (none when 0 or 1005) and a reason of at most 123 bytes.
-std::string close_frame(int code, const std::string &reason) {
-  std::string f;
-  f += static_cast<char>(0x88);
-  if (code == 0 || code == 1005) {
-    f += '\0';
-    return f;
-  }
-  std::string r = reason.substr(0, 123);
-  f += static_cast<char>(2 + r.size());
-  f += static_cast<char>(code >> 8);
-  f += static_cast<char>(code & 0xff);
-  f += r;
-  return f;
 }
 
 // Every header of a request ssews parsed, for lookups from the open callback.
@@ -131,10 +113,7 @@ struct ServerRole::WsTcpSink final : WsFrameReader::Sink {
   bool on_ping(std::string_view payload) override {
     if (c->closing || c->fail_code) return true;
     // Each ping gets its own pong, in the order the pings came (RFC 6455 5.5.2).
-    std::string &out = c->more().ctl_out;
-    out += static_cast<char>(0x8A);
-    out += static_cast<char>(payload.size());
-    out.append(payload.data(), payload.size());
+    c->more().ctl_out += ws_control_frame(kWsOpPong, payload);
     s.mark_dirty(c);
     return true;
   }
@@ -176,7 +155,9 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   OpenRequest rv;
   rv.path = req.path;
   rv.query = std::move(req.query);
-  rv.peer = peer_of(fd);
+  sockaddr_storage addr{};
+  bool have_addr = peer_address(fd, addr);
+  rv.peer = have_addr ? address_text(addr) : "";
   if (const std::string *id = req.header("last-event-id")) rv.last_event_id_header = *id;
   std::string key = *req.header("sec-websocket-key");
   std::vector<std::string> ext_values;  // every Sec-WebSocket-Extensions line
@@ -215,7 +196,7 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   }
   c->fd = fd;
   // It counts against its address until it ends (end_socket), as lws' do.
-  IpKey ip = peer_key(fd);
+  IpKey ip = have_addr ? ip_key(reinterpret_cast<const sockaddr *>(&addr)) : IpKey();
   if (!ip.empty()) {
     limits_.conn_open(ip);
     own_ip_[fd] = std::move(ip);
@@ -316,7 +297,7 @@ void ServerRole::ws_tcp_writeable(Conn *c) {
       break;
   }
   c->close_sent = true;
-  std::string f = close_frame(c->close_code, c->more().close_reason);
+  std::string f = ws_close_frame(c->close_code, c->more().close_reason);
   if (conn_write(c, reinterpret_cast<uint8_t *>(&f[0]), f.size(), LWS_WRITE_RAW) < 0) {
     end_socket(c, false);
     return;
