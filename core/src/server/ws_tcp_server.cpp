@@ -40,18 +40,6 @@ namespace {
 // the peer has read the close.
 constexpr int kLingerS = 1;
 
-std::string peer_of(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (getpeername(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0) return "";
-  if (ss.ss_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in *>(&ss)->sin_addr, buf, sizeof buf);
-  else if (ss.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_addr, buf, sizeof buf);
-  return buf;
-}
-
 // A close frame: the code (none when 0 or 1005) and a reason of at most 123 bytes.
 std::string close_frame(int code, const std::string &reason) {
   std::string f;
@@ -177,7 +165,7 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   OpenRequest rv;
   rv.path = req.path;
   rv.query = std::move(req.query);
-  rv.peer = peer_of(fd);
+  rv.peer = peer_address(fd);
   if (const std::string *id = req.header("last-event-id")) rv.last_event_id_header = *id;
   std::string key = *req.header("sec-websocket-key");
   std::vector<std::string> ext_values;  // every Sec-WebSocket-Extensions line
