@@ -54,8 +54,9 @@ void AccessLog::request(const ssews_event *ev) {
         false);
 }
 
-void AccessLog::write(const std::string &peer, const char *protocol, const char *method, const std::string &path,
-                      const char *code_name, int code, const ssews_event *ev, bool messages) {
+void AccessLog::write(const std::string &peer, const char *protocol, const char *method,
+                      const std::string &path, const char *code_name, int code, const ssews_event *ev,
+                      bool messages) {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   tm utc{};

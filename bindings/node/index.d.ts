@@ -226,6 +226,8 @@ export interface ServerOptions {
   drain_timeout?: number | string;
   /** Join/leave events (and ssews.v1 notices) when subscriptions change (default false). */
   presence?: boolean;
+  /** A `request` event per HTTP request answered without becoming a stream (default false). */
+  request_events?: boolean;
 }
 
 /**

@@ -20,9 +20,9 @@ enum EventKind : int {
   kEvError = 4,
   kEvReconnecting = 5,
   kEvDone = 6,
-  kEvDrain = 7,  // a connection's queue fell to send_low_water after passing send_high_water
-  kEvJoin = 8,   // presence: a connection subscribed to a channel
-  kEvLeave = 9,   // presence: a connection left a channel
+  kEvDrain = 7,    // a connection's queue fell to send_low_water after passing send_high_water
+  kEvJoin = 8,     // presence: a connection subscribed to a channel
+  kEvLeave = 9,    // presence: a connection left a channel
   kEvRequest = 10  // request_events: an HTTP request that did not become a stream was answered
 };
 enum class Proto : uint8_t { Ws = 1, Sse = 2 };

@@ -78,6 +78,7 @@ class _ServerOptions(TypedDict, total=False):
     send_low_water: Union[int, str]
     drain_timeout: Union[int, str]
     presence: Union[bool, str]
+    request_events: Union[bool, str]
 
 class _ClientOptions(TypedDict, total=False):
     compression: Literal["on", "off"]

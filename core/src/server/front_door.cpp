@@ -83,11 +83,11 @@ struct FrontDoor::Loop {
   struct Pending {
     int fd;
     HeadChecker head;
-    IpKey ip;                 // the peer's address, for limits
-    bool ip_counted = false;  // in limits' heads (the head did not come whole at once)
-    size_t seen = 0;          // bytes peeked and fed to head so far
-    bool lingering = false;   // answered: reading only to drop what comes
-    bool watched = false;     // in the epoll set
+    IpKey ip;                                // the peer's address, for limits
+    bool ip_counted = false;                 // in limits' heads (the head did not come whole at once)
+    size_t seen = 0;                         // bytes peeked and fed to head so far
+    bool lingering = false;                  // answered: reading only to drop what comes
+    bool watched = false;                    // in the epoll set
     Clock::time_point since = Clock::now();  // accepted
   };
   struct Due {

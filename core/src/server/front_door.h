@@ -87,8 +87,8 @@ class FrontDoor {
     // handoff returns), before it is written: the request as far as it came
     // (request_events). Null: not asked, nothing extra is done.
     struct Answered {
-      int fd;                // still open: the peer's address can be read
-      unsigned status;       // of the answer
+      int fd;                 // still open: the peer's address can be read
+      unsigned status;        // of the answer
       std::string_view head;  // the request's first bytes (up to 2 KiB; may be none or partial)
       size_t bytes_in, bytes_out;
       double duration_ms;  // since the connection was accepted

@@ -97,7 +97,8 @@ int ServerRole::http_request(lws *wsi, void *in) {
     if (static_resolve(opts().static_dir, p, file)) {
       if (opts().request_events) {
         struct stat sb;
-        exchange_file(wsi, meth == LWSHUMETH_HEAD || stat(file.c_str(), &sb) ? 0 : static_cast<size_t>(sb.st_size));
+        exchange_file(
+            wsi, meth == LWSHUMETH_HEAD || stat(file.c_str(), &sb) ? 0 : static_cast<size_t>(sb.st_size));
       }
       int n = lws_serve_http_file(wsi, file.c_str(), mime_type(file), nullptr, 0);
       if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) return -1;

@@ -10,8 +10,8 @@
 //    WebSocket handoff refuses with): door_answered, from the door's one hook.
 // A request that becomes a stream (SSE, a WebSocket upgrade) is the
 // connection's, reported by its open and close events; one whose peer left
-// before its answer is not reported. Off (the default), every hook returns at
-// once and nothing is kept. Service thread only.
+// before its answer is not reported (a file whose peer left midway is). Off (the default), every hook returns
+// at once and nothing is kept. Service thread only.
 #include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
@@ -155,8 +155,8 @@ void ServerRole::emit_request(Exchange x, unsigned status, size_t bytes_out) {
   ev->peer = std::move(x.peer);
   ev->code = static_cast<int>(status);
   ev->figures.reset(new Event::ConnFigures{static_cast<double>(lws_now_usecs() - x.start_us) / 1000.0,
-                                           static_cast<double>(x.bytes_in), static_cast<double>(bytes_out),
-                                           0, 0});
+                                           static_cast<double>(x.bytes_in), static_cast<double>(bytes_out), 0,
+                                           0});
   e_.emit(std::move(ev));
 }
 

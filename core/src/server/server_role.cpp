@@ -318,6 +318,7 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
         posts_.erase(it);
       }
       if (broker_) publish_gone(wsi);
+      exchange_end(wsi);  // a file cut short is still reported (its status was sent)
       exchange_drop(wsi);
       return conn_gone(wsi);
     }

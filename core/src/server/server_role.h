@@ -280,8 +280,8 @@ class ServerRole final : public Role {
     unsigned status = 0;   // a file being served: its status, reported at the end
     size_t bytes_out = 0;  // ... and its size
   };
-  void exchange_begin(lws *wsi);            // lws has read a request head
-  void exchange_body(lws *wsi, size_t len);  // body bytes came
+  void exchange_begin(lws *wsi);                                        // lws has read a request head
+  void exchange_body(lws *wsi, size_t len);                             // body bytes came
   void exchange_answered(lws *wsi, unsigned status, size_t bytes_out);  // written whole: the event
   void exchange_file(lws *wsi, size_t bytes);  // a file answer started: the event at its end
   void exchange_end(lws *wsi);                 // a file answer ended: the event
