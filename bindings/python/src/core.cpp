@@ -291,8 +291,8 @@ struct Link {
   // closes or the callable is replaced).
   PyObject *log_fn = nullptr;
   std::atomic<bool> log_on{false};
-  bool ended = false;              // no callback runs any more
-  bool counted = false;            // close() counted it in g_closing
+  bool ended = false;    // no callback runs any more
+  bool counted = false;  // close() counted it in g_closing
 
   // Waits (without the GIL) until the Python side is ready. False: detached.
   bool wait_ready() {
