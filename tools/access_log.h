@@ -1,7 +1,9 @@
 // `ssews serve --access-log FILE|-`: one JSON object a line per finished
-// connection, written when it finishes (time, peer, protocol, path, status
-// or close_code, duration, bytes and messages each way), from the open and
-// close events alone. Never a token: the path is logged without its query.
+// connection or request, written when it finishes (time, peer, protocol,
+// path, status or close_code, duration, bytes and messages each way), from
+// the open and close events, and the request events (request_events option)
+// for requests that did not become a stream (protocol "http", with the
+// method). Never a token: the path is logged without its query.
 #pragma once
 #include <stdio.h>
 
@@ -21,8 +23,11 @@ class AccessLog {
   bool on() const { return f_ != nullptr; }
   void opened(const ssews_event *ev);  // the service thread
   void closed(const ssews_event *ev);
+  void request(const ssews_event *ev);  // SSEWS_EV_REQUEST
 
  private:
+  void write(const std::string &peer, const char *protocol, const char *method, const std::string &path,
+             const char *code_name, int code, const ssews_event *ev, bool messages);
   struct Entry {
     std::string peer, path;
   };

@@ -51,8 +51,9 @@ const char kServeUsage[] =
     "  --metrics-token T asks scrapers for `Authorization: Bearer T`.\n"
     "  --drain-timeout S: on SIGTERM/SIGINT stop listening, then spread the goodbyes (WebSocket\n"
     "  close 1012, SSE `retry:` and end of stream) over S seconds, and exit 0.\n"
-    "  --access-log FILE (- for stdout) appends one JSON object a line per finished connection\n"
-    "  (time, peer, protocol, path, status or close_code, duration_ms, bytes and messages each way).\n"
+    "  --access-log FILE (- for stdout) appends one JSON object a line per finished connection or\n"
+    "  HTTP request (time, peer, protocol, method, path without its query, status or close_code,\n"
+    "  duration_ms, bytes and messages each way).\n"
     "  --config FILE: options as `key = value` lines. SIGHUP reads it again and applies what may\n"
     "  change while running (the tokens, jwt_* keys and claims, allowed_origins,\n"
     "  anonymous_subscribe, log_level), opens the access log again (after a rotation), and says\n"
@@ -113,6 +114,9 @@ void on_event(ssews *ep, const ssews_event *ev, void *user) {
     case SSEWS_EV_CLOSE:
       hub->channels.erase(conn);
       if (hub->log.on()) hub->log.closed(ev);
+      break;
+    case SSEWS_EV_REQUEST:
+      if (hub->log.on()) hub->log.request(ev);
       break;
     case SSEWS_EV_ERROR:
       if (conn == 0)  // about the endpoint (the broker), not a connection
@@ -256,6 +260,8 @@ int run_serve(int argc, char **argv) {
       return 2;
     }
   }
+  // The access log has a line per request as well as per connection.
+  if (hub.log.on()) set("request_events", "true");
   if (!origins.empty()) set("allowed_origins", origins);
   if (!anonymous.empty()) set("anonymous_subscribe", anonymous);
   set("host", host);

@@ -96,6 +96,27 @@ export type LiveOption =
   | 'anonymous_subscribe'
   | 'log_level';
 
+/**
+ * Server with the request_events option: an HTTP request answered without becoming a stream
+ * (a static file, a publish, a refusal...). `query` may hold a token: never log it.
+ */
+export interface RequestEvent {
+  type: 'request';
+  conn: 0;
+  protocol: null;
+  method: string;
+  /** The path, without the query. */
+  path: string;
+  query: string;
+  peer: string;
+  /** The HTTP status of the answer. */
+  status: number;
+  stats: { duration_ms: number; bytes_in: number; bytes_out: number };
+}
+
+/** A log line's level ('log' listeners), as the log_level option names them. */
+export type LogLevel = 'error' | 'warn' | 'notice' | 'info';
+
 /** A channel before publishing: who is on it, and how far behind its slowest subscriber is. */
 export interface ChannelStats {
   subscribers: number;
@@ -162,7 +183,14 @@ export interface ErrorEvent extends SsewsError {
   protocol: Protocol | null;
 }
 
-export type ServerEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | DrainEvent | PresenceEvent;
+export type ServerEvent =
+  | OpenEvent
+  | MessageEvent
+  | CloseEvent
+  | ErrorEvent
+  | DrainEvent
+  | PresenceEvent
+  | RequestEvent;
 export type ClientEvent = OpenEvent | MessageEvent | CloseEvent | ErrorEvent | ReconnectingEvent;
 
 type OptionValue = string | number | boolean;
@@ -243,6 +271,8 @@ export interface ServerOptions {
   drain_timeout?: number | string;
   /** Join/leave events (and ssews.v1 notices) when subscriptions change (default false). */
   presence?: boolean;
+  /** A `request` event per HTTP request answered without becoming a stream (default false). */
+  request_events?: boolean;
 }
 
 /**
@@ -347,6 +377,10 @@ export class Server extends Endpoint<ServerEvent> {
   once(event: 'drain', listener: (ev: DrainEvent) => void): this;
   on(event: 'join' | 'leave', listener: (ev: PresenceEvent) => void): this;
   once(event: 'join' | 'leave', listener: (ev: PresenceEvent) => void): this;
+  on(event: 'request', listener: (ev: RequestEvent) => void): this;
+  once(event: 'request', listener: (ev: RequestEvent) => void): this;
+  /** The server's own log lines instead of stderr, while a 'log' listener is there. */
+  on(event: 'log', listener: (level: LogLevel, message: string) => void): this;
   on(event: 'open', listener: (ev: OpenEvent) => void): this;
   on(event: 'message', listener: (ev: MessageEvent) => void): this;
   on(event: 'close', listener: (ev: CloseEvent) => void): this;
@@ -375,6 +409,8 @@ export class Client extends Endpoint<ClientEvent> {
   on(event: 'close', listener: (ev: CloseEvent) => void): this;
   on(event: 'error', listener: (err: ErrorEvent) => void): this;
   on(event: 'reconnecting', listener: (ev: ReconnectingEvent) => void): this;
+  /** The client's own log lines instead of stderr, while a 'log' listener is there. */
+  on(event: 'log', listener: (level: LogLevel, message: string) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   once(event: 'open', listener: (ev: OpenEvent) => void): this;
   once(event: 'message', listener: (ev: MessageEvent) => void): this;

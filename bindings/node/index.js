@@ -155,6 +155,17 @@ class Endpoint extends EventEmitter {
     this[kClosing] = null;
     this[kFinished] = false;
     this[kNative] = new native.Endpoint(list, (ev) => this[kDispatch](ev));
+    // 'log' listeners: the first one routes the endpoint's log lines here
+    // (level, message) instead of stderr, the last one removed sends them
+    // back. Lines come on the loop thread; they never keep the process alive.
+    this.on('newListener', (name) => {
+      if (name === 'log' && this.listenerCount('log') === 0 && !this.closed) {
+        this[kNative].setLog((level, message) => this.emit('log', level, message));
+      }
+    });
+    this.on('removeListener', (name) => {
+      if (name === 'log' && this.listenerCount('log') === 0 && !this.closed) this[kNative].setLog(null);
+    });
   }
 
   [kDispatch](ev) {

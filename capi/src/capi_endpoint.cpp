@@ -10,7 +10,7 @@ static_assert(sw::kEvOpen == SSEWS_EV_OPEN && sw::kEvMessage == SSEWS_EV_MESSAGE
                   sw::kEvClose == SSEWS_EV_CLOSE && sw::kEvError == SSEWS_EV_ERROR &&
                   sw::kEvReconnecting == SSEWS_EV_RECONNECTING && sw::kEvDone == SSEWS_EV_DONE &&
                   sw::kEvDrain == SSEWS_EV_DRAIN && sw::kEvJoin == SSEWS_EV_JOIN &&
-                  sw::kEvLeave == SSEWS_EV_LEAVE,
+                  sw::kEvLeave == SSEWS_EV_LEAVE && sw::kEvRequest == SSEWS_EV_REQUEST,
               "core event kinds are the ABI's");
 static_assert(sw::kLogError == SSEWS_LOG_ERROR && sw::kLogInfo == SSEWS_LOG_INFO,
               "core log levels are the ABI's");

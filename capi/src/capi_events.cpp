@@ -128,12 +128,16 @@ SSEWS_API int ssews_event_stat(const ssews_event *ev, const char *name, double *
                 {"bytes_out", f->bytes_out},
                 {"messages_in", f->messages_in},
                 {"messages_out", f->messages_out}};
-    for (const auto &r : rows)
+    // A request has no messages: its figures are the first three.
+    size_t n = sw::from_c(ev)->kind == sw::kEvRequest ? 3 : sizeof rows / sizeof rows[0];
+    for (size_t i = 0; i < n; i++) {
+      const auto &r = rows[i];
       if (!strcmp(r.name, name)) {
         *value = r.v;
         sw::clear_last_error();
         return SSEWS_OK;
       }
+    }
   }
   return fail_rc(SSEWS_EINVAL, std::string("this event has no figure '") + name + "'");
   SSEWS_GUARD_END

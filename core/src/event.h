@@ -20,9 +20,10 @@ enum EventKind : int {
   kEvError = 4,
   kEvReconnecting = 5,
   kEvDone = 6,
-  kEvDrain = 7,  // a connection's queue fell to send_low_water after passing send_high_water
-  kEvJoin = 8,   // presence: a connection subscribed to a channel
-  kEvLeave = 9   // presence: a connection left a channel
+  kEvDrain = 7,    // a connection's queue fell to send_low_water after passing send_high_water
+  kEvJoin = 8,     // presence: a connection subscribed to a channel
+  kEvLeave = 9,    // presence: a connection left a channel
+  kEvRequest = 10  // request_events: an HTTP request that did not become a stream was answered
 };
 enum class Proto : uint8_t { Ws = 1, Sse = 2 };
 
@@ -58,7 +59,8 @@ struct Event {
   // valid, and an empty one allocates nothing (a deque allocates on creation,
   // once per message event).
   std::list<std::pair<std::string, std::string>> extra_headers;
-  // Close event of a server's connection: its figures (ssews_event_stat).
+  // Close event of a server's connection, or a request event: its figures
+  // (ssews_event_stat; a request has no messages_in / messages_out).
   struct ConnFigures {
     double duration_ms, bytes_in, bytes_out, messages_in, messages_out;
   };

@@ -163,6 +163,11 @@ inline constexpr OptionInfo kOptionTable[] = {
      "join/leave notices: a subscription made or ended gives the application a join or leave event (conn, "
      "channel), and subscribers of the channel that speak `ssews.v1` a message with event `join` or `leave` "
      "and data `{\"conn\":N}`"},
+    {"request_events", kOptServer, "boolean", "false",
+     "a request event (`SSEWS_EV_REQUEST`) for every HTTP request answered without becoming a stream: "
+     "static files, publish and presence requests, `metrics_path`, CORS preflights, refusals (4xx, 5xx) of "
+     "requests and of WebSocket upgrades, also those the server answers before reading a whole head (400, "
+     "408, 429, 431, 503); method, path, query, peer, status and figures, what an access log writes"},
     {"header", kOptClient, "string", "",
      "`Name: value` sent with every (re)connect, e.g. `Authorization: Bearer ...`; repeatable; CR/LF refused"},
     {"subprotocols", kOptBoth, "string", "",

@@ -264,6 +264,7 @@ const std::map<std::string, Setter> &setters() {
       {"send_low_water", uint_opt(&Options::send_low_water, 0, uint64_t(1) << 34)},
       {"drain_timeout", uint_opt(&Options::drain_timeout, 0, 3600)},
       {"presence", bool_opt(&Options::presence)},
+      {"request_events", bool_opt(&Options::request_events)},
       {"header", header_opt},
       {"subprotocols",
        [](Options &o, const std::string &v, std::string &why) {

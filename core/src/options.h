@@ -60,6 +60,7 @@ struct Options {
   size_t send_high_water = 1u << 20;             // queued bytes past which a drain event is owed
   size_t send_low_water = 64u << 10;             // ... once the queue is back at or below this
   bool presence = false;                         // join/leave notices and events
+  bool request_events = false;                   // an event per answered HTTP request (access logs)
   unsigned drain_timeout = 0;                    // seconds to spread closes over at shutdown; 0 = at once
 
   // Client

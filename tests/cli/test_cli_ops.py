@@ -3,6 +3,7 @@ Prometheus parser, --drain-timeout's goodbyes and clean exit."""
 import asyncio
 import json
 import signal
+import socket
 import time
 import urllib.request
 
@@ -122,6 +123,42 @@ def test_serve_access_log_one_json_line_per_connection(serve, tmp_path):
     asyncio.run(again())
     (entry,) = read_json_lines(log, 1)
     assert entry["path"] == "/again"
+
+
+def http_status(port, path, data=None, headers=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, headers=headers or {},
+                                 method="POST" if data is not None else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_serve_access_log_one_json_line_per_request(serve, tmp_path):
+    log = tmp_path / "access.log"
+    p, port = serve("--access-log", str(log), "--publish-token", "t0ken")
+    # A publish POST (the query carries a token too), a 404, a refused upgrade.
+    assert http_status(port, "/publish?channel=room&authorization=s3cret", b"hello",
+                       {"Authorization": "Bearer t0ken"}) == 200
+    assert http_status(port, "/nowhere?token=s3cret") == 404
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:  # no Sec-WebSocket-Key
+        s.sendall(b"GET /room?authorization=s3cret HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 400 ")
+    post, missing, upgrade = read_json_lines(log, 3)
+    for entry in (post, missing, upgrade):
+        assert entry["protocol"] == "http" and entry["peer"] == "127.0.0.1"
+        assert entry["time"].endswith("Z") and entry["duration_ms"] >= 0
+        assert entry["bytes_in"] > 0 and entry["bytes_out"] > 0
+        assert "close_code" not in entry and "messages_in" not in entry
+    assert (post["method"], post["path"], post["status"]) == ("POST", "/publish", 200)
+    assert post["bytes_in"] >= len(b"hello")
+    assert (missing["method"], missing["path"], missing["status"]) == ("GET", "/nowhere", 404)
+    assert (upgrade["method"], upgrade["path"], upgrade["status"]) == ("GET", "/room", 400)
+    text = log.read_text()
+    assert "s3cret" not in text and "t0ken" not in text  # never a token
 
 
 def publish_status(port, token):

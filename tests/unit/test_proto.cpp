@@ -1900,6 +1900,7 @@ const std::vector<KeyInfo> kAllKeys = {
     {"send_low_water", kServerOnly, "1000"},
     {"drain_timeout", kServerOnly, "3"},
     {"presence", kServerOnly, "true"},
+    {"request_events", kServerOnly, "true"},
     {"header", kClientOnly, "X-Token: abc"},
     {"subprotocols", kBothRoles, "chat,superchat"},
     {"v1", kClientOnly, "false"},

@@ -33,6 +33,7 @@ Napi::Function Endpoint::Define(Napi::Env env) {
                          InstanceMethod("bufferedAmount", &Endpoint::BufferedAmount),
                          InstanceMethod("channelStats", &Endpoint::ChannelStats),
                          InstanceMethod("channelConns", &Endpoint::ChannelConns),
+                         InstanceMethod("setLog", &Endpoint::SetLog),
                          InstanceMethod("close", &Endpoint::Close),
                          InstanceMethod("ref", &Endpoint::RefLoop),
                          InstanceMethod("unref", &Endpoint::UnrefLoop),
@@ -75,6 +76,7 @@ Endpoint::~Endpoint() {
   if (hooked_) napi_remove_env_cleanup_hook(Env(), &Endpoint::OnEnvExit, this);
   poller_.Close();
   if (ep_) ssews_close(&ep_);
+  ReleaseLog();
 }
 
 void Endpoint::OnEnvExit(void *self) {
@@ -84,6 +86,7 @@ void Endpoint::OnEnvExit(void *self) {
   e->hooked_ = false;
   e->poller_.Close();
   if (e->ep_) ssews_close(&e->ep_);
+  e->ReleaseLog();
 }
 
 ssews *Endpoint::Handle(Napi::Env env) const {
@@ -129,6 +132,7 @@ void Endpoint::Deliver(Napi::Env env, const EventView &ev) {
 
 void Endpoint::Finished() {
   Napi::Env env = Env();
+  ReleaseLog();  // the service thread has ended: no line comes any more
   on_event_.Reset();
   async_.reset();
   if (hooked_) {
@@ -322,6 +326,77 @@ Napi::Value Endpoint::ChannelConns(const Napi::CallbackInfo &info) {
   Napi::Array a = Napi::Array::New(env, n);
   for (size_t i = 0; i < n; i++) a.Set(static_cast<uint32_t>(i), FromConn(env, ids[i]));
   return a;
+}
+
+// ---------------------------------------------------------------------------
+// Logs
+
+namespace {
+struct LogLine {
+  int level;
+  std::string message;
+};
+
+const char *LevelName(int level) {
+  switch (level) {
+    case SSEWS_LOG_ERROR:
+      return "error";
+    case SSEWS_LOG_WARN:
+      return "warn";
+    case SSEWS_LOG_NOTICE:
+      return "notice";
+    default:
+      return "info";
+  }
+}
+
+void CallLog(Napi::Env env, Napi::Function fn, LogLine *line) {
+  std::unique_ptr<LogLine> own(line);
+  if (env == nullptr || fn == nullptr) return;  // the function is being torn down
+  try {
+    fn.Call({Napi::String::New(env, LevelName(own->level)), Napi::String::New(env, own->message)});
+  } catch (const Napi::Error &e) {
+    napi_fatal_exception(env, e.Value());  // a throwing 'log' listener: an uncaught exception
+  }
+}
+}  // namespace
+
+void Endpoint::OnLog(ssews *, int level, const char *message, void *user) {
+  auto *sink = static_cast<LogSink *>(user);
+  auto *line = new LogLine{level, message ? message : ""};
+  // Never blocks the service thread: the queue has no bound (lines come only
+  // at the log_level asked for).
+  if (sink->tsfn.NonBlockingCall(line, CallLog) != napi_ok) delete line;
+}
+
+void Endpoint::ReleaseLog() {
+  if (!log_) return;
+  log_->tsfn.Release();
+  log_.reset();
+}
+
+// setLog(fn | null): fn(level, message) gets the endpoint's log lines on the
+// loop thread; null sends them to stderr again.
+Napi::Value Endpoint::SetLog(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ssews *ep = Handle(env);
+  if (!info[0].IsFunction() && !info[0].IsNull() && !info[0].IsUndefined())
+    ThrowType(env, "The \"fn\" argument must be a function or null");
+  std::unique_ptr<LogSink> sink;
+  if (info[0].IsFunction()) {
+    sink = std::make_unique<LogSink>();
+    sink->tsfn = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "ssews log", 0, 1);
+    sink->tsfn.Unref(env);  // the process may exit with the endpoint logging
+  }
+  // Synchronous: once it returns, the old sink gets no more lines.
+  int rc = ssews_on_log(ep, sink ? &Endpoint::OnLog : nullptr, sink.get());
+  if (rc != SSEWS_OK) {
+    if (sink) sink->tsfn.Release();
+    Check(env, rc);
+  }
+  ReleaseLog();
+  log_ = std::move(sink);
+  return env.Undefined();
 }
 
 // close(code?, reason?) -> Promise<void>. A code (clients) is sent first.

@@ -42,9 +42,21 @@ class Endpoint : public Napi::ObjectWrap<Endpoint> {
   Napi::Value BufferedAmount(const Napi::CallbackInfo &info);
   Napi::Value ChannelStats(const Napi::CallbackInfo &info);
   Napi::Value ChannelConns(const Napi::CallbackInfo &info);
+  Napi::Value SetLog(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value RefLoop(const Napi::CallbackInfo &info);
   Napi::Value UnrefLoop(const Napi::CallbackInfo &info);
+
+  // The log callback: lines from the service thread reach JavaScript on the
+  // loop thread through a thread-safe function, which never keeps the
+  // process alive (unref'd) and is released once the endpoint no longer
+  // logs to it (replaced, or the endpoint closed).
+  struct LogSink {
+    Napi::ThreadSafeFunction tsfn;
+  };
+  static void OnLog(ssews *ep, int level, const char *message, void *user);  // any thread
+  void ReleaseLog();
+  std::unique_ptr<LogSink> log_;
 
   static void OnReadable(void *self);
   void Drain();

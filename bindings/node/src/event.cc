@@ -50,6 +50,8 @@ const char *TypeName(int kind) {
       return "join";
     case SSEWS_EV_LEAVE:
       return "leave";
+    case SSEWS_EV_REQUEST:
+      return "request";
     default:
       return "unknown";
   }
@@ -94,6 +96,12 @@ EventView ViewOf(const ssews_event *ev) {
       v.identity = ssews_event_identity(ev);
       v.claims = ssews_event_claim(ev, nullptr);
       break;
+    case SSEWS_EV_REQUEST:  // name: the method; code: the HTTP status
+      v.name = ssews_event_name(ev);
+      v.path = Str(ssews_event_path(ev));
+      v.query = Str(ssews_event_query(ev));
+      v.peer = Str(ssews_event_peer(ev));
+      [[fallthrough]];  // the figures and the code, as a close event's
     case SSEWS_EV_CLOSE:
       for (const char *name : {"duration_ms", "bytes_in", "bytes_out", "messages_in", "messages_out"}) {
         double x = 0;
@@ -216,6 +224,17 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
         o.Set("stats", stats);
       }
       break;
+    case SSEWS_EV_REQUEST: {
+      o.Set("method", Napi::String::New(env, ev.name ? ev.name : ""));
+      o.Set("path", Napi::String::New(env, ev.path));
+      o.Set("query", Napi::String::New(env, ev.query));
+      o.Set("peer", Napi::String::New(env, ev.peer));
+      o.Set("status", Napi::Number::New(env, ev.code));
+      Napi::Object stats = Napi::Object::New(env);
+      for (const auto &s : ev.stats) stats.Set(s.first, Napi::Number::New(env, s.second));
+      o.Set("stats", stats);
+      break;
+    }
     case SSEWS_EV_RECONNECTING:
       o.Set("attempt", Napi::Number::New(env, ev.code));
       o.Set("delay", Napi::Number::New(env, static_cast<double>(ev.delay_ms)));

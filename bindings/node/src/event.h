@@ -57,6 +57,8 @@ class OwnedEvent {
 //                  subprotocol (WebSocket), identity, claims}
 //   message:      {type, conn, protocol, data, binary, event, id, channel}
 //   close:        {type, conn, protocol, code, reason, stats (server: figures)}
+//   request:      {type, conn (0), protocol (null), method, path, query, peer,
+//                  status, stats} (server, request_events option)
 //   reconnecting: {type, conn, protocol, attempt, delay}
 //   error:        an Error with {type, conn, protocol, code, errno}
 // protocol is 'websocket', 'sse' or null.

@@ -131,7 +131,7 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
   const char *reason = ssews_event_reason(ev);
   if (reason) c.reason = reason;
   c.delay_ms = ssews_event_delay_ms(ev);
-  if (c.kind == SSEWS_EV_CLOSE)
+  if (c.kind == SSEWS_EV_CLOSE || c.kind == SSEWS_EV_REQUEST)
     for (const char *name : kCloseStats) {
       double v = 0;
       if (ssews_event_stat(ev, name, &v) == SSEWS_OK) c.stats.emplace_back(name, v);
@@ -148,6 +148,11 @@ void copy_event(const ssews_event *ev, EventCopy &c) {
     c.channel = opt_str(ssews_event_channel(ev));
     c.identity = opt_str(ssews_event_identity(ev));
     c.claims = opt_str(ssews_event_claim(ev, nullptr));
+  } else if (c.kind == SSEWS_EV_REQUEST) {  // name: the method; code: the HTTP status
+    c.name = opt_str(ssews_event_name(ev));
+    if (const char *s = ssews_event_path(ev)) c.path = s;
+    if (const char *s = ssews_event_query(ev)) c.query = s;
+    if (const char *s = ssews_event_peer(ev)) c.peer = s;
   } else if (c.kind == SSEWS_EV_OPEN) {
     if (const char *s = ssews_event_path(ev)) c.path = s;
     if (const char *s = ssews_event_query(ev)) c.query = s;
@@ -197,6 +202,8 @@ const char *kind_name(int kind) {
       return "join";
     case SSEWS_EV_LEAVE:
       return "leave";
+    case SSEWS_EV_REQUEST:
+      return "request";
     default:
       return "unknown";
   }
@@ -218,6 +225,11 @@ py::object to_python(const EventCopy &c, const py::object &event_cls) {
   py::dict headers;
   py::object path = py::none(), query = py::none(), peer = py::none(), subprotocol = py::none();
   py::tuple channels(c.channels.size());
+  if (c.kind == SSEWS_EV_REQUEST) {
+    path = text(c.path, "surrogateescape");
+    query = text(c.query, "surrogateescape");
+    peer = text(c.peer);
+  }
   if (c.kind == SSEWS_EV_OPEN) {
     path = text(c.path, "surrogateescape");
     query = text(c.query, "surrogateescape");
@@ -277,8 +289,13 @@ struct Link {
   PyObject *dispatch = nullptr;    // borrowed from Core::dispatch_
   PyObject *event_cls = nullptr;   // borrowed from Core::event_cls_
   std::shared_ptr<Link> lib_ref;   // the library's reference: dropped by end()
-  bool ended = false;              // no callback runs any more
-  bool counted = false;            // close() counted it in g_closing
+  // The log callback (ssews_on_log): borrowed from Core::log_fn_; called
+  // only while log_on (cleared, with the GIL held, before the endpoint
+  // closes or the callable is replaced).
+  PyObject *log_fn = nullptr;
+  std::atomic<bool> log_on{false};
+  bool ended = false;    // no callback runs any more
+  bool counted = false;  // close() counted it in g_closing
 
   // Waits (without the GIL) until the Python side is ready. False: detached.
   bool wait_ready() {
@@ -377,6 +394,38 @@ void trampoline(ssews *, const ssews_event *ev, void *user) {
   if (lookup) lookup.cast<HeaderLookup *>()->ev = nullptr;  // the event dies when we return
   lookup = py::object();                                    // released with the GIL held
   tl_link = outer;
+}
+
+// The log callback: one line of the endpoint, on the thread that logged it
+// (its service thread). Python is called with the GIL, as fn(level, message),
+// and never once the endpoint is closing (its last lines are dropped then).
+const char *log_level_name(int level) {
+  switch (level) {
+    case SSEWS_LOG_ERROR:
+      return "error";
+    case SSEWS_LOG_WARN:
+      return "warn";
+    case SSEWS_LOG_NOTICE:
+      return "notice";
+    default:
+      return "info";
+  }
+}
+
+void log_trampoline(ssews *, int level, const char *message, void *user) {
+  auto *link = static_cast<Link *>(user);
+  if (!link->log_on.load() || g_exiting.load() || SSEWS_PY_FINALIZING()) return;
+  py::gil_scoped_acquire gil;
+  if (!link->log_on.load() || !link->active.load() || !link->log_fn || g_exiting.load()) return;
+  try {
+    py::object fn = py::reinterpret_borrow<py::object>(link->log_fn);
+    fn(py::str(log_level_name(level)), text(message ? message : ""));
+  } catch (py::error_already_set &e) {
+    e.discard_as_unraisable("ssews log callback");
+  } catch (const std::exception &e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+    PyErr_WriteUnraisable(nullptr);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -485,6 +534,21 @@ class Core {
   }
 
   bool closed() const { return closed_.load(); }
+
+  // The log callback (None: back to stderr). The old callable is not called
+  // once this returns: ssews_on_log waits for a line in progress (without
+  // the GIL, which that line may be waiting for).
+  void set_log(py::object fn) {
+    if (closed_.load()) raise_error(SSEWS_ECLOSED, "cannot set the log callback: the endpoint is closed");
+    bool on = !fn.is_none();
+    if (on && !PyCallable_Check(fn.ptr())) throw py::type_error("on_log must be callable or None");
+    link_->log_on = false;
+    call("set the log callback",
+         [&](ssews *ep) { return ssews_on_log(ep, on ? log_trampoline : nullptr, link_.get()); });
+    log_fn_ = std::move(fn);  // the old one is no longer called: it may go
+    link_->log_fn = on ? log_fn_.ptr() : nullptr;
+    link_->log_on = on;
+  }
 
   int port() {
     int port = 0;
@@ -675,7 +739,9 @@ class Core {
         without_gil([this]() noexcept { link_->wait_ended(); });
       return;
     }
-    // closed_ is set with the GIL held: see next_event.
+    // closed_ is set with the GIL held: see next_event. No log line reaches
+    // Python from here on (the check runs with the GIL held).
+    link_->log_on = false;
     uint64_t one = 1;
     ssize_t w = ::write(wake_fd_, &one, sizeof one);  // wakes threads in wait()
     (void)w;
@@ -702,6 +768,8 @@ class Core {
   }
 
  private:
+  py::object log_fn_ = py::none();  // the log callback (Link::log_fn borrows it)
+
   void set_dispatch_ptr(py::object dispatch) {
     dispatch_ = std::move(dispatch);
     link_->dispatch = dispatch_.is_none() ? nullptr : dispatch_.ptr();
@@ -803,6 +871,7 @@ PYBIND11_MODULE(_core, m) {
       .def("buffered_amount", &Core::buffered_amount, py::arg("conn"))
       .def("channel_stats", &Core::channel_stats, py::arg("channel"))
       .def("channel_conns", &Core::channel_conns, py::arg("channel"))
+      .def("set_log", &Core::set_log, py::arg("fn"))
       .def("close", &Core::close);
 
   m.def(

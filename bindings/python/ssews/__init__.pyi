@@ -16,13 +16,16 @@ library_version: str
 def library_path() -> str:
     """The absolute path of the libssews.so.0 installed with this package (for ctypes/cffi)."""
 
-_Kind = Literal["open", "message", "close", "error", "reconnecting", "drain", "join", "leave"]
+_Kind = Literal["open", "message", "close", "error", "reconnecting", "drain", "join", "leave", "request"]
 KINDS: Tuple[str, ...]
 
 _Data = Union[str, bytes, bytearray, memoryview]
 _OptionValue = Union[str, int, float, bool, "os.PathLike[str]", Iterable[Union[str, int, float, bool]], None]
 _Handler = Callable[["Event"], Any]
 _ExceptionHandler = Callable[[BaseException, "Event"], Any]
+_LogLevel = Literal["error", "warn", "notice", "info"]
+_LogHandler = Callable[[_LogLevel, str], Any]
+_L = TypeVar("_L", bound=Callable[[Any, str], Any])
 _H = TypeVar("_H", bound=Callable[["Event"], Any])
 _E = TypeVar("_E", bound="Endpoint")
 
@@ -78,6 +81,7 @@ class _ServerOptions(TypedDict, total=False):
     send_low_water: Union[int, str]
     drain_timeout: Union[int, str]
     presence: Union[bool, str]
+    request_events: Union[bool, str]
 
 class _ClientOptions(TypedDict, total=False):
     compression: Literal["on", "off"]
@@ -168,6 +172,8 @@ class Event:
     def claim(self, name: str, default: Any = ...) -> Any: ...
     @property
     def binary(self) -> bool: ...
+    @property
+    def method(self) -> Optional[str]: ...
     @overload
     def header(self, name: str, default: None = None) -> Optional[str]: ...
     @overload
@@ -192,6 +198,10 @@ class Endpoint:
     @overload
     def on(self, kind: _Kind, handler: _H) -> _H: ...
     def on_event(self, handler: _H) -> _H: ...
+    @overload
+    def on_log(self, fn: _L) -> _L: ...
+    @overload
+    def on_log(self, fn: None) -> None: ...
     def next_event(self, timeout: Optional[float] = ...) -> Optional[Event]: ...
     def __iter__(self) -> Iterator[Event]: ...
     def __next__(self) -> Event: ...
@@ -201,7 +211,8 @@ class Endpoint:
 
 class Server(Endpoint):
     def __init__(self, host: str = ..., port: int = ..., *, on_event: Optional[_Handler] = ...,
-                 on_exception: Optional[_ExceptionHandler] = ..., **options: _OptionValue) -> None: ...
+                 on_exception: Optional[_ExceptionHandler] = ..., on_log: Optional[_LogHandler] = ...,
+                 **options: _OptionValue) -> None: ...
     @property
     def port(self) -> int: ...
     @property
@@ -230,6 +241,6 @@ class Client(Endpoint):
     url: str
     def __init__(self, url: str, *, headers: Union[Mapping[str, str], Iterable[Tuple[str, str]], None] = ...,
                  on_event: Optional[_Handler] = ..., on_exception: Optional[_ExceptionHandler] = ...,
-                 **options: _OptionValue) -> None: ...
+                 on_log: Optional[_LogHandler] = ..., **options: _OptionValue) -> None: ...
     def send(self, data: _Data) -> None: ...
     def set_headers(self, headers: Union[Mapping[str, str], Iterable[Tuple[str, str]], None]) -> None: ...

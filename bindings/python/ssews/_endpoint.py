@@ -21,6 +21,7 @@ __all__ = ["Endpoint", "Server", "Client"]
 
 Handler = Callable[[Event], Any]
 ExceptionHandler = Callable[[BaseException, Event], Any]
+LogHandler = Callable[[str, str], Any]
 Data = Union[str, bytes, bytearray, memoryview]
 OptionValue = Union[str, int, float, bool, "os.PathLike[str]", None]
 
@@ -97,9 +98,11 @@ class Endpoint:
     _afd: Optional[int] = None
 
     def __init__(self, options: List[str], on_event: Optional[Handler],
-                 on_exception: Optional[ExceptionHandler]) -> None:
+                 on_exception: Optional[ExceptionHandler], on_log: Optional[LogHandler] = None) -> None:
         if on_event is not None and not callable(on_event):
             raise TypeError("on_event must be callable")
+        if on_log is not None and not callable(on_log):
+            raise TypeError("on_log must be callable")
         if on_exception is not None and not callable(on_exception):
             raise TypeError("on_exception must be callable")
         self._lock = threading.Lock()
@@ -116,6 +119,8 @@ class Endpoint:
         self._waiters: "set[asyncio.Future[None]]" = set()
         self._dispatcher = _make_dispatch(self)
         self._core = _core.Core(options, self._dispatcher if self._handlers else None)
+        if on_log is not None:
+            self._core.set_log(on_log)
 
     def _opened(self) -> None:
         self._core.ready()  # from now on callbacks may run
@@ -194,8 +199,9 @@ class Endpoint:
             def echo(ev):
                 server.send(ev.conn, ev.data)
 
-        ``kind`` is ``"open"``, ``"message"``, ``"close"``, ``"error"`` or
-        ``"reconnecting"``. Callbacks run on the endpoint's service thread,
+        ``kind`` is one of :data:`ssews.KINDS`: ``"open"``, ``"message"``,
+        ``"close"``, ``"error"``, ``"reconnecting"``, and on a server
+        ``"drain"``, ``"join"``, ``"leave"`` and ``"request"``. Callbacks run on the endpoint's service thread,
         one event at a time, in order; they must not block (hand long work to
         a thread or, with asyncio, to ``loop.call_soon_threadsafe``). They
         may call any method of any endpoint. An exception a callback raises
@@ -215,6 +221,23 @@ class Endpoint:
             return fn
 
         return register if handler is None else register(handler)
+
+    def on_log(self, fn: Optional[LogHandler]) -> Optional[LogHandler]:
+        """Send this endpoint's log lines to ``fn(level, message)`` instead of
+        stderr (``None``: back to stderr); a decorator too. ``level`` is
+        ``"error"``, ``"warn"``, ``"notice"`` or ``"info"``, as the
+        ``log_level`` option names them (lines above ``log_level`` never
+        come); ``message`` is one line without its newline. Each endpoint gets
+        only its own lines, libwebsockets' among them. ``fn`` runs on the
+        endpoint's service thread, with the GIL: keep it short and do not
+        block (``logging`` is fine). It is never called once :meth:`close`
+        has begun (the last lines of a close are dropped), and the callable
+        it replaces is never called after this returns. Lines logged while
+        the endpoint opens come before any callback and go to stderr; pass
+        ``on_log=`` when opening to get all the others.
+        """
+        self._core.set_log(fn)
+        return fn
 
     def on_event(self, handler: Handler) -> Handler:
         """Register a callback for every event (a decorator too); see :meth:`on`."""
@@ -441,13 +464,14 @@ class Server(Endpoint):
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
                  on_event: Optional[Handler] = None,
                  on_exception: Optional[ExceptionHandler] = None,
+                 on_log: Optional[LogHandler] = None,
                  **options: Any) -> None:
         if "url" in options:
             raise Error("option 'url' makes a client: use ssews.Client(url, ...)", ErrorCode.EOPTION)
         self._host = "127.0.0.1" if host is None else str(host)
         self._tls = bool(options.get("tls_cert"))
         self._low_water = int(options.get("send_low_water", 65536))
-        super().__init__(_options({"host": host, "port": port, **options}), on_event, on_exception)
+        super().__init__(_options({"host": host, "port": port, **options}), on_event, on_exception, on_log)
         self._port = self._core.port()
         self._opened()
 
@@ -631,6 +655,7 @@ class Client(Endpoint):
                  headers: Union[Mapping[str, str], Iterable[Tuple[str, str]], None] = None,
                  on_event: Optional[Handler] = None,
                  on_exception: Optional[ExceptionHandler] = None,
+                 on_log: Optional[LogHandler] = None,
                  **options: Any) -> None:
         if not isinstance(url, str):
             raise TypeError(f"url must be a str, not {type(url).__name__}")
@@ -641,7 +666,7 @@ class Client(Endpoint):
             extra = opts.get("header")
             extra = [] if extra is None else list(extra) if isinstance(extra, (list, tuple)) else [extra]
             opts["header"] = extra + lines
-        super().__init__(_options(opts), on_event, on_exception)
+        super().__init__(_options(opts), on_event, on_exception, on_log)
         self._opened()
 
     def send(self, data: Data) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 __all__ = ["Event", "KINDS"]
 
 #: The event kinds, in the order a connection meets them.
-KINDS = ("open", "message", "close", "error", "reconnecting", "drain", "join", "leave")
+KINDS = ("open", "message", "close", "error", "reconnecting", "drain", "join", "leave", "request")
 
 
 @dataclass(frozen=True, repr=False)
@@ -47,6 +47,13 @@ class Event:
         Server with the ``presence`` option: ``conn`` subscribed to, or left,
         ``channel``; ``identity`` and ``claims`` as in its open event.
 
+    ``"request"``
+        Server with the ``request_events`` option: an HTTP request was
+        answered without becoming a stream (a static file, a publish, a
+        refusal...): :attr:`method`, ``path``, ``query`` (may hold a token:
+        never log it), ``peer``, ``code`` (the HTTP status) and ``stats``
+        (``duration_ms``, ``bytes_in``, ``bytes_out``). ``conn`` is 0.
+
     ``protocol`` is ``"websocket"`` or ``"sse"`` (as in the Node binding).
     ``conn`` is the connection id: a server's peers have their own ids; a
     client's one connection is always 1.
@@ -78,6 +85,11 @@ class Event:
         server checking tokens), e.g. ``ev.claim("role")``; ``default`` when
         it is absent or there is no token."""
         return self.claims.get(name, default)
+
+    @property
+    def method(self) -> Optional[str]:
+        """A request event's HTTP method (``"GET"``, ``"POST"``, ...); None otherwise."""
+        return self.event if self.kind == "request" else None
 
     @property
     def binary(self) -> bool:

@@ -1,7 +1,9 @@
 // Connection bookkeeping of the server role: a new peer, its open event and
 // the application's decision, acceptance (subscriptions, resume), closing,
 // and the one close event each opened connection is owed.
+#include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -78,6 +80,20 @@ bool custom_header(lws *wsi, const char *name, std::string &out) {
 bool peer_address(int fd, sockaddr_storage &out) {
   socklen_t len = sizeof out;
   return fd >= 0 && getpeername(fd, reinterpret_cast<sockaddr *>(&out), &len) == 0;
+}
+
+std::string address_text(const sockaddr_storage &ss) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (ss.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(&ss)->sin_addr, buf, sizeof buf);
+  else if (ss.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(&ss)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+std::string peer_text(int fd) {
+  sockaddr_storage ss{};
+  return peer_address(fd, ss) ? address_text(ss) : std::string();
 }
 
 IpKey peer_key(int fd) {

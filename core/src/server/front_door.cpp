@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -82,11 +83,12 @@ struct FrontDoor::Loop {
   struct Pending {
     int fd;
     HeadChecker head;
-    IpKey ip;                 // the peer's address, for limits
-    bool ip_counted = false;  // in limits' heads (the head did not come whole at once)
-    size_t seen = 0;          // bytes peeked and fed to head so far
-    bool lingering = false;   // answered: reading only to drop what comes
-    bool watched = false;     // in the epoll set
+    IpKey ip;                                // the peer's address, for limits
+    bool ip_counted = false;                 // in limits' heads (the head did not come whole at once)
+    size_t seen = 0;                         // bytes peeked and fed to head so far
+    bool lingering = false;                  // answered: reading only to drop what comes
+    bool watched = false;                    // in the epoll set
+    Clock::time_point since = Clock::now();  // accepted
   };
   struct Due {
     Clock::time_point at;
@@ -133,7 +135,31 @@ struct FrontDoor::Loop {
   void refuse_with(uint64_t id, Pending &p, const std::string &answer);
   void forget(uint64_t id);
   void expire(Clock::time_point now);
+  void answered(int fd, const std::string &answer, size_t seen, Clock::time_point since);
 };
+
+// Tells on_answered of an answer about to be written (the request's bytes
+// are still in the socket: peeked again, the first 2 KiB).
+void FrontDoor::Loop::answered(int fd, const std::string &answer, size_t seen, Clock::time_point since) {
+  if (!cfg.on_answered) return;
+  char buf[2048];
+  ssize_t n;
+  do {
+    n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  size_t got = n > 0 ? static_cast<size_t>(n) : 0;
+  unsigned status = 0;  // "HTTP/1.1 NNN ..."
+  if (answer.size() > 12)
+    for (size_t i = 9; i < 12 && answer[i] >= '0' && answer[i] <= '9'; i++)
+      status = status * 10 + static_cast<unsigned>(answer[i] - '0');
+  Config::Answered a{fd,
+                     status,
+                     std::string_view(buf, got),
+                     std::max(seen, got),
+                     answer.size(),
+                     std::chrono::duration<double, std::milli>(Clock::now() - since).count()};
+  cfg.on_answered(a);
+}
 
 FrontDoor::FrontDoor() = default;
 
@@ -242,7 +268,9 @@ void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
     IpRefusal r = cfg.limits->admit(ip, steady_ms());
     if (r) {
       if (cfg.on_refuse) cfg.on_refuse(r.status);
-      return answer_and_close(fd, answer(r.status, r.message, r.retry_after));
+      std::string a = answer(r.status, r.message, r.retry_after);
+      answered(fd, a, 0, Clock::now());
+      return answer_and_close(fd, a);
     }
   }
   int one = 1;
@@ -373,6 +401,7 @@ void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
 }
 
 void FrontDoor::Loop::refuse_with(uint64_t id, Pending &p, const std::string &answer) {
+  answered(p.fd, answer, p.seen, p.since);
   head_done(p);  // lingering holds a descriptor, not a head
   p.lingering = true;
   if (pending.size() - reading > cfg.max_pending) {

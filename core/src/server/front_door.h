@@ -83,6 +83,17 @@ class FrontDoor {
     // the door. The door counts heads in it; lws' side counts connections.
     PerIpLimits *limits = nullptr;
     std::function<void(unsigned status)> on_refuse;  // counts the door's own refusals (metrics)
+    // Every answer the door writes itself (its refusals, and those the
+    // handoff returns), before it is written: the request as far as it came
+    // (request_events). Null: not asked, nothing extra is done.
+    struct Answered {
+      int fd;                 // still open: the peer's address can be read
+      unsigned status;        // of the answer
+      std::string_view head;  // the request's first bytes (up to 2 KiB; may be none or partial)
+      size_t bytes_in, bytes_out;
+      double duration_ms;  // since the connection was accepted
+    };
+    std::function<void(const Answered &)> on_answered;
   };
   // Takes a connection whose head is good, from inside service(): head is
   // the request head, still unread in the socket (empty lines before it

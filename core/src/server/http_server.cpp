@@ -2,6 +2,8 @@
 // stream or a static file, and short status answers.
 #include <libwebsockets.h>
 
+#include <sys/stat.h>
+
 #include <cstring>
 
 #include "ascii.h"
@@ -18,8 +20,11 @@ bool accepts_event_stream(const std::string &accept) {
 }
 }  // namespace
 
+// A short text/plain answer (no body for HEAD), written by ssews rather than
+// lws_return_http_status, so its bytes are known (request_events).
 int ServerRole::http_status(lws *wsi, unsigned status, const char *why) {
-  if (lws_return_http_status(wsi, status, why)) return -1;
+  bool head = lws_request_method(wsi) == LWSHUMETH_HEAD;
+  if (!write_answer(wsi, status, {}, "text/plain", head ? std::string() : std::string(why) + "\n")) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -40,10 +45,14 @@ bool ServerRole::write_answer(lws *wsi, unsigned status, const HeaderList &heade
       lws_add_http_header_content_length(wsi, body.size(), &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return false;
-  if (body.empty()) return true;
-  std::vector<uint8_t> out(LWS_PRE + body.size());
-  memcpy(out.data() + LWS_PRE, body.data(), body.size());
-  return lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) >= 0;
+  size_t head_len = static_cast<size_t>(p - start);
+  if (!body.empty()) {
+    std::vector<uint8_t> out(LWS_PRE + body.size());
+    memcpy(out.data() + LWS_PRE, body.data(), body.size());
+    if (lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) < 0) return false;
+  }
+  exchange_answered(wsi, status, head_len + body.size());
+  return true;
 }
 
 int ServerRole::refused(lws *wsi, const Verdict &v) {
@@ -59,13 +68,16 @@ int ServerRole::http_body(lws *wsi, unsigned status, const char *type, const std
   if (lws_add_http_common_headers(wsi, status, type, body.size(), &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
+  size_t head_len = static_cast<size_t>(p - start);
   std::vector<uint8_t> out(LWS_PRE + body.size());
   memcpy(out.data() + LWS_PRE, body.data(), body.size());
   if (lws_write(wsi, out.data() + LWS_PRE, body.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+  exchange_answered(wsi, status, head_len + body.size());
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 int ServerRole::http_request(lws *wsi, void *in) {
+  exchange_begin(wsi);
   int meth = lws_request_method(wsi);
   if (is_publish_request(meth, static_cast<const char *>(in))) return publish_begin(wsi);
   // A CORS preflight, answered only when origins are configured (no CORS otherwise).
@@ -83,6 +95,11 @@ int ServerRole::http_request(lws *wsi, void *in) {
     std::string p = path && *path ? path : "/";
     if (p[0] != '/') p = "/" + p;
     if (static_resolve(opts().static_dir, p, file)) {
+      if (opts().request_events) {
+        struct stat sb;
+        exchange_file(
+            wsi, meth == LWSHUMETH_HEAD || stat(file.c_str(), &sb) ? 0 : static_cast<size_t>(sb.st_size));
+      }
       int n = lws_serve_http_file(wsi, file.c_str(), mime_type(file), nullptr, 0);
       if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi))) return -1;
       return 0;

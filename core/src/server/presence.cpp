@@ -72,7 +72,7 @@ bool ServerRole::is_presence_request(int method, const char *path) const {
 }
 
 int ServerRole::presence_answer(lws *wsi) {
-  auto json_error = [wsi](unsigned status, const std::string &why) {
+  auto json_error = [this, wsi](unsigned status, const std::string &why) {
     std::string j = "{\"error\":";
     json_quote(j, why);
     return http_body(wsi, status, "application/json", j + "}");

@@ -154,6 +154,7 @@ Status ServerRole::start() {
     dc.limits = &limits_;
     dc.fragile = lws_known_header_names();
     dc.on_refuse = [this](unsigned status) { refused(status); };
+    if (o.request_events) dc.on_answered = [this](const FrontDoor::Config::Answered &a) { door_answered(a); };
     door_ = std::make_unique<FrontDoor>();
     Status st = door_->open(dc);
     if (st.failed()) return st;
@@ -289,6 +290,7 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
     case LWS_CALLBACK_HTTP:
       return http_request(wsi, in);
     case LWS_CALLBACK_HTTP_BODY:
+      exchange_body(wsi, len);
       return publish_body(wsi, in, len);  // other requests with a body were already answered
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
       if (posts_.count(wsi)) return publish_done(wsi);
@@ -297,6 +299,7 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
       if (answers_.count(wsi)) return publish_answer(wsi);
       return sse_writeable(wsi);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+      exchange_end(wsi);
       return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_RAW_RX_FILE:
       if (door_ && wsi == door_wsi_) door_->service(hand_in_);
@@ -315,6 +318,8 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
         posts_.erase(it);
       }
       if (broker_) publish_gone(wsi);
+      exchange_end(wsi);  // a file cut short is still reported (its status was sent)
+      exchange_drop(wsi);
       return conn_gone(wsi);
     }
     default:

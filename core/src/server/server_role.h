@@ -18,6 +18,8 @@
 //                       and presence (who is on a channel)
 //   graceful_drain.cpp  drain_timeout: closes spread over a window at shutdown
 //   presence.cpp        subscriptions with join/leave notices, GET .../presence
+//   request_events.cpp  request_events: an event per HTTP request answered
+//                       without becoming a stream (access logs)
 #pragma once
 #include <sys/socket.h>
 
@@ -47,6 +49,10 @@ namespace sw {
 
 // The address of a peer socket (getpeername); false when it has none.
 bool peer_address(int fd, sockaddr_storage &out);
+// The address as text, e.g. "127.0.0.1" (what open and request events say).
+std::string address_text(const sockaddr_storage &ss);
+// Both: a socket's peer as text ("" when unknown).
+std::string peer_text(int fd);
 // The address a peer socket counts against (per_ip_limits.h; empty when not a peer).
 IpKey peer_key(int fd);
 
@@ -215,7 +221,7 @@ class ServerRole final : public Role {
   std::unique_ptr<RedisBroker> broker_;                // null without the broker option
  public:
   // Answers with a status and a body of the given type, then ends the transaction.
-  static int http_body(lws *wsi, unsigned status, const char *type, const std::string &body);
+  int http_body(lws *wsi, unsigned status, const char *type, const std::string &body);
 
  private:
  private:
@@ -269,6 +275,29 @@ class ServerRole final : public Role {
   static std::string presence_entry(const Conn *c);
   bool is_presence_request(int method, const char *path) const;
   int presence_answer(lws *wsi);
+
+  // request_events.cpp: with the request_events option, one request event
+  // per HTTP request answered without becoming a stream. Every answer ssews
+  // writes through lws goes through write_answer or http_body, which call
+  // exchange_answered (the one hook); static files end at their completion;
+  // the front door's own answers come through door_answered. Without the
+  // option each of these returns at once.
+  struct Exchange {
+    int64_t start_us = 0;
+    std::string method, path, query, peer;
+    size_t bytes_in = 0;
+    unsigned status = 0;   // a file being served: its status, reported at the end
+    size_t bytes_out = 0;  // ... and its size
+  };
+  void exchange_begin(lws *wsi);                                        // lws has read a request head
+  void exchange_body(lws *wsi, size_t len);                             // body bytes came
+  void exchange_answered(lws *wsi, unsigned status, size_t bytes_out);  // written whole: the event
+  void exchange_file(lws *wsi, size_t bytes);  // a file answer started: the event at its end
+  void exchange_end(lws *wsi);                 // a file answer ended: the event
+  void exchange_drop(lws *wsi);                // a stream, or gone unanswered: no event
+  void door_answered(const FrontDoor::Config::Answered &a);
+  void emit_request(Exchange x, unsigned status, size_t bytes_out);
+  std::unordered_map<lws *, Exchange> exchanges_;
 
   // graceful_drain.cpp
   bool begin_drain();  // shutdown with drain_timeout: true when the drain took over

@@ -43,6 +43,7 @@ int ServerRole::sse_open(lws *wsi, int method) {
                                   static_cast<int>(sizeof kV1ConfirmValue - 1), &p, end) ||
       !add_headers(wsi, v.headers, &p, end) || lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
+  exchange_drop(wsi);  // a stream: its open and close events tell of it
   lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
   if (lws_is_h2_stream(wsi)) {
     // One stream of an HTTP/2 connection: the connection's reads go on (they

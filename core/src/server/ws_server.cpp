@@ -66,11 +66,9 @@ int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why, Hea
 }
 
 int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
+  exchange_begin(wsi);
   // RFC 6455 4.2.1: the Upgrade value is compared case-insensitively.
-  if (!upgrade || !ws_upgrade_is_websocket(upgrade)) {
-    lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "unsupported upgrade");
-    return 1;
-  }
+  if (!upgrade || !ws_upgrade_is_websocket(upgrade)) return refuse_upgrade(wsi, 403, "unsupported upgrade");
   char *uri = nullptr;
   int uri_len = 0;
   int meth = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
@@ -99,6 +97,7 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
     forget(c, 0, "");
     return refuse_upgrade(wsi, reject, "connection refused");
   }
+  exchange_drop(wsi);  // upgraded: the connection's open and close events tell of it
   return 0;
 }
 

@@ -40,16 +40,6 @@ namespace {
 // the peer has read the close.
 constexpr int kLingerS = 1;
 
-// A peer's address as text (what the open event's peer says).
-std::string address_text(const sockaddr_storage &ss) {
-  char buf[INET6_ADDRSTRLEN] = "";
-  if (ss.ss_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in *>(&ss)->sin_addr, buf, sizeof buf);
-  else if (ss.ss_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(&ss)->sin6_addr, buf, sizeof buf);
-  return buf;
-}
-
 // Every header of a request ssews parsed, for lookups from the open callback.
 struct ParsedLiveRequest final : LiveRequest {
   std::vector<std::pair<std::string, std::string>> headers;
