@@ -51,7 +51,7 @@ def test_many_endpoints_leak_no_threads_or_fds():
         open_and_close_sync()
     for _ in range(20):
         asyncio.run(open_and_close_async())
-    wait_until(lambda: thread_count() == threads, what=f"{threads} threads (now {thread_count()})")
+    wait_until(lambda: thread_count() <= threads, what=f"{threads} threads (now {thread_count()})")
     gc.collect()
     assert fd_count() == fds
 
@@ -110,7 +110,7 @@ def test_close_from_inside_its_own_callback():
     rec.wait_kind("close")  # the shutdown still reports the connection's close
     assert any(e.data == "closed=True" for e in rec.events)
     client.close()
-    wait_until(lambda: thread_count() == threads, what="the helper thread to finish")
+    wait_until(lambda: thread_count() <= threads, what="the helper thread to finish")
 
 
 def test_last_reference_dropped_inside_its_own_callback():
@@ -127,7 +127,7 @@ def test_last_reference_dropped_inside_its_own_callback():
         client_rec.wait_kind("close")
     assert holder == []
     client.close()
-    wait_until(lambda: thread_count() == threads, what="the server's threads to end")
+    wait_until(lambda: thread_count() <= threads, what="the server's threads to end")
 
 
 def test_close_delivers_close_events_to_callbacks_without_deadlock():
@@ -237,7 +237,7 @@ def test_close_from_its_own_callback_while_other_threads_publish():
     closed = client_rec.wait_kind("close")[0]
     assert "1001" in closed.reason or closed.code == 1001
     client.close()
-    wait_until(lambda: thread_count() == threads, what="the server's threads to end")
+    wait_until(lambda: thread_count() <= threads, what="the server's threads to end")
 
 def test_the_gil_is_released_while_blocked():
     server = ssews.Server()
