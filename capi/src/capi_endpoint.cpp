@@ -71,6 +71,10 @@ SSEWS_API int ssews_on_log(ssews *ep, ssews_log_cb cb, void *user) {
   SSEWS_GUARD_END
 }
 
+SSEWS_API const char *ssews_log_level_name(int level) {
+  return sw::log_level_name(level);
+}
+
 SSEWS_API int ssews_close(ssews **ep) {
   SSEWS_GUARD_BEGIN
   if (!ep || !*ep) return SSEWS_OK;

@@ -80,6 +80,23 @@ int log_level_named(const std::string &name) {
   return kLogError;
 }
 
+const char *log_level_name(int level) {
+  switch (level) {
+    case kLogNone:
+      return "none";
+    case kLogError:
+      return "error";
+    case kLogWarn:
+      return "warn";
+    case kLogNotice:
+      return "notice";
+    case kLogInfo:
+      return "info";
+    default:
+      return "unknown";
+  }
+}
+
 void log_register(Engine *e, int level) {
   std::lock_guard<std::mutex> lk(g_mu);
   g_levels[e] = level;

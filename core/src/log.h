@@ -14,6 +14,7 @@ class Engine;
 // Levels as the ABI numbers them (SSEWS_LOG_*); 0 = none.
 enum LogLevel : int { kLogNone = 0, kLogError = 1, kLogWarn = 2, kLogNotice = 3, kLogInfo = 4 };
 int log_level_named(const std::string &name);  // the log_level option's value
+const char *log_level_name(int level);         // and back: "error"...; "unknown"
 
 void log_register(Engine *e, int level);
 void log_unregister(Engine *e);

@@ -74,6 +74,18 @@ static void test_levels_are_per_endpoint(void **state) {
   assert_int_equal(verbose.max_level, SSEWS_LOG_INFO);
 }
 
+/* The names the log_level option uses, for bindings that hand levels on. */
+static void test_level_names(void **state) {
+  (void)state;
+  assert_string_equal(ssews_log_level_name(SSEWS_LOG_ERROR), "error");
+  assert_string_equal(ssews_log_level_name(SSEWS_LOG_WARN), "warn");
+  assert_string_equal(ssews_log_level_name(SSEWS_LOG_NOTICE), "notice");
+  assert_string_equal(ssews_log_level_name(SSEWS_LOG_INFO), "info");
+  assert_string_equal(ssews_log_level_name(0), "none");
+  assert_string_equal(ssews_log_level_name(99), "unknown");
+  assert_string_equal(ssews_log_level_name(-1), "unknown");
+}
+
 static void test_on_log_errors(void **state) {
   (void)state;
   assert_int_equal(ssews_on_log(NULL, log_cb, NULL), SSEWS_EINVAL);
@@ -90,6 +102,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_levels_are_per_endpoint),
       cmocka_unit_test(test_on_log_errors),
+      cmocka_unit_test(test_level_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

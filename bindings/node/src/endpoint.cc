@@ -337,24 +337,11 @@ struct LogLine {
   std::string message;
 };
 
-const char *LevelName(int level) {
-  switch (level) {
-    case SSEWS_LOG_ERROR:
-      return "error";
-    case SSEWS_LOG_WARN:
-      return "warn";
-    case SSEWS_LOG_NOTICE:
-      return "notice";
-    default:
-      return "info";
-  }
-}
-
 void CallLog(Napi::Env env, Napi::Function fn, LogLine *line) {
   std::unique_ptr<LogLine> own(line);
   if (env == nullptr || fn == nullptr) return;  // the function is being torn down
   try {
-    fn.Call({Napi::String::New(env, LevelName(own->level)), Napi::String::New(env, own->message)});
+    fn.Call({Napi::String::New(env, ssews_log_level_name(own->level)), Napi::String::New(env, own->message)});
   } catch (const Napi::Error &e) {
     napi_fatal_exception(env, e.Value());  // a throwing 'log' listener: an uncaught exception
   }

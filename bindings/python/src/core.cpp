@@ -399,19 +399,6 @@ void trampoline(ssews *, const ssews_event *ev, void *user) {
 // The log callback: one line of the endpoint, on the thread that logged it
 // (its service thread). Python is called with the GIL, as fn(level, message),
 // and never once the endpoint is closing (its last lines are dropped then).
-const char *log_level_name(int level) {
-  switch (level) {
-    case SSEWS_LOG_ERROR:
-      return "error";
-    case SSEWS_LOG_WARN:
-      return "warn";
-    case SSEWS_LOG_NOTICE:
-      return "notice";
-    default:
-      return "info";
-  }
-}
-
 void log_trampoline(ssews *, int level, const char *message, void *user) {
   auto *link = static_cast<Link *>(user);
   if (!link->log_on.load() || g_exiting.load() || SSEWS_PY_FINALIZING()) return;
@@ -419,7 +406,7 @@ void log_trampoline(ssews *, int level, const char *message, void *user) {
   if (!link->log_on.load() || !link->active.load() || !link->log_fn || g_exiting.load()) return;
   try {
     py::object fn = py::reinterpret_borrow<py::object>(link->log_fn);
-    fn(py::str(log_level_name(level)), text(message ? message : ""));
+    fn(py::str(ssews_log_level_name(level)), text(message ? message : ""));
   } catch (py::error_already_set &e) {
     e.discard_as_unraisable("ssews log callback");
   } catch (const std::exception &e) {
