@@ -43,12 +43,14 @@ SIZES = {
                   fan_subs=500, fan_rate=10, fan_dur="2s", fan_warm="0.5s", sse_sat_rates="80,1000,4000",
                   sat_channels=10, sat_subs=20, sat_rates="500,2000,5000", sat_step="1s",
                   ramp=1000, bind_subs=500, bind_count=200, cg_subs=30, cg_rates=(5, 20), cg_step="1s",
-                  grace="2s", defl_subs=500, defl_rate=10, defl_dur="2s", defl_warm="0.5s", defl_grace="10s"),
+                  grace="2s", clu_sat_rates="500,2000,5000", defl_subs=500, defl_rate=10, defl_dur="2s", defl_warm="0.5s", defl_grace="10s"),
     "full": dict(reps=3, idle=10000, echo_conns=1000, echo_warmup="1s", echo_dur="5s",
                  fan_subs=10000, fan_rate=10, fan_dur="10s", fan_warm="2s", sse_sat_rates="10,20,50,100,200,500,1000",
                  sat_channels=100, sat_subs=100, sat_rates="10,20,50,100,200,500,1000,2000,5000,10000",
                  sat_step="5s", ramp=10000, bind_subs=10000, bind_count=1000, cg_subs=100,
                  cg_rates=(10, 60), cg_step="2s", grace="5s",
+                 # scenario 8's saturation steps: scenario 5's, with steps between, for the ratio of clusters
+                 clu_sat_rates="10,20,50,100,200,300,500,700,1000,1500,2000,3000,5000,7000,10000",
                  defl_subs=10000, defl_rate=2, defl_dur="10s", defl_warm="2s", defl_grace="60s"),
 }
 
@@ -856,7 +858,7 @@ def cluster_load(h, run, extra):
                            timeout=300 + dur)
     sat, _ = run.loadgen(["fanout", "-base", run.base()] + extra +
                          ["-proto", "ws", "-channels", s["sat_channels"], "-subs", s["sat_subs"],
-                          "-rates", s["sat_rates"], "-step", s["sat_step"], "-size", 100, "-grace", "1s",
+                          "-rates", s["clu_sat_rates"], "-step", s["sat_step"], "-size", 100, "-grace", "1s",
                           "-max-p99", "250ms", "-stop-on-fail"], timeout=900)
     m, steps = fanout_metrics(r, marks)
     if r["closed_early"]:
@@ -1242,7 +1244,8 @@ def report(h, prep, skipped, t_start):
         f"{s['fan_subs']} subs, {s['fan_rate']}/s for {s['fan_dur']}; SSE saturation rates {s['sse_sat_rates']}/s; "
         f"saturation {s['sat_channels']}×{s['sat_subs']} at {s['sat_rates']}/s, {s['sat_step']} steps; "
         f"ramp {s['ramp']}; bindings {s['bind_subs']} subs × {s['bind_count']} msgs; deflate fan-out "
-        f"{s['defl_subs']} subs, ~2 KB JSON, {s['defl_rate']}/s for {s['defl_dur']}",
+        f"{s['defl_subs']} subs, ~2 KB JSON, {s['defl_rate']}/s for {s['defl_dur']}; cluster saturation "
+        f"{s['sat_channels']}×{s['sat_subs']} at {s['clu_sat_rates']}/s",
     ]
 
     def cell(key, metric, peer, better):
