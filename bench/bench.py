@@ -856,7 +856,7 @@ def cluster_load(h, run, extra):
                            ["-proto", "ws", "-channels", 1, "-subs", s["fan_subs"], "-rates", s["fan_rate"],
                             "-step", s["fan_dur"], "-size", 100, "-grace", s["grace"], "-warmup", s["fan_warm"]],
                            timeout=300 + dur)
-    sat, _ = run.loadgen(["fanout", "-base", run.base()] + extra +
+    sat, sat_marks = run.loadgen(["fanout", "-base", run.base()] + extra +
                          ["-proto", "ws", "-channels", s["sat_channels"], "-subs", s["sat_subs"],
                           "-rates", s["clu_sat_rates"], "-step", s["sat_step"], "-size", 100, "-grace", "1s",
                           "-max-p99", "250ms", "-stop-on-fail"], timeout=900)
@@ -868,8 +868,9 @@ def cluster_load(h, run, extra):
     out["best_deliveries_per_s"] = sat["best_sustained_deliveries_per_s"]
     if "server_cpu_us_per_delivery" in st:
         out["server_cpu_us_per_delivery"] = st["server_cpu_us_per_delivery"]
-    out["sat_steps"] = [{k: x.get(k) for k in ("rate", "deliveries_per_s", "p99_ms", "lost", "pass", "loadgen_cpu")}
-                        for x in sat["steps"]]
+    fanout_metrics(sat, sat_marks)  # server CPU per delivery at each step (nodes and Redis)
+    out["sat_steps"] = [{k: x.get(k) for k in ("rate", "deliveries_per_s", "p50_ms", "p99_ms", "lost", "pass",
+                                               "loadgen_cpu", "server_cpu_us_per_delivery")} for x in sat["steps"]]
     notes = []
     if st["lost"]:
         notes.append(f"fan-out: {st['lost']} deliveries missing {s['grace']} after the last publish")
