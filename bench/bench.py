@@ -849,7 +849,9 @@ class ClusterRun(Run):
 
 def cluster_load(h, run, extra):
     """Scenario 8's two loads on one running server or cluster: the fan-out (1 channel, fan_subs
-    subscribers) and scenario 5's saturation steps. Returns metrics without a prefix."""
+    subscribers) and scenario 5's saturation steps, after the same warm-up as the fan-out (Node's
+    first messages to 10k fresh sockets once took Socket.IO's first step past 250 ms on their own).
+    Returns metrics without a prefix."""
     s = h.size
     dur = float(s["fan_dur"].rstrip("s"))
     r, marks = run.loadgen(["fanout", "-base", run.base()] + extra +
@@ -859,7 +861,7 @@ def cluster_load(h, run, extra):
     sat, sat_marks = run.loadgen(["fanout", "-base", run.base()] + extra +
                          ["-proto", "ws", "-channels", s["sat_channels"], "-subs", s["sat_subs"],
                           "-rates", s["clu_sat_rates"], "-step", s["sat_step"], "-size", 100, "-grace", "1s",
-                          "-max-p99", "250ms", "-stop-on-fail"], timeout=900)
+                          "-warmup", s["fan_warm"], "-max-p99", "250ms", "-stop-on-fail"], timeout=900)
     m, steps = fanout_metrics(r, marks)
     if r["closed_early"]:
         raise RuntimeError(f"{run.name}: {r['closed_early']} subscribers cut off: {r['first_read_error']}")
