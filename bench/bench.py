@@ -43,12 +43,14 @@ SIZES = {
                   fan_subs=500, fan_rate=10, fan_dur="2s", fan_warm="0.5s", sse_sat_rates="80,1000,4000",
                   sat_channels=10, sat_subs=20, sat_rates="500,2000,5000", sat_step="1s",
                   ramp=1000, bind_subs=500, bind_count=200, cg_subs=30, cg_rates=(5, 20), cg_step="1s",
-                  grace="2s", defl_subs=500, defl_rate=10, defl_dur="2s", defl_warm="0.5s", defl_grace="10s"),
+                  grace="2s", clu_sat_rates="500,2000,5000", defl_subs=500, defl_rate=10, defl_dur="2s", defl_warm="0.5s", defl_grace="10s"),
     "full": dict(reps=3, idle=10000, echo_conns=1000, echo_warmup="1s", echo_dur="5s",
                  fan_subs=10000, fan_rate=10, fan_dur="10s", fan_warm="2s", sse_sat_rates="10,20,50,100,200,500,1000",
                  sat_channels=100, sat_subs=100, sat_rates="10,20,50,100,200,500,1000,2000,5000,10000",
                  sat_step="5s", ramp=10000, bind_subs=10000, bind_count=1000, cg_subs=100,
                  cg_rates=(10, 60), cg_step="2s", grace="5s",
+                 # scenario 8's saturation steps: scenario 5's, with steps between, for the ratio of clusters
+                 clu_sat_rates="10,20,50,100,200,300,500,700,1000,1500,2000,3000,5000,7000,10000",
                  defl_subs=10000, defl_rate=2, defl_dur="10s", defl_warm="2s", defl_grace="60s"),
 }
 
@@ -236,7 +238,7 @@ class Prep:
         print(f"bench: installing {' '.join(missing)} (apt-get)", flush=True)
         return sh(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing, self.log, env=env)
 
-    def run(self, want_nchan=True, want_bindings=True):
+    def run(self, want_nchan=True, want_bindings=True, want_centrifugo=True):
         BUILD.mkdir(parents=True, exist_ok=True)
         LOGS.mkdir(parents=True, exist_ok=True)
         t0 = time.time()
@@ -271,13 +273,21 @@ class Prep:
             why = sh(["go", "build", "-o", BUILD / f"go_{name}", "."], self.log, cwd=BENCH / "peers" / f"go_{name}")
             if why:
                 self.skip[name] = why
-        # Node peer (ws) from the npm registry.
+        # Node peers (ws; socket.io with its Redis adapter) from the npm registry.
         if not shutil.which("node") or not shutil.which("npm"):
-            self.skip["ws"] = "node/npm not found"
-        elif not (BENCH / "peers" / "node_modules" / "ws" / "package.json").exists():
+            self.skip["ws"] = self.skip["sio"] = "node/npm not found"
+        elif not node_peers_installed():
             why = sh(["npm", "ci", "--no-audit", "--no-fund"], self.log, cwd=BENCH / "peers")
             if why:
-                self.skip["ws"] = why
+                self.skip["ws"] = self.skip["sio"] = why
+        # Scenario 8's cluster peers share their channels through a redis-server.
+        if not shutil.which("redis-server"):
+            self.skip.setdefault("sio", "no redis-server")
+            self.skip["centrifugo"] = "no redis-server"
+        elif want_centrifugo:
+            why = build_centrifugo(self.log)
+            if why:
+                self.skip["centrifugo"] = why
         # Python venv: websockets (peer) and matplotlib (chart) from PyPI.
         req = (BENCH / "requirements.txt").read_text()
         stamp = VENV / ".requirements"
@@ -313,6 +323,33 @@ class Prep:
 
 
 NCHAN_MODULE = Path("/usr/lib/nginx/modules/ngx_nchan_module.so")
+# Centrifugo, built from the Go module proxy at this version (scenario 8's second cluster peer).
+CENTRIFUGO_MOD, CENTRIFUGO_VERSION = "github.com/centrifugal/centrifugo/v6", "v6.9.1"
+CENTRIFUGO = BUILD / "centrifugo"
+
+
+def node_peers_installed():
+    """Whether bench/peers/node_modules holds every package of peers/package.json at its pinned version."""
+    deps = json.loads((BENCH / "peers" / "package.json").read_text())["dependencies"]
+    for name, version in deps.items():
+        try:
+            if json.loads((BENCH / "peers" / "node_modules" / name / "package.json").read_text())["version"] != version:
+                return False
+        except (OSError, ValueError, KeyError):
+            return False
+    return True
+
+
+def build_centrifugo(log):
+    """Builds Centrifugo into bench/build unless that version is there: `go install MOD@VERSION`, so the
+    module's own go.mod and the checksum database pin every dependency (about 3 minutes on a new
+    machine, seconds with Go's caches warm). Returns None or why it could not."""
+    if CENTRIFUGO_VERSION.lstrip("v") in out([str(CENTRIFUGO), "version"]):
+        return None
+    print(f"bench: building Centrifugo {CENTRIFUGO_VERSION} (go install, from the Go module proxy)", flush=True)
+    return sh(["go", "install", "-ldflags", f"-X {CENTRIFUGO_MOD}/internal/build.Version={CENTRIFUGO_VERSION.lstrip('v')}",
+               f"{CENTRIFUGO_MOD}@{CENTRIFUGO_VERSION}"], log, env={"GOBIN": str(BUILD), "GOFLAGS": "-buildvcs=false"},
+              timeout=1200)
 
 
 def versions():
@@ -339,10 +376,15 @@ def versions():
     v["go"] = out(["go", "env", "GOVERSION"])
     v["node"] = out(["node", "--version"])
     v["python"] = platform.python_version()
-    try:
-        v["ws"] = json.loads((BENCH / "peers" / "node_modules" / "ws" / "package.json").read_text())["version"]
-    except Exception:
-        v["ws"] = "?"
+    for key, pkg in (("ws", "ws"), ("socket.io", "socket.io"), ("redis-adapter", "@socket.io/redis-adapter"),
+                     ("node-redis", "redis")):
+        try:
+            v[key] = json.loads((BENCH / "peers" / "node_modules" / pkg / "package.json").read_text())["version"]
+        except Exception:
+            v[key] = "?"
+    v["redis"] = (re.search(r"v=(\S+)", out(["redis-server", "--version"])) or [None, "?"])[1]
+    cv = re.search(r"Centrifugo v(\S+)", out([str(CENTRIFUGO), "version"]))
+    v["centrifugo"] = f"v{cv.group(1)}" if cv else "?"
     for name, mod in (("gorilla", "github.com/gorilla/websocket"), ("gws", "github.com/lxzan/gws")):
         m = re.search(re.escape(mod) + r"\s+(v\S+)", (BENCH / "peers" / f"go_{name}" / "go.mod").read_text())
         v[name] = m.group(1) if m else "?"
@@ -372,8 +414,12 @@ PEERS = {
     # ssews a second time, compression off, for scenario 8's "with ÷ without" (hub mode "deflate":
     # ssews runs with compression=on, ws with perMessageDeflate, this one as in every other scenario)
     "ssews_plain": ("ssews no compression", {"deflate"}),
+    # Scenario 8 only: two nodes of a peer that shares channels through Redis, as ssews' cluster does.
+    "sio": ("Socket.IO cluster", {"cluster"}),
+    "centrifugo": ("Centrifugo cluster", {"cluster"}),
 }
-PEER_ORDER = ["ssews", "ws", "gorilla", "gws", "pyws", "nchan", "floor", "epoll", "ssews_plain"]
+PEER_ORDER = ["ssews", "ws", "gorilla", "gws", "pyws", "nchan", "floor", "epoll", "ssews_plain", "sio", "centrifugo"]
+CLUSTER_PEERS = ("sio", "centrifugo")
 
 
 def nchan_conf(port, d, single_process=False):
@@ -722,6 +768,10 @@ SECONDARY = [
 # *: at the highest publish rate both servers ran (metric names ending in "@").
 # Further rows of the medians table (each server's own value).
 RAW_EXTRA = [
+    ("s8_cluster", "p99_ms", "8. cluster (2 nodes + Redis) WS fan-out: p99 to last sub"),
+    ("s8_cluster", "deliveries_per_s", "8. cluster: deliveries/s at the fan-out rate"),
+    ("s8_cluster", "best_deliveries_per_s", "8. cluster: highest sustained deliveries/s (C×S WS)"),
+    ("s8_cluster", "server_cpu_us_per_delivery", "8. cluster: server CPU µs/delivery (nodes + Redis)"),
     ("s9_deflate", "p99_ms", "9. deflate fan-out: p99 to last sub"),
     ("s9_deflate", "wire_bytes_per_delivery", "9. deflate fan-out: bytes on the wire/delivery"),
     ("s9_deflate", "payload_bytes_per_delivery", "9. deflate fan-out: payload bytes/delivery"),
@@ -732,8 +782,34 @@ RAW_EXTRA = [
 # Scenario 8: two ssews nodes sharing a channel through Redis (option broker, docs/scaling.md).
 
 
+def cluster_node_cmd(peer, port, rport, rundir):
+    """One node of scenario 8's cluster of `peer`, sharing channels through the redis-server on rport."""
+    redis = f"redis://127.0.0.1:{rport}"
+    if peer == "ssews":
+        cmd, env = server_cmd("ssews", "hub", port, rundir)
+        return cmd + ["--broker", redis], env
+    if peer == "sio":
+        return ["node", BENCH / "peers" / "sio_server.js", "--port", port, "--redis", redis], {}
+    if peer == "centrifugo":
+        # Anonymous clients that may subscribe and publish to any channel (client.insecure), the
+        # Redis engine (broker and presence), JSON protocol over /connection/websocket.
+        conf = rundir / f"centrifugo-{port}.json"
+        conf.write_text(json.dumps({
+            "http_server": {"address": "127.0.0.1", "port": int(port)},
+            "client": {"insecure": True, "allowed_origins": ["*"]},
+            "engine": {"type": "redis", "redis": {"address": [redis]}},
+            "log": {"level": "warn"}, "usage_stats": {"disabled": True}}, indent=1))
+        return [CENTRIFUGO, "--config", conf], {"GOMAXPROCS": "1"}
+    raise ValueError(peer)
+
+
+# Where each cluster peer takes WebSocket clients, and what its messages carry (loadgen -wire).
+CLUSTER_PATH = {"ssews": ("", "plain"), "sio": ("socket.io/?EIO=4&transport=websocket", "socketio"),
+                "centrifugo": ("connection/websocket", "centrifugo")}
+
+
 class ClusterRun(Run):
-    """A redis-server and two `ssews serve --broker` nodes, started fresh, stopped afterwards."""
+    """A redis-server and two nodes of `peer` sharing channels through it, started fresh, stopped afterwards."""
 
     def __enter__(self):
         self.rundir.mkdir(parents=True, exist_ok=True)
@@ -745,8 +821,7 @@ class ClusterRun(Run):
             raise RuntimeError(f"redis-server {why}")
         self.nodes, self.ports = [], [self.port, free_port()]
         for i, port in enumerate(self.ports):
-            cmd, env = server_cmd("ssews", "hub", port, self.rundir)
-            cmd += ["--broker", f"redis://127.0.0.1:{rport}"]
+            cmd, env = cluster_node_cmd(self.peer, port, rport, self.rundir)
             self.nodes.append(start(cmd, LOGS / f"{self.name}.node{i + 1}.log", env=env, cpu=SERVER_CPU))
             why = wait_port(port, self.nodes[-1])
             if why:
@@ -765,40 +840,72 @@ class ClusterRun(Run):
     def cpu(self):
         return sum(group_cpu_s(p.pid) for p in self.nodes + [self.redis])
 
+    def base(self):
+        return f"http://127.0.0.1:{self.port}/{CLUSTER_PATH[self.peer][0]}"
+
     def bases(self):
-        return ",".join(f"http://127.0.0.1:{p}/" for p in self.ports)
+        return ",".join(f"http://127.0.0.1:{p}/{CLUSTER_PATH[self.peer][0]}" for p in self.ports)
+
+
+def cluster_load(h, run, extra):
+    """Scenario 8's two loads on one running server or cluster: the fan-out (1 channel, fan_subs
+    subscribers) and scenario 5's saturation steps, after the same warm-up as the fan-out (Node's
+    first messages to 10k fresh sockets once took Socket.IO's first step past 250 ms on their own).
+    Returns metrics without a prefix."""
+    s = h.size
+    dur = float(s["fan_dur"].rstrip("s"))
+    r, marks = run.loadgen(["fanout", "-base", run.base()] + extra +
+                           ["-proto", "ws", "-channels", 1, "-subs", s["fan_subs"], "-rates", s["fan_rate"],
+                            "-step", s["fan_dur"], "-size", 100, "-grace", s["grace"], "-warmup", s["fan_warm"]],
+                           timeout=300 + dur)
+    sat, sat_marks = run.loadgen(["fanout", "-base", run.base()] + extra +
+                         ["-proto", "ws", "-channels", s["sat_channels"], "-subs", s["sat_subs"],
+                          "-rates", s["clu_sat_rates"], "-step", s["sat_step"], "-size", 100, "-grace", "1s",
+                          "-warmup", s["fan_warm"], "-max-p99", "250ms", "-stop-on-fail"], timeout=900)
+    m, steps = fanout_metrics(r, marks)
+    if r["closed_early"]:
+        raise RuntimeError(f"{run.name}: {r['closed_early']} subscribers cut off: {r['first_read_error']}")
+    st = steps[0]
+    out = {k: st[k] for k in ("p50_ms", "p99_ms", "deliveries_per_s", "lost")}
+    out["best_deliveries_per_s"] = sat["best_sustained_deliveries_per_s"]
+    if "server_cpu_us_per_delivery" in st:
+        out["server_cpu_us_per_delivery"] = st["server_cpu_us_per_delivery"]
+    fanout_metrics(sat, sat_marks)  # server CPU per delivery at each step (nodes and Redis)
+    out["sat_steps"] = [{k: x.get(k) for k in ("rate", "deliveries_per_s", "p50_ms", "p99_ms", "lost", "pass",
+                                               "loadgen_cpu", "server_cpu_us_per_delivery")} for x in sat["steps"]]
+    notes = []
+    if st["lost"]:
+        notes.append(f"fan-out: {st['lost']} deliveries missing {s['grace']} after the last publish")
+    if sat["steps"] and all(x["pass"] for x in sat["steps"]):
+        notes.append("saturation never reached: raise the top rate")
+    if notes:
+        out["note"] = "; ".join(notes)
+    return out
 
 
 def sc_cluster(h, rep):
-    """WS fan-out, subscribers split over two nodes, publisher on the first, through Redis; then
-    the same load on one node without Redis. Time to the last subscriber and deliveries/s of both,
-    then the highest sustained deliveries/s of both (scenario 5's steps)."""
-    s = h.size
-    dur = float(s["fan_dur"].rstrip("s"))
-    args = ["fanout", "-proto", "ws", "-channels", 1, "-subs", s["fan_subs"], "-rates", s["fan_rate"],
-            "-step", s["fan_dur"], "-size", 100, "-grace", s["grace"], "-warmup", s["fan_warm"]]
+    """ssews: WS fan-out, subscribers split over two nodes, publisher on the first, through Redis;
+    then the same load on one node without Redis. Time to the last subscriber and deliveries/s of
+    both, then the highest sustained deliveries/s of both (scenario 5's steps)."""
     out = {}
     for label, run in rotate([("cluster", ClusterRun(h, "s8_cluster", "ssews", "hub", rep)),
                               ("single", Run(h, "s8_single", "ssews", "hub", rep))], rep):
         with run:
-            extra = ["-sub-bases", run.bases()] if label == "cluster" else []
-            r, marks = run.loadgen(args + ["-base", run.base()] + extra, timeout=300 + dur)
-            sat, _ = run.loadgen(["fanout", "-base", run.base()] + extra +
-                                 ["-proto", "ws", "-channels", s["sat_channels"], "-subs", s["sat_subs"],
-                                  "-rates", s["sat_rates"], "-step", s["sat_step"], "-size", 100, "-grace", "1s",
-                                  "-max-p99", "250ms", "-stop-on-fail"], timeout=900)
-        m, steps = fanout_metrics(r, marks)
-        if r["closed_early"]:
-            raise RuntimeError(f"{label}: {r['closed_early']} subscribers cut off: {r['first_read_error']}")
-        st = steps[0]
+            m = cluster_load(h, run, ["-sub-bases", run.bases()] if label == "cluster" else [])
         pre = "" if label == "cluster" else "single_"
-        for k in ("p50_ms", "p99_ms", "deliveries_per_s", "lost"):
-            out[pre + k] = st[k]
-        out[pre + "best_deliveries_per_s"] = sat["best_sustained_deliveries_per_s"]
-        if "server_cpu_us_per_delivery" in st:
-            out[pre + "server_cpu_us_per_delivery"] = st["server_cpu_us_per_delivery"]
+        for k, v in m.items():
+            if k != "note" or label == "cluster":
+                out[pre + k] = v
     out["p99_vs_single"] = out["p99_ms"] / out["single_p99_ms"] if out["single_p99_ms"] else None
     return out
+
+
+def sc_cluster_peer(h, rep, peer):
+    """A peer's cluster (two Socket.IO or Centrifugo nodes and a redis-server) under the same two loads
+    as ssews' cluster, its clients speaking the peer's protocol (loadgen -wire)."""
+    run = ClusterRun(h, "s8_cluster", peer, "hub", rep)
+    with run:
+        return cluster_load(h, run, ["-sub-bases", run.bases(), "-wire", CLUSTER_PATH[peer][1]])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1025,7 +1132,8 @@ def main():
         if f.name != "setup.log":
             f.unlink()
     prep = Prep()
-    prep.run(want_nchan="nchan" in peers, want_bindings=wanted("s7"))
+    prep.run(want_nchan="nchan" in peers, want_bindings=wanted("s7"),
+             want_centrifugo="centrifugo" in peers and wanted("s8"))
     h = Harness(mode, a.reps, only, peers)
     s = h.size
     # A run of only some scenarios, peers or sizes does not overwrite the full set of results.
@@ -1079,17 +1187,20 @@ def main():
                         h.record(key, peer, rep, True, sc_binding(h, lang, impl, rep, it), seconds=time.time() - t0)
                     except Exception as ex:
                         h.record(key, peer, rep, False, error=str(ex)[:300], seconds=time.time() - t0)
-        # Scenario 8: a two-node cluster through Redis against the same load on one node.
+        # Scenario 8: a two-node cluster through Redis against the same load on one node, and
+        # against the clusters of Socket.IO (@socket.io/redis-adapter) and Centrifugo (Redis engine).
         if wanted("s8"):
-            t0 = time.time()
             if shutil.which("redis-server") is None:
                 if rep == 0:
                     h.record("s8_cluster", "ssews", rep, False, error="skipped: no redis-server (scripts/setup.sh)")
             else:
-                try:
-                    h.record("s8_cluster", "ssews", rep, True, sc_cluster(h, rep), seconds=time.time() - t0)
-                except Exception as ex:
-                    h.record("s8_cluster", "ssews", rep, False, error=str(ex)[:300], seconds=time.time() - t0)
+                for peer in rotate([p for p in ("ssews",) + CLUSTER_PEERS if p in peers and p not in skipped], rep):
+                    t0 = time.time()
+                    try:
+                        m = sc_cluster(h, rep) if peer == "ssews" else sc_cluster_peer(h, rep, peer)
+                        h.record("s8_cluster", peer, rep, True, m, seconds=time.time() - t0)
+                    except Exception as ex:
+                        h.record("s8_cluster", peer, rep, False, error=str(ex)[:300], seconds=time.time() - t0)
     # Callgrind: once (instruction counts do not vary with the machine's load).
     if not a.no_callgrind and wanted("cg"):
         print("bench: callgrind (instructions per delivered message, fixed workload)", flush=True)
@@ -1129,15 +1240,20 @@ def report(h, prep, skipped, t_start):
         f"libwebsockets {v.get('libwebsockets')}; Go {v.get('go')}; Node {v.get('node')}; Python {v.get('python')}",
         f"peers: Node ws {v.get('ws')} (+ Node http for SSE), gorilla/websocket {v.get('gorilla')}, "
         f"lxzan/gws {v.get('gws')}, Python websockets {v.get('websockets')}, nginx {v.get('nginx')} + nchan "
-        f"{v.get('nchan')}, lws floor on libwebsockets {v.get('libwebsockets')}, epoll floor (epoll + send(), no library); load generator on {v.get('loadgen')}",
+        f"{v.get('nchan')}, lws floor on libwebsockets {v.get('libwebsockets')}, epoll floor (epoll + send(), no library); "
+        f"clusters: Redis {v.get('redis')}, Socket.IO {v.get('socket.io')} + @socket.io/redis-adapter "
+        f"{v.get('redis-adapter')} + redis {v.get('node-redis')}, Centrifugo {v.get('centrifugo')}; load generator on {v.get('loadgen')}",
         f"sizes: idle {s['idle']} conns; echo {s['echo_conns']} conns × {s['echo_dur']}; fan-out 1 channel × "
         f"{s['fan_subs']} subs, {s['fan_rate']}/s for {s['fan_dur']}; SSE saturation rates {s['sse_sat_rates']}/s; "
         f"saturation {s['sat_channels']}×{s['sat_subs']} at {s['sat_rates']}/s, {s['sat_step']} steps; "
         f"ramp {s['ramp']}; bindings {s['bind_subs']} subs × {s['bind_count']} msgs; deflate fan-out "
-        f"{s['defl_subs']} subs, ~2 KB JSON, {s['defl_rate']}/s for {s['defl_dur']}",
+        f"{s['defl_subs']} subs, ~2 KB JSON, {s['defl_rate']}/s for {s['defl_dur']}; cluster saturation "
+        f"{s['sat_channels']}×{s['sat_subs']} at {s['clu_sat_rates']}/s",
     ]
 
     def cell(key, metric, peer, better):
+        if peer in CLUSTER_PEERS and key != "s8_cluster":
+            return "n/a"
         if peer in skipped:
             return f"skipped: {skipped[peer]}"
         e_ss, e_p = errors((key, "ssews")), errors((key, peer))
@@ -1203,17 +1319,24 @@ def report(h, prep, skipped, t_start):
         ss = med.get(("s8_cluster", "ssews"))
         fail = short(errors(("s8_cluster", "ssews")) or "FAIL")
         na = ["n/a"] * len(cols)
+
+        def s8_cells(metric, better):  # ssews' cluster ÷ the Socket.IO and Centrifugo clusters
+            return [cell("s8_cluster", metric, p, better) if p in CLUSTER_PEERS else "n/a" for p in cols]
+
+        ratios["s8_cluster"] = {p: {m: cell("s8_cluster", m, p, b) for m, b in (
+            ("p99_ms", "lower"), ("deliveries_per_s", "higher"), ("best_deliveries_per_s", "higher"))}
+            for p in cols if p in CLUSTER_PEERS}
         if ss:
             rows.append(["8. cluster (2 nodes + Redis) WS fan-out: p99 to last sub", "p99_ms (lower better)",
-                         fmt_num(ss.get("p99_ms"))] + na +
+                         fmt_num(ss.get("p99_ms"))] + s8_cells("p99_ms", "lower") +
                         [f"≤ 1.3× one node: {ss['p99_vs_single']:.2f}× ({fmt_num(ss.get('single_p99_ms'))} ms)"
                          if ss.get("p99_vs_single") is not None else "≤ 1.3× one node"])
             rows.append(["8. cluster: deliveries/s at the fan-out rate", "deliveries_per_s (higher better)",
-                         fmt_num(ss.get("deliveries_per_s"))] + na +
+                         fmt_num(ss.get("deliveries_per_s"))] + s8_cells("deliveries_per_s", "higher") +
                         [f"one node: {fmt_num(ss.get('single_deliveries_per_s'))}"])
             rows.append(["8. cluster: highest sustained deliveries/s (C×S WS)", "best_deliveries_per_s (higher better)",
-                         fmt_num(ss.get("best_deliveries_per_s"))] + na +
-                        [f"one node: {fmt_num(ss.get('single_best_deliveries_per_s'))}"])
+                         fmt_num(ss.get("best_deliveries_per_s"))] + s8_cells("best_deliveries_per_s", "higher") +
+                        [f"≥ 2× Socket.IO cluster; one node: {fmt_num(ss.get('single_best_deliveries_per_s'))}"])
         else:
             rows.append(["8. cluster (2 nodes + Redis) WS fan-out", "p99_ms", fail] + na + ["≤ 1.3× one node"])
     if any(k[0] == "cg_fanout" for k in by):

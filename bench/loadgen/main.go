@@ -10,6 +10,7 @@
 //	loadgen fanout    -base http://H:P/ -proto ws|sse -channels C -subs S -rates r1,r2,... -step 5s [-warmup 2s]
 //	                  [-sub-bases http://H:P1/,http://H:P2/]  (subscribers spread over cluster nodes)
 //	                  [-payload json] [-deflate]   (JSON documents; subscribers negotiate permessage-deflate)
+//	                  [-wire socketio|centrifugo]  (Socket.IO or Centrifugo inside the WebSocket messages)
 //	loadgen idle      -base http://H:P/ -proto ws|sse -conns N   (prints READY {...}, holds until stdin closes)
 //	loadgen ramp      -url ws://H:P/ -conns N -concurrency C
 //	loadgen subscribe -base http://H:P/ -proto ws|sse -subs S -count M   (the server publishes)
@@ -576,9 +577,18 @@ func modeFanout(args []string) {
 	syncTimeout := fs.Duration("sync-timeout", 20*time.Second, "time for every subscriber to get a first message")
 	payloadKind := fs.String("payload", "pad", "pad (\"M seq stamp xxx…\") or json (a varying ~size-byte JSON document)")
 	deflate := fs.Bool("deflate", false, "WebSocket subscribers negotiate permessage-deflate and inflate what they get")
+	wireName := fs.String("wire", "plain", "what WebSocket messages carry: plain (the payload), socketio (Socket.IO 4 events "+
+		"over Engine.IO 4) or centrifugo (Centrifugo's JSON protocol); wire.go")
 	fs.Parse(args)
 	parseSrc(*src)
 	offerDeflate = *deflate
+	var err error
+	if wireProto, err = parseWire(*wireName); err != nil {
+		fatalf("%v", err)
+	}
+	if wireProto != wirePlain && (*deflate || *proto != "ws") {
+		fatalf("-wire %s goes with -proto ws and without -deflate", *wireName)
+	}
 	makePayload := payload
 	switch *payloadKind {
 	case "pad":
@@ -630,25 +640,15 @@ func modeFanout(args []string) {
 		os.Exit(1)
 	}
 	// Publishers: WebSocket connections subscribed to their channel.
-	pubs := make([]*websocket.Conn, *channels)
+	pubs := make([]*publisher, *channels)
 	for c := range pubs {
-		dial := wsDial
-		if *deflate {
-			dial = wsDialDeflate
-		}
-		p, err := dial(wsURL(chanURL(*base, chanName(c))))
+		p, err := dialPublisher(wsURL(chanURL(*base, chanName(c))), *deflate)
 		if err != nil {
 			emit(map[string]any{"error": fmt.Sprintf("publisher %d: %v", c, err)})
 			os.Exit(1)
 		}
 		pubs[c] = p
-		go func() { // what the server sends back to the publisher is read and dropped
-			for {
-				if _, _, err := p.NextReader(); err != nil {
-					return
-				}
-			}
-		}()
+		go p.drain() // what the server sends back to the publisher is read and dropped
 	}
 	var synced, unparsed, payloadBytes int64
 	var closedEarly int64
@@ -677,7 +677,7 @@ func modeFanout(args []string) {
 	syncSent := 0
 	for atomic.LoadInt64(&synced) < int64(nsubs) && time.Since(syncStart) < *syncTimeout {
 		for _, p := range pubs {
-			p.WriteMessage(websocket.TextMessage, []byte("S"))
+			p.send([]byte("S"))
 			syncSent++
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -707,7 +707,7 @@ func modeFanout(args []string) {
 			}
 			stamp := mono()
 			atomic.StoreInt64(&tr.stamp[seq], stamp)
-			err := pubs[seq%*channels].WriteMessage(websocket.TextMessage, makePayload(seq, stamp, *size))
+			err := pubs[seq%*channels].send(makePayload(seq, stamp, *size))
 			seq++
 			if err != nil {
 				return err
@@ -762,7 +762,7 @@ func modeFanout(args []string) {
 	}
 	poll.finish()
 	for _, p := range pubs {
-		p.Close()
+		p.close()
 	}
 	best := 0.0
 	for _, s := range steps {

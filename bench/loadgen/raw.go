@@ -52,6 +52,8 @@ type rawConn struct {
 	pmd     bool
 	msgRSV1 bool
 	z       *inflater
+	// Socket.IO or Centrifugo inside the WebSocket messages (wire.go); nil: bare messages.
+	wire *wireState
 }
 
 // offerDeflate makes WebSocket subscribers offer permessage-deflate as gorilla's Dialer with
@@ -195,6 +197,12 @@ func rawDial(sse bool, raw string) (*rawConn, error) {
 		b, _ := br.Peek(n)
 		c.in = append(c.in, b...)
 	}
+	if !sse && wireProto != wirePlain {
+		c.wire = newWire(wireProto, u.Query().Get("channel"))
+		if err := c.wireHandshake(nc); err != nil {
+			return nil, err
+		}
+	}
 	f, err := nc.(*net.TCPConn).File()
 	if err != nil {
 		return nil, err
@@ -209,6 +217,37 @@ func rawDial(sse bool, raw string) (*rawConn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// wireHandshake connects (and subscribes) in the protocol of c.wire over nc, blocking, before the
+// connection goes to a poller: the server's first messages may already be in c.in.
+func (c *rawConn) wireHandshake(nc net.Conn) error {
+	if h := c.wire.hello(); h != nil {
+		c.out = append(c.out, c.frame(0x1, h)...)
+	}
+	drop := func(*rawConn, []byte) {} // no publication is due before the subscription is in place
+	buf := make([]byte, 4096)
+	var b []byte // nothing new the first time: what the HTTP reader held is parsed
+	for {
+		c.feed(b, drop)
+		if len(c.out) > 0 && !c.closed {
+			if _, err := nc.Write(c.out); err != nil {
+				return err
+			}
+			c.out = c.out[:0]
+		}
+		if c.closed {
+			return fmt.Errorf("protocol handshake: %v", c.err)
+		}
+		if c.wire.ready {
+			return nil
+		}
+		n, err := nc.Read(buf)
+		if err != nil {
+			return fmt.Errorf("protocol handshake: %v", err)
+		}
+		b = buf[:n]
+	}
 }
 
 // frame builds a masked client frame (FIN set) with this connection's mask key.
@@ -357,6 +396,24 @@ func (c *rawConn) parseWS(b []byte, onMsg func(c *rawConn, m []byte)) int {
 
 // deliver hands a whole message to onMsg, inflated first if it was compressed.
 func (c *rawConn) deliver(m []byte, onMsg func(c *rawConn, m []byte)) {
+	if c.wire != nil { // the protocol's messages: control ones answered, publications' payloads on
+		for len(m) > 0 {
+			var one []byte
+			one, m = c.wire.next(m)
+			p, reply := c.wire.handle(one)
+			if reply != nil {
+				c.out = append(c.out, c.frame(0x1, reply)...)
+			}
+			if c.wire.err != nil {
+				c.fail(c.wire.err)
+				return
+			}
+			if p != nil {
+				onMsg(c, p)
+			}
+		}
+		return
+	}
 	if c.msgRSV1 {
 		var err error
 		if m, err = c.z.inflate(m); err != nil {
