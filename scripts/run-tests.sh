@@ -94,6 +94,14 @@ echo "fuzz: $fuzz_pass passed, $fuzz_fail failed"
 
 step "Benchmark harness (bench/run --quick: runs every scenario small; no pass/fail on timings)"
 bash bench/run --quick || fail=1
+# The load generator's own unit tests (its wire protocols: Socket.IO,
+# Centrifugo, SSE, payload stamps); bench/run has fetched its modules.
+if (cd bench/loadgen && go test ./... 2>&1 | tail -5); then
+  echo "loadgen: go test passed"
+else
+  echo "loadgen: go test FAILED"
+  fail=1
+fi
 
 echo
 if [ $fail -ne 0 ]; then echo "run-tests: FAILED"; exit 1; fi
