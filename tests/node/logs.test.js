@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { Server } = require('ssews');
-const { next, closer, root } = require('./helpers');
+const { next, closer } = require('./helpers');
 
 const T = { timeout: 30000 };
 
@@ -59,7 +59,7 @@ test("'log' listeners get their own endpoint's lines, with the level", T, async 
 test('a logging endpoint does not keep the process alive once unref()d', T, () => {
   // The log function is unref'd: an unref'd endpoint with a 'log' listener lets node exit.
   const script = `
-    const { Server } = require(${JSON.stringify(path.join(root, 'bindings', 'node'))});
+    const { Server } = require(${JSON.stringify(require.resolve('ssews'))});
     const s = new Server({ port: 0, log_level: 'info' });
     s.on('log', () => {});
     s.unref();
