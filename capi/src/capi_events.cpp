@@ -12,6 +12,33 @@ using sw::status_to_rc;
 
 extern "C" {
 
+SSEWS_API const char *ssews_event_kind_name(int kind) {
+  switch (kind) {
+    case SSEWS_EV_OPEN:
+      return "open";
+    case SSEWS_EV_MESSAGE:
+      return "message";
+    case SSEWS_EV_CLOSE:
+      return "close";
+    case SSEWS_EV_ERROR:
+      return "error";
+    case SSEWS_EV_RECONNECTING:
+      return "reconnecting";
+    case SSEWS_EV_DONE:
+      return "done";
+    case SSEWS_EV_DRAIN:
+      return "drain";
+    case SSEWS_EV_JOIN:
+      return "join";
+    case SSEWS_EV_LEAVE:
+      return "leave";
+    case SSEWS_EV_REQUEST:
+      return "request";
+    default:
+      return "unknown";
+  }
+}
+
 SSEWS_API int ssews_event_kind(const ssews_event *ev) {
   return ev ? sw::from_c(ev)->kind : 0;
 }

@@ -86,6 +86,23 @@ static void test_level_names(void **state) {
   assert_string_equal(ssews_log_level_name(-1), "unknown");
 }
 
+/* The names of event kinds, as the bindings hand them on. */
+static void test_event_kind_names(void **state) {
+  (void)state;
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_OPEN), "open");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_MESSAGE), "message");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_CLOSE), "close");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_ERROR), "error");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_RECONNECTING), "reconnecting");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_DONE), "done");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_DRAIN), "drain");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_JOIN), "join");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_LEAVE), "leave");
+  assert_string_equal(ssews_event_kind_name(SSEWS_EV_REQUEST), "request");
+  assert_string_equal(ssews_event_kind_name(0), "unknown");
+  assert_string_equal(ssews_event_kind_name(11), "unknown");
+}
+
 static void test_on_log_errors(void **state) {
   (void)state;
   assert_int_equal(ssews_on_log(NULL, log_cb, NULL), SSEWS_EINVAL);
@@ -103,6 +120,7 @@ int main(void) {
       cmocka_unit_test(test_levels_are_per_endpoint),
       cmocka_unit_test(test_on_log_errors),
       cmocka_unit_test(test_level_names),
+      cmocka_unit_test(test_event_kind_names),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,30 +32,6 @@ Napi::Value Protocol(Napi::Env env, int p) {
   return env.Null();
 }
 
-const char *TypeName(int kind) {
-  switch (kind) {
-    case SSEWS_EV_OPEN:
-      return "open";
-    case SSEWS_EV_MESSAGE:
-      return "message";
-    case SSEWS_EV_CLOSE:
-      return "close";
-    case SSEWS_EV_ERROR:
-      return "error";
-    case SSEWS_EV_RECONNECTING:
-      return "reconnecting";
-    case SSEWS_EV_DRAIN:
-      return "drain";
-    case SSEWS_EV_JOIN:
-      return "join";
-    case SSEWS_EV_LEAVE:
-      return "leave";
-    case SSEWS_EV_REQUEST:
-      return "request";
-    default:
-      return "unknown";
-  }
-}
 }  // namespace
 
 EventView ViewOf(const ssews_event *ev) {
@@ -181,7 +157,7 @@ Napi::Value ToJs(Napi::Env env, const EventView &ev) {
   } else {
     o = Napi::Object::New(env);
   }
-  o.Set("type", Napi::String::New(env, TypeName(ev.kind)));
+  o.Set("type", Napi::String::New(env, ssews_event_kind_name(ev.kind)));
   o.Set("conn", FromConn(env, ev.conn));
   o.Set("protocol", Protocol(env, ev.protocol));
   switch (ev.kind) {

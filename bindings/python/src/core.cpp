@@ -184,31 +184,6 @@ py::object opt_text(const std::optional<std::string> &s) {
   return s ? text(*s) : py::none();
 }
 
-const char *kind_name(int kind) {
-  switch (kind) {
-    case SSEWS_EV_OPEN:
-      return "open";
-    case SSEWS_EV_MESSAGE:
-      return "message";
-    case SSEWS_EV_CLOSE:
-      return "close";
-    case SSEWS_EV_ERROR:
-      return "error";
-    case SSEWS_EV_RECONNECTING:
-      return "reconnecting";
-    case SSEWS_EV_DRAIN:
-      return "drain";
-    case SSEWS_EV_JOIN:
-      return "join";
-    case SSEWS_EV_LEAVE:
-      return "leave";
-    case SSEWS_EV_REQUEST:
-      return "request";
-    default:
-      return "unknown";
-  }
-}
-
 // The same names as the Node binding's, spelled as the C constant
 // (SSEWS_PROTO_WS is WebSocket, not the ws:// scheme: wss:// is one too).
 py::object protocol_name(int protocol) {
@@ -247,7 +222,7 @@ py::object to_python(const EventCopy &c, const py::object &event_cls) {
     for (const auto &s : c.stats) d[py::str(s.first)] = s.second;
     stats = d;
   }
-  return event_cls(py::str(kind_name(c.kind)), py::int_(c.conn), protocol_name(c.protocol), data,
+  return event_cls(py::str(ssews_event_kind_name(c.kind)), py::int_(c.conn), protocol_name(c.protocol), data,
                    opt_text(c.name), opt_text(c.id), opt_text(c.channel), path, query, peer, headers,
                    channels, py::int_(c.code), text(c.reason), py::int_(c.delay_ms), subprotocol,
                    opt_text(c.identity), claims, stats);
