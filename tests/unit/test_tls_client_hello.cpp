@@ -339,6 +339,11 @@ void test_lengths_that_overrun(void **) {
   expect_not_tls(with(0, "\x02\x00"), "version is not 3.x");
   expect_not_tls(with(34, "\x21"), "session id");  // 33 > 32, and overruns
   expect_not_tls(with(34, "\xff"), "session id overruns");
+  std::string long_session = std::string("\x03\x03", 2) + std::string(32, 'r') + "\x21" +
+                             std::string(33, 's') + u16(2) + "\x13\x01" + std::string("\x01\x00", 2) + u16(0);
+  expect_not_tls(in_records(hello_msg(long_session), 16384), "session id longer than 32");
+  long_session.replace(34, 1, "\x20");  // 32 bytes, the 33rd read as the suites' length's first byte
+  assert_int_equal(parse(in_records(hello_msg(long_session), 16384)).verdict, Verdict::NotTls);
   expect_not_tls(with(35, u16(0x0fff)), "cipher suites overrun");
   expect_not_tls(with(35, u16(0)), "cipher suites");
   expect_not_tls(with(39, std::string(1, '\0')), "no compression");
