@@ -13,6 +13,7 @@
 #include "ws_frame_reader.h"
 
 struct lws;
+typedef struct ssl_st SSL;
 
 namespace sw {
 
@@ -35,6 +36,7 @@ struct Conn {
   ConnId id = 0;
   lws *wsi = nullptr;  // polled by lws; or
   int fd = -1;         // polled by ssews (socket_set.h)
+  SSL *ssl = nullptr;  // fd under ssews' own TLS (tls_io.h); null: plain TCP
   OutQueue q;
   int64_t last_write_us = 0;
   std::unique_ptr<ConnMore> more_;

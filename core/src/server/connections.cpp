@@ -150,9 +150,7 @@ ServerRole::OpenRequest ServerRole::lws_request(lws *wsi) {
   OpenRequest r;
   r.path = lws_request_path(wsi);
   r.query = url_args(wsi);
-  char peer[64] = "";
-  lws_get_peer_simple(wsi, peer, sizeof peer);
-  r.peer = peer;
+  r.peer = peer_name(wsi);
   for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
     if (is_pseudo_token(t)) continue;
     if (lws_hdr_total_length(wsi, static_cast<enum lws_token_indexes>(t)) <= 0) continue;
@@ -315,7 +313,18 @@ void ServerRole::drop(Conn *c) {
   lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
+std::string ServerRole::peer_name(lws *wsi) {
+  if (!relay_peer_.empty()) {
+    auto it = relay_peer_.find(lws_get_network_wsi(wsi));
+    if (it != relay_peer_.end()) return it->second;
+  }
+  char peer[64] = "";
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  return peer;
+}
+
 int ServerRole::conn_gone(lws *wsi) {
+  relay_peer_.erase(wsi);
   auto ip = ip_of_.find(wsi);  // the first of the callbacks that end a wsi uncounts it
   if (ip != ip_of_.end()) {
     if (ip->second.head)
@@ -344,7 +353,13 @@ int ServerRole::filter_connection(int fd) {
 // handshake included) and takes a place in its address's share of heads
 // being read, as at the door (filter_connection() checked there was one).
 int ServerRole::count_conn(lws *wsi) {
-  IpKey key = peer_key(lws_get_socket_fd(wsi));
+  IpKey key;
+  if (adopting_peer_) {  // relayed from the door's TLS (tls_server.cpp): lws sees a Unix socket
+    key = ip_key(reinterpret_cast<const sockaddr *>(adopting_peer_));
+    relay_peer_[wsi] = address_text(*adopting_peer_);
+  } else {
+    key = peer_key(lws_get_socket_fd(wsi));
+  }
   if (key.empty()) return 0;  // the door's own descriptor, not a peer
   bool head = !door_;
   if (head) {

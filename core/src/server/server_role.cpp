@@ -1,6 +1,7 @@
 // The server role: listening, lws callback dispatch, and the public
 // operations (validated on the caller's thread, run on the service thread).
 #include "server/server_role.h"
+#include "server/tls_io.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -91,8 +92,11 @@ ServerRole::ServerRole(Engine &e)
 
 ServerRole::~ServerRole() {
   if (broker_) broker_->stop();  // its thread posts to this role: joined before the role goes
-  for (auto &kv : conns_)
+  for (auto &kv : conns_) {
+    if (kv.second.ssl) SSL_free(kv.second.ssl);
     if (kv.second.fd >= 0) close(kv.second.fd);  // own sockets (lws closes its own)
+  }
+  if (tls_ctx_) SSL_CTX_free(tls_ctx_);
 }
 
 const Options &ServerRole::opts() const {
@@ -138,10 +142,21 @@ Status ServerRole::start() {
   if (access.failed()) return access;
   std::string host = listen_host(o);
   accepted_protocols_ = split_list(o.subprotocols);
-  // Plain HTTP on an address: the front door listens and reads each request
-  // head first (front_door.h); lws gets the sockets whose heads are good.
-  if (o.tls_cert.empty() && FrontDoor::can_bind(host)) {
+  // On an address the front door listens and reads each request head first
+  // (front_door.h); lws gets the sockets whose heads are good. With TLS the
+  // door does the handshake too, but for clients offering h2 (lws' HTTP/2):
+  // docs/design-own-tls.md.
+  if (FrontDoor::can_bind(host)) {
     FrontDoor::Config dc;
+    if (!o.tls_cert.empty()) {
+      std::string err;
+      tls_ctx_ = tls_server_ctx(o.tls_cert, o.tls_key, err);
+      if (!tls_ctx_)
+        return fail(SSEWS_ETLS, "cannot start TLS with tls_cert '" + o.tls_cert + "' and tls_key '" +
+                                    o.tls_key + "': " + err);
+      dc.tls = tls_ctx_;
+      dc.h2 = o.http2;
+    }
     dc.host = host;
     dc.port = o.port;
     dc.max_header_size = o.max_header_size;
@@ -238,7 +253,26 @@ Status ServerRole::start() {
       if (sfd.filefd >= 0) close(sfd.filefd);
       return fail(SSEWS_ELISTEN, "cannot poll the WebSocket connections' socket set");
     }
-    hand_in_ = [this, vh](int s, std::string_view head) -> std::string {
+    if (tls_ctx_) {
+      Status rst = relays_.open();
+      if (rst.failed()) return rst;
+      lws_sock_file_fd_type rfd;
+      rfd.filefd = fcntl(relays_.poll_fd(), F_DUPFD_CLOEXEC, 0);
+      relays_wsi_ = rfd.filefd < 0
+                        ? nullptr
+                        : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, rfd, nullptr, nullptr);
+      if (!relays_wsi_) {
+        if (rfd.filefd >= 0) close(rfd.filefd);
+        return fail(SSEWS_ELISTEN, "cannot poll the TLS relays");
+      }
+    }
+    // A ClientHello offering h2: lws does the TLS handshake (the hello is
+    // still in the socket) and speaks HTTP/2 or HTTP/1.1 as ALPN says.
+    hand_in_.h2 = [vh](int s) { lws_adopt_socket_vhost(vh, s); };
+    hand_in_.tls = [this](int s, SSL *ssl, std::string &bytes, size_t head_len) {
+      return tls_take(s, ssl, bytes, head_len);
+    };
+    hand_in_.plain = [this, vh](int s, std::string_view head) -> std::string {
       // A WebSocket upgrade: ssews answers and frames it (ws_tcp_server.cpp).
       HttpRequest req;
       std::string err;
@@ -304,10 +338,12 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
     case LWS_CALLBACK_RAW_RX_FILE:
       if (door_ && wsi == door_wsi_) door_->service(hand_in_);
       if (wsi == sockets_wsi_) ws_tcp_service();
+      if (wsi == relays_wsi_) relays_.service();
       return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
       if (wsi == door_wsi_) door_wsi_ = nullptr;
       if (wsi == sockets_wsi_) sockets_wsi_ = nullptr;
+      if (wsi == relays_wsi_) relays_wsi_ = nullptr;
       return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:

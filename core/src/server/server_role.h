@@ -41,6 +41,7 @@
 #include "server/front_door.h"
 #include "server/metrics.h"
 #include "server/socket_set.h"
+#include "server/tls_relay.h"
 
 struct lws_retry_bo;
 struct lws_vhost;
@@ -169,8 +170,16 @@ class ServerRole final : public Role {
   // ws_tcp_server.cpp: WebSocket over plain TCP, framed by ssews
   struct WsTcpSink;
   // The front door's handoff of an upgrade: "" when taken, else the answer.
-  std::string ws_tcp_take(int fd, size_t head_len, HttpRequest req);
-  void ws_tcp_service();  // the own sockets that are ready
+  // Over TLS (ssl set: the door's handshake) the head is already read, and
+  // after holds what came decrypted behind it; both are taken with fd.
+  std::string ws_tcp_take(int fd, size_t head_len, HttpRequest req, SSL *ssl = nullptr,
+                          std::string_view after = {});
+  void ws_tcp_service();        // the own sockets that are ready
+  void ws_tcp_read(ConnId id);  // reads one ready own socket
+  // A good head over the door's TLS: a WebSocket upgrade is framed by ssews,
+  // any other request relayed to lws (tls_relay.h).
+  std::string tls_take(int fd, SSL *ssl, std::string &bytes, size_t head_len);
+  ssize_t own_send(Conn *c, const void *p, size_t n);  // >=0 taken (0: would block); <0 failed
   void ws_tcp_receive(Conn *c, uint8_t *in, size_t len);
   void ws_tcp_writeable(Conn *c);
   void end_socket(Conn *c, bool linger);
@@ -327,7 +336,16 @@ class ServerRole final : public Role {
   std::unordered_map<lws *, Counted> ip_of_;
   std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
   lws *door_wsi_ = nullptr;          // the door's epoll descriptor, as lws polls it
-  FrontDoor::Handoff hand_in_;       // gives a socket with a good head to lws
+  FrontDoor::Takers hand_in_;        // where sockets with a good head (or an h2 offer) go
+  SSL_CTX *tls_ctx_ = nullptr;       // the door's TLS (tls_cert/tls_key); lws keeps its own for h2
+  TlsRelays relays_;                 // HTTP/1.1 over the door's TLS, relayed to lws
+  lws *relays_wsi_ = nullptr;        // their epoll descriptor, as lws polls it
+  // A relayed connection's client address, by the wsi lws made of its
+  // socketpair end (lws sees a Unix socket); adopting_peer_ carries it into
+  // count_conn while lws adopts.
+  const sockaddr_storage *adopting_peer_ = nullptr;
+  std::unordered_map<lws *, std::string> relay_peer_;
+  std::string peer_name(lws *wsi);  // the client's address as text
   std::unique_ptr<lws_retry_bo> retry_;
   Hub hub_;
   // permessage-deflate: one compressor per window size in use (shared by

@@ -1,0 +1,216 @@
+// HTTP/1.1 over ssews' TLS relayed to libwebsockets. See tls_relay.h.
+#include "server/tls_relay.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "server/tls_io.h"
+
+namespace sw {
+
+namespace {
+constexpr size_t kChunk = 16384;        // one TLS record's worth: what each direction holds
+constexpr int kPairBuffer = 64 * 1024;  // the socketpair's send buffers
+constexpr uint64_t kPairSide = 1;       // epoll tag bit: the pair's end, not the client's
+}  // namespace
+
+struct TlsRelays::Relay {
+  uint64_t id = 0;
+  int fd = -1;  // the client's TCP socket, under ssl
+  SSL *ssl = nullptr;
+  int pair = -1;   // the relay's end of the socketpair (lws has the other)
+  std::string up;  // decrypted from the client, not yet taken by the pair
+  size_t up_off = 0;
+  std::string down;  // read from lws, not yet taken by TLS (offered again as it was: tls_write)
+  size_t down_off = 0;
+  bool client_done = false;       // the client's close_notify or end of its stream
+  bool pair_shut = false;         // lws was told (shutdown of the pair towards it)
+  bool lws_done = false;          // lws closed its end, and all it wrote was read
+  bool pair_hup = false;          // the pair hung up: no longer polled (read in the pass that drains down)
+  bool read_wants_write = false;  // TLS: the last read waits for the socket to take bytes
+  bool write_wants_read = false;  // TLS: the last write waits for bytes from the client
+  uint32_t fd_events = 0, pair_events = 0;
+  bool up_pending() const { return up_off < up.size(); }
+  bool down_pending() const { return down_off < down.size(); }
+};
+
+TlsRelays::TlsRelays() = default;
+
+TlsRelays::~TlsRelays() {
+  for (auto &kv : relays_) {
+    SSL_free(kv.second->ssl);
+    close(kv.second->fd);
+    close(kv.second->pair);
+  }
+  if (ep_ >= 0) close(ep_);
+}
+
+Status TlsRelays::open() {
+  ep_ = epoll_create1(EPOLL_CLOEXEC);
+  if (ep_ < 0)
+    return fail(SSEWS_ELISTEN, std::string("cannot make the TLS relays' epoll set: ") + strerror(errno));
+  return Status::ok();
+}
+
+int TlsRelays::add(int fd, SSL *ssl, std::string first) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) {
+    tls_end(ssl);
+    close(fd);
+    return -1;
+  }
+  for (int s : sv) setsockopt(s, SOL_SOCKET, SO_SNDBUF, &kPairBuffer, sizeof kPairBuffer);
+  uint64_t id = next_id_++;
+  auto r = std::make_unique<Relay>();
+  r->id = id;
+  r->fd = fd;
+  r->ssl = ssl;
+  r->pair = sv[0];
+  r->up = std::move(first);
+  epoll_event ev{};
+  ev.data.u64 = id << 1;
+  bool ok = epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  ev.data.u64 = id << 1 | kPairSide;
+  ok = ok && epoll_ctl(ep_, EPOLL_CTL_ADD, sv[0], &ev) == 0;
+  relays_.emplace(id, std::move(r));
+  if (!ok) {
+    end(id);
+    close(sv[1]);
+    return -1;
+  }
+  // The head goes towards lws now, and what TLS decrypted beyond it (epoll
+  // does not see bytes OpenSSL holds) is read in the same pass.
+  pump(id);
+  return sv[1];
+}
+
+void TlsRelays::service() {
+  epoll_event evs[64];
+  int n = epoll_wait(ep_, evs, 64, 0);
+  for (int i = 0; i < n; i++) {
+    uint64_t id = evs[i].data.u64 >> 1;
+    auto it = relays_.find(id);
+    if (it == relays_.end()) continue;
+    bool hup = (evs[i].events & (EPOLLERR | EPOLLHUP)) != 0;
+    if (evs[i].data.u64 & kPairSide) {
+      it->second->pair_hup = it->second->pair_hup || hup;
+    } else if (hup) {  // the client reset the connection: nothing more can pass
+      end(id);
+      continue;
+    }
+    pump(id);
+  }
+}
+
+// Moves what can be moved, both ways, until nothing moves.
+void TlsRelays::pump(uint64_t id) {
+  auto it = relays_.find(id);
+  if (it == relays_.end()) return;
+  Relay &r = *it->second;
+  char buf[kChunk];
+  for (bool moved = true; moved;) {
+    moved = false;
+    // Client to lws.
+    if (!r.up_pending() && !r.client_done) {
+      r.up.clear();
+      r.up_off = 0;
+      TlsWait w;
+      size_t n = tls_read(r.ssl, buf, sizeof buf, w);
+      r.read_wants_write = w == TlsWait::Write;
+      if (n) {
+        r.up.assign(buf, n);
+        moved = true;
+      } else if (w == TlsWait::Closed) {
+        r.client_done = moved = true;
+      } else if (w == TlsWait::Failed) {
+        return end(id);
+      }
+    }
+    if (r.up_pending()) {
+      ssize_t k = send(r.pair, r.up.data() + r.up_off, r.up.size() - r.up_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (k > 0) {
+        r.up_off += static_cast<size_t>(k);
+        moved = true;
+      } else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        return end(id);  // lws closed its end
+      }
+    }
+    if (r.client_done && !r.up_pending() && !r.pair_shut) {
+      shutdown(r.pair, SHUT_WR);
+      r.pair_shut = true;
+    }
+    // lws to the client.
+    if (!r.down_pending() && !r.lws_done) {
+      r.down.clear();
+      r.down_off = 0;
+      ssize_t n = recv(r.pair, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) {
+        r.down.assign(buf, static_cast<size_t>(n));
+        moved = true;
+      } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        r.lws_done = moved = true;
+      }
+    }
+    if (r.down_pending()) {
+      TlsWait w;
+      size_t k = tls_write(r.ssl, r.down.data() + r.down_off, r.down.size() - r.down_off, w);
+      r.write_wants_read = w == TlsWait::Read;
+      if (k) {
+        r.down_off += k;
+        moved = true;
+      } else if (w == TlsWait::Closed || w == TlsWait::Failed) {
+        return end(id);  // the client is gone
+      }
+    }
+    if (r.lws_done && !r.down_pending()) return end(id);  // lws is done and all it wrote is out
+  }
+  rewatch(r);
+}
+
+void TlsRelays::rewatch(Relay &r) {
+  uint32_t fe = 0, pe = 0;
+  if ((!r.up_pending() && !r.client_done) || r.write_wants_read) fe |= EPOLLIN;
+  if (r.down_pending() || r.read_wants_write) fe |= EPOLLOUT;
+  if (!r.down_pending() && !r.lws_done) pe |= EPOLLIN;
+  if (r.up_pending()) pe |= EPOLLOUT;
+  epoll_event ev{};
+  if (fe != r.fd_events) {
+    ev.events = fe;
+    ev.data.u64 = r.id << 1;
+    epoll_ctl(ep_, EPOLL_CTL_MOD, r.fd, &ev);
+    r.fd_events = fe;
+  }
+  // A hung-up pair stays reported whatever is asked: it leaves the set, and
+  // what lws left in it is read in the pass that drains the client's side.
+  if (r.pair_hup) {
+    if (r.pair_events != ~0u) epoll_ctl(ep_, EPOLL_CTL_DEL, r.pair, nullptr);
+    r.pair_events = ~0u;
+  } else if (pe != r.pair_events) {
+    ev.events = pe;
+    ev.data.u64 = r.id << 1 | kPairSide;
+    epoll_ctl(ep_, EPOLL_CTL_MOD, r.pair, &ev);
+    r.pair_events = pe;
+  }
+}
+
+void TlsRelays::end(uint64_t id) {
+  auto it = relays_.find(id);
+  if (it == relays_.end()) return;
+  Relay &r = *it->second;
+  tls_end(r.ssl);  // close_notify after what was written
+  // Unread bytes at close would reset the connection, and a reset can
+  // overtake the last bytes still on their way: read what is there first.
+  char buf[kChunk];
+  for (int i = 0; i < 4 && recv(r.fd, buf, sizeof buf, MSG_DONTWAIT) > 0; i++) {
+  }
+  shutdown(r.fd, SHUT_WR);
+  close(r.fd);
+  close(r.pair);  // lws sees its end of the stream
+  relays_.erase(it);
+}
+
+}  // namespace sw

@@ -1,0 +1,64 @@
+// HTTP/1.1 over ssews' own TLS, handed to libwebsockets (docs/design-own-tls.md,
+// step 6). The front door did the handshake and read the head; a request that
+// is not a WebSocket upgrade (SSE, a static file, the publish endpoint,
+// metrics) is lws' to serve, and lws 4.1 cannot adopt a TLS session begun
+// elsewhere. So the connection is relayed: lws adopts one end of a
+// socketpair as a plain HTTP socket, and the relay moves bytes between the
+// other end and the TLS session, decrypting what the client sends and
+// encrypting what lws writes.
+//
+// Bounded: each direction holds at most one read (16 KiB) in the relay, and
+// the socketpair's buffers are made small, so when the client does not read
+// lws' writes stop being taken and its partial-write accounting (the
+// slow-consumer policy, max_queue_bytes) sees it, as on a direct socket.
+// Either side's end becomes the other's: the client's close (or close_notify)
+// a shutdown of the pair towards lws, lws closing its end a close_notify and
+// the end of the TCP connection once what it wrote has gone.
+//
+// Its sockets sit in an epoll set of its own that lws polls as one
+// descriptor, like the own WebSocket connections' (socket_set.h).
+// Level-triggered. Service thread only.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "status.h"
+
+typedef struct ssl_st SSL;
+
+namespace sw {
+
+class TlsRelays {
+ public:
+  TlsRelays();
+  ~TlsRelays();  // ends every relay (closes its sockets, frees its session)
+  TlsRelays(const TlsRelays &) = delete;
+  TlsRelays &operator=(const TlsRelays &) = delete;
+
+  Status open();
+  int poll_fd() const { return ep_; }
+
+  // Relays fd (its TLS session ssl done; first: what was decrypted of the
+  // request so far, head first). Takes fd and ssl whatever happens. Returns
+  // the socketpair end for lws to adopt (its owner's from then on), or -1
+  // when the relay could not be made (fd and ssl already ended).
+  int add(int fd, SSL *ssl, std::string first);
+
+  // One pass over the relays whose sockets are ready (no wait).
+  void service();
+
+  size_t size() const { return relays_.size(); }
+
+ private:
+  struct Relay;
+  void pump(uint64_t id);
+  void end(uint64_t id);
+  void rewatch(Relay &r);
+  int ep_ = -1;
+  uint64_t next_id_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<Relay>> relays_;
+};
+
+}  // namespace sw
