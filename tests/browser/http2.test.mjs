@@ -3,6 +3,9 @@
 // openssl; chromium runs with --ignore-certificate-errors) and 10 EventSources to the same
 // origin. Over HTTP/1.1 a browser holds at most six connections per origin, so the last four
 // would never open; over h2 all ten share one connection and all receive.
+// On the same server the page's WebSocket (wss, subprotocol "chat") must reach ssews' own TLS
+// and framing: chromium offers only http/1.1 in ALPN for a WebSocket, and only there can a
+// subprotocol other than ssews' own be chosen (docs/design-own-tls.md).
 // Run: node --test tests/browser/ (scripts/test-browser.sh).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,7 +55,8 @@ before(async () => {
   const www = path.join(dir, 'www');
   execFileSync('mkdir', ['-p', www]);
   writeFileSync(path.join(www, 'index.html'), PAGE);
-  hub = spawn(findBin(), ['serve', '--port', '0', '--static', www, '--publish-token', TOKEN,
+  hub = spawn(findBin(), ['serve', '--port', '0', '--static', www, '--publish-token', TOKEN, '--echo',
+    '--option', 'subprotocols=chat',
     '--tls-cert', path.join(dir, 'cert.pem'), '--tls-key', path.join(dir, 'key.pem')],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -111,3 +115,17 @@ test(`${STREAMS} EventSources to one origin over https all receive (HTTP/2)`, { 
   assert.ok(protos.every((p) => p === 'h2'), JSON.stringify(protos));
   await page.close();
 });
+
+test('a WebSocket over wss from the same page chooses subprotocol "chat" and echoes (ssews\' own TLS)',
+  { timeout: 60000 }, async () => {
+    const page = await browser.newPage();
+    await page.goto(`https://127.0.0.1:${port}/`);
+    const got = await page.evaluate((p) => new Promise((resolve, reject) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${p}/chat`, ['chat']);
+      ws.onopen = () => ws.send('hello over wss');
+      ws.onmessage = (e) => { resolve({ protocol: ws.protocol, data: e.data }); ws.close(); };
+      ws.onerror = () => reject(new Error('the WebSocket failed'));
+    }), port);
+    assert.deepEqual(got, { protocol: 'chat', data: 'hello over wss' });
+    await page.close();
+  });
