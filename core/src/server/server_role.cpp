@@ -545,7 +545,8 @@ Status ServerRole::accept_subprotocol(ConnId conn, const char *name) {
   if (!open_any_protocol_ && strcmp(name, "ssews.v1") && strcmp(name, "ssews"))
     return fail(
         SSEWS_ENOTSUP,
-        "not supported: on a TLS server (libwebsockets reads its WebSocket handshakes) only 'ssews' or "
+        "not supported: on a WebSocket whose handshake libwebsockets reads (a server on a host name, a TLS "
+        "client that offered h2, an upgrade after another request on its TLS connection) only 'ssews' or "
         "'ssews.v1' can be chosen");
   open_protocol_ = name;
   return Status::ok();
