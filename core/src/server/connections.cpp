@@ -174,7 +174,7 @@ ServerRole::OpenRequest ServerRole::lws_request(lws *wsi) {
   // lws answers with the first offered of the protocols it serves.
   r.offered_protocols = split_list(lws_header(wsi, WSI_TOKEN_PROTOCOL));
   for (const auto &p : r.offered_protocols)
-    if (p == "ssews.v1" || p == "ssews") {
+    if (serves_subprotocol(p)) {
       r.subprotocol = p;
       break;
     }

@@ -393,8 +393,7 @@ void FrontDoor::Loop::readable(uint64_t id, bool peer_done) {
   if (peer_done) forget(id);  // it sent all it will, and that is no whole head
 }
 
-// TLS: the ClientHello, peeked. One offering h2 (when h2 is on) goes on
-// unread; for any other the door does the handshake.
+// TLS: the ClientHello, peeked; when it is one, the door does the handshake.
 void FrontDoor::Loop::hello(uint64_t id, Pending &p, bool peer_done) {
   ssize_t n;
   do {
@@ -419,14 +418,6 @@ void FrontDoor::Loop::hello(uint64_t id, Pending &p, bool peer_done) {
     case ClientHelloResult::Verdict::Complete:
       break;
   }
-  if (cfg.h2 && r.hello.offers("h2")) {
-    int fd = p.fd;
-    if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
-    head_done(p);
-    pending.erase(id);
-    takers->h2(fd);
-    return;
-  }
   p.ssl = SSL_new(cfg.tls);
   if (!p.ssl || SSL_set_fd(p.ssl, p.fd) != 1) return forget(id);
   p.stage = kHandshake;
@@ -441,6 +432,16 @@ void FrontDoor::Loop::tls_step(uint64_t id, Pending &p) {
     if (w == TlsWait::Read || w == TlsWait::Write) return;
     if (w != TlsWait::None) return forget(id);  // a failed handshake: nothing can be said
     p.stage = kTlsHead;
+    if (tls_is_h2(p.ssl)) {  // HTTP/2: no head to read, the taker's from here
+      int fd = p.fd;
+      SSL *ssl = p.ssl;
+      p.ssl = nullptr;
+      if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+      head_done(p);
+      pending.erase(id);
+      takers->h2(fd, ssl);
+      return;
+    }
   }
   // At most one byte more than a head may take: that byte says "too large".
   const size_t cap = cfg.max_header_size + 1;

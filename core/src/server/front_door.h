@@ -50,15 +50,15 @@
 // has read the answer.
 //
 // TLS (Config::tls set; docs/design-own-tls.md): the door peeks each new
-// connection's ClientHello (tls_client_hello.h). One that offers "h2" while
-// h2 is on goes, unread, to the h2 taker (lws does its TLS and HTTP/2). For
-// every other the door does the TLS handshake itself, reads the request head
-// decrypted, answers a bad one over TLS as above, and hands a good one, with
-// its TLS session, to the TLS taker. The handshake counts as part of the
-// head (head_timeout, the pool, the address's share). What cannot be
-// answered over TLS (a refusal before the handshake, a failed or late
-// handshake) is closed without a word; a plaintext HTTP request on the TLS
-// port gets a plaintext 400 saying so.
+// connection's ClientHello (tls_client_hello.h) and, when it is one, does
+// the TLS handshake itself. A connection whose ALPN came out "h2" goes to the
+// h2 taker at once (its first bytes are HTTP/2's preface, no head). For
+// every other the door reads the request head decrypted, answers a bad one
+// over TLS as above, and hands a good one, with its TLS session, to the TLS
+// taker. The handshake counts as part of the head (head_timeout, the pool,
+// the address's share). What cannot be answered over TLS (a refusal before
+// the handshake, a failed or late handshake) is closed without a word; a
+// plaintext HTTP request on the TLS port gets a plaintext 400 saying so.
 //
 // Hosts given by name keep lws listening (a name is lws' to resolve), so
 // #16's answers apply there only behind a proxy. (The per-address limits
@@ -106,10 +106,9 @@ class FrontDoor {
       double duration_ms;  // since the connection was accepted
     };
     std::function<void(const Answered &)> on_answered;
-    // TLS: the server's context (not owned; it outlives the door), and
-    // whether a ClientHello offering "h2" goes to the h2 taker.
+    // TLS: the server's context (not owned; it outlives the door; its ALPN
+    // choice decides what is HTTP/2).
     SSL_CTX *tls = nullptr;
-    bool h2 = false;
   };
   // Takes a connection whose head is good, from inside service(): head is
   // the request head, still unread in the socket (empty lines before it
@@ -123,8 +122,9 @@ class FrontDoor {
   // decrypted behind it. Returns "" when it took fd and ssl (and the bytes it
   // needs); otherwise an answer the door sends over TLS before closing.
   using TlsHandoff = std::function<std::string(int fd, SSL *ssl, std::string &bytes, size_t head_len)>;
-  // TLS: takes a connection whose ClientHello offers "h2", still unread.
-  using H2Handoff = std::function<void(int fd)>;
+  // TLS: takes a connection whose handshake chose HTTP/2, with its session
+  // (nothing read past the handshake).
+  using H2Handoff = std::function<void(int fd, SSL *ssl)>;
   struct Takers {
     Handoff plain;
     TlsHandoff tls;

@@ -150,12 +150,11 @@ Status ServerRole::start() {
     FrontDoor::Config dc;
     if (!o.tls_cert.empty()) {
       std::string err;
-      tls_ctx_ = tls_server_ctx(o.tls_cert, o.tls_key, err);
+      tls_ctx_ = tls_server_ctx(o.tls_cert, o.tls_key, o.http2, err);
       if (!tls_ctx_)
         return fail(SSEWS_ETLS, "cannot start TLS with tls_cert '" + o.tls_cert + "' and tls_key '" +
                                     o.tls_key + "': " + err);
       dc.tls = tls_ctx_;
-      dc.h2 = o.http2;
     }
     dc.host = host;
     dc.port = o.port;
@@ -187,11 +186,14 @@ Status ServerRole::start() {
   lws_context_creation_info vi;
   memset(&vi, 0, sizeof vi);
   vi.port = door_ ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;  // 0: the kernel picks a free port
-  vi.protocols = ssews_protocols();
+  const bool lws_tls = !o.tls_cert.empty() && !door_;
+  lws_protocols_ = ssews_protocols_with(accepted_protocols_, lws_tls && o.http2);
+  vi.protocols = lws_protocols_.data();
   vi.vhost_name = "ssews";
-  // With TLS, h2 too: SSE streams, files and publishes multiplex on one
-  // connection. A WebSocket client offers only http/1.1 (or no ALPN) and gets it.
-  vi.alpn = !o.tls_cert.empty() && o.http2 ? "h2,http/1.1" : "http/1.1";
+  // TLS is lws' only where lws listens (a host given by name); the door's
+  // TLS hands lws plaintext (tls_relay.h). With TLS, h2 too: SSE streams,
+  // files and publishes multiplex on one connection.
+  vi.alpn = lws_tls && o.http2 ? "h2,http/1.1" : "http/1.1";
   // lws' stock HTTP/2 settings, but for the streams a connection may open:
   // lws allows 24 and answers one more with GOAWAY, ending every stream on
   // the connection; SSE pages open many. max_header_size bounds a head as on
@@ -213,14 +215,24 @@ Status ServerRole::start() {
     vi.iface = host.c_str();
   }
   if (host.find(':') == std::string::npos) vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  if (!o.tls_cert.empty()) {
+  if (lws_tls) {
     vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     vi.ssl_cert_filepath = o.tls_cert.c_str();
     vi.ssl_private_key_filepath = o.tls_key.c_str();
   }
   lws_vhost *vh = lws_create_vhost(e_.ctx(), &vi);
+  if (vh && tls_ctx_ && o.http2) {
+    // HTTP/2 over the door's TLS: relayed plaintext, which this vhost reads
+    // as HTTP/2 from its first byte (ALPN chose it).
+    vi.vhost_name = "ssews-h2";
+    vi.options |= LWS_SERVER_OPTION_H2_PRIOR_KNOWLEDGE;
+    lws_protocols_h2_ = ssews_protocols_with(accepted_protocols_, true);
+    vi.protocols = lws_protocols_h2_.data();
+    vhost_h2_ = lws_create_vhost(e_.ctx(), &vi);
+    if (!vhost_h2_) return fail(SSEWS_ELISTEN, "cannot make the HTTP/2 vhost");
+  }
   if (!vh) {
-    if (!o.tls_cert.empty())
+    if (lws_tls)
       return fail(SSEWS_ETLS, "cannot start TLS with tls_cert '" + o.tls_cert + "' and tls_key '" +
                                   o.tls_key + "' (or cannot listen on " + host + ")");
     return fail(SSEWS_ELISTEN, "cannot listen on " + host + " port " + std::to_string(o.port));
@@ -266,9 +278,11 @@ Status ServerRole::start() {
         return fail(SSEWS_ELISTEN, "cannot poll the TLS relays");
       }
     }
-    // A ClientHello offering h2: lws does the TLS handshake (the hello is
-    // still in the socket) and speaks HTTP/2 or HTTP/1.1 as ALPN says.
-    hand_in_.h2 = [vh](int s) { lws_adopt_socket_vhost(vh, s); };
+    // HTTP/2 (ALPN): relayed to lws' HTTP/2 vhost.
+    hand_in_.h2 = [this](int s, SSL *ssl) {
+      std::string none;
+      relay_to_lws(s, ssl, none, true);
+    };
     hand_in_.tls = [this](int s, SSL *ssl, std::string &bytes, size_t head_len) {
       return tls_take(s, ssl, bytes, head_len);
     };
@@ -542,12 +556,13 @@ Status ServerRole::accept_subprotocol(ConnId conn, const char *name) {
     return fail(SSEWS_EINVAL, std::string("subprotocol '") + name +
                                   "' was not offered by the client (offered: " +
                                   (offered.empty() ? "none" : offered) + ")");
-  if (!open_any_protocol_ && strcmp(name, "ssews.v1") && strcmp(name, "ssews"))
+  if (!open_any_protocol_ && open_protocol_ != name)
     return fail(
         SSEWS_ENOTSUP,
-        "not supported: on a WebSocket whose handshake libwebsockets reads (a server on a host name, a TLS "
-        "client that offered h2, an upgrade after another request on its TLS connection) only 'ssews' or "
-        "'ssews.v1' can be chosen");
+        "not supported: on a WebSocket whose handshake libwebsockets reads (a server on a host name, a "
+        "WebSocket over HTTP/2, an upgrade after another request on its TLS connection) the answer is "
+        "the first offered of 'ssews.v1', 'ssews' and the subprotocols option (here: " +
+            (open_protocol_.empty() ? std::string("none") : "'" + open_protocol_ + "'") + ")");
   open_protocol_ = name;
   return Status::ok();
 }

@@ -45,6 +45,7 @@
 
 struct lws_retry_bo;
 struct lws_vhost;
+struct lws_protocols;
 
 namespace sw {
 
@@ -179,7 +180,8 @@ class ServerRole final : public Role {
   // A good head over the door's TLS: a WebSocket upgrade is framed by ssews,
   // any other request relayed to lws (tls_relay.h).
   std::string tls_take(int fd, SSL *ssl, std::string &bytes, size_t head_len);
-  ssize_t own_send(Conn *c, const void *p, size_t n);  // >=0 taken (0: would block); <0 failed
+  void relay_to_lws(int fd, SSL *ssl, std::string &bytes, bool h2);  // takes fd and ssl
+  ssize_t own_send(Conn *c, const void *p, size_t n);                // >=0 taken (0: would block); <0 failed
   void ws_tcp_receive(Conn *c, uint8_t *in, size_t len);
   void ws_tcp_writeable(Conn *c);
   void end_socket(Conn *c, bool linger);
@@ -325,6 +327,7 @@ class ServerRole final : public Role {
   AccessPolicy access_;  // set in start(), read-only afterwards (any thread)
   int bound_port_ = 0;
   lws_vhost *vhost_ = nullptr;
+  lws_vhost *vhost_h2_ = nullptr;  // HTTP/2 relayed from the door's TLS (prior knowledge), when on
   // Per-address counts and rates (per_ip_limits.h): the door counts heads,
   // connections.cpp the connections lws holds, by their address (ip_of_),
   // as heads until lws has read their first head when lws listens (TLS).
@@ -377,6 +380,9 @@ class ServerRole final : public Role {
   std::string open_protocol_;                    // its subprotocol: the default, or the callback's choice
   bool open_any_protocol_ = false;               // any offered name may be chosen (ssews frames it)
   std::vector<std::string> accepted_protocols_;  // the subprotocols option
+  std::vector<lws_protocols> lws_protocols_;     // what the vhost serves: ssews' and those (lws_util.h)
+  std::vector<lws_protocols> lws_protocols_h2_;  // the same, for the HTTP/2 vhost
+  bool serves_subprotocol(const std::string &name) const;
 
   std::vector<ConnId> paused_;  // peers not read until a pull-mode app catches up
   // Connections with newly queued data, written after the current service

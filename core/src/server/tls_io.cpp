@@ -11,16 +11,26 @@ namespace sw {
 
 namespace {
 
-// ALPN: http/1.1 when the client offers it; otherwise none is chosen (the
-// handshake goes on without ALPN, which every HTTP/1.1 client accepts).
+// ALPN, in the server's order of preference: h2 (when on), http/1.1; none
+// of them offered: none chosen (the handshake goes on without ALPN, which
+// every HTTP/1.1 client accepts).
+const unsigned char kH2First[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+const unsigned char *const kHttp11Only = kH2First + 3;
+
 int select_alpn(SSL *, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
-                unsigned int inlen, void *) {
-  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  unsigned char *chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, outlen, kHttp11, sizeof kHttp11, in, inlen) != OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_NOACK;
-  *out = chosen;
-  return SSL_TLSEXT_ERR_OK;
+                unsigned int inlen, void *h2) {
+  const unsigned char *ours = h2 ? kH2First : kHttp11Only;
+  unsigned int ours_len = h2 ? sizeof kH2First : sizeof kH2First - 3;
+  // Our list first: the server's preference wins (SSL_select_next_proto
+  // walks its first list in order).
+  for (unsigned int i = 0; i < ours_len; i += 1u + ours[i])
+    for (unsigned int j = 0; j < inlen; j += 1u + in[j])
+      if (in[j] == ours[i] && j + 1u + in[j] <= inlen && !memcmp(in + j + 1, ours + i + 1, ours[i])) {
+        *out = in + j + 1;
+        *outlen = in[j];
+        return SSL_TLSEXT_ERR_OK;
+      }
+  return SSL_TLSEXT_ERR_NOACK;
 }
 
 std::string openssl_error() {
@@ -53,7 +63,8 @@ TlsWait wait_of(SSL *ssl, int ret) {
 
 }  // namespace
 
-SSL_CTX *tls_server_ctx(const std::string &cert_file, const std::string &key_file, std::string &err) {
+SSL_CTX *tls_server_ctx(const std::string &cert_file, const std::string &key_file, bool h2,
+                        std::string &err) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) {
     err = openssl_error();
@@ -70,8 +81,16 @@ SSL_CTX *tls_server_ctx(const std::string &cert_file, const std::string &key_fil
     SSL_CTX_free(ctx);
     return nullptr;
   }
-  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
+  // The argument is only tested for null: h2 on or off.
+  SSL_CTX_set_alpn_select_cb(ctx, select_alpn, h2 ? ctx : nullptr);
   return ctx;
+}
+
+bool tls_is_h2(SSL *ssl) {
+  const unsigned char *p = nullptr;
+  unsigned int n = 0;
+  SSL_get0_alpn_selected(ssl, &p, &n);
+  return n == 2 && p[0] == 'h' && p[1] == '2';
 }
 
 TlsWait tls_accept(SSL *ssl) {

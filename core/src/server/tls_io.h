@@ -17,10 +17,13 @@ enum class TlsWait { None, Read, Write, Closed, Failed };
 
 // A server context for cert_file/key_file (PEM): TLS 1.2 at least, no
 // renegotiation, partial writes from a buffer that may move between retries
-// (the bytes stay the same: see conn_write), ALPN answering "http/1.1" when
-// offered (a client offering "h2" is lws' unless http2 is off). Null, with
-// why in err, when the files do not make a usable key pair.
-SSL_CTX *tls_server_ctx(const std::string &cert_file, const std::string &key_file, std::string &err);
+// (the bytes stay the same: see conn_write), ALPN answering "h2" when h2 and
+// offered, else "http/1.1" when offered, else none. Null, with why in err,
+// when the files do not make a usable key pair.
+SSL_CTX *tls_server_ctx(const std::string &cert_file, const std::string &key_file, bool h2, std::string &err);
+
+// The handshake chose HTTP/2 (ALPN "h2").
+bool tls_is_h2(SSL *ssl);
 
 // One step of the server handshake on ssl. None: done.
 TlsWait tls_accept(SSL *ssl);

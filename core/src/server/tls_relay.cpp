@@ -1,13 +1,16 @@
 // HTTP/1.1 over ssews' TLS relayed to libwebsockets. See tls_relay.h.
 #include "server/tls_relay.h"
 
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "h2_preface.h"
 #include "server/tls_io.h"
 
 namespace sw {
@@ -33,9 +36,15 @@ struct TlsRelays::Relay {
   bool pair_hup = false;          // the pair hung up: no longer polled (read in the pass that drains down)
   bool read_wants_write = false;  // TLS: the last read waits for the socket to take bytes
   bool write_wants_read = false;  // TLS: the last write waits for bytes from the client
+  bool preface_done = true;       // HTTP/2: lws' first SETTINGS frame has been seen to (h2_preface.h)
+  // HTTP/2: lws is handed the client's frames one at a time (H2FrameEnds).
+  std::unique_ptr<H2FrameEnds> frames;
+  size_t up_cut = 0;       // where in up the unit being handed over ends
+  bool unit_ends = false;  // and that it is the end of a frame
+  bool await_lws = false;  // a frame was handed over whole: the next waits until lws has read it
   uint32_t fd_events = 0, pair_events = 0;
   bool up_pending() const { return up_off < up.size(); }
-  bool down_pending() const { return down_off < down.size(); }
+  bool down_pending() const { return preface_done && down_off < down.size(); }
 };
 
 TlsRelays::TlsRelays() = default;
@@ -56,7 +65,7 @@ Status TlsRelays::open() {
   return Status::ok();
 }
 
-int TlsRelays::add(int fd, SSL *ssl, std::string first) {
+int TlsRelays::add(int fd, SSL *ssl, std::string first, bool h2) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0) {
     tls_end(ssl);
@@ -71,6 +80,8 @@ int TlsRelays::add(int fd, SSL *ssl, std::string first) {
   r->ssl = ssl;
   r->pair = sv[0];
   r->up = std::move(first);
+  r->preface_done = !h2;
+  if (h2) r->frames = std::make_unique<H2FrameEnds>();
   epoll_event ev{};
   ev.data.u64 = id << 1;
   bool ok = epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
@@ -117,7 +128,7 @@ void TlsRelays::pump(uint64_t id) {
     // Client to lws.
     if (!r.up_pending() && !r.client_done) {
       r.up.clear();
-      r.up_off = 0;
+      r.up_off = r.up_cut = 0;
       TlsWait w;
       size_t n = tls_read(r.ssl, buf, sizeof buf, w);
       r.read_wants_write = w == TlsWait::Write;
@@ -130,11 +141,25 @@ void TlsRelays::pump(uint64_t id) {
         return end(id);
       }
     }
-    if (r.up_pending()) {
-      ssize_t k = send(r.pair, r.up.data() + r.up_off, r.up.size() - r.up_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r.up_pending() && r.frames) {
+      if (r.await_lws) {
+        int queued = 0;  // what lws has not read yet (SIOCOUTQ of a Unix socket)
+        if (ioctl(r.pair, SIOCOUTQ, &queued) != 0 || queued <= 0) r.await_lws = false;
+      }
+      if (!r.await_lws && r.up_off == r.up_cut) {
+        size_t k = r.frames->take(reinterpret_cast<const unsigned char *>(r.up.data()) + r.up_off,
+                                  r.up.size() - r.up_off);
+        r.up_cut = r.up_off + k;
+        r.unit_ends = r.frames->ended();
+      }
+    }
+    size_t up_end = r.frames ? r.up_cut : r.up.size();
+    if (r.up_pending() && !r.await_lws && r.up_off < up_end) {
+      ssize_t k = send(r.pair, r.up.data() + r.up_off, up_end - r.up_off, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (k > 0) {
         r.up_off += static_cast<size_t>(k);
         moved = true;
+        if (r.frames && r.up_off == r.up_cut && r.unit_ends) r.await_lws = true;
       } else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         return end(id);  // lws closed its end
       }
@@ -145,14 +170,23 @@ void TlsRelays::pump(uint64_t id) {
     }
     // lws to the client.
     if (!r.down_pending() && !r.lws_done) {
-      r.down.clear();
-      r.down_off = 0;
+      if (r.preface_done) {
+        r.down.clear();
+        r.down_off = 0;
+      }
       ssize_t n = recv(r.pair, buf, sizeof buf, MSG_DONTWAIT);
       if (n > 0) {
-        r.down.assign(buf, static_cast<size_t>(n));
+        r.down.append(buf, static_cast<size_t>(n));
         moved = true;
+        // HTTP/2: lws' first frame is held until whole, then passed on
+        // without extended CONNECT (a SETTINGS frame is small: kChunk
+        // bounds what is held).
+        if (!r.preface_done &&
+            (h2_refuse_connect_protocol(r.down) == H2Preface::Done || r.down.size() >= kChunk))
+          r.preface_done = true;
       } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
         r.lws_done = moved = true;
+        r.preface_done = true;  // what there is goes out as it is
       }
     }
     if (r.down_pending()) {
@@ -177,6 +211,10 @@ void TlsRelays::rewatch(Relay &r) {
   if (r.down_pending() || r.read_wants_write) fe |= EPOLLOUT;
   if (!r.down_pending() && !r.lws_done) pe |= EPOLLIN;
   if (r.up_pending()) pe |= EPOLLOUT;
+  // Waiting for lws to read a frame: the pair is writable all along, so
+  // only the moment lws reads may wake the relay (edge-triggered; what lws
+  // writes meanwhile is read in the pass that handles it, see pump).
+  if (r.await_lws) pe |= EPOLLET;
   epoll_event ev{};
   if (fe != r.fd_events) {
     ev.events = fe;

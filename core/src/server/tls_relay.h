@@ -15,6 +15,10 @@
 // a shutdown of the pair towards lws, lws closing its end a close_notify and
 // the end of the TCP connection once what it wrote has gone.
 //
+// HTTP/2 connections are relayed the same way, to a vhost where lws speaks
+// HTTP/2 from the first byte (prior knowledge); the relay turns off RFC
+// 8441's extended CONNECT in lws' first SETTINGS frame (h2_preface.h).
+//
 // Its sockets sit in an epoll set of its own that lws polls as one
 // descriptor, like the own WebSocket connections' (socket_set.h).
 // Level-triggered. Service thread only.
@@ -41,10 +45,11 @@ class TlsRelays {
   int poll_fd() const { return ep_; }
 
   // Relays fd (its TLS session ssl done; first: what was decrypted of the
-  // request so far, head first). Takes fd and ssl whatever happens. Returns
-  // the socketpair end for lws to adopt (its owner's from then on), or -1
-  // when the relay could not be made (fd and ssl already ended).
-  int add(int fd, SSL *ssl, std::string first);
+  // request so far, head first; h2: the session chose HTTP/2). Takes fd and
+  // ssl whatever happens. Returns the socketpair end for lws to adopt (its
+  // owner's from then on), or -1 when the relay could not be made (fd and
+  // ssl already ended).
+  int add(int fd, SSL *ssl, std::string first, bool h2 = false);
 
   // One pass over the relays whose sockets are ready (no wait).
   void service();

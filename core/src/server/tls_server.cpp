@@ -19,19 +19,25 @@ std::string ServerRole::tls_take(int fd, SSL *ssl, std::string &bytes, size_t he
   std::string_view head(bytes.data(), head_len);
   if (parse_http_request(head, req, err) && req.header_has_token("upgrade", "websocket"))
     return ws_tcp_take(fd, head_len, std::move(req), ssl, std::string_view(bytes).substr(head_len));
+  relay_to_lws(fd, ssl, bytes, false);
+  return "";
+}
+
+void ServerRole::relay_to_lws(int fd, SSL *ssl, std::string &bytes, bool h2) {
   sockaddr_storage peer{};
   bool have_peer = peer_address(fd, peer);
-  int lws_end = relays_.add(fd, ssl, std::move(bytes));
-  if (lws_end < 0) return "";  // the relay ended the connection (no descriptors left)
-  // lws reads the head from the pair as from a plain socket it accepted; on
-  // failure it closes that end, and the relay ends the connection.
+  int lws_end = relays_.add(fd, ssl, std::move(bytes), h2);
+  if (lws_end < 0) return;  // the relay ended the connection (no descriptors left)
+  // lws reads from the pair as from a plain socket it accepted (HTTP/1.1,
+  // or HTTP/2 on its own vhost); on failure it closes that end, and the
+  // relay ends the connection.
   lws_sock_file_fd_type d;
   d.sockfd = lws_end;
   adopting_peer_ = have_peer ? &peer : nullptr;
-  lws_adopt_descriptor_vhost(vhost_, static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP), d,
-                             nullptr, nullptr);
+  lws_adopt_descriptor_vhost(h2 ? vhost_h2_ : vhost_,
+                             static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP), d, nullptr,
+                             nullptr);
   adopting_peer_ = nullptr;
-  return "";
 }
 
 // Writes to an own socket, through TLS when it has it.

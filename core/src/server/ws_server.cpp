@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "channel_pattern.h"
 #include "engine.h"
 #include "lws_util.h"
 #include "server/server_role.h"
@@ -21,23 +22,6 @@ namespace {
 constexpr size_t kRxBusy = 128;
 constexpr uint32_t kWsMinClientHeader = 6;  // 2 bytes + the 4-byte mask
 constexpr int kRxRereads = 64;
-
-// True when a Sec-WebSocket-Protocol list is absent or names one we serve.
-bool offers_known_subprotocol(const std::string &list) {
-  if (list.empty()) return true;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    size_t b = list.find_first_not_of(" \t", start), e = list.find_last_not_of(" \t", comma - 1);
-    if (b != std::string::npos && b < comma && e != std::string::npos && e >= b) {
-      std::string name = list.substr(b, e - b + 1);
-      if (name == "ssews" || name == "ssews.v1") return true;
-    }
-    start = comma + 1;
-  }
-  return false;
-}
 
 // The one place ssews relies on libwebsockets internals (issue 15 #9): lws
 // 4.1.6 answers a peer's close by echoing the payload buffer it passed to
@@ -80,8 +64,13 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   if (!status && e_.closing()) status = 503, why = "server closing";
   if (!status && conns_.size() >= opts().max_connections)
     status = 503, why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
-  if (!status && !offers_known_subprotocol(lws_header(wsi, WSI_TOKEN_PROTOCOL)))
-    status = 400, why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
+  std::vector<std::string> offered = split_list(lws_header(wsi, WSI_TOKEN_PROTOCOL));
+  bool known = offered.empty();  // none offered: none answered
+  for (const auto &p : offered) known = known || serves_subprotocol(p);
+  if (!status && !known)
+    status = 400, why = "no supported subprotocol offered (served here: 'ssews.v1', 'ssews'" +
+                        std::string(accepted_protocols_.empty() ? "" : " and the subprotocols option") +
+                        ", or none)";
   if (status) {
     refused(static_cast<unsigned>(status));
     return refuse_upgrade(wsi, status, why);
@@ -99,6 +88,14 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   }
   exchange_drop(wsi);  // upgraded: the connection's open and close events tell of it
   return 0;
+}
+
+// lws serves these (ssews_protocols_with): ssews' own and the subprotocols option's.
+bool ServerRole::serves_subprotocol(const std::string &name) const {
+  if (name == "ssews.v1" || name == "ssews") return true;
+  for (const auto &a : accepted_protocols_)
+    if (a == name) return true;
+  return false;
 }
 
 int ServerRole::ws_established(lws *wsi) {
