@@ -4,10 +4,11 @@
 // front door needs to route it: the ALPN protocols offered (RFC 7301), the
 // SNI host name (RFC 6066) and the versions (RFC 8446 4.1.2, 4.2.1).
 //
-// Why (docs/design-own-tls.md): on a TLS server the front door will hand a
-// connection whose ClientHello offers "h2" to libwebsockets as today and do
-// the TLS handshake itself (OpenSSL) for every other, so ssews reads the
-// WebSocket frames over TLS as it does over plain TCP.
+// Why (docs/design-own-tls.md): on a TLS server the front door does the TLS
+// handshake itself (OpenSSL), so ssews reads the WebSocket frames over TLS
+// as it does over plain TCP; it peeks the ClientHello first to tell TLS from
+// a plaintext request sent to the TLS port, and to bound what a handshake
+// may send before it starts.
 //
 // Pure: no I/O. The caller re-calls with all the bytes peeked so far (the
 // answer depends only on them; a prefix never answers differently from the

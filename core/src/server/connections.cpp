@@ -337,7 +337,8 @@ int ServerRole::conn_gone(lws *wsi) {
   return 0;
 }
 
-// Per-address limits where lws listens itself (TLS): checked as lws accepts,
+// Per-address limits where lws listens itself (a host given by name):
+// checked as lws accepts,
 // before the TLS handshake (a refusal after its first step would let the
 // client finish its side first). Nothing can be answered before it, so a
 // refused socket is closed (the front door answers 429 on plain HTTP). The
@@ -349,7 +350,8 @@ int ServerRole::filter_connection(int fd) {
 
 // Every server connection lws holds, whoever accepted it, counts against
 // its address until it ends (conn_gone). One the door handed over has sent
-// its head; where lws listens (TLS) a new one is reading its head (TLS
+// its head (or, relayed from the door's TLS, its handshake); where lws
+// listens (a host given by name) a new one is reading its head (TLS
 // handshake included) and takes a place in its address's share of heads
 // being read, as at the door (filter_connection() checked there was one).
 int ServerRole::count_conn(lws *wsi) {

@@ -115,9 +115,10 @@ void ServerRole::context_info(lws_context_creation_info &ci) {
   ci.max_http_header_data =
       static_cast<unsigned short>(std::min<size_t>(65535, opts().max_header_size + 8 * kMaxHeadHeaders + 64));
   // Requests being parsed at once (streams give theirs back). lws allocates
-  // each as it is needed and frees it after. Where lws reads heads itself
-  // (TLS) this is the pool of heads being read: max_pending_heads sizes it,
-  // so one address at max_connections_per_ip cannot take all of it.
+  // each as it is needed and frees it after. Where lws reads heads as they
+  // arrive (a host given by name) this is the pool of heads being read:
+  // max_pending_heads sizes it, so one address at max_connections_per_ip
+  // cannot take all of it.
   ci.max_http_header_pool =
       static_cast<unsigned short>(std::clamp<size_t>(opts().max_pending_heads, 256, 65535));
   ci.timeout_secs = opts().handshake_timeout;

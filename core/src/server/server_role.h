@@ -6,7 +6,7 @@
 //   connections.cpp     connection bookkeeping: open, accept, close, forget
 //   write_path.cpp      queueing to peers and writing, coalesced, per pass
 //   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings, token expiry
-//   ws_tcp_server.cpp   WebSocket over plain TCP, framed by ssews (handshake,
+//   ws_tcp_server.cpp   WebSocket over plain TCP or ssews' TLS, framed by ssews (handshake,
 //                       frames in through WsFrameReader, close handshake)
 //   ws_server.cpp       WebSocket through lws (TLS, a host given by name)
 //   sse_server.cpp      SSE streams
@@ -168,7 +168,7 @@ class ServerRole final : public Role {
   void sse_heartbeats(int64_t now_us);
   void expire_tokens();  // token exp + leeway passed: WebSocket 1008 "token expired", SSE ended
 
-  // ws_tcp_server.cpp: WebSocket over plain TCP, framed by ssews
+  // ws_tcp_server.cpp: WebSocket over plain TCP or ssews' TLS, framed by ssews
   struct WsTcpSink;
   // The front door's handoff of an upgrade: "" when taken, else the answer.
   // Over TLS (ssl set: the door's handshake) the head is already read, and
@@ -391,7 +391,7 @@ class ServerRole final : public Role {
   std::vector<uint8_t> scratch_;  // coalesced frames for one write
   std::vector<uint8_t> h2_buf_;   // one HTTP/2 DATA frame being written
   std::vector<ConnId> busy_;      // WebSocket peers that filled lws' read buffer this pass
-  SocketSet sockets_;             // the plain-TCP WebSocket connections (ws_tcp_server.cpp)
+  SocketSet sockets_;             // the WebSocket connections ssews frames (ws_tcp_server.cpp)
   lws *sockets_wsi_ = nullptr;    // their epoll descriptor, as lws polls it
   std::vector<uint8_t> rx_buf_;   // what an own socket is read into
   struct Due {

@@ -13,9 +13,9 @@
 //
 // Over TLS the same, once the door has done the handshake (tls_server.cpp):
 // only the reads and writes go through the session (own_send, ws_tcp_read).
-// Servers on a host given by name, and WebSockets that come through lws (a
-// client that offered h2, an upgrade after another request on a relayed
-// connection), keep lws' WebSocket (ws_server.cpp).
+// Servers on a host given by name, and an upgrade that comes through lws
+// after another request on a relayed connection, keep lws' WebSocket
+// (ws_server.cpp).
 #include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
