@@ -31,7 +31,8 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"url", kOptClient, "string", "",
      "makes the endpoint a client: `ws://`, `wss://` for WebSocket; `http://`, `https://` for Server-Sent Events"},
     {"host", kOptServer, "string", "127.0.0.1",
-     "address to listen on: an IPv4 or IPv6 address (`::1`), `0.0.0.0` for all IPv4, `::` for all, `localhost`"},
+     "address to listen on: an IPv4 or IPv6 address (`::1`), `0.0.0.0` for all IPv4, `::` for all, `localhost`, "
+     "or an interface or host name (its first IPv4 address, else its first address)"},
     {"port", kOptServer, "integer", "0", "TCP port; `0` picks a free one (`ssews_port` tells which)"},
     {"tls_cert", kOptServer, "string", "", "PEM certificate file: serve https/wss (needs `tls_key`)"},
     {"tls_key", kOptServer, "string", "", "PEM private key file of `tls_cert` (needs `tls_cert`)"},

@@ -55,6 +55,15 @@ peer *ws_open(srv *s, const char *path, const char *const *headers, ssews_conn *
                    : peer_connect("127.0.0.1", s->port, 0, WAIT_MS);
   if (!p) fprintf(stderr, "connect: %s\n", peer_error());
   assert_non_null(p);
+  if (s->upgrade_later) {
+    peer_http r = {0};
+    assert_int_equal(peer_http_get(p, "/not-here", NULL, &r, WAIT_MS), 404);
+    char *body = NULL;
+    size_t len = 0;
+    assert_int_equal(peer_http_body(p, &r, &body, &len, WAIT_MS), 0);
+    free(body);
+    peer_http_free(&r);
+  }
   int st = peer_ws_handshake(p, path, headers, NULL, WAIT_MS);
   if (st != 0) fprintf(stderr, "handshake: %d %s\n", st, peer_error());
   assert_int_equal(st, 0);

@@ -32,6 +32,10 @@ typedef struct srv {
   size_t open_cur;  /* next OPEN event to claim in ws_open */
   int tls;          /* ws_open connects with TLS (set after srv_start) */
   const char *alpn; /* and offers this ALPN list (NULL: no ALPN extension) */
+  /* ws_open first makes an HTTP request on the connection and upgrades it
+   * after the answer: libwebsockets, which parses the later requests of a
+   * connection, then frames the WebSocket (ws_server.cpp). */
+  int upgrade_later;
 } srv;
 
 /* Each test gets a zeroed srv as its state; the teardown closes whatever the

@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <libwebsockets.h>
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -72,6 +74,45 @@ Status check_reserved_name(bool binary, const char *event) {
 
 std::string listen_host(const Options &o) {
   return o.host == "localhost" ? "127.0.0.1" : o.host;
+}
+
+// The address to listen on for a host that is not one: an interface name
+// (its first IPv4 address, else its first IPv6 one), else a host name (its
+// first address). The front door binds addresses only, and only where it
+// listens does ssews read heads, do TLS and frame WebSockets itself
+// (libwebsockets resolved names before, and then did all three).
+bool resolve_host(const std::string &name, std::string &out) {
+  char text[INET6_ADDRSTRLEN] = "";
+  ifaddrs *ifs = nullptr;
+  if (getifaddrs(&ifs) == 0) {
+    for (int family : {AF_INET, AF_INET6}) {
+      for (ifaddrs *i = ifs; i && !*text; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family || name != i->ifa_name) continue;
+        const void *a =
+            family == AF_INET
+                ? static_cast<const void *>(&reinterpret_cast<sockaddr_in *>(i->ifa_addr)->sin_addr)
+                : static_cast<const void *>(&reinterpret_cast<sockaddr_in6 *>(i->ifa_addr)->sin6_addr);
+        inet_ntop(family, a, text, sizeof text);
+      }
+    }
+    freeifaddrs(ifs);
+  }
+  if (!*text) {
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (getaddrinfo(name.c_str(), nullptr, &hints, &res) == 0 && res) {
+      const void *a =
+          res->ai_family == AF_INET
+              ? static_cast<const void *>(&reinterpret_cast<sockaddr_in *>(res->ai_addr)->sin_addr)
+              : static_cast<const void *>(&reinterpret_cast<sockaddr_in6 *>(res->ai_addr)->sin6_addr);
+      inet_ntop(res->ai_family, a, text, sizeof text);
+    }
+    if (res) freeaddrinfo(res);
+  }
+  out = text;
+  return !out.empty();
 }
 
 PerIpConfig per_ip_config(const Options &o) {
@@ -142,6 +183,9 @@ Status ServerRole::start() {
   Status access = setup_access();
   if (access.failed()) return access;
   std::string host = listen_host(o);
+  if (!FrontDoor::can_bind(host) && !resolve_host(o.host, host))
+    return fail(SSEWS_ELISTEN, "cannot listen on '" + o.host +
+                                   "': not an address, an interface name or a host name that resolves");
   accepted_protocols_ = split_list(o.subprotocols);
   // On an address the front door listens and reads each request head first
   // (front_door.h); lws gets the sockets whose heads are good. With TLS the
