@@ -337,23 +337,10 @@ int ServerRole::conn_gone(lws *wsi) {
   return 0;
 }
 
-// Per-address limits where lws listens itself (a host given by name):
-// checked as lws accepts,
-// before the TLS handshake (a refusal after its first step would let the
-// client finish its side first). Nothing can be answered before it, so a
-// refused socket is closed (the front door answers 429 on plain HTTP). The
-// new connection begins its head: count_conn() counts it as one.
-int ServerRole::filter_connection(int fd) {
-  IpKey key = peer_key(fd);
-  return limits_.admit(key, steady_ms()) || limits_.head_check(key) ? -1 : 0;
-}
-
-// Every server connection lws holds, whoever accepted it, counts against
-// its address until it ends (conn_gone). One the door handed over has sent
-// its head (or, relayed from the door's TLS, its handshake); where lws
-// listens (a host given by name) a new one is reading its head (TLS
-// handshake included) and takes a place in its address's share of heads
-// being read, as at the door (filter_connection() checked there was one).
+// Every server connection lws holds counts against its address until it
+// ends (conn_gone). The door handed it over once it had sent its head (or,
+// relayed from the door's TLS, done its handshake), so it is a connection,
+// no longer a head.
 int ServerRole::count_conn(lws *wsi) {
   IpKey key;
   if (adopting_peer_) {  // relayed from the door's TLS (tls_server.cpp): lws sees a Unix socket
@@ -363,13 +350,8 @@ int ServerRole::count_conn(lws *wsi) {
     key = peer_key(lws_get_socket_fd(wsi));
   }
   if (key.empty()) return 0;  // the door's own descriptor, not a peer
-  bool head = !door_;
-  if (head) {
-    if (limits_.head_begin(key)) return -1;
-  } else {
-    limits_.conn_open(key);
-  }
-  ip_of_[wsi] = Counted{std::move(key), head};
+  limits_.conn_open(key);
+  ip_of_[wsi] = Counted{std::move(key), false};
   return 0;
 }
 

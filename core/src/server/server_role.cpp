@@ -29,40 +29,6 @@ namespace sw {
 
 namespace {
 
-// Tries the bind ourselves first so a failure can say why (lws only says no).
-Status check_bind(const std::string &host, int port) {
-  if (port == 0) return Status::ok();
-  sockaddr_storage ss{};
-  socklen_t slen;
-  int family;
-  auto *v4 = reinterpret_cast<sockaddr_in *>(&ss);
-  auto *v6 = reinterpret_cast<sockaddr_in6 *>(&ss);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    family = v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    slen = sizeof *v4;
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    family = v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    slen = sizeof *v6;
-  } else {
-    return Status::ok();  // an interface name: let lws resolve it
-  }
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(SSEWS_ELISTEN, std::string("socket: ") + strerror(errno));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  int r = bind(fd, reinterpret_cast<sockaddr *>(&ss), slen);
-  int err = errno;
-  if (r == 0) r = listen(fd, 1), err = errno;
-  close(fd);
-  if (r != 0)
-    return fail(SSEWS_ELISTEN,
-                "cannot listen on " + host + " port " + std::to_string(port) + ": " + strerror(err));
-  return Status::ok();
-}
-
 // A text message named `binary` would reach ssews SSE clients as bytes.
 Status check_reserved_name(bool binary, const char *event) {
   if (event && sse_name_reserved(binary, event))
@@ -187,11 +153,11 @@ Status ServerRole::start() {
     return fail(SSEWS_ELISTEN, "cannot listen on '" + o.host +
                                    "': not an address, an interface name or a host name that resolves");
   accepted_protocols_ = split_list(o.subprotocols);
-  // On an address the front door listens and reads each request head first
-  // (front_door.h); lws gets the sockets whose heads are good. With TLS the
-  // door does the handshake too, but for clients offering h2 (lws' HTTP/2):
-  // docs/design-own-tls.md.
-  if (FrontDoor::can_bind(host)) {
+  // The front door listens and reads each request head first (front_door.h);
+  // lws gets the sockets whose heads are good. With TLS the door does the
+  // handshake too, and lws gets plaintext (docs/design-own-tls.md). lws
+  // itself listens on nothing.
+  {
     FrontDoor::Config dc;
     if (!o.tls_cert.empty()) {
       std::string err;
@@ -217,9 +183,6 @@ Status ServerRole::start() {
     door_ = std::make_unique<FrontDoor>();
     Status st = door_->open(dc);
     if (st.failed()) return st;
-  } else {
-    Status st = check_bind(host, o.port);
-    if (st.failed()) return st;
   }
 
   // No validity pings from lws on the server: lws 4.1 keeps each
@@ -230,15 +193,10 @@ Status ServerRole::start() {
 
   lws_context_creation_info vi;
   memset(&vi, 0, sizeof vi);
-  vi.port = door_ ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;  // 0: the kernel picks a free port
-  const bool lws_tls = !o.tls_cert.empty() && !door_;
-  lws_protocols_ = ssews_protocols_with(accepted_protocols_, lws_tls && o.http2);
+  vi.port = CONTEXT_PORT_NO_LISTEN_SERVER;  // the door listens
+  lws_protocols_ = ssews_protocols_with(accepted_protocols_);
   vi.protocols = lws_protocols_.data();
   vi.vhost_name = "ssews";
-  // TLS is lws' only where lws listens (a host given by name); the door's
-  // TLS hands lws plaintext (tls_relay.h). With TLS, h2 too: SSE streams,
-  // files and publishes multiplex on one connection.
-  vi.alpn = lws_tls && o.http2 ? "h2,http/1.1" : "http/1.1";
   // lws' stock HTTP/2 settings, but for the streams a connection may open:
   // lws allows 24 and answers one more with GOAWAY, ending every stream on
   // the connection; SSE pages open many. max_header_size bounds a head as on
@@ -254,21 +212,11 @@ Status ServerRole::start() {
   vi.retry_and_idle_policy = retry_.get();
   vi.timeout_secs = o.handshake_timeout;
   vi.keepalive_timeout = 30;
-  if (host == "0.0.0.0") {
-    vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  } else if (host != "::") {
-    vi.iface = host.c_str();
-  }
-  if (host.find(':') == std::string::npos) vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  if (lws_tls) {
-    vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    vi.ssl_cert_filepath = o.tls_cert.c_str();
-    vi.ssl_private_key_filepath = o.tls_key.c_str();
-  }
   lws_vhost *vh = lws_create_vhost(e_.ctx(), &vi);
   if (vh && tls_ctx_ && o.http2) {
-    // HTTP/2 over the door's TLS: relayed plaintext, which this vhost reads
-    // as HTTP/2 from its first byte (ALPN chose it).
+    // HTTP/2 over the door's TLS (with TLS, h2 too: SSE streams, files and
+    // publishes multiplex on one connection): relayed plaintext, which this
+    // vhost reads as HTTP/2 from its first byte (ALPN chose it).
     vi.vhost_name = "ssews-h2";
     vi.options |= LWS_SERVER_OPTION_H2_PRIOR_KNOWLEDGE;
     lws_protocols_h2_ = ssews_protocols_with(accepted_protocols_, true);
@@ -276,17 +224,12 @@ Status ServerRole::start() {
     vhost_h2_ = lws_create_vhost(e_.ctx(), &vi);
     if (!vhost_h2_) return fail(SSEWS_ELISTEN, "cannot make the HTTP/2 vhost");
   }
-  if (!vh) {
-    if (lws_tls)
-      return fail(SSEWS_ETLS, "cannot start TLS with tls_cert '" + o.tls_cert + "' and tls_key '" +
-                                  o.tls_key + "' (or cannot listen on " + host + ")");
-    return fail(SSEWS_ELISTEN, "cannot listen on " + host + " port " + std::to_string(o.port));
-  }
+  if (!vh) return fail(SSEWS_ELISTEN, "cannot make the server's libwebsockets vhost");
   vhost_ = vh;
   Status bst = start_broker();
   if (bst.failed()) return bst;
-  bound_port_ = door_ ? door_->port() : lws_get_vhost_listen_port(vh);
-  if (door_) {
+  bound_port_ = door_->port();
+  {
     // lws polls the door's epoll descriptor with its own sockets and calls
     // on_lws when it is readable. A dup: lws closes the descriptor of what
     // it frees, and the door closes its own.
@@ -357,8 +300,6 @@ bool ServerRole::hold(size_t bytes) {
 
 int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
   switch (reason) {
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:  // lws listens (TLS): in is the accepted socket
-      return filter_connection(static_cast<int>(reinterpret_cast<intptr_t>(in)));
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
       return count_conn(wsi);
     case LWS_CALLBACK_FILTER_HTTP_CONNECTION:  // a request head read (not an upgrade)

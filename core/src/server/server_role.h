@@ -139,9 +139,8 @@ class ServerRole final : public Role {
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
   void drop(Conn *c);
   int conn_gone(lws *wsi);
-  int filter_connection(int fd);  // lws accepted a socket (TLS path): per-address check
-  int count_conn(lws *wsi);       // lws holds a new server connection: per-address count
-  void head_parsed(lws *wsi);     // its first request head is read (TLS path: no longer a head)
+  int count_conn(lws *wsi);    // lws holds a new server connection: per-address count
+  void head_parsed(lws *wsi);  // its first request head is read (TLS path: no longer a head)
   void finish(Conn *c);
   void forget(Conn *c, int code, const std::string &reason);
   void report_error(Conn *c, int err, const std::string &why);
