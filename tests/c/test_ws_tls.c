@@ -1,5 +1,5 @@
 /* A TLS server (tls_cert/tls_key) held to what a plain-TCP one does
- * (docs/design-own-tls.md, "Tests that would prove it"): the strict RFC 6455
+ * (docs/design-own-tls.md): the strict RFC 6455
  * cases of test_ws.c, the application's subprotocol choice, routing by the
  * ALPN a ClientHello offers, and the front door's bounds, over real loopback
  * TLS with a raw peer (tests/c/peer.c) that offers a chosen ALPN list.

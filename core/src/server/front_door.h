@@ -60,9 +60,8 @@
 // the handshake, a failed or late handshake) is closed without a word; a
 // plaintext HTTP request on the TLS port gets a plaintext 400 saying so.
 //
-// Hosts given by name keep lws listening (a name is lws' to resolve), so
-// #16's answers apply there only behind a proxy. (The per-address limits
-// hold there too, checked as lws accepts: connections.cpp.)
+// A host given by name is resolved to an address before the door opens
+// (server_role.cpp): lws listens on nothing.
 #pragma once
 #include <cstddef>
 #include <functional>

@@ -122,10 +122,8 @@ void ServerRole::context_info(lws_context_creation_info &ci) {
   ci.max_http_header_data =
       static_cast<unsigned short>(std::min<size_t>(65535, opts().max_header_size + 8 * kMaxHeadHeaders + 64));
   // Requests being parsed at once (streams give theirs back). lws allocates
-  // each as it is needed and frees it after. Where lws reads heads as they
-  // arrive (a host given by name) this is the pool of heads being read:
-  // max_pending_heads sizes it, so one address at max_connections_per_ip
-  // cannot take all of it.
+  // each as it is needed and frees it after: the later requests of
+  // keep-alive connections and HTTP/2 streams (the door reads first heads).
   ci.max_http_header_pool =
       static_cast<unsigned short>(std::clamp<size_t>(opts().max_pending_heads, 256, 65535));
   ci.timeout_secs = opts().handshake_timeout;
@@ -545,9 +543,9 @@ Status ServerRole::accept_subprotocol(ConnId conn, const char *name) {
   if (!open_any_protocol_ && open_protocol_ != name)
     return fail(
         SSEWS_ENOTSUP,
-        "not supported: on a WebSocket whose handshake libwebsockets reads (a server on a host name, a "
-        "WebSocket over HTTP/2, an upgrade after another request on its TLS connection) the answer is "
-        "the first offered of 'ssews.v1', 'ssews' and the subprotocols option (here: " +
+        "not supported: on a WebSocket whose handshake libwebsockets reads (an upgrade after another "
+        "request on the same connection) the answer is the first offered of 'ssews.v1', 'ssews' and the "
+        "subprotocols option (here: " +
             (open_protocol_.empty() ? std::string("none") : "'" + open_protocol_ + "'") + ")");
   open_protocol_ = name;
   return Status::ok();

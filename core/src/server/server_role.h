@@ -338,9 +338,9 @@ class ServerRole final : public Role {
   std::unordered_map<lws *, Counted> ip_of_;
   std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
   lws *door_wsi_ = nullptr;          // the door's epoll descriptor, as lws polls it
-  FrontDoor::Takers hand_in_;        // where sockets with a good head (or an h2 offer) go
-  SSL_CTX *tls_ctx_ = nullptr;       // the door's TLS (tls_cert/tls_key); lws keeps its own for h2
-  TlsRelays relays_;                 // HTTP/1.1 over the door's TLS, relayed to lws
+  FrontDoor::Takers hand_in_;        // where sockets with a good head (or HTTP/2 over TLS) go
+  SSL_CTX *tls_ctx_ = nullptr;       // the door's TLS (tls_cert/tls_key): all TLS on the server
+  TlsRelays relays_;                 // HTTP/1.1 and HTTP/2 over the door's TLS, relayed to lws
   lws *relays_wsi_ = nullptr;        // their epoll descriptor, as lws polls it
   // A relayed connection's client address, by the wsi lws made of its
   // socketpair end (lws sees a Unix socket); adopting_peer_ carries it into

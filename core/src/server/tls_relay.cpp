@@ -1,4 +1,4 @@
-// HTTP/1.1 over ssews' TLS relayed to libwebsockets. See tls_relay.h.
+// HTTP/1.1 and HTTP/2 over ssews' TLS relayed to libwebsockets. See tls_relay.h.
 #include "server/tls_relay.h"
 
 #include <linux/sockios.h>

@@ -1,4 +1,4 @@
-// HTTP/1.1 over ssews' own TLS, handed to libwebsockets (docs/design-own-tls.md,
+// HTTP over ssews' own TLS, handed to libwebsockets (docs/design-own-tls.md,
 // step 6). The front door did the handshake and read the head; a request that
 // is not a WebSocket upgrade (SSE, a static file, the publish endpoint,
 // metrics) is lws' to serve, and lws 4.1 cannot adopt a TLS session begun
@@ -21,7 +21,8 @@
 //
 // Its sockets sit in an epoll set of its own that lws polls as one
 // descriptor, like the own WebSocket connections' (socket_set.h).
-// Level-triggered. Service thread only.
+// Level-triggered (but edge-triggered while waiting for lws to read an
+// HTTP/2 frame: tls_relay.cpp). Service thread only.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -1,6 +1,6 @@
-// The server's WebSocket side where libwebsockets frames it (a server on a
-// host given by name; an upgrade after another request on a relayed TLS
-// connection; ws_tcp_server.cpp frames the rest): the handshake (checked
+// The server's WebSocket side where libwebsockets frames it (an upgrade
+// after another request on the same connection; ws_tcp_server.cpp frames
+// the rest): the handshake (checked
 // beyond what lws 4.1.6 checks), messages in (reassembled, bounded), the
 // close handshake, and writing queued frames when lws says the socket can
 // take them.

@@ -13,9 +13,8 @@
 //
 // Over TLS the same, once the door has done the handshake (tls_server.cpp):
 // only the reads and writes go through the session (own_send, ws_tcp_read).
-// Servers on a host given by name, and an upgrade that comes through lws
-// after another request on a relayed connection, keep lws' WebSocket
-// (ws_server.cpp).
+// An upgrade that comes through lws after another request on the same
+// connection keeps lws' WebSocket (ws_server.cpp).
 #include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
