@@ -628,11 +628,11 @@ static size_t bad_close_code_cases(violation *v, char (*names)[48], unsigned cha
   return N_BAD_CLOSE;
 }
 
-/* The same codes where libwebsockets reads the frames (an upgrade after
- * another request on the connection: ws_server.cpp). It answers a bad close
- * by echoing the payload buffer ssews rewrote (answer_bad_close_in_place):
- * this pins that one dependency on lws internals. */
-static void test_close_invalid_codes_lws_path(void **state) {
+/* The same codes on a WebSocket that comes as an upgrade after another
+ * request on its connection: libwebsockets parses that request, and ssews
+ * takes the connection over (take_later_upgrade in ws_server.cpp) and frames
+ * it as every other, so the answers are the same. */
+static void test_close_invalid_codes_after_a_first_request(void **state) {
   srv *s = *state;
   violation v[N_BAD_CLOSE];
   char names[N_BAD_CLOSE][48];
@@ -1240,7 +1240,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_close_after_close_nothing_is_processed, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_close_valid_codes_echoed, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_close_invalid_payloads, srv_setup, srv_teardown),
-      cmocka_unit_test_setup_teardown(test_close_invalid_codes_lws_path, srv_setup, srv_teardown),
+      cmocka_unit_test_setup_teardown(test_close_invalid_codes_after_a_first_request, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_handshake_refusals, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_handshake_426_names_supported_version, srv_setup, srv_teardown),
       cmocka_unit_test_setup_teardown(test_handshake_subprotocol, srv_setup, srv_teardown),

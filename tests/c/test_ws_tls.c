@@ -103,12 +103,18 @@ typedef struct mode {
   const char *name;
   int tls;
   const char *alpn; /* offered by the peer (NULL: no ALPN extension) */
+  int later;        /* the upgrade comes after a first request on the connection */
 } mode;
 
+/* The later-upgrade modes reach the WebSocket through libwebsockets, which
+ * parses every request after a connection's first: ssews takes it over
+ * (take_later_upgrade) and frames it as every other. */
 static const mode k_modes[] = {
-    {"plain TCP (reference)", 0, NULL},
-    {"TLS, ALPN http/1.1", 1, "http/1.1"},
-    {"TLS, no ALPN", 1, NULL},
+    {"plain TCP (reference)", 0, NULL, 0},
+    {"TLS, ALPN http/1.1", 1, "http/1.1", 0},
+    {"TLS, no ALPN", 1, NULL, 0},
+    {"plain TCP, upgrade after a request", 0, NULL, 1},
+    {"TLS, upgrade after a request", 1, "http/1.1", 1},
 };
 enum { N_MODES = sizeof k_modes / sizeof k_modes[0] };
 
@@ -125,6 +131,7 @@ static void srv_start_mode(srv *s, int echo, const mode *m, const char *const *e
   srv_start(s, echo, opts);
   s->tls = m->tls;
   s->alpn = m->alpn;
+  s->upgrade_later = m->later;
 }
 
 /* Ends s's server and recorder so the next mode can start it again; adds the
@@ -492,7 +499,7 @@ static void test_tls_alpn_h2_selected_only_with_http2_on(void **state) {
  * WebSocket is ssews': ten pings in one write get ten pongs. */
 static void test_tls_h2_offer_with_http2_off_gets_strict_websocket(void **state) {
   srv *s = *state;
-  const mode m = {"TLS, ALPN h2,http/1.1, http2 off", 1, "h2,http/1.1"};
+  const mode m = {"TLS, ALPN h2,http/1.1, http2 off", 1, "h2,http/1.1", 0};
   const char *const extra[] = {"http2", "false", NULL};
   srv_start_mode(s, 1, &m, extra);
   ssews_conn conn;

@@ -316,7 +316,7 @@ void ServerRole::drop(Conn *c) {
 std::string ServerRole::peer_name(lws *wsi) {
   if (!relay_peer_.empty()) {
     auto it = relay_peer_.find(lws_get_network_wsi(wsi));
-    if (it != relay_peer_.end()) return it->second;
+    if (it != relay_peer_.end()) return address_text(it->second);
   }
   char peer[64] = "";
   lws_get_peer_simple(wsi, peer, sizeof peer);
@@ -345,7 +345,7 @@ int ServerRole::count_conn(lws *wsi) {
   IpKey key;
   if (adopting_peer_) {  // relayed from the door's TLS (tls_server.cpp): lws sees a Unix socket
     key = ip_key(reinterpret_cast<const sockaddr *>(adopting_peer_));
-    relay_peer_[wsi] = address_text(*adopting_peer_);
+    relay_peer_[wsi] = *adopting_peer_;
   } else {
     key = peer_key(lws_get_socket_fd(wsi));
   }

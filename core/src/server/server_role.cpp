@@ -543,8 +543,9 @@ Status ServerRole::accept_subprotocol(ConnId conn, const char *name) {
   if (!open_any_protocol_ && open_protocol_ != name)
     return fail(
         SSEWS_ENOTSUP,
-        "not supported: on a WebSocket whose handshake libwebsockets reads (an upgrade after another "
-        "request on the same connection) the answer is the first offered of 'ssews.v1', 'ssews' and the "
+        "not supported: on a WebSocket whose handshake libwebsockets answers (a later upgrade ssews could "
+        "not "
+        "take over for want of a descriptor) the answer is the first offered of 'ssews.v1', 'ssews' and the "
         "subprotocols option (here: " +
             (open_protocol_.empty() ? std::string("none") : "'" + open_protocol_ + "'") + ")");
   open_protocol_ = name;

@@ -173,7 +173,11 @@ class ServerRole final : public Role {
   // Over TLS (ssl set: the door's handshake) the head is already read, and
   // after holds what came decrypted behind it; both are taken with fd.
   std::string ws_tcp_take(int fd, size_t head_len, HttpRequest req, SSL *ssl = nullptr,
-                          std::string_view after = {});
+                          std::string_view after = {}, const sockaddr_storage *peer = nullptr);
+  // An upgrade lws parsed (a later request on a keep-alive connection):
+  // ssews takes the connection over and frames it. Returns what the lws
+  // callback returns.
+  int take_later_upgrade(lws *wsi);
   void ws_tcp_service();        // the own sockets that are ready
   void ws_tcp_read(ConnId id);  // reads one ready own socket
   // A good head over the door's TLS: a WebSocket upgrade is framed by ssews,
@@ -346,7 +350,7 @@ class ServerRole final : public Role {
   // socketpair end (lws sees a Unix socket); adopting_peer_ carries it into
   // count_conn while lws adopts.
   const sockaddr_storage *adopting_peer_ = nullptr;
-  std::unordered_map<lws *, std::string> relay_peer_;
+  std::unordered_map<lws *, sockaddr_storage> relay_peer_;
   std::string peer_name(lws *wsi);  // the client's address as text
   std::unique_ptr<lws_retry_bo> retry_;
   Hub hub_;

@@ -5,7 +5,10 @@
 // close handshake, and writing queued frames when lws says the socket can
 // take them.
 #include <libwebsockets.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -52,7 +55,49 @@ int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why, Hea
   return 1;  // lws completes the transaction
 }
 
+// An upgrade lws parsed: a later request on a keep-alive HTTP/1.1
+// connection (the door reads first requests; plain, or relayed from TLS).
+// ssews takes the connection over so that its WebSocket is framed as every
+// other (ws_tcp_server.cpp): a client must wait for the 101 before it sends
+// frames (RFC 6455 4.1), so lws holds nothing of the connection beyond this
+// head. lws keeps its descriptor number, now a stand-in socket, so that its
+// close of the wsi (a shutdown and a close) touches only that.
+int ServerRole::take_later_upgrade(lws *wsi) {
+  int lfd = lws_get_socket_fd(wsi);
+  int mine = lfd < 0 ? -1 : fcntl(lfd, F_DUPFD_CLOEXEC, 0);
+  int stand_in = mine < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (stand_in < 0 || dup3(stand_in, lfd, O_CLOEXEC) < 0) {
+    if (stand_in >= 0) close(stand_in);
+    if (mine >= 0) close(mine);
+    return 1;  // no descriptor to spare: lws frames it after all
+  }
+  close(stand_in);
+  OpenRequest o = lws_request(wsi);
+  HttpRequest req;
+  req.method = "GET";
+  req.version = "HTTP/1.1";
+  req.target = req.path = o.path;
+  req.query = std::move(o.query);
+  req.headers = std::move(o.headers);
+  if (!o.last_event_id_header.empty()) req.headers.emplace_back("last-event-id", o.last_event_id_header);
+  sockaddr_storage peer{};
+  auto rp = relay_peer_.find(wsi);
+  bool have_peer = rp != relay_peer_.end() ? (peer = rp->second, true) : peer_address(mine, peer);
+  std::string refusal = ws_tcp_take(mine, 0, std::move(req), nullptr, {}, have_peer ? &peer : nullptr);
+  if (!refusal.empty()) {
+    ssize_t n = ::send(mine, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+    sockets_.linger(mine, 1);
+  }
+  return -1;  // lws lets its wsi go
+}
+
 int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
+  // A later request on an HTTP/1.1 connection (HTTP/2 carries none: RFC 8441 is off).
+  if (door_ && lws_get_network_wsi(wsi) == wsi && upgrade && ws_upgrade_is_websocket(upgrade)) {
+    int r = take_later_upgrade(wsi);
+    if (r <= 0) return r;
+  }
   exchange_begin(wsi);
   // RFC 6455 4.2.1: the Upgrade value is compared case-insensitively.
   if (!upgrade || !ws_upgrade_is_websocket(upgrade)) return refuse_upgrade(wsi, 403, "unsupported upgrade");

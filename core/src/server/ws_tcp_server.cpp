@@ -126,7 +126,7 @@ struct ServerRole::WsTcpSink final : WsFrameReader::Sink {
 };
 
 std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req, SSL *ssl,
-                                    std::string_view after) {
+                                    std::string_view after, const sockaddr_storage *peer) {
   WsUpgradeVerdict v = ws_check_upgrade(req, accepted_protocols_);
   if (!v.status && e_.closing()) v.status = 503, v.why = "server closing";
   if (!v.status && conns_.size() >= opts().max_connections)
@@ -150,7 +150,7 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req, SS
   rv.path = req.path;
   rv.query = std::move(req.query);
   sockaddr_storage addr{};
-  bool have_addr = peer_address(fd, addr);
+  bool have_addr = peer ? (addr = *peer, true) : peer_address(fd, addr);
   rv.peer = have_addr ? address_text(addr) : "";
   if (const std::string *id = req.header("last-event-id")) rv.last_event_id_header = *id;
   std::string key = *req.header("sec-websocket-key");
