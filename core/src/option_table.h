@@ -65,8 +65,7 @@ inline constexpr OptionInfo kOptionTable[] = {
      "1008, SSE stream ended)"},
     {"compression", kOptBoth, "enum", "off",
      "`on`: a server answers a WebSocket client's permessage-deflate offer (RFC 7692) on the WebSockets it "
-     "frames (plain or TLS; every WebSocket but a later upgrade it could not take over for want of a "
-     "descriptor), always with no context takeover either way, so a broadcast is compressed once and "
+     "frames (every WebSocket, plain or TLS), always with no context takeover either way, so a broadcast is compressed once and "
      "shared; a WebSocket client offers it; `off`: neither"},
     {"compression_window_bits", kOptServer, "integer", "15",
      "largest deflate window (9-15) ssews compresses with; a client's server_max_window_bits may lower it"},

@@ -540,14 +540,10 @@ Status ServerRole::accept_subprotocol(ConnId conn, const char *name) {
     return fail(SSEWS_EINVAL, std::string("subprotocol '") + name +
                                   "' was not offered by the client (offered: " +
                                   (offered.empty() ? "none" : offered) + ")");
+  // (lws answers its own handshakes with its own pick: none reaches here now.)
   if (!open_any_protocol_ && open_protocol_ != name)
-    return fail(
-        SSEWS_ENOTSUP,
-        "not supported: on a WebSocket whose handshake libwebsockets answers (a later upgrade ssews could "
-        "not "
-        "take over for want of a descriptor) the answer is the first offered of 'ssews.v1', 'ssews' and the "
-        "subprotocols option (here: " +
-            (open_protocol_.empty() ? std::string("none") : "'" + open_protocol_ + "'") + ")");
+    return fail(SSEWS_ENOTSUP, "not supported: this WebSocket's handshake is libwebsockets' to answer ('" +
+                                   open_protocol_ + "')");
   open_protocol_ = name;
   return Status::ok();
 }

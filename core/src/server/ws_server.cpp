@@ -29,22 +29,6 @@ constexpr size_t kRxBusy = 128;
 constexpr uint32_t kWsMinClientHeader = 6;  // 2 bytes + the 4-byte mask
 constexpr int kRxRereads = 64;
 
-// The one place ssews relies on libwebsockets internals (issue 15 #9): lws
-// 4.1.6 answers a peer's close by echoing the payload buffer it passed to
-// LWS_CALLBACK_WS_PEER_INITIATED_CLOSE, and 4.1 has no public call to answer
-// with another code. Writing our code over the first two bytes makes that
-// echo the right close (1002/1007) at once; failing the connection instead
-// (return -1) would wait seconds for a close acknowledgement. Pinned by
-// test_ws's test_close_invalid_payloads (Autobahn 7.9.x, 7.5.1): each bad
-// close must be answered with the right code within the test's timeout, so
-// an lws that stops echoing the buffer fails that test rather than silently
-// sending the peer's bad code back. docs/conformance.md says the same.
-void answer_bad_close_in_place(void *in, int code) {
-  auto *b = static_cast<unsigned char *>(in);
-  b[0] = static_cast<unsigned char>(code >> 8);
-  b[1] = static_cast<unsigned char>(code & 0xff);
-}
-
 }  // namespace
 
 // Answers a refused upgrade with a status, extra headers and a short text;
@@ -61,7 +45,11 @@ int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why, Hea
 // other (ws_tcp_server.cpp): a client must wait for the 101 before it sends
 // frames (RFC 6455 4.1), so lws holds nothing of the connection beyond this
 // head. lws keeps its descriptor number, now a stand-in socket, so that its
-// close of the wsi (a shutdown and a close) touches only that.
+// close of the wsi (a shutdown and a close) touches only that. lws frames no
+// server WebSocket: what follows in this file (established, receive, close,
+// writeable) serves none since, and an RFC 8441 stream is refused (RFC 8441 is
+// advertised off: h2_preface.h; one sent anyway finds no connection at
+// established and is closed).
 int ServerRole::take_later_upgrade(lws *wsi) {
   int lfd = lws_get_socket_fd(wsi);
   int mine = lfd < 0 ? -1 : fcntl(lfd, F_DUPFD_CLOEXEC, 0);
@@ -69,7 +57,9 @@ int ServerRole::take_later_upgrade(lws *wsi) {
   if (stand_in < 0 || dup3(stand_in, lfd, O_CLOEXEC) < 0) {
     if (stand_in >= 0) close(stand_in);
     if (mine >= 0) close(mine);
-    return 1;  // no descriptor to spare: lws frames it after all
+    refused(503);
+    return refuse_upgrade(wsi, 503,
+                          "no descriptor left to take the connection over (open files at their limit)");
   }
   close(stand_in);
   OpenRequest o = lws_request(wsi);
@@ -94,10 +84,8 @@ int ServerRole::take_later_upgrade(lws *wsi) {
 
 int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   // A later request on an HTTP/1.1 connection (HTTP/2 carries none: RFC 8441 is off).
-  if (door_ && lws_get_network_wsi(wsi) == wsi && upgrade && ws_upgrade_is_websocket(upgrade)) {
-    int r = take_later_upgrade(wsi);
-    if (r <= 0) return r;
-  }
+  if (door_ && lws_get_network_wsi(wsi) == wsi && upgrade && ws_upgrade_is_websocket(upgrade))
+    return take_later_upgrade(wsi);
   exchange_begin(wsi);
   // RFC 6455 4.2.1: the Upgrade value is compared case-insensitively.
   if (!upgrade || !ws_upgrade_is_websocket(upgrade)) return refuse_upgrade(wsi, 403, "unsupported upgrade");
@@ -242,10 +230,8 @@ int ServerRole::ws_peer_close(lws *wsi, void *in, size_t len) {
       report_error(c, SSEWS_EPROTO, "peer sent a bad close frame: " + why);
       finish(c);
     }
-    if (len >= 2) {
-      answer_bad_close_in_place(in, code);
-      return 0;
-    }
+    // (lws 4.1 has no call to answer a close with another code than the
+    // peer's: failing it sends ours, then waits for the acknowledgement.)
     lws_close_reason(wsi, static_cast<enum lws_close_status>(code), nullptr, 0);
     return -1;
   }
