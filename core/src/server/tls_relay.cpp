@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "h2_preface.h"
+#include "h2_request_headers.h"
 #include "server/tls_io.h"
 
 namespace sw {
@@ -39,8 +40,9 @@ struct TlsRelays::Relay {
   bool preface_done = true;       // HTTP/2: lws' first SETTINGS frame has been seen to (h2_preface.h)
   // HTTP/2: lws is handed the client's frames one at a time (H2FrameEnds).
   std::unique_ptr<H2FrameEnds> frames;
-  size_t up_cut = 0;       // where in up the unit being handed over ends
-  bool unit_ends = false;  // and that it is the end of a frame
+  std::unique_ptr<H2RequestHeaders> headers;  // the client's header blocks, for lws (h2_request_headers.h)
+  size_t up_cut = 0;                          // where in up the unit being handed over ends
+  bool unit_ends = false;                     // and that it is the end of a frame
   bool await_lws = false;  // a frame was handed over whole: the next waits until lws has read it
   uint32_t fd_events = 0, pair_events = 0;
   bool up_pending() const { return up_off < up.size(); }
@@ -81,7 +83,10 @@ int TlsRelays::add(int fd, SSL *ssl, std::string first, bool h2) {
   r->pair = sv[0];
   r->up = std::move(first);
   r->preface_done = !h2;
-  if (h2) r->frames = std::make_unique<H2FrameEnds>();
+  if (h2) {
+    r->frames = std::make_unique<H2FrameEnds>();
+    r->headers = std::make_unique<H2RequestHeaders>();
+  }
   epoll_event ev{};
   ev.data.u64 = id << 1;
   bool ok = epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
@@ -132,7 +137,10 @@ void TlsRelays::pump(uint64_t id) {
       TlsWait w;
       size_t n = tls_read(r.ssl, buf, sizeof buf, w);
       r.read_wants_write = w == TlsWait::Write;
-      if (n) {
+      if (n && r.headers) {
+        if (!r.headers->feed(buf, n, r.up)) return end(id);  // (a COMPRESSION_ERROR: the connection ends)
+        moved = true;
+      } else if (n) {
         r.up.assign(buf, n);
         moved = true;
       } else if (w == TlsWait::Closed) {
