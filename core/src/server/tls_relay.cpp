@@ -100,7 +100,7 @@ int TlsRelays::add(int fd, SSL *ssl, std::string first, bool h2) {
   }
   // The head goes towards lws now, and what TLS decrypted beyond it (epoll
   // does not see bytes OpenSSL holds) is read in the same pass.
-  pump(id);
+  pump(id, true, false);
   return sv[1];
 }
 
@@ -112,18 +112,20 @@ void TlsRelays::service() {
     auto it = relays_.find(id);
     if (it == relays_.end()) continue;
     bool hup = (evs[i].events & (EPOLLERR | EPOLLHUP)) != 0;
+    bool in = (evs[i].events & EPOLLIN) != 0;
     if (evs[i].data.u64 & kPairSide) {
       it->second->pair_hup = it->second->pair_hup || hup;
+      pump(id, false, in || hup);
     } else if (hup) {  // the client reset the connection: nothing more can pass
       end(id);
-      continue;
+    } else {
+      pump(id, in, false);
     }
-    pump(id);
   }
 }
 
 // Moves what can be moved, both ways, until nothing moves.
-void TlsRelays::pump(uint64_t id) {
+void TlsRelays::pump(uint64_t id, bool client_in, bool pair_in) {
   auto it = relays_.find(id);
   if (it == relays_.end()) return;
   Relay &r = *it->second;
@@ -131,12 +133,16 @@ void TlsRelays::pump(uint64_t id) {
   for (bool moved = true; moved;) {
     moved = false;
     // Client to lws.
-    if (!r.up_pending() && !r.client_done) {
+    // (TLS: a read the client's socket did not announce may still find a
+    // record OpenSSL holds, or one a write waited for.)
+    if (!r.up_pending() && !r.client_done &&
+        (client_in || r.write_wants_read || r.read_wants_write || SSL_pending(r.ssl) > 0)) {
       r.up.clear();
       r.up_off = r.up_cut = 0;
       TlsWait w;
       size_t n = tls_read(r.ssl, buf, sizeof buf, w);
       r.read_wants_write = w == TlsWait::Write;
+      if (!n && (w == TlsWait::Read || w == TlsWait::Write)) client_in = false;
       if (n && r.headers) {
         if (!r.headers->feed(buf, n, r.up)) return end(id);  // (a COMPRESSION_ERROR: the connection ends)
         moved = true;
@@ -177,12 +183,15 @@ void TlsRelays::pump(uint64_t id) {
       r.pair_shut = true;
     }
     // lws to the client.
-    if (!r.down_pending() && !r.lws_done) {
+    if (!r.down_pending() && !r.lws_done && (pair_in || r.pair_hup)) {
       if (r.preface_done) {
         r.down.clear();
         r.down_off = 0;
       }
       ssize_t n = recv(r.pair, buf, sizeof buf, MSG_DONTWAIT);
+      // A short read emptied the pair (level-triggered epoll says when more comes).
+      if (n >= 0 && static_cast<size_t>(n) < sizeof buf) pair_in = false;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) pair_in = false;
       if (n > 0) {
         r.down.append(buf, static_cast<size_t>(n));
         moved = true;

@@ -59,7 +59,10 @@ class TlsRelays {
 
  private:
   struct Relay;
-  void pump(uint64_t id);
+  // client_in, pair_in: that side may have bytes to read (its readiness was
+  // reported); a side not reported is not read, so a pass costs no reads
+  // that could only say EAGAIN.
+  void pump(uint64_t id, bool client_in, bool pair_in);
   void end(uint64_t id);
   void rewatch(Relay &r);
   int ep_ = -1;
