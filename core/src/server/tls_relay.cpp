@@ -105,8 +105,18 @@ int TlsRelays::add(int fd, SSL *ssl, std::string first, bool h2) {
 }
 
 void TlsRelays::service() {
-  epoll_event evs[64];
-  int n = epoll_wait(ep_, evs, 64, 0);
+  // A fan-out makes thousands of relays ready at once: they are all served
+  // in this pass (in batches), not a batch per turn of lws' loop.
+  constexpr int kBatch = 256, kBatches = 64;
+  epoll_event evs[kBatch];
+  for (int round = 0; round < kBatches; round++) {
+    int n = epoll_wait(ep_, evs, kBatch, 0);
+    serve(evs, n);
+    if (n < kBatch) return;
+  }
+}
+
+void TlsRelays::serve(const epoll_event *evs, int n) {
   for (int i = 0; i < n; i++) {
     uint64_t id = evs[i].data.u64 >> 1;
     auto it = relays_.find(id);

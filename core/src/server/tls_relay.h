@@ -24,6 +24,8 @@
 // Level-triggered (but edge-triggered while waiting for lws to read an
 // HTTP/2 frame: tls_relay.cpp). Service thread only.
 #pragma once
+#include <sys/epoll.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -63,6 +65,7 @@ class TlsRelays {
   // reported); a side not reported is not read, so a pass costs no reads
   // that could only say EAGAIN.
   void pump(uint64_t id, bool client_in, bool pair_in);
+  void serve(const ::epoll_event *evs, int n);
   void end(uint64_t id);
   void rewatch(Relay &r);
   int ep_ = -1;
