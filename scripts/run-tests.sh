@@ -71,7 +71,7 @@ capi/abi/check.sh build-release || fail=1
 
 step "Fuzz every decoder (libFuzzer, 8 s per target)"
 fuzz_targets="fuzz_sse_parser fuzz_v1_decode_text fuzz_v1_decode_binary fuzz_url fuzz_options fuzz_http_query
-  fuzz_publish_request fuzz_http_head fuzz_ws_frame_reader fuzz_jwt"
+  fuzz_publish_request fuzz_http_head fuzz_ws_frame_reader fuzz_jwt fuzz_tls_client_hello fuzz_h2_preface fuzz_h2_request_headers"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DSSEWS_FUZZ=ON -DSSEWS_BUILD_TOOLS=OFF >/dev/null
 # shellcheck disable=SC2086 # one target name per word
 cmake --build build-fuzz -j "$jobs" --target $fuzz_targets

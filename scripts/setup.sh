@@ -8,6 +8,7 @@ pkgs=(
   libwebsockets-dev libssl-dev openssl zlib1g-dev  # the engine (zlib: permessage-deflate)
   libhiredis-dev redis-server              # the Redis broker (option broker) and its tests
   libjwt-dev libjansson-dev                # access tokens (JWT verification, claims)
+  libnghttp2-dev                            # HPACK for HTTP/2 over ssews' TLS (h2_request_headers)
   libcmocka-dev                             # C tests
   clang libclang-rt-14-dev clang-format abigail-tools  # fuzzing (libFuzzer, sanitizer runtimes), style, ABI check
   curl python3 python3-venv python3-pip     # tools and bindings

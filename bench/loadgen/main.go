@@ -15,9 +15,11 @@
 //	loadgen ramp      -url ws://H:P/ -conns N -concurrency C
 //	loadgen subscribe -base http://H:P/ -proto ws|sse -subs S -count M   (the server publishes)
 //
-// Every client URL is BASE + "?channel=NAME" (echo and ramp use -url as is). Client sockets are
-// bound round-robin to the source addresses of -src (default 127.0.0.2-127.0.0.9) so that 10k
-// connections per run, run after run, do not exhaust one address's ephemeral ports.
+// Any URL may be TLS instead (wss://, https://; tls.go, for bench/tls/run): certificates are
+// not verified. Every client URL is BASE + "?channel=NAME" (echo and ramp use -url as is).
+// Client sockets are bound round-robin to the source addresses of -src (default
+// 127.0.0.2-127.0.0.9) so that 10k connections per run, run after run, do not exhaust one
+// address's ephemeral ports.
 //
 // Publishers are WebSocket connections subscribed to their channel: what they send, the server
 // broadcasts to the channel (chat-room semantics, the same for every server under test). Each
@@ -28,6 +30,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -116,6 +119,8 @@ var wsDialer = websocket.Dialer{
 	ReadBufferSize:    4096,
 	WriteBufferSize:   4096,
 	EnableCompression: false, // compression off everywhere but in wsDialDeflate
+	// wss:// (bench/tls/run): the bench's certificate is a throw-away self-signed one.
+	TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
 }
 
 func wsDial(u string) (*websocket.Conn, error) {
@@ -182,6 +187,9 @@ func chanURL(base, name string) string {
 func wsURL(httpURL string) string {
 	if strings.HasPrefix(httpURL, "http://") {
 		return "ws://" + httpURL[len("http://"):]
+	}
+	if strings.HasPrefix(httpURL, "https://") {
+		return "wss://" + httpURL[len("https://"):]
 	}
 	return httpURL
 }

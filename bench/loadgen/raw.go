@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -26,13 +27,17 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 )
 
 type rawConn struct {
-	fd   int
+	fd int
+	// wss:// and https:// (TLS, tls.go): the connection is this tls.Conn, read by a goroutine of
+	// its own instead of epoll (fd is -1).
+	tc   *tls.Conn
 	sse  bool
 	mask [4]byte
 	in   []byte // bytes read but not yet parsed (a partial frame or line)
@@ -134,13 +139,24 @@ func rawDial(sse bool, raw string) (*rawConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	nc, err := dialTCP(context.Background(), "tcp", u.Host)
+	tcp, err := dialTCP(context.Background(), "tcp", u.Host)
 	if err != nil {
 		return nil, err
 	}
-	defer nc.Close() // the connection continues on a duplicate of its descriptor
+	nc := tcp
+	var tc *tls.Conn
+	if u.Scheme == "wss" || u.Scheme == "https" {
+		tc = tls.Client(tcp, rawTLSConfig(u.Hostname()))
+		nc = tc
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			tcp.Close() // plain: the connection continues on a duplicate of its descriptor
+		}
+	}()
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
-	c := &rawConn{sse: sse}
+	c := &rawConn{sse: sse, tc: tc, fd: -1}
 	var key string
 	var req string
 	if sse {
@@ -202,6 +218,11 @@ func rawDial(sse bool, raw string) (*rawConn, error) {
 		if err := c.wireHandshake(nc); err != nil {
 			return nil, err
 		}
+	}
+	if tc != nil {
+		tc.SetDeadline(time.Time{})
+		keep = true
+		return c, nil
 	}
 	f, err := nc.(*net.TCPConn).File()
 	if err != nil {
@@ -273,6 +294,10 @@ func (c *rawConn) frame(op byte, payload []byte) []byte {
 // write sends all of b; the socket buffer is never near full at the sizes the harness sends,
 // so a short write is reported rather than queued.
 func (c *rawConn) write(b []byte) error {
+	if c.tc != nil {
+		_, err := c.tc.Write(b)
+		return err
+	}
 	for len(b) > 0 {
 		n, err := syscall.Write(c.fd, b)
 		if err == syscall.EINTR {
@@ -290,6 +315,9 @@ func (c *rawConn) write(b []byte) error {
 }
 
 func (c *rawConn) close() {
+	if c.tc != nil {
+		c.tc.NetConn().Close() // no close_notify: the run is over
+	}
 	if c.fd >= 0 {
 		syscall.Close(c.fd)
 		c.fd = -1
@@ -520,12 +548,18 @@ type poller struct {
 	done    chan struct{}
 	z       inflater     // for every connection of this poller (one goroutine)
 	bytesIn atomic.Int64 // what the connections' sockets read: bytes on the wire, frames included
+	// (over TLS: what TLS decrypted, frames included, records not)
+	tls   bool           // TLS connections: a reading goroutine each (runTLS), no epoll
+	tlsWG sync.WaitGroup // those goroutines
 }
 
 // startPoller services conns on a goroutine of its own, calling onMsg per message and onClose
 // once per connection that ends (by the peer, an error or a close frame), until stop is set;
 // finish stops it and closes the connections.
 func startPoller(conns []*rawConn, stop *atomic.Bool, onMsg func(c *rawConn, m []byte), onClose func(c *rawConn)) *poller {
+	if len(conns) > 0 && conns[0].tc != nil {
+		return startTLSReaders(conns, stop, onMsg, onClose)
+	}
 	p, err := newPoller(conns)
 	if err != nil {
 		fatalf("epoll: %v", err)
@@ -540,6 +574,11 @@ func startPoller(conns []*rawConn, stop *atomic.Bool, onMsg func(c *rawConn, m [
 
 func (p *poller) finish() {
 	p.stop.Store(true)
+	if p.tls {
+		p.close() // wakes the readers
+		p.tlsWG.Wait()
+		return
+	}
 	<-p.done
 	p.close()
 }
@@ -606,7 +645,9 @@ func (p *poller) run(onMsg func(c *rawConn, m []byte), onClose func(c *rawConn))
 }
 
 func (p *poller) close() {
-	syscall.Close(p.epfd)
+	if !p.tls {
+		syscall.Close(p.epfd)
+	}
 	for _, c := range p.conns {
 		c.close()
 	}

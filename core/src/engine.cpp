@@ -57,6 +57,20 @@ const lws_protocols *ssews_protocols() {
   return kProtocols;
 }
 
+std::vector<lws_protocols> ssews_protocols_with(const std::vector<std::string> &names, bool h2) {
+  constexpr size_t kH2Frame = 16384;
+  std::vector<lws_protocols> out(std::begin(kProtocols), std::end(kProtocols) - 1);
+  for (const auto &n : names) {
+    bool known = false;
+    for (const auto &p : out) known = known || n == p.name;
+    if (!known) out.push_back({n.c_str(), lws_callback, 0, kRxChunk, 0, nullptr, kTxChunk});
+  }
+  if (h2)
+    for (auto &p : out) p.tx_packet_size = kH2Frame;
+  out.push_back(kProtocols[std::size(kProtocols) - 1]);
+  return out;
+}
+
 Engine::Engine(Options opts, void *owner, Invoker invoke, GenericFn cb, void *user)
     : opts_(std::move(opts)),
       owner_(owner),

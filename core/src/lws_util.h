@@ -90,6 +90,15 @@ inline std::string lws_request_path(lws *wsi) {
 // The protocols every vhost of an endpoint serves, bound to the engine's
 // callback (engine.cpp).
 const lws_protocols *ssews_protocols();
+// Those and, after them, each of names (a server's subprotocols option), so
+// that lws, which answers a WebSocket handshake with the first offered name
+// it serves and fails one offering only names it does not, serves them too.
+// The table points into names, which must outlive the vhost; ends with a
+// null entry. h2: for a vhost that speaks HTTP/2, whose writes lws must keep
+// to one DATA frame of the size every peer takes (16384): lws 4.1.6 writes a
+// file in chunks of tx_packet_size as single frames, and a peer fails a
+// larger one (FRAME_SIZE_ERROR).
+std::vector<lws_protocols> ssews_protocols_with(const std::vector<std::string> &names, bool h2 = false);
 
 // The URL query as lws hands it over: percent-decoded, one "k=v" per
 // fragment. Each fragment is read at its own length, so an argument of any

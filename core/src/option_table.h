@@ -31,14 +31,16 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"url", kOptClient, "string", "",
      "makes the endpoint a client: `ws://`, `wss://` for WebSocket; `http://`, `https://` for Server-Sent Events"},
     {"host", kOptServer, "string", "127.0.0.1",
-     "address to listen on: an IPv4 or IPv6 address (`::1`), `0.0.0.0` for all IPv4, `::` for all, `localhost`"},
+     "address to listen on: an IPv4 or IPv6 address (`::1`), `0.0.0.0` for all IPv4, `::` for all, `localhost`, "
+     "or an interface or host name (its first IPv4 address, else its first address)"},
     {"port", kOptServer, "integer", "0", "TCP port; `0` picks a free one (`ssews_port` tells which)"},
     {"tls_cert", kOptServer, "string", "", "PEM certificate file: serve https/wss (needs `tls_key`)"},
     {"tls_key", kOptServer, "string", "", "PEM private key file of `tls_cert` (needs `tls_cert`)"},
     {"http2", kOptServer, "boolean", "true",
-     "with TLS, offer HTTP/2 in ALPN besides HTTP/1.1: SSE streams, static files and the publish endpoint then "
-     "share one connection per client (no six-connections-per-origin cap in browsers); WebSocket stays on "
-     "HTTP/1.1. `false` offers only HTTP/1.1"},
+     "with TLS, choose HTTP/2 in ALPN when a client offers it (else HTTP/1.1): SSE streams, static files and "
+     "the publish endpoint then share one connection per client (no six-connections-per-origin cap in "
+     "browsers). WebSocket stays on HTTP/1.1: RFC 8441 is advertised as off, so a browser opens a connection "
+     "of its own for each WebSocket. `false`: HTTP/1.1 only"},
     {"static_dir", kOptServer, "string", "",
      "serve other GETs from this directory (no path escapes; `index.html` for directories)"},
     {"history", kOptServer, "integer", "0",
@@ -62,9 +64,9 @@ inline constexpr OptionInfo kOptionTable[] = {
      "`drop_oldest` (oldest queued messages dropped, one error event per episode) or `close` (WebSocket close "
      "1008, SSE stream ended)"},
     {"compression", kOptBoth, "enum", "off",
-     "`on`: a server answers a WebSocket client's permessage-deflate offer (RFC 7692; plain-TCP servers), "
-     "always with no context takeover either way, so a broadcast is compressed once and shared; a WebSocket "
-     "client offers it; `off`: neither"},
+     "`on`: a server answers a WebSocket client's permessage-deflate offer (RFC 7692) on the WebSockets it "
+     "frames (every WebSocket, plain or TLS), always with no context takeover either way, so a broadcast is compressed once and "
+     "shared; a WebSocket client offers it; `off`: neither"},
     {"compression_window_bits", kOptServer, "integer", "15",
      "largest deflate window (9-15) ssews compresses with; a client's server_max_window_bits may lower it"},
     {"compression_level", kOptServer, "integer", "6", "zlib compression level (1 fastest - 9 smallest)"},
@@ -73,18 +75,22 @@ inline constexpr OptionInfo kOptionTable[] = {
     {"max_header_size", kOptServer, "integer", "8192", "request head size (all headers)"},
     {"handshake_timeout", kOptServer, "integer", "10", "seconds for a request or handshake to complete"},
     {"head_timeout", kOptServer, "integer", "5",
-     "plain HTTP: seconds for a request head to arrive whole (at most `handshake_timeout`); after it the "
-     "connection gets 408 and its slot is free, so slow-loris clients (a header byte every few seconds) hold "
-     "one only this long"},
+     "seconds for a connection's first request head to arrive whole (at most `handshake_timeout`), over TLS "
+     "counted from accept with the handshake included (for an HTTP/2 connection, the handshake alone); after "
+     "it the connection gets 408 (closed without a word while its TLS handshake is unfinished) and its slot is "
+     "free, so slow-loris clients (a header byte every few seconds) hold one only this long"},
     {"max_pending_heads", kOptServer, "integer", "1024",
-     "plain HTTP: request heads being read at once, all clients together (at most `max_connections`); when "
-     "full, the head that has been arriving longest gets 408 and gives way to the newcomer. A head sent in one "
-     "piece, as clients do, is read at once and holds none. TLS: the size of libwebsockets' pool of heads being "
-     "parsed (at least 256)"},
+     "first request heads the front door reads at once, all clients together (at most `max_connections`); "
+     "when full, the head that has been arriving longest gets 408 (closed, if still in its TLS handshake) and "
+     "gives way to the newcomer. On plain HTTP a head sent in one piece, as clients do, is read at once and "
+     "holds none; a TLS connection holds its place from accept until its head is read (HTTP/2: until its "
+     "handshake is done). Also sizes libwebsockets' pool of heads being parsed (at least 256): later requests "
+     "of keep-alive connections, HTTP/2 streams"},
     {"max_pending_heads_per_ip", kOptServer, "integer", "32",
-     "one address's share of `max_pending_heads`; beyond it 429 with `Retry-After` (over TLS, where the TLS "
-     "handshake counts as part of the head: closed at accept). An IPv6 address counts by its /64; 0 = no share "
-     "(only the pool bounds)"},
+     "one address's share of `max_pending_heads`; beyond it 429 with `Retry-After`. Over TLS the handshake "
+     "counts as part of the head: a connection holds its share from accept until its head is read (HTTP/2: "
+     "until its handshake is done), and one past the share is closed at accept. An IPv6 address counts by its "
+     "/64; 0 = no share (only the pool bounds)"},
     {"max_connections_per_ip", kOptServer, "integer", "256",
      "connections from one address at once (heads being read and connections held, TLS too); beyond it 429 "
      "with `Retry-After` (over TLS: closed at accept). Behind a proxy every client has the proxy's address: "

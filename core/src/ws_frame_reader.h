@@ -2,7 +2,7 @@
 // pieces, pings, pongs and a close, or the close code the connection must be
 // failed with. Pure: no I/O, unit-tested and fuzzed alone.
 //
-// Why ssews reads frames itself (plain-TCP server connections): libwebsockets
+// Why ssews reads frames itself (server connections over plain TCP or ssews' TLS): libwebsockets
 // 4.1.6 keeps one pending pong (a second ping before it is sent is dropped,
 // so ten pings get one pong), does not refuse unmasked client frames or
 // oversized control frames, and after failing a connection holds the TCP

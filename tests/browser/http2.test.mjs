@@ -3,6 +3,11 @@
 // openssl; chromium runs with --ignore-certificate-errors) and 10 EventSources to the same
 // origin. Over HTTP/1.1 a browser holds at most six connections per origin, so the last four
 // would never open; over h2 all ten share one connection and all receive.
+// WebSockets over wss to the same server (docs/design-own-tls.md): chromium opens a connection
+// of its own offering only http/1.1 in ALPN, ssews does the TLS and frames the WebSocket itself
+// (compression is negotiated: lws' path has none). From the https page itself too: ssews turns
+// off RFC 8441 in the HTTP/2 settings (libwebsockets 4.1.6 advertises it), so chromium does not
+// carry the WebSocket on the page's HTTP/2 connection.
 // Run: node --test tests/browser/ (scripts/test-browser.sh).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +24,8 @@ const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const TOKEN = 'h2-test-token';
 const WAIT = 15000;
 const STREAMS = 10;
+// A file of many HTTP/2 frames (16 KiB each at most).
+const BIG = Buffer.from(Array.from({ length: 300000 }, (_, i) => (i * 7919) % 251));
 
 function findBin() {
   if (process.env.SSEWS_BIN) return path.resolve(process.env.SSEWS_BIN);
@@ -52,7 +59,9 @@ before(async () => {
   const www = path.join(dir, 'www');
   execFileSync('mkdir', ['-p', www]);
   writeFileSync(path.join(www, 'index.html'), PAGE);
-  hub = spawn(findBin(), ['serve', '--port', '0', '--static', www, '--publish-token', TOKEN,
+  writeFileSync(path.join(www, 'big.bin'), BIG);
+  hub = spawn(findBin(), ['serve', '--port', '0', '--static', www, '--publish-token', TOKEN, '--echo',
+    '--option', 'subprotocols=chat', '--option', 'compression=on',
     '--tls-cert', path.join(dir, 'cert.pem'), '--tls-key', path.join(dir, 'key.pem')],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -109,5 +118,47 @@ test(`${STREAMS} EventSources to one origin over https all receive (HTTP/2)`, { 
   const protos = await page.evaluate(() => performance.getEntriesByType('resource')
     .filter((e) => e.name.includes('/events')).map((e) => e.nextHopProtocol));
   assert.ok(protos.every((p) => p === 'h2'), JSON.stringify(protos));
+  await page.close();
+});
+
+// Opens a WebSocket with subprotocol "chat" from the page, sends one message, and reports what
+// came back with the negotiated subprotocol and extensions.
+function wssEcho(page, p) {
+  return page.evaluate((port) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/chat`, ['chat']);
+    ws.onopen = () => ws.send('hello over wss');
+    ws.onmessage = (e) => {
+      resolve({ protocol: ws.protocol, compressed: ws.extensions.includes('permessage-deflate'), data: e.data });
+      ws.close();
+    };
+    ws.onerror = () => reject(new Error('the WebSocket failed'));
+  }), p);
+}
+
+test('a wss WebSocket from the https (HTTP/2) page is ssews\' own TLS: subprotocol "chat", compression, echo',
+  { timeout: 60000 }, async () => {
+    const page = await browser.newPage();
+    await page.goto(`https://127.0.0.1:${port}/`);
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol), 'h2');
+    assert.deepEqual(await wssEcho(page, port), { protocol: 'chat', compressed: true, data: 'hello over wss' });
+    await page.close();
+  });
+
+test('a static file larger than one HTTP/2 frame arrives whole over h2', { timeout: 60000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`https://127.0.0.1:${port}/`);
+  const got = await page.evaluate(async () => {
+    const r = await fetch('/big.bin');
+    const b = new Uint8Array(await r.arrayBuffer());
+    let sum = 0;
+    for (const x of b) sum = (sum + x) % 65521;
+    return { status: r.status, length: b.length, sum };
+  });
+  const proto = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => e.name.endsWith('/big.bin')).map((e) => e.nextHopProtocol)[0]);
+  let sum = 0;
+  for (const x of BIG) sum = (sum + x) % 65521;
+  assert.deepEqual(got, { status: 200, length: BIG.length, sum });
+  assert.equal(proto, 'h2');
   await page.close();
 });

@@ -173,6 +173,18 @@ peer *ws_connect(int port, const char *path, const char *const *headers, int tls
   return p;
 }
 
+peer *ws_connect_alpn(int port, const char *path, const char *const *headers, const char *alpn) {
+  peer *p = peer_connect_alpn("127.0.0.1", port, alpn, WAIT_MS);
+  if (!p) fprintf(stderr, "TLS connect (ALPN %s): %s\n", alpn ? alpn : "none", peer_error());
+  assert_non_null(p);
+  int st = peer_ws_handshake(p, path, headers, NULL, WAIT_MS);
+  if (st != 0)
+    fprintf(stderr, "WebSocket handshake over TLS (ALPN %s): %d %s\n", alpn ? alpn : "none", st,
+            peer_error());
+  assert_int_equal(st, 0);
+  return p;
+}
+
 char *sse_read_until(peer *p, const char *needle) {
   char *out = NULL;
   int n = peer_read_until(p, needle, &out, WAIT_MS);

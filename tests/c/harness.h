@@ -79,6 +79,10 @@ double stat_of(ssews *ep, const char *name);
  * test otherwise. */
 peer *ws_connect(int port, const char *path, const char *const *headers, int tls);
 
+/* The same over TLS offering the ALPN list alpn (peer_connect_alpn: NULL for
+ * no ALPN extension). */
+peer *ws_connect_alpn(int port, const char *path, const char *const *headers, const char *alpn);
+
 /* Reads SSE bytes from p until `needle` appears; returns a malloc'd buffer. */
 char *sse_read_until(peer *p, const char *needle);
 

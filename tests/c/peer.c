@@ -253,8 +253,36 @@ static int is_ip_literal(const char *host)
     return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
-static int tls_setup(peer *p, const char *host, int64_t deadline)
+/* The ALPN wire format (RFC 7301: each name prefixed by its length) of a
+ * comma-separated list such as "h2,http/1.1"; returns its length, or -1. */
+static int alpn_wire(const char *list, unsigned char *out, size_t cap)
 {
+    size_t n = 0;
+    const char *s = list;
+    while (*s) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        while (len && (*s == ' ' || *s == '\t'))
+            s++, len--;
+        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+            len--;
+        if (len == 0 || len > 255 || n + 1 + len > cap)
+            return fail("bad ALPN list \"%s\"", list);
+        out[n++] = (unsigned char)len;
+        memcpy(out + n, s, len);
+        n += len;
+        s = end ? end + 1 : s + strlen(s);
+    }
+    return n ? (int)n : fail("empty ALPN list");
+}
+
+/* A client SSL on memory BIOs, offering ALPN `alpn` (NULL or "": no ALPN
+ * extension at all). */
+static int tls_new(peer *p, const char *host, const char *alpn)
+{
+    unsigned char wire[512];
+    int wlen;
+
     p->ctx = SSL_CTX_new(TLS_client_method());
     if (!p->ctx)
         return ssl_fail("SSL_CTX_new");
@@ -274,7 +302,20 @@ static int tls_setup(peer *p, const char *host, int64_t deadline)
     SSL_set_bio(p->ssl, p->rbio, p->wbio); /* p->ssl owns them from now on */
     if (!is_ip_literal(host)) /* SNI must not carry an address (RFC 6066) */
         SSL_set_tlsext_host_name(p->ssl, host);
+    if (alpn && *alpn) {
+        if ((wlen = alpn_wire(alpn, wire, sizeof wire)) < 0)
+            return -1;
+        if (SSL_set_alpn_protos(p->ssl, wire, (unsigned)wlen) != 0) /* 0 is success here */
+            return ssl_fail("SSL_set_alpn_protos");
+    }
     SSL_set_connect_state(p->ssl);
+    return 0;
+}
+
+static int tls_setup(peer *p, const char *host, const char *alpn, int64_t deadline)
+{
+    if (tls_new(p, host, alpn) < 0)
+        return -1;
     return tls_handshake(p, deadline);
 }
 
@@ -502,7 +543,8 @@ static int open_socket(peer *p, const char *src, const char *host, int port, int
     return p->fd < 0 ? -1 : 0;
 }
 
-static peer *connect_peer(const char *src, const char *host, int port, int tls, int timeout_ms)
+static peer *connect_peer(const char *src, const char *host, int port, int tls, const char *alpn,
+                          int timeout_ms)
 {
     int64_t deadline = deadline_in(timeout_ms);
     peer *p = calloc(1, sizeof *p);
@@ -521,7 +563,7 @@ static peer *connect_peer(const char *src, const char *host, int port, int tls, 
     }
     snprintf(p->hostport, sizeof p->hostport, strchr(host, ':') ? "[%s]:%d" : "%s:%d",
              host, port);
-    if (open_socket(p, src, host, port, deadline) < 0 || (tls && tls_setup(p, host, deadline) < 0)) {
+    if (open_socket(p, src, host, port, deadline) < 0 || (tls && tls_setup(p, host, alpn, deadline) < 0)) {
         peer_free(p);
         return NULL;
     }
@@ -530,12 +572,61 @@ static peer *connect_peer(const char *src, const char *host, int port, int tls, 
 
 peer *peer_connect(const char *host, int port, int tls, int timeout_ms)
 {
-    return connect_peer(NULL, host, port, tls, timeout_ms);
+    return connect_peer(NULL, host, port, tls, NULL, timeout_ms);
+}
+
+peer *peer_connect_alpn(const char *host, int port, const char *alpn, int timeout_ms)
+{
+    return connect_peer(NULL, host, port, 1, alpn, timeout_ms);
 }
 
 peer *peer_connect_from(const char *src, const char *host, int port, int timeout_ms)
 {
-    return connect_peer(src, host, port, 0, timeout_ms);
+    return connect_peer(src, host, port, 0, NULL, timeout_ms);
+}
+
+const char *peer_alpn_selected(const peer *p, char *buf, size_t buflen)
+{
+    const unsigned char *name = NULL;
+    unsigned len = 0;
+    if (buflen == 0)
+        return buf;
+    if (p && p->ssl)
+        SSL_get0_alpn_selected(p->ssl, &name, &len);
+    if (len >= buflen)
+        len = (unsigned)(buflen - 1);
+    if (len)
+        memcpy(buf, name, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+int peer_client_hello(const char *host, const char *alpn, unsigned char **out, size_t *len)
+{
+    peer p;
+    int r, n;
+    *out = NULL;
+    *len = 0;
+    memset(&p, 0, sizeof p);
+    p.fd = -1;
+    if (tls_new(&p, host, alpn) < 0) {
+        SSL_free(p.ssl);
+        SSL_CTX_free(p.ctx);
+        return -1;
+    }
+    ERR_clear_error();
+    r = SSL_connect(p.ssl); /* writes the ClientHello, then wants the answer */
+    if (r == 1 || SSL_get_error(p.ssl, r) != SSL_ERROR_WANT_READ) {
+        r = ssl_fail("ClientHello");
+    } else if ((n = (int)BIO_pending(p.wbio)) <= 0 || !(*out = malloc((size_t)n))) {
+        r = fail("no ClientHello written");
+    } else {
+        *len = (size_t)BIO_read(p.wbio, *out, n);
+        r = 0;
+    }
+    SSL_free(p.ssl);
+    SSL_CTX_free(p.ctx);
+    return r;
 }
 
 void peer_free(peer *p)

@@ -56,6 +56,21 @@ const char *peer_error(void);
  * The timeout covers TCP connect and TLS handshake. NULL on failure. */
 peer *peer_connect(const char *host, int port, int tls, int timeout_ms);
 
+/* TLS like peer_connect(tls=1), offering the ALPN protocols in `alpn`, a
+ * comma-separated list in order of preference ("http/1.1", "h2,http/1.1");
+ * NULL or "" sends no ALPN extension at all (as peer_connect does). */
+peer *peer_connect_alpn(const char *host, int port, const char *alpn, int timeout_ms);
+
+/* The ALPN protocol the server selected in the handshake, copied into buf
+ * (truncated to buflen-1): "" when it selected none, or without TLS. */
+const char *peer_alpn_selected(const peer *p, char *buf, size_t buflen);
+
+/* The bytes of the first flight a TLS client sends to host (the TLS records
+ * holding its ClientHello), offering `alpn` as peer_connect_alpn does, into
+ * a malloc'd *out; for tests that send a part of it raw (peer_connect with
+ * tls=0 and peer_write). Returns 0 or < 0. */
+int peer_client_hello(const char *host, const char *alpn, unsigned char **out, size_t *len);
+
 /* The same without TLS, from the local address src (e.g. "127.0.0.2": Linux
  * routes all of 127/8 to loopback), so a test can be several clients. */
 peer *peer_connect_from(const char *src, const char *host, int port, int timeout_ms);

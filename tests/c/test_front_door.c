@@ -193,6 +193,27 @@ static void test_bad_bytes_are_400(void **state) {
   ssews_close(&ep);
 }
 
+/* A host given by name (an interface, as here, or a host name) is resolved
+ * to its address, and the door listens there as on an address (libwebsockets
+ * listened on names before, and no head was checked); a name that resolves to
+ * nothing is refused at open, naming it. */
+static void test_host_given_by_name_has_the_door(void **state) {
+  (void)state;
+  const char *const opts[] = {"host", "lo", NULL};
+  int port;
+  ssews *ep = start_server(NULL, opts, &port);
+  answer a;
+  static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\nX-Thing: a\0b\r\n\r\n";
+  send_raw(port, req, sizeof req - 1, &a);
+  expect_refusal(&a, 400, "NUL byte");
+  ssews_close(&ep);
+  const char *const bad[] = {"host", "no-such-host.invalid", "port", "0", NULL};
+  ssews *none = NULL;
+  assert_int_equal(ssews_open(&none, bad, NULL, NULL), SSEWS_ELISTEN);
+  assert_non_null(strstr(ssews_last_error(), "no-such-host.invalid"));
+  assert_null(none);
+}
+
 /* lws 4.1.6 matched "X-A" against "x-auth-token", lost the line end and
  * waited for the handshake timeout. */
 static void test_prefix_of_known_name_answered_at_once(void **state) {
@@ -528,6 +549,7 @@ int main(void) {
       cmocka_unit_test(test_head_over_max_header_size_is_431),
       cmocka_unit_test(test_ten_thousand_headers_is_431),
       cmocka_unit_test(test_bad_bytes_are_400),
+      cmocka_unit_test(test_host_given_by_name_has_the_door),
       cmocka_unit_test(test_prefix_of_known_name_answered_at_once),
       cmocka_unit_test(test_unfinished_head_is_408),
       cmocka_unit_test(test_good_heads_pass_with_what_follows),

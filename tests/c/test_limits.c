@@ -499,9 +499,9 @@ static void test_pending_bound_counts_every_thread(void **state) {
   pthread_cond_destroy(&pp.cv);
 }
 
-/* Where lws listens (TLS), max_connections_per_ip counts too: one more
- * connection from that address is closed at accept (nothing can be
- * answered before the TLS handshake), and a closed one makes room again. */
+/* Over TLS, max_connections_per_ip counts too: one more connection from
+ * that address is closed at accept (nothing can be answered before the TLS
+ * handshake), and a closed one makes room again. */
 static void test_tls_connections_per_address_capped(void **state) {
   (void)state;
   char cert[128], key[128];
@@ -522,10 +522,11 @@ static void test_tls_connections_per_address_capped(void **state) {
   rec_free(&r);
 }
 
-/* Where lws listens (TLS), a connection reading its first head (TLS
- * handshake included) takes a place in its address's share of heads being
- * read, as at the front door: beyond max_pending_heads_per_ip it is closed
- * at once, and a head read whole makes room again. */
+/* Over TLS, a connection reading its first head (TLS handshake included)
+ * takes a place in its address's share of heads being read: beyond
+ * max_pending_heads_per_ip it is closed at once, before the server's TLS
+ * flight (a TLS 1.3 client would otherwise believe itself connected), and
+ * a head read whole makes room again. */
 static void test_tls_heads_share_per_address(void **state) {
   (void)state;
   char cert[128], key[128];

@@ -13,6 +13,7 @@
 #include "ws_frame_reader.h"
 
 struct lws;
+typedef struct ssl_st SSL;
 
 namespace sw {
 
@@ -35,10 +36,11 @@ struct Conn {
   ConnId id = 0;
   lws *wsi = nullptr;  // polled by lws; or
   int fd = -1;         // polled by ssews (socket_set.h)
+  SSL *ssl = nullptr;  // fd under ssews' own TLS (tls_io.h); null: plain TCP
   OutQueue q;
   int64_t last_write_us = 0;
   std::unique_ptr<ConnMore> more_;
-  std::unique_ptr<WsFrameReader> reader;  // framed by ssews (plain TCP): its frames in
+  std::unique_ptr<WsFrameReader> reader;  // framed by ssews (ws_tcp_server.cpp): its frames in
   // What the access log reports at close (figures of the close event).
   int64_t opened_us = 0;
   uint64_t bytes_in = 0, bytes_out = 0;  // wire bytes read and handed to the socket

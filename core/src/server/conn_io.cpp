@@ -1,7 +1,7 @@
 // What the write and close paths ask of a connection's socket, whoever polls
 // it: lws (c->wsi: SSE, an HTTP/2 stream among them, and WebSocket over
 // TLS) or ssews' own socket set
-// (c->fd: WebSocket over plain TCP, ws_tcp_server.cpp).
+// (c->fd: WebSocket over plain TCP or the door's TLS, ws_tcp_server.cpp).
 #include <libwebsockets.h>
 #include <sys/socket.h>
 
@@ -65,14 +65,9 @@ int ServerRole::conn_write(Conn *c, uint8_t *p, size_t n, int lws_kind) {
     c->more_->out_rest.append(reinterpret_cast<const char *>(p), n);
     return 0;
   }
-  ssize_t k;
-  do {
-    k = ::send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-  } while (k < 0 && errno == EINTR);
-  if (k < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-    k = 0;
-  }
+  ssize_t k = own_send(c, p, n);
+  if (k < 0) return -1;
+  // What TLS did not take is offered again first, the same bytes (tls_io.h).
   if (static_cast<size_t>(k) < n) {
     c->more().out_rest.assign(reinterpret_cast<const char *>(p) + k, n - static_cast<size_t>(k));
     sockets_.watch(c->fd, c->id, !c->rx_paused, true);
@@ -84,11 +79,8 @@ int ServerRole::conn_write(Conn *c, uint8_t *p, size_t n, int lws_kind) {
 int ServerRole::flush_rest(Conn *c) {
   if (!out_pending(c)) return 0;
   std::string &rest = c->more_->out_rest;
-  ssize_t k;
-  do {
-    k = ::send(c->fd, rest.data(), rest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  } while (k < 0 && errno == EINTR);
-  if (k < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+  ssize_t k = own_send(c, rest.data(), rest.size());
+  if (k < 0) return -1;
   rest.erase(0, static_cast<size_t>(k));
   if (rest.empty()) {
     std::string().swap(rest);

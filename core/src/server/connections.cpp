@@ -150,9 +150,7 @@ ServerRole::OpenRequest ServerRole::lws_request(lws *wsi) {
   OpenRequest r;
   r.path = lws_request_path(wsi);
   r.query = url_args(wsi);
-  char peer[64] = "";
-  lws_get_peer_simple(wsi, peer, sizeof peer);
-  r.peer = peer;
+  r.peer = peer_name(wsi);
   for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
     if (is_pseudo_token(t)) continue;
     if (lws_hdr_total_length(wsi, static_cast<enum lws_token_indexes>(t)) <= 0) continue;
@@ -176,7 +174,7 @@ ServerRole::OpenRequest ServerRole::lws_request(lws *wsi) {
   // lws answers with the first offered of the protocols it serves.
   r.offered_protocols = split_list(lws_header(wsi, WSI_TOKEN_PROTOCOL));
   for (const auto &p : r.offered_protocols)
-    if (p == "ssews.v1" || p == "ssews") {
+    if (serves_subprotocol(p)) {
       r.subprotocol = p;
       break;
     }
@@ -315,7 +313,18 @@ void ServerRole::drop(Conn *c) {
   lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
+std::string ServerRole::peer_name(lws *wsi) {
+  if (!relay_peer_.empty()) {
+    auto it = relay_peer_.find(lws_get_network_wsi(wsi));
+    if (it != relay_peer_.end()) return address_text(it->second);
+  }
+  char peer[64] = "";
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  return peer;
+}
+
 int ServerRole::conn_gone(lws *wsi) {
+  relay_peer_.erase(wsi);
   auto ip = ip_of_.find(wsi);  // the first of the callbacks that end a wsi uncounts it
   if (ip != ip_of_.end()) {
     if (ip->second.head)
@@ -328,31 +337,21 @@ int ServerRole::conn_gone(lws *wsi) {
   return 0;
 }
 
-// Per-address limits where lws listens itself (TLS): checked as lws accepts,
-// before the TLS handshake (a refusal after its first step would let the
-// client finish its side first). Nothing can be answered before it, so a
-// refused socket is closed (the front door answers 429 on plain HTTP). The
-// new connection begins its head: count_conn() counts it as one.
-int ServerRole::filter_connection(int fd) {
-  IpKey key = peer_key(fd);
-  return limits_.admit(key, steady_ms()) || limits_.head_check(key) ? -1 : 0;
-}
-
-// Every server connection lws holds, whoever accepted it, counts against
-// its address until it ends (conn_gone). One the door handed over has sent
-// its head; where lws listens (TLS) a new one is reading its head (TLS
-// handshake included) and takes a place in its address's share of heads
-// being read, as at the door (filter_connection() checked there was one).
+// Every server connection lws holds counts against its address until it
+// ends (conn_gone). The door handed it over once it had sent its head (or,
+// relayed from the door's TLS, done its handshake), so it is a connection,
+// no longer a head.
 int ServerRole::count_conn(lws *wsi) {
-  IpKey key = peer_key(lws_get_socket_fd(wsi));
-  if (key.empty()) return 0;  // the door's own descriptor, not a peer
-  bool head = !door_;
-  if (head) {
-    if (limits_.head_begin(key)) return -1;
+  IpKey key;
+  if (adopting_peer_) {  // relayed from the door's TLS (tls_server.cpp): lws sees a Unix socket
+    key = ip_key(reinterpret_cast<const sockaddr *>(adopting_peer_));
+    relay_peer_[wsi] = *adopting_peer_;
   } else {
-    limits_.conn_open(key);
+    key = peer_key(lws_get_socket_fd(wsi));
   }
-  ip_of_[wsi] = Counted{std::move(key), head};
+  if (key.empty()) return 0;  // the door's own descriptor, not a peer
+  limits_.conn_open(key);
+  ip_of_[wsi] = Counted{std::move(key), false};
   return 0;
 }
 

@@ -18,6 +18,8 @@
 
 #include "http_head.h"
 #include "per_ip_limits.h"
+#include "server/tls_io.h"
+#include "tls_client_hello.h"
 
 namespace sw {
 
@@ -66,6 +68,14 @@ void answer_and_shut(int fd, const std::string &answer) {
   shutdown(fd, SHUT_WR);
 }
 
+// A plaintext HTTP request line begins (a method, then a space): what a
+// client sends to a TLS port by mistake (http:// for https://).
+bool looks_like_http(const char *p, size_t n) {
+  size_t i = 0;
+  while (i < n && i < 16 && p[i] >= 'A' && p[i] <= 'Z') i++;
+  return i > 0 && i < n && p[i] == ' ';
+}
+
 // Answers a connection refused without a lingering entry (one would take a
 // place the refusal protects): what it sent so far is read first, so the
 // close is no reset that could beat the answer to the peer.
@@ -80,10 +90,16 @@ void answer_and_close(int fd, const std::string &answer) {
 }  // namespace
 
 struct FrontDoor::Loop {
+  // Where a connection is: reading a plain head, or (TLS) peeking its
+  // ClientHello, in its handshake, reading its head decrypted.
+  enum Stage : uint8_t { kPlain, kHello, kHandshake, kTlsHead };
   struct Pending {
     int fd;
     HeadChecker head;
-    IpKey ip;                                // the peer's address, for limits
+    IpKey ip;  // the peer's address, for limits
+    Stage stage = kPlain;
+    SSL *ssl = nullptr;                      // kHandshake, kTlsHead: the door's until handed on
+    std::string tls_in = {};                 // kTlsHead: the bytes decrypted so far
     bool ip_counted = false;                 // in limits' heads (the head did not come whole at once)
     size_t seen = 0;                         // bytes peeked and fed to head so far
     bool lingering = false;                  // answered: reading only to drop what comes
@@ -96,7 +112,7 @@ struct FrontDoor::Loop {
   };
 
   Config cfg;
-  const Handoff *handoff = nullptr;  // during service()
+  const Takers *takers = nullptr;  // during service()
   int listen_fd = -1, epoll_fd = -1;
   std::unordered_map<uint64_t, Pending> pending;
   size_t reading = 0;  // entries of pending not lingering: heads being read
@@ -111,7 +127,10 @@ struct FrontDoor::Loop {
   bool listen_resting = false;
 
   ~Loop() {
-    for (auto &kv : pending) close(kv.second.fd);
+    for (auto &kv : pending) {
+      if (kv.second.ssl) SSL_free(kv.second.ssl);
+      close(kv.second.fd);
+    }
     if (listen_fd >= 0) close(listen_fd);
     if (epoll_fd >= 0) close(epoll_fd);
   }
@@ -130,24 +149,35 @@ struct FrontDoor::Loop {
   bool evict_oldest();
   int head_timeout_s() const { return std::min(cfg.head_timeout_s, cfg.handshake_timeout_s); }
   void readable(uint64_t id, bool peer_done = false);
+  void hello(uint64_t id, Pending &p, bool peer_done);
+  void tls_step(uint64_t id, Pending &p);
   void judge(uint64_t id, Pending &p);
   void refuse(uint64_t id, Pending &p, const HeadVerdict &v);
   void refuse_with(uint64_t id, Pending &p, const std::string &answer);
   void forget(uint64_t id);
   void expire(Clock::time_point now);
-  void answered(int fd, const std::string &answer, size_t seen, Clock::time_point since);
+  void answered(int fd, const std::string &answer, size_t seen, Clock::time_point since,
+                const std::string *decrypted = nullptr);
 };
 
 // Tells on_answered of an answer about to be written (the request's bytes
-// are still in the socket: peeked again, the first 2 KiB).
-void FrontDoor::Loop::answered(int fd, const std::string &answer, size_t seen, Clock::time_point since) {
+// are still in the socket: peeked again, the first 2 KiB; over TLS, those
+// the door decrypted).
+void FrontDoor::Loop::answered(int fd, const std::string &answer, size_t seen, Clock::time_point since,
+                               const std::string *decrypted) {
   if (!cfg.on_answered) return;
   char buf[2048];
-  ssize_t n;
-  do {
-    n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  size_t got = n > 0 ? static_cast<size_t>(n) : 0;
+  size_t got = 0;
+  if (decrypted) {
+    got = std::min(decrypted->size(), sizeof buf);
+    memcpy(buf, decrypted->data(), got);
+  } else {
+    ssize_t n;
+    do {
+      n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    got = n > 0 ? static_cast<size_t>(n) : 0;
+  }
   unsigned status = 0;  // "HTTP/1.1 NNN ..."
   if (answer.size() > 12)
     for (size_t i = 9; i < 12 && answer[i] >= '0' && answer[i] <= '9'; i++)
@@ -180,7 +210,8 @@ Status FrontDoor::open(const Config &cfg) {
   if (!parse_addr(cfg.host, cfg.port, ss, slen)) return fail(SSEWS_ELISTEN, where() + "not an address");
   auto loop = std::make_unique<Loop>();
   loop->cfg = cfg;
-  loop->peek_buf.resize(cfg.max_header_size + 1);
+  loop->peek_buf.resize(cfg.tls ? std::max(cfg.max_header_size + 1, kMaxClientHelloBytes)
+                                : cfg.max_header_size + 1);
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(SSEWS_ELISTEN, where() + strerror(errno));
   loop->listen_fd = fd;
@@ -209,11 +240,11 @@ int FrontDoor::poll_fd() const {
   return loop_ ? loop_->epoll_fd : -1;
 }
 
-void FrontDoor::service(const Handoff &handoff) {
+void FrontDoor::service(const Takers &takers) {
   if (!loop_) return;
-  loop_->handoff = &handoff;
+  loop_->takers = &takers;
   loop_->service();
-  loop_->handoff = nullptr;
+  loop_->takers = nullptr;
 }
 
 void FrontDoor::expire() {
@@ -268,6 +299,10 @@ void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
     IpRefusal r = cfg.limits->admit(ip, steady_ms());
     if (r) {
       if (cfg.on_refuse) cfg.on_refuse(r.status);
+      if (cfg.tls) {  // nothing can be said before a handshake, and one costs what the limit spares
+        close(fd);
+        return;
+      }
       std::string a = answer(r.status, r.message, r.retry_after);
       answered(fd, a, 0, Clock::now());
       return answer_and_close(fd, a);
@@ -277,12 +312,16 @@ void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as lws sets on what it accepts
   uint64_t id = next_id++;
   reading++;
-  pending.emplace(
+  auto at = pending.emplace(
       id, Pending{fd, HeadChecker(cfg.max_header_size, kMaxHeadHeaders, &cfg.fragile), std::move(ip)});
+  if (cfg.tls) at.first->second.stage = kHello;
   heads_due.push_back({Clock::now() + std::chrono::seconds(head_timeout_s()), id});
   // A client usually sends its head right behind the TCP handshake: when it
   // is all there, it is judged now, and the socket never joins the epoll set.
-  readable(id);
+  // A TLS connection always waits (its handshake takes round trips), so its
+  // place is taken first: a refusal must come before the server's flight,
+  // or a TLS 1.3 client would believe itself connected.
+  if (!cfg.tls) readable(id);
   auto it = pending.find(id);
   if (it == pending.end()) return;
   if (!it->second.lingering) {
@@ -309,11 +348,18 @@ void FrontDoor::Loop::admit(int fd, const sockaddr *peer) {
       if (it == pending.end()) return;
     }
   }
+  if (cfg.tls) {
+    readable(id);
+    it = pending.find(id);
+    if (it == pending.end()) return;
+  }
   // Edge-triggered: peeking leaves the bytes in the socket, so it stays
   // readable; only new bytes (or the peer's end) are news. Bytes that came
   // since the peek above make the socket ready when it is added.
+  // A TLS handshake may wait to write as well (edge-triggered, so a socket
+  // that stays writable is not reported again).
   it->second.watched = true;
-  watch(fd, id, EPOLLIN | EPOLLRDHUP | EPOLLET);
+  watch(fd, id, EPOLLIN | EPOLLRDHUP | EPOLLET | (cfg.tls ? static_cast<uint32_t>(EPOLLOUT) : 0u));
 }
 
 void FrontDoor::Loop::readable(uint64_t id, bool peer_done) {
@@ -331,6 +377,8 @@ void FrontDoor::Loop::readable(uint64_t id, bool peer_done) {
       if (n <= 0) return forget(id);
     }
   }
+  if (p.stage == kHello) return hello(id, p, peer_done);
+  if (p.stage != kPlain) return tls_step(id, p);
   ssize_t n;
   do {
     n = recv(p.fd, peek_buf.data(), peek_buf.size(), MSG_PEEK);
@@ -345,9 +393,87 @@ void FrontDoor::Loop::readable(uint64_t id, bool peer_done) {
   if (peer_done) forget(id);  // it sent all it will, and that is no whole head
 }
 
+// TLS: the ClientHello, peeked; when it is one, the door does the handshake.
+void FrontDoor::Loop::hello(uint64_t id, Pending &p, bool peer_done) {
+  ssize_t n;
+  do {
+    n = recv(p.fd, peek_buf.data(), std::min(peek_buf.size(), kMaxClientHelloBytes), MSG_PEEK);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+  if (n <= 0) return forget(id);
+  p.seen = static_cast<size_t>(n);
+  ClientHelloResult r = parse_client_hello(reinterpret_cast<const uint8_t *>(peek_buf.data()), p.seen);
+  switch (r.verdict) {
+    case ClientHelloResult::Verdict::NeedMore:
+      if (peer_done) forget(id);
+      return;
+    case ClientHelloResult::Verdict::NotTls: {
+      if (!looks_like_http(peek_buf.data(), p.seen)) return forget(id);
+      HeadVerdict v;
+      v.status = 400;
+      v.message = "this port speaks TLS: a plaintext HTTP request was sent to it (use https:// or wss://)";
+      if (cfg.on_refuse) cfg.on_refuse(v.status);
+      return refuse_with(id, p, head_refusal(v));  // in plaintext, as it was asked
+    }
+    case ClientHelloResult::Verdict::Complete:
+      break;
+  }
+  p.ssl = SSL_new(cfg.tls);
+  if (!p.ssl || SSL_set_fd(p.ssl, p.fd) != 1) return forget(id);
+  p.stage = kHandshake;
+  p.seen = 0;  // from here: decrypted bytes of the head
+  tls_step(id, p);
+}
+
+// TLS: a step of the handshake, then the head as it comes decrypted.
+void FrontDoor::Loop::tls_step(uint64_t id, Pending &p) {
+  if (p.stage == kHandshake) {
+    TlsWait w = tls_accept(p.ssl);
+    if (w == TlsWait::Read || w == TlsWait::Write) return;
+    if (w != TlsWait::None) return forget(id);  // a failed handshake: nothing can be said
+    p.stage = kTlsHead;
+    if (tls_is_h2(p.ssl)) {  // HTTP/2: no head to read, the taker's from here
+      int fd = p.fd;
+      SSL *ssl = p.ssl;
+      p.ssl = nullptr;
+      if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+      head_done(p);
+      pending.erase(id);
+      takers->h2(fd, ssl);
+      return;
+    }
+  }
+  // At most one byte more than a head may take: that byte says "too large".
+  const size_t cap = cfg.max_header_size + 1;
+  while (p.tls_in.size() < cap) {
+    char buf[16384];
+    TlsWait w;
+    size_t n = tls_read(p.ssl, buf, std::min(sizeof buf, cap - p.tls_in.size()), w);
+    if (!n) {
+      if (w == TlsWait::Read || w == TlsWait::Write) return;
+      return forget(id);  // the peer went before its head was whole
+    }
+    p.head.feed(std::string_view(buf, n));
+    p.tls_in.append(buf, n);
+    p.seen += n;
+    if (p.head.verdict().kind != HeadVerdict::kNeedMore) return judge(id, p);
+  }
+}
+
 void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
   const HeadVerdict &v = p.head.verdict();
   if (v.kind == HeadVerdict::kRefuse) return refuse(id, p, v);
+  if (p.ssl) {
+    // Empty lines before the request line are dropped here as below.
+    p.tls_in.erase(0, v.start);
+    std::string refusal = takers->tls(p.fd, p.ssl, p.tls_in, v.head_len - v.start);
+    if (!refusal.empty()) return refuse_with(id, p, refusal);
+    p.ssl = nullptr;  // the taker's now
+    if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, p.fd, nullptr);
+    head_done(p);
+    pending.erase(id);
+    return;
+  }
   // Empty lines before the request line, which lws 4.1.6 closes on: read
   // (they were peeked, so they are there) and dropped.
   if (v.start) {
@@ -358,7 +484,8 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
       left -= static_cast<size_t>(n);
     }
   }
-  std::string refusal = (*handoff)(p.fd, std::string_view(peek_buf.data() + v.start, v.head_len - v.start));
+  std::string refusal =
+      takers->plain(p.fd, std::string_view(peek_buf.data() + v.start, v.head_len - v.start));
   if (!refusal.empty()) return refuse_with(id, p, refusal);
   if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, p.fd, nullptr);
   head_done(p);  // the taker counts it from here (PerIpLimits::conn_open)
@@ -397,13 +524,33 @@ bool FrontDoor::Loop::evict_oldest() {
 
 void FrontDoor::Loop::refuse(uint64_t id, Pending &p, const HeadVerdict &v) {
   if (cfg.on_refuse) cfg.on_refuse(v.status);
+  // TLS before its head: no answer can be read by the peer.
+  if (p.stage == kHello || p.stage == kHandshake) return forget(id);
   refuse_with(id, p, head_refusal(v));
 }
 
 void FrontDoor::Loop::refuse_with(uint64_t id, Pending &p, const std::string &answer) {
-  answered(p.fd, answer, p.seen, p.since);
+  answered(p.fd, answer, p.seen, p.since, p.ssl ? &p.tls_in : nullptr);
   head_done(p);  // lingering holds a descriptor, not a head
   p.lingering = true;
+  if (p.ssl) {
+    // Over TLS: the answer (a few hundred bytes into an empty buffer: one
+    // record, one write), then close_notify; what follows is as below, on
+    // the socket under TLS.
+    TlsWait w;
+    tls_write(p.ssl, answer.data(), answer.size(), w);
+    tls_end(p.ssl);
+    p.ssl = nullptr;
+    if (pending.size() - reading > cfg.max_pending) {
+      answer_and_close(p.fd, std::string());
+      pending.erase(id);
+      return;
+    }
+    shutdown(p.fd, SHUT_WR);
+    linger_due.push_back({Clock::now() + kLinger, id});
+    readable(id);
+    return;
+  }
   if (pending.size() - reading > cfg.max_pending) {
     // Lingering answers are bounded too (a flood of refusals): beyond the
     // pool's size they close at once.
@@ -420,6 +567,7 @@ void FrontDoor::Loop::forget(uint64_t id) {
   auto it = pending.find(id);
   if (it == pending.end()) return;
   head_done(it->second);
+  if (it->second.ssl) SSL_free(it->second.ssl);
   close(it->second.fd);  // also takes it out of the epoll set
   pending.erase(it);
 }

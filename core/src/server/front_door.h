@@ -49,11 +49,19 @@
 // its answer, so the close does not reset the connection before the peer
 // has read the answer.
 //
-// TLS servers, and hosts given by name, keep lws listening (the head is
-// encrypted; a name is lws' to resolve), so #16's answers apply to plain
-// HTTP, as behind a TLS-terminating proxy. (The per-address connection cap,
-// rate and share of heads being read hold there too, checked as lws
-// accepts: connections.cpp.)
+// TLS (Config::tls set; docs/design-own-tls.md): the door peeks each new
+// connection's ClientHello (tls_client_hello.h) and, when it is one, does
+// the TLS handshake itself. A connection whose ALPN came out "h2" goes to the
+// h2 taker at once (its first bytes are HTTP/2's preface, no head). For
+// every other the door reads the request head decrypted, answers a bad one
+// over TLS as above, and hands a good one, with its TLS session, to the TLS
+// taker. The handshake counts as part of the head (head_timeout, the pool,
+// the address's share). What cannot be answered over TLS (a refusal before
+// the handshake, a failed or late handshake) is closed without a word; a
+// plaintext HTTP request on the TLS port gets a plaintext 400 saying so.
+//
+// A host given by name is resolved to an address before the door opens
+// (server_role.cpp): lws listens on nothing.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -63,6 +71,9 @@
 #include <vector>
 
 #include "status.h"
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
 
 namespace sw {
 
@@ -94,6 +105,9 @@ class FrontDoor {
       double duration_ms;  // since the connection was accepted
     };
     std::function<void(const Answered &)> on_answered;
+    // TLS: the server's context (not owned; it outlives the door; its ALPN
+    // choice decides what is HTTP/2).
+    SSL_CTX *tls = nullptr;
   };
   // Takes a connection whose head is good, from inside service(): head is
   // the request head, still unread in the socket (empty lines before it
@@ -102,6 +116,19 @@ class FrontDoor {
   // that the door sends before closing the connection as it does for a bad
   // head (the descriptor stays the door's).
   using Handoff = std::function<std::string(int fd, std::string_view head)>;
+  // TLS: takes a connection whose head is good, its handshake done by the
+  // door: bytes holds the head (its first head_len bytes) and whatever came
+  // decrypted behind it. Returns "" when it took fd and ssl (and the bytes it
+  // needs); otherwise an answer the door sends over TLS before closing.
+  using TlsHandoff = std::function<std::string(int fd, SSL *ssl, std::string &bytes, size_t head_len)>;
+  // TLS: takes a connection whose handshake chose HTTP/2, with its session
+  // (nothing read past the handshake).
+  using H2Handoff = std::function<void(int fd, SSL *ssl)>;
+  struct Takers {
+    Handoff plain;
+    TlsHandoff tls;
+    H2Handoff h2;
+  };
 
   FrontDoor();
   ~FrontDoor();  // stop()
@@ -114,8 +141,8 @@ class FrontDoor {
   // Readable when service() has work: the descriptor to poll (-1 after stop()).
   int poll_fd() const;
   // One pass without waiting: accepts, reads heads, answers the bad ones,
-  // hands the good ones to handoff.
-  void service(const Handoff &handoff);
+  // hands the good ones to their taker.
+  void service(const Takers &takers);
   // Answers heads past handshake_timeout (408) and ends lingering answers.
   void expire();
   // Stops listening and closes the heads being read. Idempotent.

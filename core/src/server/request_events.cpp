@@ -68,9 +68,7 @@ void ServerRole::exchange_begin(lws *wsi) {
     if (uri && uri_len > 0) x.path.assign(uri, static_cast<size_t>(uri_len));
   }
   for (const auto &f : lws_query_fragments(wsi)) x.query += (x.query.empty() ? "" : "&") + f;
-  char peer[64] = "";
-  lws_get_peer_simple(wsi, peer, sizeof peer);
-  x.peer = peer;
+  x.peer = peer_name(wsi);
   x.bytes_in = lws_head_size(wsi);
   exchanges_[wsi] = std::move(x);
 }

@@ -1,10 +1,13 @@
 // The server role: listening, lws callback dispatch, and the public
 // operations (validated on the caller's thread, run on the service thread).
 #include "server/server_role.h"
+#include "server/tls_io.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <libwebsockets.h>
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,40 +29,6 @@ namespace sw {
 
 namespace {
 
-// Tries the bind ourselves first so a failure can say why (lws only says no).
-Status check_bind(const std::string &host, int port) {
-  if (port == 0) return Status::ok();
-  sockaddr_storage ss{};
-  socklen_t slen;
-  int family;
-  auto *v4 = reinterpret_cast<sockaddr_in *>(&ss);
-  auto *v6 = reinterpret_cast<sockaddr_in6 *>(&ss);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    family = v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    slen = sizeof *v4;
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    family = v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    slen = sizeof *v6;
-  } else {
-    return Status::ok();  // an interface name: let lws resolve it
-  }
-  int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(SSEWS_ELISTEN, std::string("socket: ") + strerror(errno));
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  int r = bind(fd, reinterpret_cast<sockaddr *>(&ss), slen);
-  int err = errno;
-  if (r == 0) r = listen(fd, 1), err = errno;
-  close(fd);
-  if (r != 0)
-    return fail(SSEWS_ELISTEN,
-                "cannot listen on " + host + " port " + std::to_string(port) + ": " + strerror(err));
-  return Status::ok();
-}
-
 // A text message named `binary` would reach ssews SSE clients as bytes.
 Status check_reserved_name(bool binary, const char *event) {
   if (event && sse_name_reserved(binary, event))
@@ -71,6 +40,45 @@ Status check_reserved_name(bool binary, const char *event) {
 
 std::string listen_host(const Options &o) {
   return o.host == "localhost" ? "127.0.0.1" : o.host;
+}
+
+// The address to listen on for a host that is not one: an interface name
+// (its first IPv4 address, else its first IPv6 one), else a host name (its
+// first address). The front door binds addresses only, and only where it
+// listens does ssews read heads, do TLS and frame WebSockets itself
+// (libwebsockets resolved names before, and then did all three).
+bool resolve_host(const std::string &name, std::string &out) {
+  char text[INET6_ADDRSTRLEN] = "";
+  ifaddrs *ifs = nullptr;
+  if (getifaddrs(&ifs) == 0) {
+    for (int family : {AF_INET, AF_INET6}) {
+      for (ifaddrs *i = ifs; i && !*text; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family || name != i->ifa_name) continue;
+        const void *a =
+            family == AF_INET
+                ? static_cast<const void *>(&reinterpret_cast<sockaddr_in *>(i->ifa_addr)->sin_addr)
+                : static_cast<const void *>(&reinterpret_cast<sockaddr_in6 *>(i->ifa_addr)->sin6_addr);
+        inet_ntop(family, a, text, sizeof text);
+      }
+    }
+    freeifaddrs(ifs);
+  }
+  if (!*text) {
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (getaddrinfo(name.c_str(), nullptr, &hints, &res) == 0 && res) {
+      const void *a =
+          res->ai_family == AF_INET
+              ? static_cast<const void *>(&reinterpret_cast<sockaddr_in *>(res->ai_addr)->sin_addr)
+              : static_cast<const void *>(&reinterpret_cast<sockaddr_in6 *>(res->ai_addr)->sin6_addr);
+      inet_ntop(res->ai_family, a, text, sizeof text);
+    }
+    if (res) freeaddrinfo(res);
+  }
+  out = text;
+  return !out.empty();
 }
 
 PerIpConfig per_ip_config(const Options &o) {
@@ -91,8 +99,11 @@ ServerRole::ServerRole(Engine &e)
 
 ServerRole::~ServerRole() {
   if (broker_) broker_->stop();  // its thread posts to this role: joined before the role goes
-  for (auto &kv : conns_)
+  for (auto &kv : conns_) {
+    if (kv.second.ssl) SSL_free(kv.second.ssl);
     if (kv.second.fd >= 0) close(kv.second.fd);  // own sockets (lws closes its own)
+  }
+  if (tls_ctx_) SSL_CTX_free(tls_ctx_);
 }
 
 const Options &ServerRole::opts() const {
@@ -111,9 +122,8 @@ void ServerRole::context_info(lws_context_creation_info &ci) {
   ci.max_http_header_data =
       static_cast<unsigned short>(std::min<size_t>(65535, opts().max_header_size + 8 * kMaxHeadHeaders + 64));
   // Requests being parsed at once (streams give theirs back). lws allocates
-  // each as it is needed and frees it after. Where lws reads heads itself
-  // (TLS) this is the pool of heads being read: max_pending_heads sizes it,
-  // so one address at max_connections_per_ip cannot take all of it.
+  // each as it is needed and frees it after: the later requests of
+  // keep-alive connections and HTTP/2 streams (the door reads first heads).
   ci.max_http_header_pool =
       static_cast<unsigned short>(std::clamp<size_t>(opts().max_pending_heads, 256, 65535));
   ci.timeout_secs = opts().handshake_timeout;
@@ -137,11 +147,24 @@ Status ServerRole::start() {
   Status access = setup_access();
   if (access.failed()) return access;
   std::string host = listen_host(o);
+  if (!FrontDoor::can_bind(host) && !resolve_host(o.host, host))
+    return fail(SSEWS_ELISTEN, "cannot listen on '" + o.host +
+                                   "': not an address, an interface name or a host name that resolves");
   accepted_protocols_ = split_list(o.subprotocols);
-  // Plain HTTP on an address: the front door listens and reads each request
-  // head first (front_door.h); lws gets the sockets whose heads are good.
-  if (o.tls_cert.empty() && FrontDoor::can_bind(host)) {
+  // The front door listens and reads each request head first (front_door.h);
+  // lws gets the sockets whose heads are good. With TLS the door does the
+  // handshake too, and lws gets plaintext (docs/design-own-tls.md). lws
+  // itself listens on nothing.
+  {
     FrontDoor::Config dc;
+    if (!o.tls_cert.empty()) {
+      std::string err;
+      tls_ctx_ = tls_server_ctx(o.tls_cert, o.tls_key, o.http2, err);
+      if (!tls_ctx_)
+        return fail(SSEWS_ETLS, "cannot start TLS with tls_cert '" + o.tls_cert + "' and tls_key '" +
+                                    o.tls_key + "': " + err);
+      dc.tls = tls_ctx_;
+    }
     dc.host = host;
     dc.port = o.port;
     dc.max_header_size = o.max_header_size;
@@ -158,9 +181,6 @@ Status ServerRole::start() {
     door_ = std::make_unique<FrontDoor>();
     Status st = door_->open(dc);
     if (st.failed()) return st;
-  } else {
-    Status st = check_bind(host, o.port);
-    if (st.failed()) return st;
   }
 
   // No validity pings from lws on the server: lws 4.1 keeps each
@@ -171,12 +191,10 @@ Status ServerRole::start() {
 
   lws_context_creation_info vi;
   memset(&vi, 0, sizeof vi);
-  vi.port = door_ ? CONTEXT_PORT_NO_LISTEN_SERVER : o.port;  // 0: the kernel picks a free port
-  vi.protocols = ssews_protocols();
+  vi.port = CONTEXT_PORT_NO_LISTEN_SERVER;  // the door listens
+  lws_protocols_ = ssews_protocols_with(accepted_protocols_);
+  vi.protocols = lws_protocols_.data();
   vi.vhost_name = "ssews";
-  // With TLS, h2 too: SSE streams, files and publishes multiplex on one
-  // connection. A WebSocket client offers only http/1.1 (or no ALPN) and gets it.
-  vi.alpn = !o.tls_cert.empty() && o.http2 ? "h2,http/1.1" : "http/1.1";
   // lws' stock HTTP/2 settings, but for the streams a connection may open:
   // lws allows 24 and answers one more with GOAWAY, ending every stream on
   // the connection; SSE pages open many. max_header_size bounds a head as on
@@ -192,29 +210,24 @@ Status ServerRole::start() {
   vi.retry_and_idle_policy = retry_.get();
   vi.timeout_secs = o.handshake_timeout;
   vi.keepalive_timeout = 30;
-  if (host == "0.0.0.0") {
-    vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  } else if (host != "::") {
-    vi.iface = host.c_str();
-  }
-  if (host.find(':') == std::string::npos) vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-  if (!o.tls_cert.empty()) {
-    vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    vi.ssl_cert_filepath = o.tls_cert.c_str();
-    vi.ssl_private_key_filepath = o.tls_key.c_str();
-  }
   lws_vhost *vh = lws_create_vhost(e_.ctx(), &vi);
-  if (!vh) {
-    if (!o.tls_cert.empty())
-      return fail(SSEWS_ETLS, "cannot start TLS with tls_cert '" + o.tls_cert + "' and tls_key '" +
-                                  o.tls_key + "' (or cannot listen on " + host + ")");
-    return fail(SSEWS_ELISTEN, "cannot listen on " + host + " port " + std::to_string(o.port));
+  if (vh && tls_ctx_ && o.http2) {
+    // HTTP/2 over the door's TLS (with TLS, h2 too: SSE streams, files and
+    // publishes multiplex on one connection): relayed plaintext, which this
+    // vhost reads as HTTP/2 from its first byte (ALPN chose it).
+    vi.vhost_name = "ssews-h2";
+    vi.options |= LWS_SERVER_OPTION_H2_PRIOR_KNOWLEDGE;
+    lws_protocols_h2_ = ssews_protocols_with(accepted_protocols_, true);
+    vi.protocols = lws_protocols_h2_.data();
+    vhost_h2_ = lws_create_vhost(e_.ctx(), &vi);
+    if (!vhost_h2_) return fail(SSEWS_ELISTEN, "cannot make the HTTP/2 vhost");
   }
+  if (!vh) return fail(SSEWS_ELISTEN, "cannot make the server's libwebsockets vhost");
   vhost_ = vh;
   Status bst = start_broker();
   if (bst.failed()) return bst;
-  bound_port_ = door_ ? door_->port() : lws_get_vhost_listen_port(vh);
-  if (door_) {
+  bound_port_ = door_->port();
+  {
     // lws polls the door's epoll descriptor with its own sockets and calls
     // on_lws when it is readable. A dup: lws closes the descriptor of what
     // it frees, and the door closes its own.
@@ -238,7 +251,28 @@ Status ServerRole::start() {
       if (sfd.filefd >= 0) close(sfd.filefd);
       return fail(SSEWS_ELISTEN, "cannot poll the WebSocket connections' socket set");
     }
-    hand_in_ = [this, vh](int s, std::string_view head) -> std::string {
+    if (tls_ctx_) {
+      Status rst = relays_.open();
+      if (rst.failed()) return rst;
+      lws_sock_file_fd_type rfd;
+      rfd.filefd = fcntl(relays_.poll_fd(), F_DUPFD_CLOEXEC, 0);
+      relays_wsi_ = rfd.filefd < 0
+                        ? nullptr
+                        : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, rfd, nullptr, nullptr);
+      if (!relays_wsi_) {
+        if (rfd.filefd >= 0) close(rfd.filefd);
+        return fail(SSEWS_ELISTEN, "cannot poll the TLS relays");
+      }
+    }
+    // HTTP/2 (ALPN): relayed to lws' HTTP/2 vhost.
+    hand_in_.h2 = [this](int s, SSL *ssl) {
+      std::string none;
+      relay_to_lws(s, ssl, none, true);
+    };
+    hand_in_.tls = [this](int s, SSL *ssl, std::string &bytes, size_t head_len) {
+      return tls_take(s, ssl, bytes, head_len);
+    };
+    hand_in_.plain = [this, vh](int s, std::string_view head) -> std::string {
       // A WebSocket upgrade: ssews answers and frames it (ws_tcp_server.cpp).
       HttpRequest req;
       std::string err;
@@ -264,8 +298,6 @@ bool ServerRole::hold(size_t bytes) {
 
 int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
   switch (reason) {
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:  // lws listens (TLS): in is the accepted socket
-      return filter_connection(static_cast<int>(reinterpret_cast<intptr_t>(in)));
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
       return count_conn(wsi);
     case LWS_CALLBACK_FILTER_HTTP_CONNECTION:  // a request head read (not an upgrade)
@@ -304,10 +336,12 @@ int ServerRole::on_lws(lws *wsi, int reason, void *in, size_t len) {
     case LWS_CALLBACK_RAW_RX_FILE:
       if (door_ && wsi == door_wsi_) door_->service(hand_in_);
       if (wsi == sockets_wsi_) ws_tcp_service();
+      if (wsi == relays_wsi_) relays_.service();
       return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
       if (wsi == door_wsi_) door_wsi_ = nullptr;
       if (wsi == sockets_wsi_) sockets_wsi_ = nullptr;
+      if (wsi == relays_wsi_) relays_wsi_ = nullptr;
       return 0;
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -506,11 +540,10 @@ Status ServerRole::accept_subprotocol(ConnId conn, const char *name) {
     return fail(SSEWS_EINVAL, std::string("subprotocol '") + name +
                                   "' was not offered by the client (offered: " +
                                   (offered.empty() ? "none" : offered) + ")");
-  if (!open_any_protocol_ && strcmp(name, "ssews.v1") && strcmp(name, "ssews"))
-    return fail(
-        SSEWS_ENOTSUP,
-        "not supported: on a TLS server (libwebsockets reads its WebSocket handshakes) only 'ssews' or "
-        "'ssews.v1' can be chosen");
+  // (lws answers its own handshakes with its own pick: none reaches here now.)
+  if (!open_any_protocol_ && open_protocol_ != name)
+    return fail(SSEWS_ENOTSUP, "not supported: this WebSocket's handshake is libwebsockets' to answer ('" +
+                                   open_protocol_ + "')");
   open_protocol_ = name;
   return Status::ok();
 }

@@ -6,7 +6,7 @@
 //   connections.cpp     connection bookkeeping: open, accept, close, forget
 //   write_path.cpp      queueing to peers and writing, coalesced, per pass
 //   liveness.cpp        SSE hang-up checks and heartbeats, WebSocket pings, token expiry
-//   ws_tcp_server.cpp   WebSocket over plain TCP, framed by ssews (handshake,
+//   ws_tcp_server.cpp   WebSocket over plain TCP or ssews' TLS, framed by ssews (handshake,
 //                       frames in through WsFrameReader, close handshake)
 //   ws_server.cpp       WebSocket through lws (TLS, a host given by name)
 //   sse_server.cpp      SSE streams
@@ -41,9 +41,11 @@
 #include "server/front_door.h"
 #include "server/metrics.h"
 #include "server/socket_set.h"
+#include "server/tls_relay.h"
 
 struct lws_retry_bo;
 struct lws_vhost;
+struct lws_protocols;
 
 namespace sw {
 
@@ -137,9 +139,8 @@ class ServerRole final : public Role {
   void fail_conn(Conn *c, int ws_code, int err, const std::string &why);
   void drop(Conn *c);
   int conn_gone(lws *wsi);
-  int filter_connection(int fd);  // lws accepted a socket (TLS path): per-address check
-  int count_conn(lws *wsi);       // lws holds a new server connection: per-address count
-  void head_parsed(lws *wsi);     // its first request head is read (TLS path: no longer a head)
+  int count_conn(lws *wsi);    // lws holds a new server connection: per-address count
+  void head_parsed(lws *wsi);  // its first request head is read (TLS path: no longer a head)
   void finish(Conn *c);
   void forget(Conn *c, int code, const std::string &reason);
   void report_error(Conn *c, int err, const std::string &why);
@@ -166,11 +167,24 @@ class ServerRole final : public Role {
   void sse_heartbeats(int64_t now_us);
   void expire_tokens();  // token exp + leeway passed: WebSocket 1008 "token expired", SSE ended
 
-  // ws_tcp_server.cpp: WebSocket over plain TCP, framed by ssews
+  // ws_tcp_server.cpp: WebSocket over plain TCP or ssews' TLS, framed by ssews
   struct WsTcpSink;
   // The front door's handoff of an upgrade: "" when taken, else the answer.
-  std::string ws_tcp_take(int fd, size_t head_len, HttpRequest req);
-  void ws_tcp_service();  // the own sockets that are ready
+  // Over TLS (ssl set: the door's handshake) the head is already read, and
+  // after holds what came decrypted behind it; both are taken with fd.
+  std::string ws_tcp_take(int fd, size_t head_len, HttpRequest req, SSL *ssl = nullptr,
+                          std::string_view after = {}, const sockaddr_storage *peer = nullptr);
+  // An upgrade lws parsed (a later request on a keep-alive connection):
+  // ssews takes the connection over and frames it. Returns what the lws
+  // callback returns.
+  int take_later_upgrade(lws *wsi);
+  void ws_tcp_service();        // the own sockets that are ready
+  void ws_tcp_read(ConnId id);  // reads one ready own socket
+  // A good head over the door's TLS: a WebSocket upgrade is framed by ssews,
+  // any other request relayed to lws (tls_relay.h).
+  std::string tls_take(int fd, SSL *ssl, std::string &bytes, size_t head_len);
+  void relay_to_lws(int fd, SSL *ssl, std::string &bytes, bool h2);  // takes fd and ssl
+  ssize_t own_send(Conn *c, const void *p, size_t n);                // >=0 taken (0: would block); <0 failed
   void ws_tcp_receive(Conn *c, uint8_t *in, size_t len);
   void ws_tcp_writeable(Conn *c);
   void end_socket(Conn *c, bool linger);
@@ -316,6 +330,7 @@ class ServerRole final : public Role {
   AccessPolicy access_;  // set in start(), read-only afterwards (any thread)
   int bound_port_ = 0;
   lws_vhost *vhost_ = nullptr;
+  lws_vhost *vhost_h2_ = nullptr;  // HTTP/2 relayed from the door's TLS (prior knowledge), when on
   // Per-address counts and rates (per_ip_limits.h): the door counts heads,
   // connections.cpp the connections lws holds, by their address (ip_of_),
   // as heads until lws has read their first head when lws listens (TLS).
@@ -327,7 +342,16 @@ class ServerRole final : public Role {
   std::unordered_map<lws *, Counted> ip_of_;
   std::unique_ptr<FrontDoor> door_;  // null when lws listens (TLS, a host given by name)
   lws *door_wsi_ = nullptr;          // the door's epoll descriptor, as lws polls it
-  FrontDoor::Handoff hand_in_;       // gives a socket with a good head to lws
+  FrontDoor::Takers hand_in_;        // where sockets with a good head (or HTTP/2 over TLS) go
+  SSL_CTX *tls_ctx_ = nullptr;       // the door's TLS (tls_cert/tls_key): all TLS on the server
+  TlsRelays relays_;                 // HTTP/1.1 and HTTP/2 over the door's TLS, relayed to lws
+  lws *relays_wsi_ = nullptr;        // their epoll descriptor, as lws polls it
+  // A relayed connection's client address, by the wsi lws made of its
+  // socketpair end (lws sees a Unix socket); adopting_peer_ carries it into
+  // count_conn while lws adopts.
+  const sockaddr_storage *adopting_peer_ = nullptr;
+  std::unordered_map<lws *, sockaddr_storage> relay_peer_;
+  std::string peer_name(lws *wsi);  // the client's address as text
   std::unique_ptr<lws_retry_bo> retry_;
   Hub hub_;
   // permessage-deflate: one compressor per window size in use (shared by
@@ -359,6 +383,9 @@ class ServerRole final : public Role {
   std::string open_protocol_;                    // its subprotocol: the default, or the callback's choice
   bool open_any_protocol_ = false;               // any offered name may be chosen (ssews frames it)
   std::vector<std::string> accepted_protocols_;  // the subprotocols option
+  std::vector<lws_protocols> lws_protocols_;     // what the vhost serves: ssews' and those (lws_util.h)
+  std::vector<lws_protocols> lws_protocols_h2_;  // the same, for the HTTP/2 vhost
+  bool serves_subprotocol(const std::string &name) const;
 
   std::vector<ConnId> paused_;  // peers not read until a pull-mode app catches up
   // Connections with newly queued data, written after the current service
@@ -367,7 +394,7 @@ class ServerRole final : public Role {
   std::vector<uint8_t> scratch_;  // coalesced frames for one write
   std::vector<uint8_t> h2_buf_;   // one HTTP/2 DATA frame being written
   std::vector<ConnId> busy_;      // WebSocket peers that filled lws' read buffer this pass
-  SocketSet sockets_;             // the plain-TCP WebSocket connections (ws_tcp_server.cpp)
+  SocketSet sockets_;             // the WebSocket connections ssews frames (ws_tcp_server.cpp)
   lws *sockets_wsi_ = nullptr;    // their epoll descriptor, as lws polls it
   std::vector<uint8_t> rx_buf_;   // what an own socket is read into
   struct Due {

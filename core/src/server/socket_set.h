@@ -1,5 +1,5 @@
-// The sockets ssews reads and writes itself (plain-TCP WebSocket connections,
-// ws_tcp_server.cpp), on an epoll set of its own. lws polls that set as one
+// The sockets ssews reads and writes itself (WebSocket connections over plain
+// TCP or ssews' own TLS, ws_tcp_server.cpp), on an epoll set of its own. lws polls that set as one
 // descriptor (as it polls the front door's), so its poll() covers a handful
 // of descriptors whatever the number of connections, and epoll reports only
 // the sockets that are ready. lws 4.1's poll() scans every socket it holds at

@@ -1,11 +1,18 @@
-// The server's WebSocket side: the handshake (checked beyond what lws 4.1.6
-// checks), messages in (reassembled, bounded), the close handshake, and
-// writing queued frames when lws says the socket can take them.
+// The server's WebSocket side where libwebsockets frames it (an upgrade
+// after another request on the same connection; ws_tcp_server.cpp frames
+// the rest): the handshake (checked
+// beyond what lws 4.1.6 checks), messages in (reassembled, bounded), the
+// close handshake, and writing queued frames when lws says the socket can
+// take them.
 #include <libwebsockets.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
 
+#include "channel_pattern.h"
 #include "engine.h"
 #include "lws_util.h"
 #include "server/server_role.h"
@@ -22,39 +29,6 @@ constexpr size_t kRxBusy = 128;
 constexpr uint32_t kWsMinClientHeader = 6;  // 2 bytes + the 4-byte mask
 constexpr int kRxRereads = 64;
 
-// True when a Sec-WebSocket-Protocol list is absent or names one we serve.
-bool offers_known_subprotocol(const std::string &list) {
-  if (list.empty()) return true;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    size_t b = list.find_first_not_of(" \t", start), e = list.find_last_not_of(" \t", comma - 1);
-    if (b != std::string::npos && b < comma && e != std::string::npos && e >= b) {
-      std::string name = list.substr(b, e - b + 1);
-      if (name == "ssews" || name == "ssews.v1") return true;
-    }
-    start = comma + 1;
-  }
-  return false;
-}
-
-// The one place ssews relies on libwebsockets internals (issue 15 #9): lws
-// 4.1.6 answers a peer's close by echoing the payload buffer it passed to
-// LWS_CALLBACK_WS_PEER_INITIATED_CLOSE, and 4.1 has no public call to answer
-// with another code. Writing our code over the first two bytes makes that
-// echo the right close (1002/1007) at once; failing the connection instead
-// (return -1) would wait seconds for a close acknowledgement. Pinned by
-// test_ws's test_close_invalid_payloads (Autobahn 7.9.x, 7.5.1): each bad
-// close must be answered with the right code within the test's timeout, so
-// an lws that stops echoing the buffer fails that test rather than silently
-// sending the peer's bad code back. docs/conformance.md says the same.
-void answer_bad_close_in_place(void *in, int code) {
-  auto *b = static_cast<unsigned char *>(in);
-  b[0] = static_cast<unsigned char>(code >> 8);
-  b[1] = static_cast<unsigned char>(code & 0xff);
-}
-
 }  // namespace
 
 // Answers a refused upgrade with a status, extra headers and a short text;
@@ -65,7 +39,53 @@ int ServerRole::refuse_upgrade(lws *wsi, int status, const std::string &why, Hea
   return 1;  // lws completes the transaction
 }
 
+// An upgrade lws parsed: a later request on a keep-alive HTTP/1.1
+// connection (the door reads first requests; plain, or relayed from TLS).
+// ssews takes the connection over so that its WebSocket is framed as every
+// other (ws_tcp_server.cpp): a client must wait for the 101 before it sends
+// frames (RFC 6455 4.1), so lws holds nothing of the connection beyond this
+// head. lws keeps its descriptor number, now a stand-in socket, so that its
+// close of the wsi (a shutdown and a close) touches only that. lws frames no
+// server WebSocket: what follows in this file (established, receive, close,
+// writeable) serves none since, and an RFC 8441 stream is refused (RFC 8441 is
+// advertised off: h2_preface.h; one sent anyway finds no connection at
+// established and is closed).
+int ServerRole::take_later_upgrade(lws *wsi) {
+  int lfd = lws_get_socket_fd(wsi);
+  int mine = lfd < 0 ? -1 : fcntl(lfd, F_DUPFD_CLOEXEC, 0);
+  int stand_in = mine < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (stand_in < 0 || dup3(stand_in, lfd, O_CLOEXEC) < 0) {
+    if (stand_in >= 0) close(stand_in);
+    if (mine >= 0) close(mine);
+    refused(503);
+    return refuse_upgrade(wsi, 503,
+                          "no descriptor left to take the connection over (open files at their limit)");
+  }
+  close(stand_in);
+  OpenRequest o = lws_request(wsi);
+  HttpRequest req;
+  req.method = "GET";
+  req.version = "HTTP/1.1";
+  req.target = req.path = o.path;
+  req.query = std::move(o.query);
+  req.headers = std::move(o.headers);
+  if (!o.last_event_id_header.empty()) req.headers.emplace_back("last-event-id", o.last_event_id_header);
+  sockaddr_storage peer{};
+  auto rp = relay_peer_.find(wsi);
+  bool have_peer = rp != relay_peer_.end() ? (peer = rp->second, true) : peer_address(mine, peer);
+  std::string refusal = ws_tcp_take(mine, 0, std::move(req), nullptr, {}, have_peer ? &peer : nullptr);
+  if (!refusal.empty()) {
+    ssize_t n = ::send(mine, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+    sockets_.linger(mine, 1);
+  }
+  return -1;  // lws lets its wsi go
+}
+
 int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
+  // A later request on an HTTP/1.1 connection (HTTP/2 carries none: RFC 8441 is off).
+  if (door_ && lws_get_network_wsi(wsi) == wsi && upgrade && ws_upgrade_is_websocket(upgrade))
+    return take_later_upgrade(wsi);
   exchange_begin(wsi);
   // RFC 6455 4.2.1: the Upgrade value is compared case-insensitively.
   if (!upgrade || !ws_upgrade_is_websocket(upgrade)) return refuse_upgrade(wsi, 403, "unsupported upgrade");
@@ -80,8 +100,13 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   if (!status && e_.closing()) status = 503, why = "server closing";
   if (!status && conns_.size() >= opts().max_connections)
     status = 503, why = "max_connections (" + std::to_string(opts().max_connections) + ") reached";
-  if (!status && !offers_known_subprotocol(lws_header(wsi, WSI_TOKEN_PROTOCOL)))
-    status = 400, why = "no supported subprotocol offered (ssews serves 'ssews.v1' or none)";
+  std::vector<std::string> offered = split_list(lws_header(wsi, WSI_TOKEN_PROTOCOL));
+  bool known = offered.empty();  // none offered: none answered
+  for (const auto &p : offered) known = known || serves_subprotocol(p);
+  if (!status && !known)
+    status = 400, why = "no supported subprotocol offered (served here: 'ssews.v1', 'ssews'" +
+                        std::string(accepted_protocols_.empty() ? "" : " and the subprotocols option") +
+                        ", or none)";
   if (status) {
     refused(static_cast<unsigned>(status));
     return refuse_upgrade(wsi, status, why);
@@ -99,6 +124,14 @@ int ServerRole::confirm_upgrade(lws *wsi, const char *upgrade) {
   }
   exchange_drop(wsi);  // upgraded: the connection's open and close events tell of it
   return 0;
+}
+
+// lws serves these (ssews_protocols_with): ssews' own and the subprotocols option's.
+bool ServerRole::serves_subprotocol(const std::string &name) const {
+  if (name == "ssews.v1" || name == "ssews") return true;
+  for (const auto &a : accepted_protocols_)
+    if (a == name) return true;
+  return false;
 }
 
 int ServerRole::ws_established(lws *wsi) {
@@ -197,10 +230,8 @@ int ServerRole::ws_peer_close(lws *wsi, void *in, size_t len) {
       report_error(c, SSEWS_EPROTO, "peer sent a bad close frame: " + why);
       finish(c);
     }
-    if (len >= 2) {
-      answer_bad_close_in_place(in, code);
-      return 0;
-    }
+    // (lws 4.1 has no call to answer a close with another code than the
+    // peer's: failing it sends ours, then waits for the acknowledgement.)
     lws_close_reason(wsi, static_cast<enum lws_close_status>(code), nullptr, 0);
     return -1;
   }

@@ -11,8 +11,10 @@
 // pong lws might owe), and a fan-out to 10,000 such connections start without
 // lws' poll() scanning all of them first.
 //
-// TLS connections and servers on a host given by name keep lws' WebSocket
-// (ws_server.cpp): their handshake arrives through lws.
+// Over TLS the same, once the door has done the handshake (tls_server.cpp):
+// only the reads and writes go through the session (own_send, ws_tcp_read).
+// An upgrade that comes through lws after another request on the same
+// connection keeps lws' WebSocket (ws_server.cpp).
 #include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
@@ -23,6 +25,7 @@
 #include "ascii.h"
 #include "engine.h"
 #include "server/server_role.h"
+#include "server/tls_io.h"
 #include "v1_confirm.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
@@ -122,7 +125,8 @@ struct ServerRole::WsTcpSink final : WsFrameReader::Sink {
   }
 };
 
-std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
+std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req, SSL *ssl,
+                                    std::string_view after, const sockaddr_storage *peer) {
   WsUpgradeVerdict v = ws_check_upgrade(req, accepted_protocols_);
   if (!v.status && e_.closing()) v.status = 503, v.why = "server closing";
   if (!v.status && conns_.size() >= opts().max_connections)
@@ -146,7 +150,7 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   rv.path = req.path;
   rv.query = std::move(req.query);
   sockaddr_storage addr{};
-  bool have_addr = peer_address(fd, addr);
+  bool have_addr = peer ? (addr = *peer, true) : peer_address(fd, addr);
   rv.peer = have_addr ? address_text(addr) : "";
   if (const std::string *id = req.header("last-event-id")) rv.last_event_id_header = *id;
   std::string key = *req.header("sec-websocket-key");
@@ -167,8 +171,9 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   }
   v.protocol = open_protocol_;  // the callback's choice, or the default
 
-  // The head was only peeked: read it off, so the reader starts at the first frame.
-  for (size_t left = head_len; left;) {
+  // The head was only peeked: read it off, so the reader starts at the first
+  // frame (over TLS the door has read it).
+  for (size_t left = ssl ? 0 : head_len; left;) {
     char buf[4096];
     ssize_t n = recv(fd, buf, std::min(left, sizeof buf), 0);
     if (n < 0 && errno == EINTR) continue;
@@ -181,10 +186,12 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
   }
   if (!sockets_.add(fd, c->id)) {
     forget(c, 1006, std::string("cannot watch the connection: ") + strerror(errno));
+    tls_end(ssl);
     close(fd);
     return "";
   }
   c->fd = fd;
+  c->ssl = ssl;
   // It counts against its address until it ends (end_socket), as lws' do.
   IpKey ip = have_addr ? ip_key(reinterpret_cast<const sockaddr *>(&addr)) : IpKey();
   if (!ip.empty()) {
@@ -207,7 +214,19 @@ std::string ServerRole::ws_tcp_take(int fd, size_t head_len, HttpRequest req) {
     }
   }
   c->more().ctl_out = ws_switching_response(key, v.protocol, extra);
+  ConnId id = c->id;
   accept_conn(c);
+  if (ssl) {
+    // Frames that came decrypted with the head, and any OpenSSL still holds
+    // (epoll cannot see those): read now.
+    c = find(id);
+    if (c && !after.empty()) {
+      std::string first(after);
+      c->bytes_in += first.size();
+      ws_tcp_receive(c, reinterpret_cast<uint8_t *>(&first[0]), first.size());
+    }
+    ws_tcp_read(id);
+  }
   return "";
 }
 
@@ -220,22 +239,7 @@ void ServerRole::ws_tcp_service() {
   if (rx_buf_.empty()) rx_buf_.resize(kServBuf);
   for (size_t i = 0; i < n; i++) {
     ConnId id = ready[i].id;
-    if (ready[i].in) {
-      for (int round = 0; round < 16; round++) {
-        Conn *c = find(id);
-        if (!c || c->fd < 0 || c->rx_paused) break;
-        ssize_t got = recv(c->fd, rx_buf_.data(), rx_buf_.size(), 0);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        if (got <= 0) {  // the peer left (or reset) without a close handshake
-          end_socket(c, false);
-          break;
-        }
-        c->bytes_in += static_cast<uint64_t>(got);
-        ws_tcp_receive(c, rx_buf_.data(), static_cast<size_t>(got));
-        if (static_cast<size_t>(got) < rx_buf_.size()) break;
-      }
-    }
+    if (ready[i].in) ws_tcp_read(id);
     if (ready[i].out) {
       Conn *c = find(id);
       if (!c || c->fd < 0) continue;
@@ -248,6 +252,35 @@ void ServerRole::ws_tcp_service() {
       sockets_.watch(c->fd, c->id, !c->rx_paused, false);
       ws_tcp_writeable(c);
     }
+  }
+}
+
+// Reads a ready own socket: several times while a read fills the buffer (TLS:
+// while records come; each is read whole, so OpenSSL holds nothing back
+// that the next readiness would not announce).
+void ServerRole::ws_tcp_read(ConnId id) {
+  if (rx_buf_.empty()) rx_buf_.resize(kServBuf);
+  for (int round = 0; round < 16; round++) {
+    Conn *c = find(id);
+    if (!c || c->fd < 0 || c->rx_paused) break;
+    ssize_t got;
+    if (c->ssl) {
+      TlsWait w;
+      got = static_cast<ssize_t>(tls_read(c->ssl, rx_buf_.data(), rx_buf_.size(), w));
+      if (!got && (w == TlsWait::Read || w == TlsWait::Write)) break;
+    } else {
+      got = recv(c->fd, rx_buf_.data(), rx_buf_.size(), 0);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    }
+    if (got <= 0) {  // the peer left (or reset) without a close handshake
+      end_socket(c, false);
+      break;
+    }
+    bool tls = c->ssl != nullptr;
+    c->bytes_in += static_cast<uint64_t>(got);
+    ws_tcp_receive(c, rx_buf_.data(), static_cast<size_t>(got));  // may end c
+    if (!tls && static_cast<size_t>(got) < rx_buf_.size()) break;
   }
 }
 
@@ -305,6 +338,9 @@ void ServerRole::ws_tcp_writeable(Conn *c) {
 void ServerRole::end_socket(Conn *c, bool linger) {
   int fd = c->fd;
   c->fd = -1;
+  // TLS: close_notify behind our last bytes (a close frame) before the end.
+  tls_end(c->ssl);
+  c->ssl = nullptr;
   finish(c);
   if (fd < 0) return;
   auto ip = own_ip_.find(fd);

@@ -1,0 +1,57 @@
+// The server's HTTP/2 connection preface (RFC 9113 3.4: a SETTINGS frame,
+// first of all it sends), with SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441)
+// set to 0.
+//
+// Why: libwebsockets 4.1.6 advertises 1 whatever the vhost asks (its
+// per-vhost copy of the settings stops before that one), and a browser with
+// an HTTP/2 connection to the server then carries a page's WebSocket on it
+// as an extended CONNECT stream, which lws frames (its limits,
+// docs/conformance.md) and which ssews cannot take over. Advertising 0 sends
+// every WebSocket to a connection of its own, with ALPN http/1.1, where
+// ssews does the TLS and the framing (docs/design-own-tls.md). The TLS relay
+// (tls_relay.h) runs lws' first bytes on an HTTP/2 connection through this.
+//
+// Pure: no I/O.
+#pragma once
+#include <string>
+
+namespace sw {
+
+enum class H2Preface {
+  NeedMore,  // the first frame is not whole yet: hold the bytes
+  Done,      // rewritten in place (or not a SETTINGS frame: left as it is); pass everything on
+};
+
+// Looks at the first bytes lws wrote on an HTTP/2 connection. Once the first
+// frame is whole: if it is a SETTINGS frame, any ENABLE_CONNECT_PROTOCOL
+// (0x8) parameter in it gets the value 0. Bytes beyond the frame are left
+// untouched. A first frame that is not SETTINGS, or whose length is not a
+// multiple of 6, is left as it is (Done): the peer judges it.
+H2Preface h2_refuse_connect_protocol(std::string &bytes);
+
+// Where the units a client sends on an HTTP/2 connection end: its 24-byte
+// connection preface, then each frame (9-byte header and payload).
+//
+// Why: libwebsockets 4.1.6 fails a request body with GOAWAY ("More rx than
+// content_length told") when one read holds the end of a DATA frame and more
+// bytes behind it near the end of the body: it compares the body left with
+// all the bytes in its buffer, not those of the frame. Reading from TLS it
+// gets a record at a time and rarely meets that; from the relay's socketpair
+// it would read everything queued. So the relay hands lws one unit at a time
+// and the next only once lws has read it (tls_relay.cpp).
+class H2FrameEnds {
+ public:
+  // Of the n bytes at p (what follows the bytes given so far), how many
+  // belong to the unit under way; ended() then says whether they end it.
+  size_t take(const unsigned char *p, size_t n);
+  bool ended() const { return ended_; }
+
+ private:
+  size_t preface_left_ = 24;
+  unsigned char header_[9] = {};
+  size_t header_have_ = 0;
+  size_t payload_left_ = 0;
+  bool ended_ = false;
+};
+
+}  // namespace sw
