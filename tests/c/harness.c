@@ -279,3 +279,22 @@ double stat_of(ssews *ep, const char *name) {
   fail_msg("no figure named %s", name);
   return -1;
 }
+
+int tls_cert_make(char dir[64], char cert[128], char key[128]) {
+  strcpy(dir, "/tmp/ssews-tls-XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  snprintf(cert, 128, "%s/cert.pem", dir);
+  snprintf(key, 128, "%s/key.pem", dir);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd,
+           "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost "
+           "-keyout %s -out %s >/dev/null 2>&1",
+           key, cert);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int tls_cert_remove(const char *dir) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}

@@ -99,4 +99,10 @@ void sse_last_id(const char *chunk, char *out, size_t n);
 int http_post(int port, const char *path, const char *auth, const char *ctype, const char *body, char *out,
               size_t outlen);
 
+/* A throw-away self-signed certificate (P-256, CN localhost, made with the
+ * openssl tool) in a new directory under /tmp: dir gets the directory's path,
+ * cert and key the files'. Returns 0, or -1. tls_cert_remove deletes it. */
+int tls_cert_make(char dir[64], char cert[128], char key[128]);
+int tls_cert_remove(const char *dir);
+
 #endif

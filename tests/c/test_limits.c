@@ -237,21 +237,13 @@ static void tls_files(char cert[128], char key[128]) {
 
 static int make_cert(void **state) {
   (void)state;
-  strcpy(g_tls_dir, "/tmp/ssews-tls-XXXXXX");
-  if (!mkdtemp(g_tls_dir)) return -1;
-  char cmd[512];
-  snprintf(cmd, sizeof cmd,
-           "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
-           "-keyout %s/key.pem -out %s/cert.pem >/dev/null 2>&1",
-           g_tls_dir, g_tls_dir);
-  return system(cmd) == 0 ? 0 : -1;
+  char cert[128], key[128];
+  return tls_cert_make(g_tls_dir, cert, key);
 }
 
 static int remove_cert(void **state) {
   (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", g_tls_dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tls_cert_remove(g_tls_dir);
 }
 
 static void test_tls_wss_and_https_sse(void **state) {

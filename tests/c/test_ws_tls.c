@@ -40,23 +40,12 @@ static char g_cert[128], g_key[128];
 
 static int make_cert(void **state) {
   (void)state;
-  strcpy(g_tls_dir, "/tmp/ssews-wstls-XXXXXX");
-  if (!mkdtemp(g_tls_dir)) return -1;
-  snprintf(g_cert, sizeof g_cert, "%s/cert.pem", g_tls_dir);
-  snprintf(g_key, sizeof g_key, "%s/key.pem", g_tls_dir);
-  char cmd[512];
-  snprintf(cmd, sizeof cmd,
-           "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost "
-           "-keyout %s -out %s >/dev/null 2>&1",
-           g_key, g_cert);
-  return system(cmd) == 0 ? 0 : -1;
+  return tls_cert_make(g_tls_dir, g_cert, g_key);
 }
 
 static int remove_cert(void **state) {
   (void)state;
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", g_tls_dir);
-  return system(cmd) == 0 ? 0 : -1;
+  return tls_cert_remove(g_tls_dir);
 }
 
 /* Options for a TLS server: tls_cert, tls_key, then extra (may be NULL). */

@@ -71,4 +71,20 @@ function closer(t) {
   };
 }
 
-module.exports = { root, next, first, collect, closer, once };
+// A self-signed certificate for 127.0.0.1 (openssl), in a directory of its
+// own removed at exit: { cert, key } paths.
+function tlsCert(prefix) {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const { execFileSync } = require('node:child_process');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+  { stdio: 'ignore' });
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return { cert, key };
+}
+
+module.exports = { root, next, first, collect, closer, once, tlsCert };

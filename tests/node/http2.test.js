@@ -10,22 +10,15 @@ const tls = require('node:tls');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
 const { once } = require('node:events');
 const { WebSocket } = require('ws');
 const { Server } = require('ssews');
-const { next, closer } = require('./helpers');
+const { next, closer, tlsCert } = require('./helpers');
 
 const T = { timeout: 15000 };
 
-// A self-signed certificate for 127.0.0.1, made here with openssl.
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ssews-h2-'));
-const cert = path.join(dir, 'cert.pem');
-const key = path.join(dir, 'key.pem');
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-  '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-{ stdio: 'ignore' });
-process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+// A self-signed certificate for 127.0.0.1, made with openssl.
+const { cert, key } = tlsCert('ssews-h2-');
 
 function h2server(t, extra = {}) {
   return closer(t)(new Server({ port: 0, tls_cert: cert, tls_key: key, ...extra }));

@@ -6,6 +6,7 @@ Everything goes over real loopback sockets on ports the kernel picks.
 import asyncio
 import inspect
 import os
+import subprocess
 import threading
 import time
 
@@ -107,3 +108,14 @@ def thread_count():
     end meanwhile, so never wait for equality."""
     return len(os.listdir("/proc/self/task"))
 
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made with openssl (TLS tests skip without it)."""
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return str(d / "cert.pem"), str(d / "key.pem")

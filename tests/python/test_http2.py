@@ -14,17 +14,6 @@ pytestmark = pytest.mark.skipif(not shutil.which("curl") or not shutil.which("op
                                 reason="needs curl and openssl")
 
 
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1, made with openssl."""
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return str(d / "cert.pem"), str(d / "key.pem")
-
-
 def curl_h2_supported():
     return "HTTP2" in subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout
 

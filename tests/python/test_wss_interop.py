@@ -6,7 +6,6 @@ over its own TLS; libwebsockets' TLS path answered only ssews/ssews.v1)."""
 import asyncio
 import shutil
 import ssl
-import subprocess
 
 import pytest
 from websockets.asyncio.client import connect as ws_connect
@@ -15,17 +14,6 @@ import ssews
 from conftest import TIMEOUT, expect
 
 pytestmark = pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl")
-
-
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1, made with openssl."""
-    d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    return str(d / "cert.pem"), str(d / "key.pem")
 
 
 def trusting(cert_file):

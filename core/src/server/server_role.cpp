@@ -29,6 +29,18 @@ namespace sw {
 
 namespace {
 
+// Has lws poll fd (an epoll set of ssews') with its own sockets, as a raw
+// descriptor: on_lws hears when it is readable. lws gets a dup, since it
+// closes the descriptor of what it frees. Null when it cannot.
+lws *poll_with_lws(lws_vhost *vh, int fd) {
+  lws_sock_file_fd_type d;
+  d.filefd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (d.filefd < 0) return nullptr;
+  lws *w = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, d, nullptr, nullptr);
+  if (!w) close(d.filefd);
+  return w;
+}
+
 // A text message named `binary` would reach ssews SSE clients as bytes.
 Status check_reserved_name(bool binary, const char *event) {
   if (event && sse_name_reserved(binary, event))
@@ -231,38 +243,18 @@ Status ServerRole::start() {
     // lws polls the door's epoll descriptor with its own sockets and calls
     // on_lws when it is readable. A dup: lws closes the descriptor of what
     // it frees, and the door closes its own.
-    lws_sock_file_fd_type fd;
-    fd.filefd = fcntl(door_->poll_fd(), F_DUPFD_CLOEXEC, 0);
-    door_wsi_ = fd.filefd < 0 ? nullptr
-                              : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, nullptr, nullptr);
-    if (!door_wsi_) {
-      if (fd.filefd >= 0) close(fd.filefd);
-      return fail(SSEWS_ELISTEN, "cannot poll the listening socket on " + host);
-    }
+    door_wsi_ = poll_with_lws(vh, door_->poll_fd());
+    if (!door_wsi_) return fail(SSEWS_ELISTEN, "cannot poll the listening socket on " + host);
     // The plain-TCP WebSocket connections' own set, polled the same way.
     Status sst = sockets_.open();
     if (sst.failed()) return sst;
-    lws_sock_file_fd_type sfd;
-    sfd.filefd = fcntl(sockets_.poll_fd(), F_DUPFD_CLOEXEC, 0);
-    sockets_wsi_ = sfd.filefd < 0
-                       ? nullptr
-                       : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, sfd, nullptr, nullptr);
-    if (!sockets_wsi_) {
-      if (sfd.filefd >= 0) close(sfd.filefd);
-      return fail(SSEWS_ELISTEN, "cannot poll the WebSocket connections' socket set");
-    }
+    sockets_wsi_ = poll_with_lws(vh, sockets_.poll_fd());
+    if (!sockets_wsi_) return fail(SSEWS_ELISTEN, "cannot poll the WebSocket connections' socket set");
     if (tls_ctx_) {
       Status rst = relays_.open();
       if (rst.failed()) return rst;
-      lws_sock_file_fd_type rfd;
-      rfd.filefd = fcntl(relays_.poll_fd(), F_DUPFD_CLOEXEC, 0);
-      relays_wsi_ = rfd.filefd < 0
-                        ? nullptr
-                        : lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, rfd, nullptr, nullptr);
-      if (!relays_wsi_) {
-        if (rfd.filefd >= 0) close(rfd.filefd);
-        return fail(SSEWS_ELISTEN, "cannot poll the TLS relays");
-      }
+      relays_wsi_ = poll_with_lws(vh, relays_.poll_fd());
+      if (!relays_wsi_) return fail(SSEWS_ELISTEN, "cannot poll the TLS relays");
     }
     // HTTP/2 (ALPN): relayed to lws' HTTP/2 vhost.
     hand_in_.h2 = [this](int s, SSL *ssl) {
