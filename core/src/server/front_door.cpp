@@ -152,6 +152,7 @@ struct FrontDoor::Loop {
   void hello(uint64_t id, Pending &p, bool peer_done);
   void tls_step(uint64_t id, Pending &p);
   void judge(uint64_t id, Pending &p);
+  void handed_on(uint64_t id, Pending &p);
   void refuse(uint64_t id, Pending &p, const HeadVerdict &v);
   void refuse_with(uint64_t id, Pending &p, const std::string &answer);
   void forget(uint64_t id);
@@ -436,9 +437,7 @@ void FrontDoor::Loop::tls_step(uint64_t id, Pending &p) {
       int fd = p.fd;
       SSL *ssl = p.ssl;
       p.ssl = nullptr;
-      if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
-      head_done(p);
-      pending.erase(id);
+      handed_on(id, p);
       takers->h2(fd, ssl);
       return;
     }
@@ -469,10 +468,7 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
     std::string refusal = takers->tls(p.fd, p.ssl, p.tls_in, v.head_len - v.start);
     if (!refusal.empty()) return refuse_with(id, p, refusal);
     p.ssl = nullptr;  // the taker's now
-    if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, p.fd, nullptr);
-    head_done(p);
-    pending.erase(id);
-    return;
+    return handed_on(id, p);
   }
   // Empty lines before the request line, which lws 4.1.6 closes on: read
   // (they were peeked, so they are there) and dropped.
@@ -487,8 +483,14 @@ void FrontDoor::Loop::judge(uint64_t id, Pending &p) {
   std::string refusal =
       takers->plain(p.fd, std::string_view(peek_buf.data() + v.start, v.head_len - v.start));
   if (!refusal.empty()) return refuse_with(id, p, refusal);
+  handed_on(id, p);
+}
+
+// p's socket is a taker's now: out of the door's set and its count of heads
+// (the taker counts it from here, PerIpLimits::conn_open).
+void FrontDoor::Loop::handed_on(uint64_t id, Pending &p) {
   if (p.watched) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, p.fd, nullptr);
-  head_done(p);  // the taker counts it from here (PerIpLimits::conn_open)
+  head_done(p);
   pending.erase(id);
 }
 
@@ -533,32 +535,25 @@ void FrontDoor::Loop::refuse_with(uint64_t id, Pending &p, const std::string &an
   answered(p.fd, answer, p.seen, p.since, p.ssl ? &p.tls_in : nullptr);
   head_done(p);  // lingering holds a descriptor, not a head
   p.lingering = true;
+  // Over TLS the answer goes through the session (a few hundred bytes into
+  // an empty buffer: one record, one write) with close_notify behind it;
+  // what follows is the same, on the socket under TLS, with nothing more to send.
+  std::string plain = answer;
   if (p.ssl) {
-    // Over TLS: the answer (a few hundred bytes into an empty buffer: one
-    // record, one write), then close_notify; what follows is as below, on
-    // the socket under TLS.
     TlsWait w;
     tls_write(p.ssl, answer.data(), answer.size(), w);
     tls_end(p.ssl);
     p.ssl = nullptr;
-    if (pending.size() - reading > cfg.max_pending) {
-      answer_and_close(p.fd, std::string());
-      pending.erase(id);
-      return;
-    }
-    shutdown(p.fd, SHUT_WR);
-    linger_due.push_back({Clock::now() + kLinger, id});
-    readable(id);
-    return;
+    plain.clear();
   }
   if (pending.size() - reading > cfg.max_pending) {
     // Lingering answers are bounded too (a flood of refusals): beyond the
     // pool's size they close at once.
-    answer_and_close(p.fd, answer);
+    answer_and_close(p.fd, plain);
     pending.erase(id);
     return;
   }
-  answer_and_shut(p.fd, answer);
+  answer_and_shut(p.fd, plain);
   linger_due.push_back({Clock::now() + kLinger, id});
   readable(id);  // drops what is there already; EOF closes at once
 }
