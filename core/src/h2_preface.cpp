@@ -1,7 +1,6 @@
 // The server's HTTP/2 preface with extended CONNECT turned off. See h2_preface.h.
 #include "h2_preface.h"
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -25,34 +24,6 @@ H2Preface h2_refuse_connect_protocol(std::string &bytes) {
       for (size_t i = 2; i < 6; i++) bytes[p + i] = 0;
   }
   return H2Preface::Done;
-}
-
-size_t H2FrameEnds::take(const unsigned char *p, size_t n) {
-  size_t used = 0;
-  ended_ = false;
-  while (used < n) {
-    if (preface_left_) {
-      size_t k = std::min(n - used, preface_left_);
-      preface_left_ -= k;
-      used += k;
-      if (!preface_left_) return ended_ = true, used;
-      continue;
-    }
-    if (header_have_ < kFrameHeader) {
-      header_[header_have_++] = p[used++];
-      if (header_have_ == kFrameHeader) {
-        payload_left_ =
-            static_cast<size_t>(header_[0]) << 16 | static_cast<size_t>(header_[1]) << 8 | header_[2];
-        if (!payload_left_) return header_have_ = 0, ended_ = true, used;
-      }
-      continue;
-    }
-    size_t k = std::min(n - used, payload_left_);
-    payload_left_ -= k;
-    used += k;
-    if (!payload_left_) return header_have_ = 0, ended_ = true, used;
-  }
-  return used;
 }
 
 }  // namespace sw

@@ -29,29 +29,4 @@ enum class H2Preface {
 // multiple of 6, is left as it is (Done): the peer judges it.
 H2Preface h2_refuse_connect_protocol(std::string &bytes);
 
-// Where the units a client sends on an HTTP/2 connection end: its 24-byte
-// connection preface, then each frame (9-byte header and payload).
-//
-// Why: libwebsockets 4.1.6 fails a request body with GOAWAY ("More rx than
-// content_length told") when one read holds the end of a DATA frame and more
-// bytes behind it near the end of the body: it compares the body left with
-// all the bytes in its buffer, not those of the frame. Reading from TLS it
-// gets a record at a time and rarely meets that; from the relay's socketpair
-// it would read everything queued. So the relay hands lws one unit at a time
-// and the next only once lws has read it (tls_relay.cpp).
-class H2FrameEnds {
- public:
-  // Of the n bytes at p (what follows the bytes given so far), how many
-  // belong to the unit under way; ended() then says whether they end it.
-  size_t take(const unsigned char *p, size_t n);
-  bool ended() const { return ended_; }
-
- private:
-  size_t preface_left_ = 24;
-  unsigned char header_[9] = {};
-  size_t header_have_ = 0;
-  size_t payload_left_ = 0;
-  bool ended_ = false;
-};
-
 }  // namespace sw

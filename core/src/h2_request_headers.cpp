@@ -71,14 +71,17 @@ H2RequestHeaders::H2RequestHeaders(size_t max_block) : hpack_(new Hpack), max_bl
 
 H2RequestHeaders::~H2RequestHeaders() = default;
 
-bool H2RequestHeaders::feed(const char *p, size_t n, std::string &out) {
+bool H2RequestHeaders::feed(const char *p, size_t n, std::deque<std::string> &out) {
   if (!hpack_->in || !hpack_->out) return why_ = "no memory for HPACK", false;
   if (preface_left_) {
     size_t k = std::min(n, preface_left_);
-    out.append(p, k);
+    in_.append(p, k);
     preface_left_ -= k;
     p += k;
     n -= k;
+    if (preface_left_) return true;
+    out.push_back(std::move(in_));  // the 24-byte preface, whole
+    in_.clear();
   }
   in_.append(p, n);
   while (in_.size() >= kHeader && in_.size() >= kHeader + be24(in_, 0)) {
@@ -90,7 +93,7 @@ bool H2RequestHeaders::feed(const char *p, size_t n, std::string &out) {
 }
 
 // One whole frame at the front of in_: passed on, or taken into the block.
-bool H2RequestHeaders::frame(std::string &out) {
+bool H2RequestHeaders::frame(std::deque<std::string> &out) {
   size_t len = be24(in_, 0);
   uint8_t type = static_cast<uint8_t>(in_[3]), flags = static_cast<uint8_t>(in_[4]);
   uint32_t stream =
@@ -103,7 +106,7 @@ bool H2RequestHeaders::frame(std::string &out) {
   if (in_block_ && (type != kContinuation || stream != stream_))
     return why_ = "a header block not followed by its CONTINUATION", false;
   if (type != kHeaders && type != kContinuation) {
-    out += f;
+    out.push_back(std::move(f));
     return true;
   }
   if (type == kContinuation && !in_block_) return why_ = "a CONTINUATION without a header block", false;
@@ -128,7 +131,7 @@ bool H2RequestHeaders::frame(std::string &out) {
 }
 
 // The block is whole: decoded, last-event-id moved into :path, encoded again.
-bool H2RequestHeaders::block_done(uint8_t end_stream, std::string &out) {
+bool H2RequestHeaders::block_done(uint8_t end_stream, std::deque<std::string> &out) {
   std::vector<std::pair<std::string, std::string>> hs;
   const auto *in = reinterpret_cast<const uint8_t *>(block_.data());
   size_t left = block_.size(), decoded = 0;
@@ -185,7 +188,8 @@ bool H2RequestHeaders::block_done(uint8_t end_stream, std::string &out) {
     size_t k = std::min(kMaxFrame, enc.size() - at);
     bool last = at + k == enc.size();
     uint8_t flags = static_cast<uint8_t>((last ? kEndHeaders : 0) | (first ? end_stream : 0));
-    put_frame(out, first ? kHeaders : kContinuation, flags, stream_, enc.data() + at, k);
+    out.emplace_back();
+    put_frame(out.back(), first ? kHeaders : kContinuation, flags, stream_, enc.data() + at, k);
     at += k;
     first = false;
   } while (at < enc.size());

@@ -17,6 +17,7 @@
 // tests/fuzz/fuzz_h2_request_headers.cpp.
 #pragma once
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -32,16 +33,17 @@ class H2RequestHeaders {
   H2RequestHeaders &operator=(const H2RequestHeaders &) = delete;
 
   // Takes the next n bytes the client sent (its 24-byte preface first) and
-  // appends to out what lws is to get: whole frames only (a frame that is
-  // not whole yet waits here). False when the stream cannot be passed on
-  // (a header block that does not decode, or larger than max_block): the
+  // appends to out what lws is to get, a unit each: the preface, then each
+  // frame, whole (what is not whole yet waits here). The relay hands lws one
+  // unit at a time (tls_relay.cpp). False when the stream cannot be passed
+  // on (a header block that does not decode, or larger than max_block): the
   // connection is to end, why says so.
-  bool feed(const char *p, size_t n, std::string &out);
+  bool feed(const char *p, size_t n, std::deque<std::string> &out);
   const std::string &why() const { return why_; }
 
  private:
-  bool frame(std::string &out);
-  bool block_done(uint8_t end_stream, std::string &out);
+  bool frame(std::deque<std::string> &out);
+  bool block_done(uint8_t end_stream, std::deque<std::string> &out);
   struct Hpack;
   std::unique_ptr<Hpack> hpack_;
   size_t max_block_;

@@ -74,39 +74,10 @@ static void test_other_first_frames_are_left_alone(void **) {
   assert_true(h2_refuse_connect_protocol(empty) == H2Preface::Done);
 }
 
-// The client's preface and frames, fed in pieces of every size: the units
-// come out whole, in order, however the bytes were cut.
-static void test_frame_ends_at_every_piece_size(void **) {
-  std::string wire = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + frame(0x4, param(3, 100)) +
-                     frame(0x1, std::string(40, 'h')) + frame(0x0, std::string(100, 'd')) + frame(0x8, "") +
-                     frame(0x0, std::string(3, 'e'));
-  std::vector<size_t> want = {24, 9 + 6, 9 + 40, 9 + 100, 9, 9 + 3};
-  for (size_t piece = 1; piece <= wire.size(); piece++) {
-    sw::H2FrameEnds ends;
-    std::vector<size_t> got;
-    size_t unit = 0;
-    for (size_t at = 0; at < wire.size();) {
-      size_t n = std::min(piece, wire.size() - at);
-      size_t k = ends.take(reinterpret_cast<const unsigned char *>(wire.data()) + at, n);
-      assert_true(k >= 1 && k <= n);
-      unit += k;
-      at += k;
-      if (ends.ended()) {
-        got.push_back(unit);
-        unit = 0;
-      } else {
-        assert_int_equal(k, n);  // short only at a unit's end
-      }
-    }
-    assert_true(got == want);
-  }
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_enable_connect_protocol_is_zeroed_at_every_split),
       cmocka_unit_test(test_other_first_frames_are_left_alone),
-      cmocka_unit_test(test_frame_ends_at_every_piece_size),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

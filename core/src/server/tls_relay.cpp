@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 #include "h2_preface.h"
 #include "h2_request_headers.h"
@@ -38,14 +39,20 @@ struct TlsRelays::Relay {
   bool read_wants_write = false;  // TLS: the last read waits for the socket to take bytes
   bool write_wants_read = false;  // TLS: the last write waits for bytes from the client
   bool preface_done = true;       // HTTP/2: lws' first SETTINGS frame has been seen to (h2_preface.h)
-  // HTTP/2: lws is handed the client's frames one at a time (H2FrameEnds).
-  std::unique_ptr<H2FrameEnds> frames;
-  std::unique_ptr<H2RequestHeaders> headers;  // the client's header blocks, for lws (h2_request_headers.h)
-  size_t up_cut = 0;                          // where in up the unit being handed over ends
-  bool unit_ends = false;                     // and that it is the end of a frame
-  bool await_lws = false;  // a frame was handed over whole: the next waits until lws has read it
+  // HTTP/2: the client's frames, header blocks encoded again for lws
+  // (h2_request_headers.h), wait in units (the preface, then a frame each),
+  // and lws is handed one at a time, the next only once it has read the
+  // last: lws 4.1.6 fails a request body with GOAWAY ("More rx than
+  // content_length told") when one read holds the end of a DATA frame and
+  // more bytes behind it near the end of the body (it compares the body left
+  // with all the bytes in its buffer). Reading TLS records it rarely met
+  // that; reading everything a socketpair holds it would.
+  std::unique_ptr<H2RequestHeaders> headers;
+  std::deque<std::string> units;
+  bool await_lws = false;  // a unit was handed over whole: the next waits until lws has read it
   uint32_t fd_events = 0, pair_events = 0;
   bool up_pending() const { return up_off < up.size(); }
+  bool up_waiting() const { return up_pending() || !units.empty(); }
   bool down_pending() const { return preface_done && down_off < down.size(); }
 };
 
@@ -83,10 +90,7 @@ int TlsRelays::add(int fd, SSL *ssl, std::string first, bool h2) {
   r->pair = sv[0];
   r->up = std::move(first);
   r->preface_done = !h2;
-  if (h2) {
-    r->frames = std::make_unique<H2FrameEnds>();
-    r->headers = std::make_unique<H2RequestHeaders>();
-  }
+  if (h2) r->headers = std::make_unique<H2RequestHeaders>();
   epoll_event ev{};
   ev.data.u64 = id << 1;
   bool ok = epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) == 0;
@@ -143,18 +147,27 @@ void TlsRelays::pump(uint64_t id, bool client_in, bool pair_in) {
   for (bool moved = true; moved;) {
     moved = false;
     // Client to lws.
+    if (r.await_lws) {
+      int queued = 0;  // what lws has not read yet (SIOCOUTQ of a Unix socket)
+      if (ioctl(r.pair, SIOCOUTQ, &queued) != 0 || queued <= 0) r.await_lws = false;
+    }
+    if (!r.up_pending() && !r.units.empty() && !r.await_lws) {
+      r.up = std::move(r.units.front());
+      r.units.pop_front();
+      r.up_off = 0;
+    }
     // (TLS: a read the client's socket did not announce may still find a
     // record OpenSSL holds, or one a write waited for.)
-    if (!r.up_pending() && !r.client_done &&
+    if (!r.up_waiting() && !r.client_done &&
         (client_in || r.write_wants_read || r.read_wants_write || SSL_pending(r.ssl) > 0)) {
       r.up.clear();
-      r.up_off = r.up_cut = 0;
+      r.up_off = 0;
       TlsWait w;
       size_t n = tls_read(r.ssl, buf, sizeof buf, w);
       r.read_wants_write = w == TlsWait::Write;
       if (!n && (w == TlsWait::Read || w == TlsWait::Write)) client_in = false;
       if (n && r.headers) {
-        if (!r.headers->feed(buf, n, r.up)) return end(id);  // (a COMPRESSION_ERROR: the connection ends)
+        if (!r.headers->feed(buf, n, r.units)) return end(id);  // (a COMPRESSION_ERROR: the connection ends)
         moved = true;
       } else if (n) {
         r.up.assign(buf, n);
@@ -165,30 +178,17 @@ void TlsRelays::pump(uint64_t id, bool client_in, bool pair_in) {
         return end(id);
       }
     }
-    if (r.up_pending() && r.frames) {
-      if (r.await_lws) {
-        int queued = 0;  // what lws has not read yet (SIOCOUTQ of a Unix socket)
-        if (ioctl(r.pair, SIOCOUTQ, &queued) != 0 || queued <= 0) r.await_lws = false;
-      }
-      if (!r.await_lws && r.up_off == r.up_cut) {
-        size_t k = r.frames->take(reinterpret_cast<const unsigned char *>(r.up.data()) + r.up_off,
-                                  r.up.size() - r.up_off);
-        r.up_cut = r.up_off + k;
-        r.unit_ends = r.frames->ended();
-      }
-    }
-    size_t up_end = r.frames ? r.up_cut : r.up.size();
-    if (r.up_pending() && !r.await_lws && r.up_off < up_end) {
-      ssize_t k = send(r.pair, r.up.data() + r.up_off, up_end - r.up_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r.up_pending() && !r.await_lws) {
+      ssize_t k = send(r.pair, r.up.data() + r.up_off, r.up.size() - r.up_off, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (k > 0) {
         r.up_off += static_cast<size_t>(k);
         moved = true;
-        if (r.frames && r.up_off == r.up_cut && r.unit_ends) r.await_lws = true;
+        if (r.headers && !r.up_pending()) r.await_lws = true;
       } else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         return end(id);  // lws closed its end
       }
     }
-    if (r.client_done && !r.up_pending() && !r.pair_shut) {
+    if (r.client_done && !r.up_waiting() && !r.pair_shut) {
       shutdown(r.pair, SHUT_WR);
       r.pair_shut = true;
     }
@@ -234,10 +234,10 @@ void TlsRelays::pump(uint64_t id, bool client_in, bool pair_in) {
 
 void TlsRelays::rewatch(Relay &r) {
   uint32_t fe = 0, pe = 0;
-  if ((!r.up_pending() && !r.client_done) || r.write_wants_read) fe |= EPOLLIN;
+  if ((!r.up_waiting() && !r.client_done) || r.write_wants_read) fe |= EPOLLIN;
   if (r.down_pending() || r.read_wants_write) fe |= EPOLLOUT;
   if (!r.down_pending() && !r.lws_done) pe |= EPOLLIN;
-  if (r.up_pending()) pe |= EPOLLOUT;
+  if (r.up_waiting()) pe |= EPOLLOUT;
   // Waiting for lws to read a frame: the pair is writable all along, so
   // only the moment lws reads may wake the relay (edge-triggered; what lws
   // writes meanwhile is read in the pass that handles it, see pump).

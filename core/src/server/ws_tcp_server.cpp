@@ -13,8 +13,8 @@
 //
 // Over TLS the same, once the door has done the handshake (tls_server.cpp):
 // only the reads and writes go through the session (own_send, ws_tcp_read).
-// An upgrade that comes through lws after another request on the same
-// connection keeps lws' WebSocket (ws_server.cpp).
+// An upgrade lws parsed after another request on the same connection is
+// taken over and framed here too (take_later_upgrade, ws_server.cpp).
 #include <arpa/inet.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
