@@ -1,10 +1,10 @@
-// The server's WebSocket side where libwebsockets frames it (an upgrade
-// after another request on the same connection; ws_tcp_server.cpp frames
-// the rest): the handshake (checked
-// beyond what lws 4.1.6 checks), messages in (reassembled, bounded), the
-// close handshake, and writing queued frames when lws says the socket can
-// take them.
-#include <libwebsockets.h>
+// The server's WebSocket side as libwebsockets sees it: an upgrade lws
+// parsed (a later request on a keep-alive connection) is taken over for
+// ws_tcp_server.cpp (take_later_upgrade); lws' own WebSocket callbacks
+// below (the handshake checked beyond what lws 4.1.6 checks, messages in,
+// the close handshake, writing queued frames) no longer serve any server
+// WebSocket, and stay only until that path is removed with the lws branches
+// of the write path.
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
