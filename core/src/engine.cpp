@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "client/client_role.h"
+#include "h2_preface.h"
 #include "log.h"
 #include "lws_util.h"
 #include "server/server_role.h"
@@ -58,7 +59,6 @@ const lws_protocols *ssews_protocols() {
 }
 
 std::vector<lws_protocols> ssews_protocols_with(const std::vector<std::string> &names, bool h2) {
-  constexpr size_t kH2Frame = 16384;
   std::vector<lws_protocols> out(std::begin(kProtocols), std::end(kProtocols) - 1);
   for (const auto &n : names) {
     bool known = false;
@@ -66,7 +66,7 @@ std::vector<lws_protocols> ssews_protocols_with(const std::vector<std::string> &
     if (!known) out.push_back({n.c_str(), lws_callback, 0, kRxChunk, 0, nullptr, kTxChunk});
   }
   if (h2)
-    for (auto &p : out) p.tx_packet_size = kH2Frame;
+    for (auto &p : out) p.tx_packet_size = kH2MaxFrame;
   out.push_back(kProtocols[std::size(kProtocols) - 1]);
   return out;
 }

@@ -13,9 +13,16 @@
 //
 // Pure: no I/O.
 #pragma once
+#include <cstddef>
 #include <string>
 
 namespace sw {
+
+// The largest frame every HTTP/2 peer takes (SETTINGS_MAX_FRAME_SIZE is at
+// least this, RFC 9113 4.2), and what ssews' lws vhosts advertise: what
+// ssews and lws write must fit it (lws 4.1.6 neither splits frames to the
+// peer's size nor minds its window).
+constexpr size_t kH2MaxFrame = 16384;
 
 enum class H2Preface {
   NeedMore,  // the first frame is not whole yet: hold the bytes

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "h2_preface.h"
+
 namespace sw {
 
 namespace {
@@ -15,9 +17,6 @@ namespace {
 constexpr size_t kHeader = 9;
 constexpr uint8_t kHeaders = 0x1, kContinuation = 0x9;
 constexpr uint8_t kEndStream = 0x1, kEndHeaders = 0x4, kPadded = 0x8, kPriority = 0x20;
-// What lws takes in a frame (its SETTINGS_MAX_FRAME_SIZE): blocks larger
-// than this go out as HEADERS and CONTINUATIONs.
-constexpr size_t kMaxFrame = 16384;
 // The dynamic table a client may use: what lws advertises (server_role.cpp).
 constexpr size_t kClientTable = 65536;
 
@@ -185,7 +184,7 @@ bool H2RequestHeaders::block_done(uint8_t end_stream, std::deque<std::string> &o
   size_t at = 0;
   bool first = true;
   do {
-    size_t k = std::min(kMaxFrame, enc.size() - at);
+    size_t k = std::min(kH2MaxFrame, enc.size() - at);
     bool last = at + k == enc.size();
     uint8_t flags = static_cast<uint8_t>((last ? kEndHeaders : 0) | (first ? end_stream : 0));
     out.emplace_back();

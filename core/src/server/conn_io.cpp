@@ -10,15 +10,10 @@
 #include <cstring>
 
 #include "engine.h"
+#include "h2_preface.h"
 #include "server/server_role.h"
 
 namespace sw {
-
-namespace {
-// The largest DATA frame every HTTP/2 peer takes (SETTINGS_MAX_FRAME_SIZE is
-// at least this); lws 4.1 neither splits frames nor minds the peer's window.
-constexpr size_t kH2Frame = 16384;
-}  // namespace
 
 bool ServerRole::out_pending(const Conn *c) const {
   if (c->wsi && !c->h2) return lws_partial_buffered(c->wsi) != 0;
@@ -36,7 +31,7 @@ int ServerRole::h2_write(Conn *c) {
   if (lws_partial_buffered(lws_get_network_wsi(c->wsi))) return 0;
   lws_fileofs_t allowed = lws_get_peer_write_allowance(c->wsi);
   if (allowed <= 0) return 0;
-  size_t n = std::min({rest.size(), kH2Frame, static_cast<size_t>(allowed)});
+  size_t n = std::min({rest.size(), kH2MaxFrame, static_cast<size_t>(allowed)});
   // A copy with room in front: lws writes the frame header before the data,
   // and what is queued is shared with other connections.
   h2_buf_.resize(LWS_PRE + n);

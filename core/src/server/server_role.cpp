@@ -19,6 +19,7 @@
 
 #include "channel_pattern.h"
 #include "engine.h"
+#include "h2_preface.h"
 #include "http_head.h"
 #include "http_request.h"
 #include "lws_util.h"
@@ -216,8 +217,8 @@ Status ServerRole::start() {
   vi.http2_settings[1] = 65536;                                              // HEADER_TABLE_SIZE
   vi.http2_settings[2] = 0;                                                  // ENABLE_PUSH
   vi.http2_settings[3] = std::min<uint32_t>(kH2Streams, o.max_connections);  // MAX_CONCURRENT_STREAMS
-  vi.http2_settings[4] = 0;      // INITIAL_WINDOW_SIZE: lws sends WINDOW_UPDATEs itself
-  vi.http2_settings[5] = 16384;  // MAX_FRAME_SIZE
+  vi.http2_settings[4] = 0;            // INITIAL_WINDOW_SIZE: lws sends WINDOW_UPDATEs itself
+  vi.http2_settings[5] = kH2MaxFrame;  // MAX_FRAME_SIZE
   vi.http2_settings[6] = static_cast<uint32_t>(o.max_header_size);  // MAX_HEADER_LIST_SIZE
   vi.retry_and_idle_policy = retry_.get();
   vi.timeout_secs = o.handshake_timeout;
